@@ -1,0 +1,119 @@
+// The installation file, parsed once at the edge into typed structs with defaults.
+// Modules receive their own struct, never the TOML document.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace tessera::core {
+
+// A problem in an installation file; `what()` names file, line and key.
+struct ConfigProblem {
+  std::string file;
+  int line = 0;        // 1-based, 0 when unknown
+  std::string key;     // dotted path, e.g. "canvas.width" or "scenes[1].layout"
+  std::string message;
+  std::string str() const;  // "FILE:LINE: KEY: MESSAGE"
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<ConfigProblem> problems);
+  const std::vector<ConfigProblem>& problems() const { return mProblems; }
+
+ private:
+  std::vector<ConfigProblem> mProblems;
+};
+
+struct InstallationConfig {
+  std::string name = "tessera";
+};
+
+struct CanvasConfig {
+  int width = 1280;
+  int height = 720;
+  int fps = 30;
+};
+
+struct TlsFiles {
+  std::filesystem::path cert;
+  std::filesystem::path key;
+};
+
+struct HttpConfig {
+  std::string listen = "0.0.0.0:8080";
+  // "off" | "auto" | given files
+  std::variant<std::monostate, std::string, TlsFiles> tls = std::string("off");
+  std::optional<std::string> adminToken;
+  std::optional<std::string> publicUrl;
+};
+
+struct SyntheticConfig {
+  int count = 0;
+};
+
+struct WhipConfig {
+  bool enabled = true;
+  std::optional<std::string> token;
+};
+
+struct PullConfig {
+  std::string uri;
+  bool loop = true;
+};
+
+struct IngestConfig {
+  int maxFeeds = 256;
+  int tileWidth = 160;
+  int tileHeight = 120;
+  SyntheticConfig synthetic;
+  WhipConfig whip;
+  std::vector<PullConfig> pulls;
+};
+
+struct AnalysisConfig {
+  int workers = -1;  // -1 = "auto"
+  double rateHz = 5;
+};
+
+enum class LayoutKind { kGrid, kPhotomosaic, kSpotlight, kBrush, kShader };
+
+struct SceneConfig {
+  std::string name;
+  LayoutKind layout = LayoutKind::kGrid;
+  std::optional<std::filesystem::path> target;  // resolved against the installation file
+  int columns = 32;
+  int rows = 18;
+  double tint = 0.3;
+};
+
+struct OutputConfig {
+  bool window = false;
+  bool hls = true;
+  int bitrateKbps = 4000;
+  int hlsSegmentSeconds = 2;
+  int hlsPlaylistLength = 6;
+};
+
+struct Config {
+  std::filesystem::path file;  // the installation file itself
+  InstallationConfig installation;
+  CanvasConfig canvas;
+  HttpConfig http;
+  IngestConfig ingest;
+  AnalysisConfig analysis;
+  std::vector<SceneConfig> scenes;  // never empty after parsing: a default "grid" scene
+  OutputConfig output;
+};
+
+// Parses and validates; throws ConfigError listing every problem found.
+Config loadConfig(const std::filesystem::path& file);
+Config parseConfig(std::string_view text, const std::filesystem::path& file);
+
+const char* toString(LayoutKind kind);
+
+}  // namespace tessera::core
