@@ -1,0 +1,197 @@
+// tessera: the one executable. Subcommands parse their arguments here and hand over to the
+// libraries; exit codes are 0 ok, 1 runtime failure, 2 bad usage or invalid installation file.
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <opencv2/core/version.hpp>
+#include <zmq.h>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "platform/gl_surface.hpp"
+#include "platform/pipeline.hpp"
+#include "server/server.hpp"
+
+namespace {
+
+using namespace tessera;
+
+constexpr int kOk = 0;
+constexpr int kFailure = 1;
+constexpr int kUsage = 2;
+
+constexpr const char* kMainHelp = R"(tessera - live crowd cameras painted into one canvas
+
+usage: tessera <command> [options]
+
+commands:
+  run FILE.toml      run an installation until SIGINT/SIGTERM (or --duration)
+  check FILE.toml    validate an installation file; exit 0 or 2
+  worker             an analysis worker process
+  shader render      render a shader headless to a PNG
+  version            print versions of tessera and its libraries
+
+`tessera <command> --help` describes each command.
+)";
+
+constexpr const char* kRunHelp = R"(usage: tessera run FILE.toml [--duration S] [--http ADDR:PORT] [--headless] [--log-level L]
+
+Runs the installation until SIGINT/SIGTERM (clean shutdown: outputs finalised) or for S seconds.
+  --duration S      stop after S seconds
+  --http ADDR:PORT  listen here instead of [http] listen
+  --headless        never open a window, whatever [output] window says
+  --log-level L     debug | info | warn | error (default info)
+)";
+
+constexpr const char* kCheckHelp = R"(usage: tessera check FILE.toml
+
+Validates the installation file and every shader and asset it names. Prints each problem as
+FILE:LINE: KEY: MESSAGE and exits 2 when there is one, 0 when the file is good.
+)";
+
+struct Args {
+  std::vector<std::string> items;
+  std::size_t pos = 0;
+  bool done() const { return pos >= items.size(); }
+  const std::string& next() { return items[pos++]; }
+};
+
+bool wantsHelp(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+int usageError(const std::string& message, const char* help) {
+  std::fprintf(stderr, "tessera: %s\n\n%s", message.c_str(), help);
+  return kUsage;
+}
+
+std::optional<core::Config> loadOrReport(const std::string& file) {
+  try {
+    return core::loadConfig(file);
+  } catch (const core::ConfigError& e) {
+    for (const auto& p : e.problems()) std::fprintf(stderr, "%s\n", p.str().c_str());
+    return std::nullopt;
+  }
+}
+
+int cmdCheck(Args args) {
+  if (wantsHelp(args.items)) return std::printf("%s", kCheckHelp), kOk;
+  if (args.items.size() != 1) return usageError("check takes one FILE.toml", kCheckHelp);
+  auto config = loadOrReport(args.items[0]);
+  if (!config) return kUsage;
+  // Assets the file relies on beyond the parser's own checks: the tile shaders.
+  const auto shaders = server::defaultDataDir() / "shaders";
+  int problems = 0;
+  for (const char* name : {"tiles.vert", "tiles.frag"}) {
+    if (!std::filesystem::exists(shaders / name)) {
+      std::fprintf(stderr, "%s:0: (shaders): missing %s\n", args.items[0].c_str(),
+                   (shaders / name).c_str());
+      ++problems;
+    }
+  }
+  if (problems) return kUsage;
+  std::printf("%s: ok (installation \"%s\", %dx%d@%d, %zu scene(s), %d synthetic, %zu pulled)\n",
+              args.items[0].c_str(), config->installation.name.c_str(), config->canvas.width,
+              config->canvas.height, config->canvas.fps, config->scenes.size(),
+              config->ingest.synthetic.count, config->ingest.pulls.size());
+  return kOk;
+}
+
+int cmdRun(Args args) {
+  if (wantsHelp(args.items)) return std::printf("%s", kRunHelp), kOk;
+  std::optional<std::string> file;
+  server::ServerOptions options;
+  while (!args.done()) {
+    const std::string a = args.next();
+    auto value = [&](const char* flag) -> std::optional<std::string> {
+      if (args.done()) return std::nullopt;
+      (void)flag;
+      return args.next();
+    };
+    if (a == "--duration") {
+      auto v = value("--duration");
+      char* end = nullptr;
+      const double s = v ? std::strtod(v->c_str(), &end) : -1;
+      if (!v || *end != '\0' || s <= 0) {
+        return usageError("--duration takes a positive number of seconds", kRunHelp);
+      }
+      options.durationSeconds = s;
+    } else if (a == "--http") {
+      auto v = value("--http");
+      if (!v || v->find(':') == std::string::npos) {
+        return usageError("--http takes ADDR:PORT", kRunHelp);
+      }
+      options.httpListen = *v;
+    } else if (a == "--headless") {
+      options.headless = true;
+    } else if (a == "--log-level") {
+      auto v = value("--log-level");
+      auto level = v ? core::parseLogLevel(*v) : std::nullopt;
+      if (!level) return usageError("--log-level takes debug, info, warn or error", kRunHelp);
+      core::setLogLevel(*level);
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option " + a, kRunHelp);
+    } else if (!file) {
+      file = a;
+    } else {
+      return usageError("run takes one FILE.toml", kRunHelp);
+    }
+  }
+  if (!file) return usageError("run needs an installation file", kRunHelp);
+  auto config = loadOrReport(*file);
+  if (!config) return kUsage;
+  options.dataDir = server::defaultDataDir();
+  platform::GstRuntime gst;
+  server::Server server(std::move(*config), std::move(options));
+  return server.run();
+}
+
+int cmdVersion() {
+  platform::GstRuntime gst;
+  int zmajor = 0, zminor = 0, zpatch = 0;
+  zmq_version(&zmajor, &zminor, &zpatch);
+  std::string error;
+  std::string gl = "unavailable";
+  if (auto surface = platform::createHeadlessSurface(&error)) {
+    gl = platform::glRendererDescription();
+  } else {
+    gl += " (" + error + ")";
+  }
+  std::printf("tessera %s\n", TESSERA_VERSION);
+  std::printf("GStreamer %s\n", platform::GstRuntime::version().c_str() + 10);
+  std::printf("OpenCV %s\n", CV_VERSION);
+  std::printf("ZeroMQ %d.%d.%d\n", zmajor, zminor, zpatch);
+  std::printf("GL %s\n", gl.c_str());
+  return kOk;
+}
+
+int cmdNotYet(const char* what, const char* issue) {
+  std::fprintf(stderr, "tessera %s: not available in this build yet (tracked in issue %s)\n", what,
+               issue);
+  return kFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> all(argv + 1, argv + argc);
+  if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
+    std::printf("%s", kMainHelp);
+    return all.empty() ? kUsage : kOk;
+  }
+  const std::string command = all[0];
+  Args rest{std::vector<std::string>(all.begin() + 1, all.end())};
+  if (command == "run") return cmdRun(rest);
+  if (command == "check") return cmdCheck(rest);
+  if (command == "version" || command == "--version") return cmdVersion();
+  if (command == "worker") return cmdNotYet("worker", "#4");
+  if (command == "shader") return cmdNotYet("shader", "#6");
+  return usageError("unknown command \"" + command + "\"", kMainHelp);
+}

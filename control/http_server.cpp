@@ -1,0 +1,307 @@
+#include "control/http_server.hpp"
+
+#include <libsoup/soup.h>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.hpp"
+#include "platform/png.hpp"
+
+namespace tessera::control {
+namespace {
+
+constexpr const char* kModule = "http";
+using nlohmann::json;
+
+void respond(SoupServerMessage* msg, int status, const char* type, const std::string& body) {
+  soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
+  soup_server_message_set_response(msg, type, SOUP_MEMORY_COPY, body.data(), body.size());
+}
+
+void respondJson(SoupServerMessage* msg, int status, const json& body) {
+  auto* headers = soup_server_message_get_response_headers(msg);
+  soup_message_headers_replace(headers, "Cache-Control", "no-store");
+  respond(msg, status, "application/json", body.dump());
+}
+
+void respondProblem(SoupServerMessage* msg, int status, const std::string& title,
+                    const std::string& detail) {
+  respond(msg, status, "application/problem+json", problemJson(status, title, detail));
+}
+
+json rectJson(const core::Rect& r) {
+  return {{"x", r.x}, {"y", r.y}, {"w", r.w}, {"h", r.h}};
+}
+
+json scoresJson(const std::optional<core::Scores>& s) {
+  if (!s) return json::object();
+  return {{"mean_rgb", {s->meanRgb[0], s->meanRgb[1], s->meanRgb[2]}},
+          {"brightness", s->brightness},
+          {"motion", s->motion},
+          {"sharpness", s->sharpness},
+          {"faces", s->faces}};
+}
+
+// Names of files under a served directory: no separators, no dot-files, so no way out of it.
+bool safeName(const std::string& name) {
+  if (name.empty() || name[0] == '.') return false;
+  return name.find('/') == std::string::npos && name.find('\\') == std::string::npos;
+}
+
+const char* contentTypeFor(const std::filesystem::path& p) {
+  const auto ext = p.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".png") return "image/png";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".json") return "application/json";
+  if (ext == ".m3u8") return "application/vnd.apple.mpegurl";
+  if (ext == ".ts") return "video/mp2t";
+  if (ext == ".ico") return "image/x-icon";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+std::string problemJson(int status, const std::string& title, const std::string& detail) {
+  return json{{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}}
+      .dump();
+}
+
+HttpServer::HttpServer(HttpSettings settings, ApiModel& model)
+    : mSettings(std::move(settings)), mModel(model) {}
+
+HttpServer::~HttpServer() {
+  if (mServer) soup_server_disconnect(mServer.get());
+}
+
+bool HttpServer::start(std::string* error) {
+  const auto colon = mSettings.listen.rfind(':');
+  if (colon == std::string::npos) {
+    if (error) *error = "listen address \"" + mSettings.listen + "\" is not HOST:PORT";
+    return false;
+  }
+  std::string host = mSettings.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = 0;
+  try {
+    port = std::stoi(mSettings.listen.substr(colon + 1));
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) {
+    if (error) *error = "listen address \"" + mSettings.listen + "\" has no valid port";
+    return false;
+  }
+  auto address = platform::GObjectPtr<GSocketAddress>::adopt(
+      g_inet_socket_address_new_from_string(host.c_str(), static_cast<guint>(port)));
+  if (!address) {
+    if (error) *error = "listen address \"" + host + "\" is not an IP address";
+    return false;
+  }
+  mServer = platform::GObjectPtr<SoupServer>::adopt(
+      static_cast<SoupServer*>(g_object_new(SOUP_TYPE_SERVER, "server-header", "tessera", nullptr)));
+  soup_server_add_handler(mServer.get(), nullptr, &HttpServer::handle, this, nullptr);
+  GError* raw = nullptr;
+  if (!soup_server_listen(mServer.get(), address.get(), static_cast<SoupServerListenOptions>(0),
+                          &raw)) {
+    if (error) *error = "cannot listen on " + mSettings.listen + ": " + (raw ? raw->message : "?");
+    if (raw) g_error_free(raw);
+    mServer.reset();
+    return false;
+  }
+  GSList* uris = soup_server_get_uris(mServer.get());
+  if (uris) mPort = g_uri_get_port(static_cast<GUri*>(uris->data));
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  core::logInfo(kModule, "listening on {}:{}", host, mPort);
+  return true;
+}
+
+void HttpServer::handle(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
+                        void* self) {
+  auto* server = static_cast<HttpServer*>(self);
+  ++server->mRequests;
+  const std::string method = soup_server_message_get_method(msg);
+  try {
+    server->route(msg, method, path ? path : "/");
+  } catch (const std::exception& e) {
+    // Nothing thrown by one request may reach libsoup's C code or stop the server.
+    core::logError(kModule, "{} {}: {}", method, path ? path : "", e.what());
+    respondProblem(msg, 500, "Internal Server Error", e.what());
+  }
+}
+
+void HttpServer::route(SoupServerMessage* msg, const std::string& method,
+                       const std::string& path) {
+  const bool isGet = method == "GET" || method == "HEAD";
+  auto onlyGet = [&]() {
+    if (isGet) return true;
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
+                                 "GET, HEAD");
+    respondProblem(msg, 405, "Method Not Allowed", method + " is not allowed on " + path);
+    return false;
+  };
+
+  if (path == "/healthz") {
+    if (onlyGet()) serveHealth(msg);
+  } else if (path == "/api/v1/feeds") {
+    if (onlyGet()) serveFeeds(msg);
+  } else if (path == "/api/v1/canvas.png") {
+    if (onlyGet()) serveCanvasPng(msg);
+  } else if (path == "/api/v1/scene") {
+    if (method == "POST") {
+      serveScene(msg);
+    } else {
+      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", "POST");
+      respondProblem(msg, 405, "Method Not Allowed", "use POST {\"name\": SCENE}");
+    }
+  } else if (path == "/metrics") {
+    if (onlyGet()) {
+      respond(msg, 200, "text/plain; version=0.0.4; charset=utf-8", mModel.metrics());
+    }
+  } else if (path.rfind("/hls/", 0) == 0) {
+    if (onlyGet()) serveHls(msg, path.substr(5));
+  } else if (path == "/" || path == "/index.html") {
+    if (onlyGet()) serveFile(msg, mSettings.webDir / "index.html", nullptr, true);
+  } else if (path == "/join" || path == "/join/") {
+    if (onlyGet()) serveFile(msg, mSettings.webDir / "join.html", nullptr, true);
+  } else if (path.rfind("/static/", 0) == 0 && safeName(path.substr(8))) {
+    if (onlyGet()) serveFile(msg, mSettings.webDir / "static" / path.substr(8), nullptr, false);
+  } else if (path == "/vendor/hls.min.js") {
+    if (onlyGet()) {
+      serveFile(msg, mSettings.webDir / "node_modules/hls.js/dist/hls.min.js", nullptr, false);
+    }
+  } else {
+    respondProblem(msg, 404, "Not Found", "no resource at " + path);
+  }
+}
+
+void HttpServer::serveFile(SoupServerMessage* msg, const std::filesystem::path& file,
+                           const char* type, bool noCache) {
+  gchar* contents = nullptr;
+  gsize length = 0;
+  if (!g_file_get_contents(file.c_str(), &contents, &length, nullptr)) {
+    respondProblem(msg, 404, "Not Found", file.filename().string() + " is not available");
+    return;
+  }
+  auto* headers = soup_server_message_get_response_headers(msg);
+  soup_message_headers_replace(headers, "Cache-Control", noCache ? "no-cache" : "max-age=300");
+  soup_server_message_set_status(msg, 200, nullptr);
+  soup_server_message_set_response(msg, type ? type : contentTypeFor(file), SOUP_MEMORY_TAKE,
+                                   contents, length);
+}
+
+void HttpServer::serveHealth(SoupServerMessage* msg) {
+  const HealthInfo h = mModel.health();
+  const char* status = !h.rendering ? "starting" : "ok";
+  json body = {{"status", status},
+               {"feeds", h.feeds},
+               {"live_feeds", h.liveFeeds},
+               {"workers", h.workers},
+               {"fps", std::round(h.fps * 10) / 10},
+               {"scene", h.scene},
+               {"installation", h.installation},
+               {"uptime_s", std::round(h.uptimeSeconds * 10) / 10}};
+  respondJson(msg, h.rendering ? 200 : 503, body);
+}
+
+void HttpServer::serveFeeds(SoupServerMessage* msg) {
+  json list = json::array();
+  for (const FeedInfo& f : mModel.feeds()) {
+    json item = {{"id", f.id.value},
+                 {"source", core::toString(f.source)},
+                 {"state", core::toString(f.state)},
+                 {"width", f.width},
+                 {"height", f.height},
+                 {"fps", std::round(f.fps * 10) / 10},
+                 {"scores", scoresJson(f.scores)},
+                 {"tile", f.tile ? rectJson(*f.tile) : json(nullptr)},
+                 {"frames", f.frames},
+                 {"dropped_frames", f.dropped},
+                 {"restarts", f.restarts}};
+    if (f.source == core::FeedSource::kPull) item["uri"] = f.uri;
+    if (!f.lastError.empty()) item["last_error"] = f.lastError;
+    list.push_back(std::move(item));
+  }
+  respondJson(msg, 200, list);
+}
+
+void HttpServer::serveCanvasPng(SoupServerMessage* msg) {
+  core::FrameRef frame = mModel.canvas();
+  if (!frame) {
+    respondProblem(msg, 503, "Service Unavailable", "the canvas has not been rendered yet");
+    return;
+  }
+  if (frame->sequence != mPngSequence || mPng.empty()) {
+    mPng = platform::encodePng(frame->data, frame->width, frame->height, frame->strideBytes);
+    mPngSequence = frame->sequence;
+  }
+  auto* headers = soup_server_message_get_response_headers(msg);
+  soup_message_headers_replace(headers, "Cache-Control", "no-store");
+  soup_server_message_set_status(msg, 200, nullptr);
+  soup_server_message_set_response(msg, "image/png", SOUP_MEMORY_COPY,
+                                   reinterpret_cast<const char*>(mPng.data()), mPng.size());
+}
+
+void HttpServer::serveHls(SoupServerMessage* msg, const std::string& name) {
+  const auto dir = mModel.hlsDirectory();
+  if (!dir) {
+    respondProblem(msg, 404, "Not Found", "HLS output is off ([output] hls = false)");
+    return;
+  }
+  if (!safeName(name)) {
+    respondProblem(msg, 404, "Not Found", "no HLS file " + name);
+    return;
+  }
+  serveFile(msg, *dir / name, nullptr, name.ends_with(".m3u8"));
+}
+
+bool HttpServer::checkAdmin(SoupServerMessage* msg) {
+  if (!mSettings.adminToken) {
+    respondProblem(msg, 403, "Forbidden",
+                   "the admin API is off: set [http] admin_token in the installation file");
+    return false;
+  }
+  const char* auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+                                                  "Authorization");
+  const std::string expected = "Bearer " + *mSettings.adminToken;
+  if (!auth || expected != auth) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                 "WWW-Authenticate", "Bearer");
+    respondProblem(msg, 401, "Unauthorized",
+                   auth ? "wrong admin token" : "missing Authorization: Bearer <admin_token>");
+    return false;
+  }
+  return true;
+}
+
+void HttpServer::serveScene(SoupServerMessage* msg) {
+  if (!checkAdmin(msg)) return;
+  SoupMessageBody* body = soup_server_message_get_request_body(msg);
+  GBytes* bytes = soup_message_body_flatten(body);
+  gsize size = 0;
+  const auto* data = static_cast<const char*>(g_bytes_get_data(bytes, &size));
+  const std::string text(data ? data : "", size);
+  g_bytes_unref(bytes);
+  const json request = json::parse(text, nullptr, false);
+  if (request.is_discarded() || !request.is_object() || !request.contains("name") ||
+      !request["name"].is_string()) {
+    respondProblem(msg, 400, "Bad Request", "expected a JSON object {\"name\": \"<scene>\"}");
+    return;
+  }
+  const std::string name = request["name"];
+  if (!mModel.switchScene(name)) {
+    std::string known;
+    for (const auto& n : mModel.sceneNames()) known += (known.empty() ? "" : ", ") + n;
+    respondProblem(msg, 404, "Not Found", "no scene \"" + name + "\" (scenes: " + known + ")");
+    return;
+  }
+  respondJson(msg, 200, json{{"scene", name}});
+}
+
+}  // namespace tessera::control

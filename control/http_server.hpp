@@ -1,0 +1,67 @@
+// The HTTP API and pages, on libsoup 3 running in the GLib main loop.
+//
+// Thread: the main-loop thread (libsoup dispatches every request there).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/api_model.hpp"
+#include "platform/gobject_ptr.hpp"
+
+typedef struct _SoupServer SoupServer;
+typedef struct _SoupServerMessage SoupServerMessage;
+typedef struct _GHashTable GHashTable;
+
+namespace tessera::control {
+
+struct HttpSettings {
+  std::string listen = "0.0.0.0:8080";       // host:port; port 0 picks a free one
+  std::optional<std::string> adminToken;     // absent = admin API refused
+  std::filesystem::path webDir;              // web/ (pages, static files, node_modules)
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpSettings settings, ApiModel& model);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving; false (with `error`) when the address cannot be used.
+  bool start(std::string* error);
+  // The port actually bound (useful with port 0).
+  int port() const { return mPort; }
+  std::uint64_t requests() const { return mRequests; }
+
+ private:
+  static void handle(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable* query,
+                     void* self);
+  void route(SoupServerMessage* msg, const std::string& method, const std::string& path);
+  void serveFile(SoupServerMessage* msg, const std::filesystem::path& file, const char* type,
+                 bool noCache);
+  void serveHealth(SoupServerMessage* msg);
+  void serveFeeds(SoupServerMessage* msg);
+  void serveCanvasPng(SoupServerMessage* msg);
+  void serveHls(SoupServerMessage* msg, const std::string& name);
+  void serveScene(SoupServerMessage* msg);
+  bool checkAdmin(SoupServerMessage* msg);
+
+  const HttpSettings mSettings;
+  ApiModel& mModel;
+  platform::GObjectPtr<SoupServer> mServer;
+  int mPort = 0;
+  std::uint64_t mRequests = 0;
+  // The last encoded canvas, so several viewers in one frame cost one encode.
+  std::uint64_t mPngSequence = 0;
+  std::vector<std::uint8_t> mPng;
+};
+
+// problem+json body for an error response.
+std::string problemJson(int status, const std::string& title, const std::string& detail);
+
+}  // namespace tessera::control

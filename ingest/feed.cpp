@@ -1,0 +1,230 @@
+#include "ingest/feed.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/log.hpp"
+
+namespace tessera::ingest {
+namespace {
+
+constexpr const char* kModule = "ingest";
+
+std::uint32_t hsvToArgb(double h, double s, double v) {
+  h = std::fmod(h, 1.0) * 6.0;
+  const int i = static_cast<int>(h);
+  const double f = h - i;
+  const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  double r = v, g = t, b = p;
+  switch (i % 6) {
+    case 0: r = v, g = t, b = p; break;
+    case 1: r = q, g = v, b = p; break;
+    case 2: r = p, g = v, b = t; break;
+    case 3: r = p, g = q, b = v; break;
+    case 4: r = t, g = p, b = v; break;
+    default: r = v, g = p, b = q; break;
+  }
+  auto c = [](double x) { return static_cast<std::uint32_t>(std::lround(x * 255)); };
+  return 0xFF000000u | (c(r) << 16) | (c(g) << 8) | c(b);
+}
+
+// Keeps a mapped GstSample alive for as long as a FrameRef points into it.
+struct MappedSample {
+  platform::GstPtr<GstSample> sample;
+  GstMapInfo map{};
+  MappedSample() = default;
+  MappedSample(const MappedSample&) = delete;
+  MappedSample& operator=(const MappedSample&) = delete;
+  ~MappedSample() {
+    if (map.data) gst_buffer_unmap(gst_sample_get_buffer(sample.get()), &map);
+  }
+};
+
+// Skips decoding audio: pulled clips often carry it, and nothing here uses it.
+gboolean skipAudio(GstElement*, GstPad*, GstCaps* caps, gpointer) {
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  return s && g_str_has_prefix(gst_structure_get_name(s), "audio/") ? FALSE : TRUE;
+}
+
+// One decoder thread per feed: at hundreds of feeds, frame threads cost memory and latency
+// without adding throughput (the feeds already run in parallel).
+void limitDecoderThreads(GstBin*, GstBin*, GstElement* element, gpointer) {
+  GstElementFactory* f = gst_element_get_factory(element);
+  if (!f) return;
+  const char* name = GST_OBJECT_NAME(f);
+  if (g_str_has_prefix(name, "avdec_") &&
+      g_object_class_find_property(G_OBJECT_GET_CLASS(element), "max-threads")) {
+    g_object_set(element, "max-threads", 1, nullptr);
+  }
+}
+
+void linkDecodedPad(GstElement*, GstPad* pad, gpointer tailData) {
+  auto* tail = static_cast<GstElement*>(tailData);
+  auto caps = platform::GstPtr<GstCaps>::adopt(gst_pad_get_current_caps(pad));
+  if (!caps) caps = platform::GstPtr<GstCaps>::adopt(gst_pad_query_caps(pad, nullptr));
+  const GstStructure* s = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+  if (!s || !g_str_has_prefix(gst_structure_get_name(s), "video/")) return;
+  auto sinkPad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(tail, "sink"));
+  if (gst_pad_is_linked(sinkPad.get())) return;  // first video stream wins
+  gst_pad_link(pad, sinkPad.get());
+}
+
+}  // namespace
+
+Feed::Feed(FeedSpec spec, std::shared_ptr<FeedChannel> channel, core::SizePx tile, int fps,
+           FeedListener* listener)
+    : mSpec(std::move(spec)),
+      mChannel(std::move(channel)),
+      mTile(tile),
+      mFps(fps),
+      mListener(listener) {}
+
+Feed::~Feed() { stop(); }
+
+std::string Feed::logName() const { return fmt::format("feed {}", mChannel->id().value); }
+
+std::string Feed::syntheticDescription(int index, core::SizePx tile, int fps) {
+  // Each participant gets its own hue (golden-ratio steps spread them evenly), a contrasting
+  // ball, and one of several motions, so a crowd of them reads as different people.
+  const double hue = std::fmod(index * 0.6180339887, 1.0);
+  const std::uint32_t background = hsvToArgb(hue, 0.65, 0.45 + 0.25 * ((index / 7) % 2));
+  const std::uint32_t foreground = hsvToArgb(hue + 0.5, 0.35, 1.0);
+  static const char* kMotions[] = {"wavy", "sweep", "hsweep"};
+  const char* motion = kMotions[index % 3];
+  return fmt::format(
+      "videotestsrc name=src is-live=true pattern=ball motion={} foreground-color={} "
+      "background-color={} flip={} ! video/x-raw,format=RGBA,width={},height={},framerate={}/1 "
+      "! appsink name=sink",
+      motion, foreground, background, (index / 3) % 2 ? "true" : "false", tile.width, tile.height,
+      fps);
+}
+
+std::optional<platform::Pipeline> Feed::buildSynthetic(std::string* error) {
+  return platform::Pipeline::parse(logName(),
+                                   syntheticDescription(mSpec.syntheticIndex, mTile, mFps), error);
+}
+
+std::optional<platform::Pipeline> Feed::buildPull(std::string* error) {
+  // Scale first, in the decoder's own format, then convert the small picture to RGBA.
+  const std::string tailDesc = fmt::format(
+      "queue max-size-buffers=2 ! videoscale add-borders=true ! videoconvert ! "
+      "video/x-raw,format=RGBA,width={},height={},pixel-aspect-ratio=1/1 ! "
+      "appsink name=sink",
+      mTile.width, mTile.height);
+  GError* raw = nullptr;
+  GstElement* tail = gst_parse_bin_from_description(tailDesc.c_str(), TRUE, &raw);
+  std::unique_ptr<GError, platform::GErrorDeleter> err(raw);
+  if (!tail || err) {
+    if (error) *error = err ? err->message : "cannot build decode tail";
+    return std::nullopt;
+  }
+  gst_element_set_name(tail, "tail");
+  GstElement* decode = gst_element_factory_make("uridecodebin", "src");
+  if (!decode) {
+    if (error) *error = "uridecodebin is not installed";
+    gst_object_unref(tail);
+    return std::nullopt;
+  }
+  g_object_set(decode, "uri", mSpec.uri.c_str(), "expose-all-streams", FALSE, nullptr);
+  g_signal_connect(decode, "autoplug-continue", G_CALLBACK(skipAudio), nullptr);
+  g_signal_connect(decode, "pad-added", G_CALLBACK(linkDecodedPad), tail);
+
+  mScalerPad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(tail, "sink"));
+  auto pipeline = platform::GstPtr<GstElement>::adopt(gst_pipeline_new(logName().c_str()));
+  g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(limitDecoderThreads), nullptr);
+  gst_bin_add_many(GST_BIN(pipeline.get()), decode, tail, nullptr);
+  return platform::Pipeline(logName(), std::move(pipeline));
+}
+
+void Feed::attachSink(const platform::Pipeline& pipeline) {
+  auto sink = pipeline.element("sink");
+  g_assert(sink);
+  // sync keeps files at their own pace; one buffer queued, the newest kept.
+  g_object_set(sink.get(), "sync", TRUE, "max-buffers", 1, "drop", TRUE, "qos", TRUE, nullptr);
+  GstAppSinkCallbacks callbacks{};
+  callbacks.new_sample = &Feed::onNewSample;
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, this, nullptr);
+}
+
+bool Feed::start(std::string* error) {
+  stop();
+  mFailed = false;
+  mSequence = 0;
+  auto pipeline = mSpec.source == core::FeedSource::kPull ? buildPull(error) : buildSynthetic(error);
+  if (!pipeline) return false;
+  mPipeline.emplace(std::move(*pipeline));
+  attachSink(*mPipeline);
+  mPipeline->watchBus(this);
+  if (!mPipeline->play()) {
+    if (error) *error = "pipeline refused to start";
+    mPipeline.reset();
+    return false;
+  }
+  return true;
+}
+
+void Feed::stop() {
+  mPipeline.reset();  // waits for the streaming threads, so the pad below is no longer read
+  mScalerPad.reset();
+}
+
+GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
+  auto* self = static_cast<Feed*>(data);
+  auto holder = std::make_shared<MappedSample>();
+  holder->sample = platform::GstPtr<GstSample>::adopt(gst_app_sink_pull_sample(sink));
+  if (!holder->sample) return GST_FLOW_OK;
+  GstBuffer* buffer = gst_sample_get_buffer(holder->sample.get());
+  GstVideoInfo info;
+  if (!buffer || !gst_video_info_from_caps(&info, gst_sample_get_caps(holder->sample.get())) ||
+      !gst_buffer_map(buffer, &holder->map, GST_MAP_READ)) {
+    return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
+  }
+  auto frame = std::make_shared<core::VideoFrame>();
+  frame->width = GST_VIDEO_INFO_WIDTH(&info);
+  frame->height = GST_VIDEO_INFO_HEIGHT(&info);
+  frame->strideBytes = static_cast<std::size_t>(GST_VIDEO_INFO_PLANE_STRIDE(&info, 0));
+  frame->data = holder->map.data + GST_VIDEO_INFO_PLANE_OFFSET(&info, 0);
+  frame->sequence = ++self->mSequence;
+  frame->arrival = std::chrono::steady_clock::now();
+  frame->storage = std::move(holder);
+  // The source size: the decoder's output caps, seen at the scaler's sink pad.
+  int sourceWidth = frame->width, sourceHeight = frame->height;
+  if (self->mScalerPad) {
+    auto caps = platform::GstPtr<GstCaps>::adopt(gst_pad_get_current_caps(self->mScalerPad.get()));
+    GstVideoInfo src;
+    if (caps && gst_video_info_from_caps(&src, caps.get())) {
+      sourceWidth = GST_VIDEO_INFO_WIDTH(&src);
+      sourceHeight = GST_VIDEO_INFO_HEIGHT(&src);
+    }
+  }
+  self->mChannel->pushFrame(std::move(frame), sourceWidth, sourceHeight);
+  return GST_FLOW_OK;
+}
+
+void Feed::onPipelineError(const std::string& source, const std::string& message,
+                           const std::string& debug) {
+  core::logDebug(kModule, "{}: {} ({})", logName(), message, debug);
+  if (mFailed) return;
+  mFailed = true;
+  mListener->onFeedFailed(mChannel->id(), fmt::format("{}: {}", source, message));
+}
+
+void Feed::onPipelineWarning(const std::string& source, const std::string& message) {
+  core::logDebug(kModule, "{}: warning from {}: {}", logName(), source, message);
+}
+
+void Feed::onPipelineEos() {
+  if (mSpec.source == core::FeedSource::kPull && mSpec.loop && mPipeline) {
+    // Files start again at the end.
+    if (gst_element_seek_simple(mPipeline->get(), GST_FORMAT_TIME,
+                                static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH |
+                                                          GST_SEEK_FLAG_KEY_UNIT),
+                                0)) {
+      return;
+    }
+  }
+  mListener->onFeedEnded(mChannel->id());
+}
+
+}  // namespace tessera::ingest

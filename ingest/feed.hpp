@@ -1,0 +1,80 @@
+// One feed's GStreamer pipeline: a source, decoded and scaled to the tile size inside GStreamer,
+// into an appsink whose callback puts each frame into the feed's mailbox.
+//
+// Thread: created, started, stopped and destroyed on the main-loop thread, which also receives
+// its bus messages. The appsink callback runs on a streaming thread and touches only the channel.
+#pragma once
+
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/types.hpp"
+#include "ingest/feed_channel.hpp"
+#include "platform/pipeline.hpp"
+
+namespace tessera::ingest {
+
+struct FeedSpec {
+  core::FeedSource source = core::FeedSource::kSynthetic;
+  std::string uri;         // pull only
+  bool loop = true;        // pull only: files start again at the end
+  int syntheticIndex = 0;  // synthetic only: picks its colours, pattern and motion
+};
+
+class FeedListener {
+ public:
+  virtual ~FeedListener() = default;
+  virtual void onFeedFailed(core::FeedId id, const std::string& reason) = 0;
+  virtual void onFeedEnded(core::FeedId id) = 0;
+};
+
+class Feed final : public platform::PipelineListener {
+ public:
+  Feed(FeedSpec spec, std::shared_ptr<FeedChannel> channel, core::SizePx tile, int fps,
+       FeedListener* listener);
+  ~Feed() override;
+  Feed(const Feed&) = delete;
+  Feed& operator=(const Feed&) = delete;
+
+  const FeedSpec& spec() const { return mSpec; }
+  const std::shared_ptr<FeedChannel>& channel() const { return mChannel; }
+
+  // Builds and plays the pipeline. Returns false and fills `error` when it cannot be built.
+  bool start(std::string* error);
+  void stop();
+  bool running() const { return mPipeline.has_value(); }
+
+  // The gst-launch description of a synthetic participant (exposed for tests and benches).
+  static std::string syntheticDescription(int index, core::SizePx tile, int fps);
+
+ private:
+  void onPipelineError(const std::string& source, const std::string& message,
+                       const std::string& debug) override;
+  void onPipelineEos() override;
+  void onPipelineWarning(const std::string& source, const std::string& message) override;
+
+  std::optional<platform::Pipeline> buildSynthetic(std::string* error);
+  std::optional<platform::Pipeline> buildPull(std::string* error);
+  void attachSink(const platform::Pipeline& pipeline);
+  static GstFlowReturn onNewSample(GstAppSink* sink, gpointer self);
+  std::string logName() const;
+
+  const FeedSpec mSpec;
+  const std::shared_ptr<FeedChannel> mChannel;
+  const core::SizePx mTile;
+  const int mFps;
+  FeedListener* const mListener;
+  std::optional<platform::Pipeline> mPipeline;
+  bool mFailed = false;  // one failure report per run of the pipeline
+
+  platform::GstPtr<GstPad> mScalerPad;  // pull only; set before play, read by the streaming thread
+
+  // Streaming thread only.
+  std::uint64_t mSequence = 0;
+};
+
+}  // namespace tessera::ingest

@@ -1,0 +1,120 @@
+#include "ingest/ingest_manager.hpp"
+
+#include <algorithm>
+
+#include "core/log.hpp"
+
+namespace tessera::ingest {
+namespace {
+constexpr const char* kModule = "ingest";
+// A feed that ran this long before failing starts its backoff again from the first step.
+constexpr std::chrono::seconds kHealthyRun{10};
+}  // namespace
+
+IngestManager::IngestManager(core::IngestConfig config, int canvasFps)
+    : mConfig(std::move(config)), mFps(std::clamp(canvasFps, 1, 30)) {
+  publish();
+}
+
+IngestManager::~IngestManager() { removeAll(); }
+
+void IngestManager::startConfiguredFeeds() {
+  std::string error;
+  for (int i = 0; i < mConfig.synthetic.count; ++i) {
+    FeedSpec spec;
+    spec.source = core::FeedSource::kSynthetic;
+    spec.syntheticIndex = i;
+    if (!addFeed(spec, &error)) core::logError(kModule, "synthetic participant {}: {}", i, error);
+  }
+  for (const auto& pull : mConfig.pulls) {
+    FeedSpec spec;
+    spec.source = core::FeedSource::kPull;
+    spec.uri = pull.uri;
+    spec.loop = pull.loop;
+    if (!addFeed(spec, &error)) core::logError(kModule, "pull {}: {}", pull.uri, error);
+  }
+  core::logInfo(kModule, "{} feeds started ({} synthetic, {} pulled)", mFeeds.size(),
+                mConfig.synthetic.count, mConfig.pulls.size());
+}
+
+std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* error) {
+  if (mFeeds.size() >= static_cast<std::size_t>(mConfig.maxFeeds)) {
+    if (error) *error = "max_feeds (" + std::to_string(mConfig.maxFeeds) + ") reached";
+    return std::nullopt;
+  }
+  const core::FeedId id{mNextId++};
+  auto channel = std::make_shared<FeedChannel>(id, spec.source, spec.uri);
+  Entry entry;
+  entry.feed = std::make_unique<Feed>(std::move(spec), channel, tileSize(), mFps, this);
+  entry.startedAt = std::chrono::steady_clock::now();
+  std::string why;
+  if (!entry.feed->start(&why)) {
+    if (error) *error = why;
+    return std::nullopt;
+  }
+  core::logDebug(kModule, "feed {}: started ({} {})", id.value,
+                 core::toString(entry.feed->spec().source), entry.feed->spec().uri);
+  mFeeds.emplace(id, std::move(entry));
+  publish();
+  return id;
+}
+
+bool IngestManager::removeFeed(core::FeedId id) {
+  auto it = mFeeds.find(id);
+  if (it == mFeeds.end()) return false;
+  it->second.feed->channel()->setState(core::FeedState::kGone);
+  mFeeds.erase(it);  // stops the pipeline and cancels any retry
+  publish();
+  core::logInfo(kModule, "feed {}: removed", id.value);
+  return true;
+}
+
+void IngestManager::removeAll() {
+  for (auto& [id, entry] : mFeeds) entry.feed->channel()->setState(core::FeedState::kGone);
+  mFeeds.clear();
+  publish();
+}
+
+void IngestManager::onFeedFailed(core::FeedId id, const std::string& reason) {
+  auto it = mFeeds.find(id);
+  if (it == mFeeds.end()) return;
+  Entry& e = it->second;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - e.startedAt > kHealthyRun) e.attempt = 0;
+  const auto delay = std::min(kMaxRetry, kFirstRetry * (1 << std::min(e.attempt, 10)));
+  ++e.attempt;
+  e.feed->channel()->setState(core::FeedState::kRetrying, reason);
+  core::logWarn(kModule, "feed {}: failed: {}; retry {} in {} ms", id.value, reason, e.attempt,
+                delay.count());
+  // Tear down outside the bus callback that reported the failure.
+  e.retry = platform::Timer(delay, [this, id] { restart(id); });
+}
+
+void IngestManager::restart(core::FeedId id) {
+  auto it = mFeeds.find(id);
+  if (it == mFeeds.end()) return;
+  Entry& e = it->second;
+  e.feed->channel()->countRestart();
+  e.startedAt = std::chrono::steady_clock::now();
+  std::string why;
+  if (!e.feed->start(&why)) onFeedFailed(id, why);
+}
+
+void IngestManager::onFeedEnded(core::FeedId id) {
+  core::logInfo(kModule, "feed {}: ended", id.value);
+  // Leave the bus callback before the pipeline that called us is destroyed.
+  auto it = mFeeds.find(id);
+  if (it == mFeeds.end()) return;
+  it->second.feed->channel()->setState(core::FeedState::kGone);
+  it->second.retry = platform::Timer(std::chrono::milliseconds(0), [this, id] { removeFeed(id); });
+}
+
+void IngestManager::publish() {
+  auto table = std::make_shared<FeedTable>();
+  table->version = ++mVersion;
+  table->feeds.reserve(mFeeds.size());
+  for (const auto& [id, entry] : mFeeds) table->feeds.push_back(entry.feed->channel());
+  mTable.put(std::move(table));
+}
+
+}  // namespace tessera::ingest

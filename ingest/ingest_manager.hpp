@@ -1,0 +1,63 @@
+// Owns every feed: creates them from the installation, supervises them (a failed feed is
+// reported and restarted with backoff) and publishes the table of feeds for the other threads.
+//
+// Thread: the main-loop thread. Other threads read only the published FeedTable snapshots.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/mailbox.hpp"
+#include "ingest/feed.hpp"
+#include "platform/main_loop.hpp"
+
+namespace tessera::ingest {
+
+class IngestManager final : public FeedListener {
+ public:
+  static constexpr std::chrono::milliseconds kFirstRetry{500};
+  static constexpr std::chrono::milliseconds kMaxRetry{30000};
+
+  IngestManager(core::IngestConfig config, int canvasFps);
+  ~IngestManager() override;
+  IngestManager(const IngestManager&) = delete;
+  IngestManager& operator=(const IngestManager&) = delete;
+
+  // Adds the installation's synthetic and pulled feeds.
+  void startConfiguredFeeds();
+  // Adds one feed; nullopt (with `error`) when max_feeds is reached or it cannot be built.
+  std::optional<core::FeedId> addFeed(FeedSpec spec, std::string* error);
+  bool removeFeed(core::FeedId id);
+  void removeAll();
+
+  std::size_t size() const { return mFeeds.size(); }
+  core::SizePx tileSize() const { return {mConfig.tileWidth, mConfig.tileHeight}; }
+  core::LatestMailbox<FeedTable>& table() { return mTable; }
+
+ private:
+  struct Entry {
+    std::unique_ptr<Feed> feed;
+    platform::Timer retry;
+    int attempt = 0;
+    std::chrono::steady_clock::time_point startedAt;
+  };
+
+  void onFeedFailed(core::FeedId id, const std::string& reason) override;
+  void onFeedEnded(core::FeedId id) override;
+  void restart(core::FeedId id);
+  void publish();
+
+  const core::IngestConfig mConfig;
+  const int mFps;
+  std::uint32_t mNextId = 1;
+  std::map<core::FeedId, Entry> mFeeds;  // ids grow, so map order is join order
+  core::LatestMailbox<FeedTable> mTable;
+  std::uint64_t mVersion = 0;
+};
+
+}  // namespace tessera::ingest

@@ -1,0 +1,77 @@
+// OpenGL 3.3 core access and move-only RAII objects for GL names.
+//
+// Thread: every object here belongs to the thread whose context is current (the render thread).
+#pragma once
+
+#define GL_GLEXT_PROTOTYPES 1
+#include <GL/gl.h>
+#include <GL/glext.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace tessera::platform {
+
+template <void (*Delete)(GLuint)>
+class GlName {
+ public:
+  GlName() = default;
+  static GlName wrap(GLuint id) {
+    GlName n;
+    n.mId = id;
+    return n;
+  }
+  GlName(GlName&& o) noexcept : mId(std::exchange(o.mId, 0)) {}
+  GlName& operator=(GlName&& o) noexcept {
+    if (this != &o) {
+      reset();
+      mId = std::exchange(o.mId, 0);
+    }
+    return *this;
+  }
+  GlName(const GlName&) = delete;
+  GlName& operator=(const GlName&) = delete;
+  ~GlName() { reset(); }
+
+  GLuint id() const { return mId; }
+  GLuint release() { return std::exchange(mId, 0); }
+  void reset() {
+    if (mId) Delete(std::exchange(mId, 0));
+  }
+  explicit operator bool() const { return mId != 0; }
+
+ private:
+  GLuint mId = 0;
+};
+
+namespace detail {
+inline void deleteTexture(GLuint id) { glDeleteTextures(1, &id); }
+inline void deleteBuffer(GLuint id) { glDeleteBuffers(1, &id); }
+inline void deleteFramebuffer(GLuint id) { glDeleteFramebuffers(1, &id); }
+inline void deleteVertexArray(GLuint id) { glDeleteVertexArrays(1, &id); }
+inline void deleteProgram(GLuint id) { glDeleteProgram(id); }
+inline void deleteShader(GLuint id) { glDeleteShader(id); }
+}  // namespace detail
+
+using GlTexture = GlName<detail::deleteTexture>;
+using GlBuffer = GlName<detail::deleteBuffer>;
+using GlFramebuffer = GlName<detail::deleteFramebuffer>;
+using GlVertexArray = GlName<detail::deleteVertexArray>;
+using GlProgram = GlName<detail::deleteProgram>;
+using GlShader = GlName<detail::deleteShader>;
+
+GlTexture makeTexture();
+GlBuffer makeBuffer();
+GlFramebuffer makeFramebuffer();
+GlVertexArray makeVertexArray();
+
+// Compiles and links a vertex + fragment program. On failure returns nullopt and puts the
+// compiler's log (with the stage that failed) into `log`.
+std::optional<GlProgram> buildProgram(const std::string& vertexSource,
+                                      const std::string& fragmentSource, std::string* log);
+
+// "GL_INVALID_OPERATION" etc. for glGetError(); empty when there is no error.
+std::string glErrorString();
+
+}  // namespace tessera::platform

@@ -1,0 +1,136 @@
+#include "platform/pipeline.hpp"
+
+#include <memory>
+
+#include "core/log.hpp"
+
+namespace tessera::platform {
+
+std::optional<Pipeline> Pipeline::parse(const std::string& name, const std::string& description,
+                                        std::string* error) {
+  GError* raw = nullptr;
+  GstElement* p = gst_parse_launch_full(description.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS,
+                                        &raw);
+  std::unique_ptr<GError, GErrorDeleter> err(raw);
+  if (!p || err) {
+    if (p) gst_object_unref(p);
+    if (error) *error = err ? err->message : "could not build pipeline";
+    return std::nullopt;
+  }
+  gst_object_set_name(GST_OBJECT(p), name.c_str());
+  return Pipeline(name, GstPtr<GstElement>::adopt(p));
+}
+
+Pipeline::Pipeline(std::string name, GstPtr<GstElement> pipeline)
+    : mName(std::move(name)), mPipeline(std::move(pipeline)) {}
+
+Pipeline::Pipeline(Pipeline&& o) noexcept
+    : mName(std::move(o.mName)),
+      mPipeline(std::move(o.mPipeline)),
+      mListener(std::exchange(o.mListener, nullptr)),
+      mWatchId(std::exchange(o.mWatchId, 0)) {
+  // A bus watch points at its Pipeline; a moved watch would dangle, so moving one is a bug.
+  g_assert(mWatchId == 0);
+}
+
+Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::stop() {
+  if (!mPipeline) return;
+  if (mWatchId) {
+    g_source_remove(mWatchId);
+    mWatchId = 0;
+  }
+  gst_element_set_state(mPipeline.get(), GST_STATE_NULL);
+  gst_element_get_state(mPipeline.get(), nullptr, nullptr, 5 * GST_SECOND);
+  mPipeline.reset();
+}
+
+GstPtr<GstElement> Pipeline::element(const char* name) const {
+  return GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(mPipeline.get()), name));
+}
+
+void Pipeline::watchBus(PipelineListener* listener) {
+  mListener = listener;
+  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
+  mWatchId = gst_bus_add_watch(bus.get(), &Pipeline::onBusMessage, this);
+}
+
+bool Pipeline::play() {
+  return gst_element_set_state(mPipeline.get(), GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+}
+
+bool Pipeline::sendEosAndWait(std::chrono::milliseconds timeout) {
+  gst_element_send_event(mPipeline.get(), gst_event_new_eos());
+  return waitForEos(timeout);
+}
+
+bool Pipeline::waitForEos(std::chrono::milliseconds timeout) {
+  // The bus watch would race us for the EOS message: stop it, then wait here.
+  if (mWatchId) {
+    g_source_remove(mWatchId);
+    mWatchId = 0;
+  }
+  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
+  auto msg = GstPtr<GstMessage>::adopt(gst_bus_timed_pop_filtered(
+      bus.get(), static_cast<GstClockTime>(timeout.count()) * GST_MSECOND,
+      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+  return msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS;
+}
+
+gboolean Pipeline::onBusMessage(GstBus*, GstMessage* msg, gpointer data) {
+  auto* self = static_cast<Pipeline*>(data);
+  if (!self->mListener) return TRUE;
+  switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING: {
+      GError* raw = nullptr;
+      gchar* dbg = nullptr;
+      const bool isError = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR;
+      if (isError) {
+        gst_message_parse_error(msg, &raw, &dbg);
+      } else {
+        gst_message_parse_warning(msg, &raw, &dbg);
+      }
+      std::unique_ptr<GError, GErrorDeleter> err(raw);
+      std::unique_ptr<gchar, GFreeDeleter> debug(dbg);
+      const std::string source = GST_MESSAGE_SRC(msg) ? GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)) : "?";
+      const std::string text = err ? err->message : "unknown error";
+      if (isError) {
+        self->mListener->onPipelineError(source, text, debug ? debug.get() : "");
+      } else {
+        self->mListener->onPipelineWarning(source, text);
+      }
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      self->mListener->onPipelineEos();
+      break;
+    default:
+      break;
+  }
+  return TRUE;
+}
+
+GstRuntime::GstRuntime() { gst_init(nullptr, nullptr); }
+
+std::string GstRuntime::version() {
+  std::unique_ptr<gchar, GFreeDeleter> v(gst_version_string());
+  return v.get();
+}
+
+bool GstRuntime::haveElements(std::initializer_list<const char*> names, std::string* missing) {
+  bool ok = true;
+  for (const char* n : names) {
+    auto* f = gst_element_factory_find(n);
+    if (!f) {
+      ok = false;
+      if (missing) *missing += (missing->empty() ? "" : ", ") + std::string(n);
+    } else {
+      gst_object_unref(f);
+    }
+  }
+  return ok;
+}
+
+}  // namespace tessera::platform

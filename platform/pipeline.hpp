@@ -1,0 +1,75 @@
+// A GStreamer pipeline with safe teardown and bus messages delivered as listener calls.
+//
+// Thread: created, used and destroyed on the GLib main-loop thread; bus messages arrive there
+// through a bus watch. The destructor removes the watch, sets NULL state (which waits for the
+// streaming threads to stop) and then drops the last reference.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "platform/gst_ptr.hpp"
+
+namespace tessera::platform {
+
+class PipelineListener {
+ public:
+  virtual ~PipelineListener() = default;
+  // An ERROR message; `source` names the element that posted it.
+  virtual void onPipelineError(const std::string& source, const std::string& message,
+                               const std::string& debug) = 0;
+  virtual void onPipelineEos() = 0;
+  virtual void onPipelineWarning(const std::string& source, const std::string& message) {}
+};
+
+class Pipeline {
+ public:
+  // Parses a gst-launch description. Returns nullopt and fills `error` when it does not parse.
+  static std::optional<Pipeline> parse(const std::string& name, const std::string& description,
+                                       std::string* error);
+
+  Pipeline(std::string name, GstPtr<GstElement> pipeline);
+  Pipeline(Pipeline&& o) noexcept;
+  Pipeline& operator=(Pipeline&&) = delete;
+  Pipeline(const Pipeline&) = delete;
+  ~Pipeline();
+
+  const std::string& name() const { return mName; }
+  GstElement* get() const { return mPipeline.get(); }
+  // A named element inside the pipeline (a new reference), or null.
+  GstPtr<GstElement> element(const char* name) const;
+
+  // Starts delivering bus messages to `listener` on the thread-default main context.
+  void watchBus(PipelineListener* listener);
+  bool play();
+  // Sends EOS and waits (bounded) for it to reach the sinks, so muxers finalise their files.
+  bool sendEosAndWait(std::chrono::milliseconds timeout);
+  // Waits (bounded) for an EOS that something else started (e.g. an appsrc's end of stream).
+  bool waitForEos(std::chrono::milliseconds timeout);
+
+ private:
+  static gboolean onBusMessage(GstBus* bus, GstMessage* msg, gpointer self);
+  void stop();
+
+  std::string mName;
+  GstPtr<GstElement> mPipeline;
+  PipelineListener* mListener = nullptr;
+  guint mWatchId = 0;
+};
+
+// Process-wide GStreamer set-up; built once in main.
+class GstRuntime {
+ public:
+  GstRuntime();
+  ~GstRuntime() = default;
+  GstRuntime(const GstRuntime&) = delete;
+  GstRuntime& operator=(const GstRuntime&) = delete;
+  static std::string version();
+  // Whether every named element factory is installed; fills `missing` with those that are not.
+  static bool haveElements(std::initializer_list<const char*> names, std::string* missing);
+};
+
+}  // namespace tessera::platform

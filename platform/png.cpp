@@ -1,0 +1,57 @@
+#include "platform/png.hpp"
+
+#include <png.h>
+
+#include <fstream>
+#include <iterator>
+
+namespace tessera::platform {
+
+std::vector<std::uint8_t> encodePng(const std::uint8_t* rgba, int width, int height,
+                                    std::size_t strideBytes) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  image.width = static_cast<png_uint_32>(width);
+  image.height = static_cast<png_uint_32>(height);
+  image.format = PNG_FORMAT_RGBA;
+  png_alloc_size_t size = 0;
+  // libpng counts the stride in components (bytes, for 8-bit RGBA), not pixels.
+  const auto stride = static_cast<png_int_32>(strideBytes);
+  if (!png_image_write_get_memory_size(image, size, 0, rgba, stride, nullptr)) return {};
+  std::vector<std::uint8_t> out(size);
+  if (!png_image_write_to_memory(&image, out.data(), &size, 0, rgba, stride, nullptr)) return {};
+  out.resize(size);
+  return out;
+}
+
+std::optional<RgbaImage> decodePng(const std::uint8_t* data, std::size_t size, std::string* error) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, data, size)) {
+    if (error) *error = image.message;
+    return std::nullopt;
+  }
+  image.format = PNG_FORMAT_RGBA;
+  RgbaImage out;
+  out.width = static_cast<int>(image.width);
+  out.height = static_cast<int>(image.height);
+  out.rgba.resize(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, out.rgba.data(), 0, nullptr)) {
+    if (error) *error = image.message;
+    png_image_free(&image);
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<RgbaImage> loadPng(const std::filesystem::path& file, std::string* error) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    if (error) *error = "cannot open " + file.string();
+    return std::nullopt;
+  }
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  return decodePng(bytes.data(), bytes.size(), error);
+}
+
+}  // namespace tessera::platform

@@ -1,0 +1,70 @@
+// Draws tiles from a texture array into the canvas framebuffer with one instanced draw, and
+// reads the canvas back through a ring of pixel-buffer objects (asynchronous on a real GPU).
+//
+// Thread: the render thread, with its GL context current, for the object's whole life.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/frame.hpp"
+#include "core/types.hpp"
+#include "platform/gl.hpp"
+
+namespace tessera::render {
+
+struct TileInstance {
+  core::Rect rect;  // canvas pixels
+  int layer = 0;    // in the tile array
+};
+
+class TileRenderer {
+ public:
+  static constexpr int kReadbackRing = 3;
+
+  // Loads shaders/tiles.{vert,frag} from `shaderDir`. Null (with `error`) on failure.
+  static std::unique_ptr<TileRenderer> create(core::SizePx canvas, core::SizePx tile, int layers,
+                                              const std::filesystem::path& shaderDir,
+                                              std::string* error);
+
+  core::SizePx canvas() const { return mCanvas; }
+  core::SizePx tile() const { return mTile; }
+  int layers() const { return mLayers; }
+  GLuint framebuffer() const { return mFramebuffer.id(); }
+
+  // Copies one frame into a layer; a frame of another size is refused (ingest scales to tile).
+  bool upload(int layer, const core::VideoFrame& frame);
+  void draw(std::span<const TileInstance> tiles);
+
+  // Starts reading the canvas into the next pixel buffer.
+  void startReadback();
+  // Copies the oldest pending readback into `dst` (width*height*4 bytes, rows top-first). Unless
+  // `allowNewest`, the read started last is left in flight (a frame of latency, no GPU stall).
+  // False when nothing could be copied.
+  bool finishReadback(std::uint8_t* dst, bool allowNewest);
+  // Synchronous read of the current canvas (tests).
+  void readNow(std::uint8_t* dst);
+
+ private:
+  TileRenderer() = default;
+
+  core::SizePx mCanvas;
+  core::SizePx mTile;
+  int mLayers = 0;
+  platform::GlProgram mProgram;
+  platform::GlTexture mTileArray;
+  platform::GlTexture mCanvasTexture;
+  platform::GlFramebuffer mFramebuffer;
+  platform::GlVertexArray mVertexArray;
+  platform::GlBuffer mInstances;
+  std::size_t mInstanceCapacity = 0;
+  platform::GlBuffer mReadback[kReadbackRing];
+  int mReadbackNext = 0;
+  int mReadbackPending = 0;
+  GLint mCanvasSizeUniform = -1;
+};
+
+}  // namespace tessera::render

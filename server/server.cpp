@@ -1,0 +1,286 @@
+#include "server/server.hpp"
+
+#include <glib-unix.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <csignal>
+
+#include "core/log.hpp"
+#include "platform/main_loop.hpp"
+#include "platform/pipeline.hpp"
+#include "platform/system.hpp"
+
+#ifndef TESSERA_DATA_DIR
+#define TESSERA_DATA_DIR "."
+#endif
+
+namespace tessera::server {
+namespace {
+constexpr const char* kModule = "server";
+}
+
+std::filesystem::path defaultDataDir() {
+  if (const char* env = std::getenv("TESSERA_DATA_DIR"); env && *env) return env;
+  return TESSERA_DATA_DIR;
+}
+
+Server::Server(core::Config config, ServerOptions options)
+    : mConfig(std::move(config)),
+      mOptions(std::move(options)),
+      mLoop(g_main_loop_new(nullptr, FALSE)) {
+  mScene = mConfig.scenes.empty() ? "grid" : mConfig.scenes.front().name;
+}
+
+Server::~Server() { shutdown(); }
+
+bool Server::startStages() {
+  const auto fd = platform::raiseFileDescriptorLimit();
+  // GStreamer needs about 7 descriptors per pulled feed: 256 feeds pass the common 1024.
+  if (fd.after > fd.before) {
+    core::logInfo(kModule, "open-file limit raised from {} to {} (GStreamer needs ~7 per feed)",
+                  fd.before, fd.after);
+  } else {
+    core::logInfo(kModule, "open-file limit is {} (already the hard limit; ~7 per pulled feed)",
+                  fd.after);
+  }
+  if (fd.after < static_cast<unsigned long>(mConfig.ingest.maxFeeds) * 8) {
+    core::logWarn(kModule, "open-file limit {} may not hold max_feeds = {}", fd.after,
+                  mConfig.ingest.maxFeeds);
+  }
+
+  std::string missing;
+  if (!platform::GstRuntime::haveElements({"videotestsrc", "uridecodebin", "videoconvert",
+                                           "videoscale", "appsink", "appsrc", "x264enc",
+                                           "h264parse", "hlssink2"},
+                                          &missing)) {
+    core::logError(kModule, "GStreamer elements missing: {} (run `make deps`)", missing);
+    return false;
+  }
+
+  mIngest = std::make_unique<ingest::IngestManager>(mConfig.ingest, mConfig.canvas.fps);
+
+  std::string error;
+  if (mConfig.output.hls) {
+    restream::HlsSettings hls;
+    hls.canvas = {mConfig.canvas.width, mConfig.canvas.height};
+    hls.fps = mConfig.canvas.fps;
+    hls.bitrateKbps = mConfig.output.bitrateKbps;
+    hls.segmentSeconds = mConfig.output.hlsSegmentSeconds;
+    hls.playlistLength = mConfig.output.hlsPlaylistLength;
+    hls.directory = std::filesystem::temp_directory_path() /
+                    fmt::format("tessera-{}-{}", mConfig.installation.name, getpid()) / "hls";
+    mHls = std::make_unique<restream::HlsOutput>(hls);
+    if (!mHls->start(&error)) {
+      core::logError(kModule, "hls: {}", error);
+      return false;
+    }
+  }
+
+  render::RenderSettings rs;
+  rs.canvas = {mConfig.canvas.width, mConfig.canvas.height};
+  rs.fps = mConfig.canvas.fps;
+  rs.tile = {mConfig.ingest.tileWidth, mConfig.ingest.tileHeight};
+  rs.maxFeeds = mConfig.ingest.maxFeeds;
+  rs.window = mConfig.output.window && !mOptions.headless;
+  rs.title = "tessera: " + mConfig.installation.name;
+  rs.shaderDir = mOptions.dataDir / "shaders";
+  mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this);
+  if (!mRender->start(&error)) {
+    core::logError(kModule, "render: {}", error);
+    return false;
+  }
+
+  control::HttpSettings http;
+  http.listen = mOptions.httpListen.value_or(mConfig.http.listen);
+  http.adminToken = mConfig.http.adminToken;
+  http.webDir = mOptions.dataDir / "web";
+  mHttp = std::make_unique<control::HttpServer>(http, *this);
+  if (!mHttp->start(&error)) {
+    core::logError(kModule, "http: {}", error);
+    return false;
+  }
+
+  mIngest->startConfiguredFeeds();
+  return true;
+}
+
+int Server::run() {
+  core::logInfo(kModule, "installation \"{}\" from {}", mConfig.installation.name,
+                mConfig.file.string());
+  if (!startStages()) {
+    shutdown();
+    return 1;
+  }
+  if (mHttp) {
+    const std::string host = mOptions.httpListen.value_or(mConfig.http.listen);
+    const std::string shown = host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1" : host.substr(0, host.rfind(':'));
+    core::logInfo(kModule, "viewer: http://{}:{}/   join: http://{}:{}/join", shown, mHttp->port(),
+                  shown, mHttp->port());
+  }
+
+  auto quit = +[](gpointer loop) -> gboolean {
+    g_main_loop_quit(static_cast<GMainLoop*>(loop));
+    return G_SOURCE_CONTINUE;
+  };
+  const guint sigint = g_unix_signal_add(SIGINT, quit, mLoop.get());
+  const guint sigterm = g_unix_signal_add(SIGTERM, quit, mLoop.get());
+  platform::Timer duration;
+  if (mOptions.durationSeconds) {
+    duration = platform::Timer(
+        std::chrono::milliseconds(static_cast<long>(*mOptions.durationSeconds * 1000)),
+        [this] {
+          core::logInfo(kModule, "duration reached");
+          g_main_loop_quit(mLoop.get());
+        });
+  }
+  platform::Timer status(std::chrono::seconds(10), [this] { logStatus(); }, true);
+
+  g_main_loop_run(mLoop.get());
+
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
+  core::logInfo(kModule, "shutting down");
+  shutdown();
+  core::logInfo(kModule, "stopped cleanly (peak RSS {} MiB)", platform::peakRssKib() / 1024);
+  return mExitCode;
+}
+
+void Server::shutdown() {
+  // Order matters: the render thread stops pushing before the outputs end their streams.
+  if (mRender) mRender->stop();
+  if (mHls) mHls->finish();
+  mHttp.reset();
+  if (mIngest) mIngest->removeAll();
+}
+
+void Server::logStatus() {
+  const auto h = health();
+  const auto r = mRender->stats();
+  core::logInfo(kModule, "status: {} feeds ({} live), {:.1f} fps, {} late, work {:.1f} ms/frame{}",
+                h.feeds, h.liveFeeds, r.fps, r.late, r.workMsAvg,
+                mHls ? fmt::format(", hls {} frames ({} dropped)", mHls->pushed(), mHls->dropped())
+                     : std::string());
+}
+
+void Server::onCanvasFrame(const core::FrameRef& frame, std::uint64_t index) {
+  if (mHls) mHls->push(frame, index);
+}
+
+void Server::onWindowClosed() {
+  core::logInfo(kModule, "window closed");
+  g_main_loop_quit(mLoop.get());  // thread-safe
+}
+
+control::HealthInfo Server::health() {
+  control::HealthInfo h;
+  h.rendering = mRender && mRender->canvas().peek() != nullptr;
+  if (auto table = mIngest ? mIngest->table().peek() : nullptr) {
+    h.feeds = table->feeds.size();
+    for (const auto& c : table->feeds) {
+      if (c->status().state == core::FeedState::kLive) ++h.liveFeeds;
+    }
+  }
+  h.workers = 0;  // analysis workers arrive with the analysis stage
+  h.fps = mRender ? mRender->stats().fps : 0;
+  h.scene = mScene;
+  h.installation = mConfig.installation.name;
+  h.uptimeSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - mStarted).count();
+  return h;
+}
+
+std::vector<control::FeedInfo> Server::feeds() {
+  std::vector<control::FeedInfo> out;
+  auto table = mIngest ? mIngest->table().peek() : nullptr;
+  if (!table) return out;
+  auto layout = mRender ? mRender->layout().peek() : nullptr;
+  out.reserve(table->feeds.size());
+  for (const auto& c : table->feeds) {
+    const auto s = c->status();
+    control::FeedInfo f;
+    f.id = c->id();
+    f.source = c->source();
+    f.uri = c->uri();
+    f.state = s.state;
+    f.width = s.sourceWidth;
+    f.height = s.sourceHeight;
+    f.fps = s.fps;
+    f.frames = s.frames;
+    f.dropped = s.dropped;
+    f.restarts = s.restarts;
+    f.lastError = s.lastError;
+    if (layout) {
+      for (const auto& p : layout->tiles) {
+        if (p.feed == f.id) f.tile = p.rect;
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+core::FrameRef Server::canvas() { return mRender ? mRender->canvas().peek() : nullptr; }
+
+std::optional<std::filesystem::path> Server::hlsDirectory() {
+  if (!mHls) return std::nullopt;
+  return mHls->directory();
+}
+
+std::vector<std::string> Server::sceneNames() {
+  std::vector<std::string> names;
+  for (const auto& s : mConfig.scenes) names.push_back(s.name);
+  return names;
+}
+
+bool Server::switchScene(const std::string& name) {
+  for (const auto& s : mConfig.scenes) {
+    if (s.name == name) {
+      mScene = name;
+      core::logInfo(kModule, "scene: switched to \"{}\" (layout {})", name, core::toString(s.layout));
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Server::metrics() {
+  const auto h = health();
+  const auto r = mRender ? mRender->stats() : render::RenderStats{};
+  std::string m;
+  auto gauge = [&](const char* name, const char* help, double v, const char* type = "gauge") {
+    m += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, v);
+  };
+  gauge("tessera_feeds", "Feeds known to the server.", static_cast<double>(h.feeds));
+  gauge("tessera_feeds_live", "Feeds delivering frames.", static_cast<double>(h.liveFeeds));
+  gauge("tessera_render_fps", "Canvas frames per second, last second.", r.fps);
+  gauge("tessera_render_frames_total", "Canvas frames handed out.", static_cast<double>(r.frames),
+        "counter");
+  gauge("tessera_render_redraws_total", "Canvas frames actually drawn.",
+        static_cast<double>(r.redraws), "counter");
+  gauge("tessera_render_late_ticks_total", "Render ticks more than a frame late.",
+        static_cast<double>(r.late), "counter");
+  gauge("tessera_render_tile_uploads_total", "Tile textures uploaded.",
+        static_cast<double>(r.uploads), "counter");
+  gauge("tessera_render_work_ms", "Render-thread work per frame, last second.", r.workMsAvg);
+  if (mHls) {
+    gauge("tessera_hls_frames_total", "Frames handed to the HLS encoder.",
+          static_cast<double>(mHls->pushed()), "counter");
+    gauge("tessera_hls_dropped_frames_total", "Frames the HLS encoder could not take.",
+          static_cast<double>(mHls->dropped()), "counter");
+  }
+  gauge("tessera_http_requests_total", "HTTP requests served.",
+        static_cast<double>(mHttp ? mHttp->requests() : 0), "counter");
+  gauge("tessera_process_peak_rss_bytes", "Peak resident set size.",
+        static_cast<double>(platform::peakRssKib()) * 1024);
+  m += "# HELP tessera_feed_frames_total Frames delivered per feed.\n"
+       "# TYPE tessera_feed_frames_total counter\n";
+  for (const auto& f : feeds()) {
+    m += fmt::format("tessera_feed_frames_total{{feed=\"{}\",source=\"{}\"}} {}\n", f.id.value,
+                     core::toString(f.source), f.frames);
+  }
+  return m;
+}
+
+}  // namespace tessera::server

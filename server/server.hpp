@@ -1,0 +1,78 @@
+// One running installation: builds the stages from the config, wires them together, runs the
+// GLib main loop until a signal, the duration or the window ends it, and shuts down in order
+// (render thread, then outputs so they finalise, then feeds).
+//
+// Thread: constructed and run on the main thread, which runs the GLib main loop. The render
+// thread calls onCanvasFrame/onWindowClosed.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "control/api_model.hpp"
+#include "control/http_server.hpp"
+#include "core/config.hpp"
+#include "ingest/ingest_manager.hpp"
+#include "render/render_loop.hpp"
+#include "restream/hls_output.hpp"
+
+#include <glib.h>
+
+namespace tessera::server {
+
+struct ServerOptions {
+  std::optional<std::string> httpListen;  // --http overrides [http] listen
+  bool headless = false;                  // --headless: never open a window
+  std::optional<double> durationSeconds;  // --duration
+  std::filesystem::path dataDir;          // holds shaders/ and web/
+};
+
+// Where shaders/ and web/ are: $TESSERA_DATA_DIR, else the source tree this was built from.
+std::filesystem::path defaultDataDir();
+
+class Server final : public control::ApiModel, public render::CanvasListener {
+ public:
+  Server(core::Config config, ServerOptions options);
+  ~Server() override;
+
+  // Runs until stopped; the process exit code (0 clean, 1 runtime failure).
+  int run();
+
+  // ApiModel (main-loop thread).
+  control::HealthInfo health() override;
+  std::vector<control::FeedInfo> feeds() override;
+  core::FrameRef canvas() override;
+  std::optional<std::filesystem::path> hlsDirectory() override;
+  std::vector<std::string> sceneNames() override;
+  std::string metrics() override;
+  bool switchScene(const std::string& name) override;
+
+  // CanvasListener (render thread).
+  void onCanvasFrame(const core::FrameRef& frame, std::uint64_t index) override;
+  void onWindowClosed() override;
+
+ private:
+  bool startStages();
+  void shutdown();
+  void logStatus();
+
+  const core::Config mConfig;
+  const ServerOptions mOptions;
+  const std::chrono::steady_clock::time_point mStarted = std::chrono::steady_clock::now();
+  struct LoopUnref {
+    void operator()(GMainLoop* l) const { g_main_loop_unref(l); }
+  };
+  std::unique_ptr<GMainLoop, LoopUnref> mLoop;
+  std::unique_ptr<ingest::IngestManager> mIngest;
+  std::unique_ptr<restream::HlsOutput> mHls;  // before mRender: the render thread pushes to it
+  std::unique_ptr<render::RenderLoop> mRender;
+  std::unique_ptr<control::HttpServer> mHttp;
+  std::string mScene;
+  int mExitCode = 0;
+};
+
+}  // namespace tessera::server
