@@ -1,0 +1,619 @@
+#include "core/config.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <sstream>
+#include <utility>
+
+namespace tessera::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Canvas and tile sizes must be even: I420 halves both dimensions for chroma and the H.264
+// encoder refuses odd sizes.
+constexpr int kMinCanvasPx = 16;
+constexpr int kMaxCanvasPx = 7680;
+constexpr int kMaxFps = 120;
+constexpr int kMaxFeeds = 4096;
+constexpr int kMinTilePx = 8;
+constexpr int kMaxTilePx = 1920;
+constexpr int kMaxWorkers = 1024;
+constexpr double kMaxAnalysisRateHz = 30;
+constexpr int kMaxSceneCells = 256;
+constexpr std::size_t kMaxSuggestionDistance = 2;
+
+constexpr std::pair<std::string_view, LayoutKind> kLayoutNames[] = {
+    {"grid", LayoutKind::kGrid},           {"photomosaic", LayoutKind::kPhotomosaic},
+    {"spotlight", LayoutKind::kSpotlight}, {"brush", LayoutKind::kBrush},
+    {"shader", LayoutKind::kShader},
+};
+
+// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+// neighbouring characters each cost 1, so "widht" is one edit from "width".
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  const std::size_t m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[n][m];
+}
+
+// A TOML basic string, so the message shows exactly what was written.
+std::string tomlQuoted(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string formatNumber(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::string s = fmt::format("{}", v);
+  // TOML floats always carry a fraction or exponent; show 30.0, not 30.
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+  return s;
+}
+
+// What a node holds, for "expected X, got Y" messages.
+std::string describe(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return "string " + tomlQuoted(node.as_string()->get());
+    case toml::node_type::integer:
+      return fmt::format("integer {}", node.as_integer()->get());
+    case toml::node_type::floating_point:
+      return "float " + formatNumber(node.as_floating_point()->get());
+    case toml::node_type::boolean:
+      return node.as_boolean()->get() ? "boolean true" : "boolean false";
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+int lineOf(const toml::node& node) {
+  return static_cast<int>(node.source().begin.line);
+}
+
+bool isTableLike(const toml::node& node) {
+  if (node.is_table()) return true;
+  const toml::array* array = node.as_array();
+  return array && !array->empty() && array->is_array_of_tables();
+}
+
+std::string joinPath(std::string_view prefix, std::string_view key) {
+  if (prefix.empty()) return std::string(key);
+  return fmt::format("{}.{}", prefix, key);
+}
+
+// Walks one document, collecting every problem instead of stopping at the first.
+class Parser {
+ public:
+  Parser(std::string fileName, fs::path baseDir)
+      : mFileName(std::move(fileName)), mBaseDir(std::move(baseDir)) {}
+
+  void problem(int line, std::string key, std::string message) {
+    mProblems.push_back({mFileName, line, std::move(key), std::move(message)});
+  }
+
+  std::vector<ConfigProblem> takeProblems() {
+    // toml++ keeps keys sorted by name; report in the order the author reads the file.
+    std::stable_sort(
+        mProblems.begin(), mProblems.end(),
+        [](const ConfigProblem& a, const ConfigProblem& b) { return a.line < b.line; });
+    return std::move(mProblems);
+  }
+
+  // Paths in the file are relative to the file itself, wherever the server was started from.
+  fs::path resolve(std::string_view written) const {
+    return (mBaseDir / fs::path(written)).lexically_normal();
+  }
+
+ private:
+  std::string mFileName;
+  fs::path mBaseDir;
+  std::vector<ConfigProblem> mProblems;
+};
+
+// One table of the document with the keys it may hold. Unknown keys are reported on
+// construction; each read* call reports wrong types and bad values and leaves `out` untouched
+// unless the value is valid, so defaults stay in place.
+class Section {
+ public:
+  Section(Parser& parser, const toml::table& table, std::string path,
+          std::initializer_list<std::string_view> known)
+      : mParser(parser), mTable(table), mPath(std::move(path)) {
+    for (auto&& [key, node] : table) {
+      const std::string_view name = key.str();
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      std::string message = isTableLike(node) ? "unknown table" : "unknown key";
+      std::string_view best;
+      std::size_t bestDistance = kMaxSuggestionDistance + 1;
+      for (const std::string_view candidate : known) {
+        const std::size_t d = editDistance(name, candidate);
+        if (d < bestDistance) {
+          bestDistance = d;
+          best = candidate;
+        }
+      }
+      if (!best.empty()) message += fmt::format(" (did you mean {}?)", tomlQuoted(best));
+      mParser.problem(lineOf(node), keyPath(name), std::move(message));
+    }
+  }
+
+  std::string keyPath(std::string_view key) const { return joinPath(mPath, key); }
+  int line() const { return lineOf(mTable); }
+  const toml::node* find(std::string_view key) const { return mTable.get(key); }
+
+  void problem(const toml::node& node, std::string_view key, std::string message) {
+    mParser.problem(lineOf(node), keyPath(key), std::move(message));
+  }
+  void missing(std::string_view key, std::string_view why = {}) {
+    std::string message = "missing required key";
+    if (!why.empty()) message += fmt::format(" ({})", why);
+    mParser.problem(line(), keyPath(key), std::move(message));
+  }
+
+  // An integer in lo..hi; `even` also asks for an even number.
+  bool readInt(std::string_view key, int& out, int lo, int hi, bool even = false) {
+    const toml::node* node = find(key);
+    if (!node) return false;
+    const auto* value = node->as_integer();
+    if (!value) {
+      problem(*node, key, "expected an integer, got " + describe(*node));
+      return false;
+    }
+    const std::int64_t v = value->get();
+    if (v < lo || v > hi) {
+      problem(*node, key, fmt::format("expected an integer in {}..{}, got {}", lo, hi, v));
+      return false;
+    }
+    if (even && v % 2 != 0) {
+      problem(*node, key, fmt::format("expected an even number, got {}", v));
+      return false;
+    }
+    out = static_cast<int>(v);
+    return true;
+  }
+
+  // A number (integer or float) for which `accept` holds; `range` describes it for messages.
+  template <typename Accept>
+  bool readNumber(std::string_view key, double& out, std::string_view range, Accept accept) {
+    const toml::node* node = find(key);
+    if (!node) return false;
+    double v = 0;
+    std::string written;  // as the author wrote it: 0 stays 0, not 0.0
+    if (const auto* f = node->as_floating_point()) {
+      v = f->get();
+      written = formatNumber(v);
+    } else if (const auto* i = node->as_integer()) {
+      v = static_cast<double>(i->get());
+      written = std::to_string(i->get());
+    } else {
+      problem(*node, key, "expected a number, got " + describe(*node));
+      return false;
+    }
+    if (!accept(v)) {
+      problem(*node, key, fmt::format("expected a number {}, got {}", range, written));
+      return false;
+    }
+    out = v;
+    return true;
+  }
+
+  bool readBool(std::string_view key, bool& out) {
+    const toml::node* node = find(key);
+    if (!node) return false;
+    const auto* value = node->as_boolean();
+    if (!value) {
+      problem(*node, key, "expected a boolean (true or false), got " + describe(*node));
+      return false;
+    }
+    out = value->get();
+    return true;
+  }
+
+  // A non-empty string.
+  bool readString(std::string_view key, std::string& out) {
+    const toml::node* node = find(key);
+    if (!node) return false;
+    const auto* value = node->as_string();
+    if (!value) {
+      problem(*node, key, "expected a string, got " + describe(*node));
+      return false;
+    }
+    if (value->get().empty()) {
+      problem(*node, key, "expected a non-empty string");
+      return false;
+    }
+    out = value->get();
+    return true;
+  }
+
+  bool readString(std::string_view key, std::optional<std::string>& out) {
+    std::string value;
+    if (!readString(key, value)) return false;
+    out = std::move(value);
+    return true;
+  }
+
+  template <typename Enum, std::size_t N>
+  bool readEnum(std::string_view key, Enum& out,
+                const std::pair<std::string_view, Enum> (&names)[N]) {
+    std::string value;
+    if (!readString(key, value)) return false;
+    for (const auto& [name, e] : names) {
+      if (name == value) {
+        out = e;
+        return true;
+      }
+    }
+    std::string expected;
+    for (const auto& [name, e] : names) {
+      if (!expected.empty()) expected += ", ";
+      expected += name;
+    }
+    problem(*find(key), key,
+            fmt::format("unknown value {} (expected one of: {})", tomlQuoted(value), expected));
+    return false;
+  }
+
+  // A sub-table, or null when absent or not a table (reported).
+  const toml::table* table(std::string_view key) {
+    const toml::node* node = find(key);
+    if (!node) return nullptr;
+    const toml::table* t = node->as_table();
+    if (!t) problem(*node, key, "expected a table, got " + describe(*node));
+    return t;
+  }
+
+  // An array of tables ([[key]] sections, or `key = []`); null when absent or of the wrong
+  // shape (reported).
+  const toml::array* tableArray(std::string_view key) {
+    const toml::node* node = find(key);
+    if (!node) return nullptr;
+    const toml::array* array = node->as_array();
+    if (!array || (!array->empty() && !array->is_array_of_tables())) {
+      problem(*node, key,
+              fmt::format("expected an array of tables ([[{}]]), got {}", keyPath(key),
+                          describe(*node)));
+      return nullptr;
+    }
+    return array;
+  }
+
+ private:
+  Parser& mParser;
+  const toml::table& mTable;
+  std::string mPath;
+};
+
+void readInstallation(Parser& parser, const toml::table& t, InstallationConfig& out) {
+  Section s(parser, t, "installation", {"name"});
+  s.readString("name", out.name);
+}
+
+void readCanvas(Parser& parser, const toml::table& t, CanvasConfig& out) {
+  Section s(parser, t, "canvas", {"width", "height", "fps"});
+  s.readInt("width", out.width, kMinCanvasPx, kMaxCanvasPx, /*even=*/true);
+  s.readInt("height", out.height, kMinCanvasPx, kMaxCanvasPx, /*even=*/true);
+  s.readInt("fps", out.fps, 1, kMaxFps);
+}
+
+// "HOST:PORT" with a numeric port; HOST may be a bracketed IPv6 address.
+bool isListenAddress(std::string_view s) {
+  const std::size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) return false;
+  const std::string_view port = s.substr(colon + 1);
+  if (port.size() > 5) return false;
+  if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  return std::stoi(std::string(port)) <= 65535;
+}
+
+void readTls(Parser& parser, Section& http, HttpConfig& out) {
+  const toml::node* node = http.find("tls");
+  if (!node) return;
+  constexpr std::string_view kExpected =
+      R"("off", "auto" or a table { cert = "...", key = "..." })";
+  if (const auto* str = node->as_string()) {
+    const std::string& v = str->get();
+    if (v == "off" || v == "auto") {
+      out.tls = v;
+    } else {
+      http.problem(*node, "tls",
+                   fmt::format("unknown value {} (expected one of: {})", tomlQuoted(v), kExpected));
+    }
+    return;
+  }
+  const toml::table* table = node->as_table();
+  if (!table) {
+    http.problem(*node, "tls", fmt::format("expected {}, got {}", kExpected, describe(*node)));
+    return;
+  }
+  Section s(parser, *table, http.keyPath("tls"), {"cert", "key"});
+  std::string cert;
+  std::string key;
+  const bool haveCert = s.readString("cert", cert);
+  const bool haveKey = s.readString("key", key);
+  if (!s.find("cert")) s.missing("cert");
+  if (!s.find("key")) s.missing("key");
+  if (haveCert && haveKey) out.tls = TlsFiles{parser.resolve(cert), parser.resolve(key)};
+}
+
+void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
+  Section s(parser, t, "http", {"listen", "tls", "admin_token", "public_url"});
+  std::string listen;
+  if (s.readString("listen", listen)) {
+    if (isListenAddress(listen)) {
+      out.listen = listen;
+    } else {
+      s.problem(*s.find("listen"), "listen",
+                fmt::format("expected \"HOST:PORT\", got {}", tomlQuoted(listen)));
+    }
+  }
+  readTls(parser, s, out);
+  s.readString("admin_token", out.adminToken);
+  std::string url;
+  if (s.readString("public_url", url)) {
+    if (url.find("://") != std::string::npos) {
+      out.publicUrl = url;
+    } else {
+      s.problem(*s.find("public_url"), "public_url",
+                fmt::format("expected a URL like \"https://host:port\", got {}", tomlQuoted(url)));
+    }
+  }
+}
+
+void readPull(Parser& parser, const toml::table& t, std::string path, PullConfig& out) {
+  Section s(parser, t, std::move(path), {"uri", "loop"});
+  if (s.readString("uri", out.uri)) {
+    if (out.uri.find("://") == std::string::npos) {
+      s.problem(*s.find("uri"), "uri",
+                fmt::format("expected a URI such as \"file:///abs/clip.mp4\" or "
+                            "\"rtsp://host/stream\", got {}",
+                            tomlQuoted(out.uri)));
+    }
+  } else if (!s.find("uri")) {
+    s.missing("uri");
+  }
+  s.readBool("loop", out.loop);
+}
+
+void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
+  Section s(parser, t, "ingest",
+            {"max_feeds", "tile_width", "tile_height", "synthetic", "whip", "pull"});
+  s.readInt("max_feeds", out.maxFeeds, 1, kMaxFeeds);
+  s.readInt("tile_width", out.tileWidth, kMinTilePx, kMaxTilePx, /*even=*/true);
+  s.readInt("tile_height", out.tileHeight, kMinTilePx, kMaxTilePx, /*even=*/true);
+  if (const toml::table* synthetic = s.table("synthetic")) {
+    Section ss(parser, *synthetic, "ingest.synthetic", {"count"});
+    ss.readInt("count", out.synthetic.count, 0, kMaxFeeds);
+  }
+  if (const toml::table* whip = s.table("whip")) {
+    Section ws(parser, *whip, "ingest.whip", {"enabled", "token"});
+    ws.readBool("enabled", out.whip.enabled);
+    ws.readString("token", out.whip.token);
+  }
+  if (const toml::array* pulls = s.tableArray("pull")) {
+    for (std::size_t i = 0; i < pulls->size(); ++i) {
+      PullConfig pull;
+      readPull(parser, *pulls->get(i)->as_table(), fmt::format("ingest.pull[{}]", i), pull);
+      out.pulls.push_back(std::move(pull));
+    }
+  }
+}
+
+void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
+  Section s(parser, t, "analysis", {"workers", "rate_hz"});
+  if (const toml::node* node = s.find("workers")) {
+    const std::string expected = fmt::format("\"auto\" or an integer in 0..{}", kMaxWorkers);
+    if (const auto* str = node->as_string(); str && str->get() == "auto") {
+      out.workers = -1;
+    } else if (const auto* i = node->as_integer()) {
+      if (i->get() >= 0 && i->get() <= kMaxWorkers) {
+        out.workers = static_cast<int>(i->get());
+      } else {
+        s.problem(*node, "workers", fmt::format("expected {}, got {}", expected, i->get()));
+      }
+    } else {
+      s.problem(*node, "workers", fmt::format("expected {}, got {}", expected, describe(*node)));
+    }
+  }
+  s.readNumber("rate_hz", out.rateHz, fmt::format("> 0 and <= {}", kMaxAnalysisRateHz),
+               [](double v) { return v > 0 && v <= kMaxAnalysisRateHz; });
+}
+
+void readScene(Parser& parser, const toml::table& t, std::string path, SceneConfig& out) {
+  Section s(parser, t, std::move(path), {"name", "layout", "target", "columns", "rows", "tint"});
+  if (!s.readString("name", out.name) && !s.find("name")) s.missing("name");
+  const bool layoutOk = s.readEnum("layout", out.layout, kLayoutNames);
+  std::string target;
+  if (s.readString("target", target)) {
+    const fs::path resolved = parser.resolve(target);
+    std::error_code ec;
+    const fs::file_status status = fs::status(resolved, ec);
+    if (!fs::exists(status)) {
+      s.problem(
+          *s.find("target"), "target",
+          fmt::format("file not found: {} (looked for {})", tomlQuoted(target), resolved.string()));
+    } else if (fs::is_directory(status)) {
+      s.problem(*s.find("target"), "target",
+                fmt::format("expected an image file, got a directory: {}", resolved.string()));
+    } else {
+      out.target = resolved;
+    }
+  } else if (!s.find("target") && layoutOk && out.layout == LayoutKind::kPhotomosaic) {
+    s.missing("target", "layout \"photomosaic\" needs a target image");
+  }
+  s.readInt("columns", out.columns, 1, kMaxSceneCells);
+  s.readInt("rows", out.rows, 1, kMaxSceneCells);
+  s.readNumber("tint", out.tint, "in 0..1", [](double v) { return v >= 0 && v <= 1; });
+}
+
+void readScenes(Parser& parser, Section& root, std::vector<SceneConfig>& out) {
+  const toml::array* scenes = root.tableArray("scenes");
+  if (!scenes) return;
+  std::map<std::string, std::size_t, std::less<>> firstUse;
+  for (std::size_t i = 0; i < scenes->size(); ++i) {
+    const toml::table& t = *scenes->get(i)->as_table();
+    const std::string path = fmt::format("scenes[{}]", i);
+    SceneConfig scene;
+    readScene(parser, t, path, scene);
+    if (!scene.name.empty()) {
+      const auto [it, inserted] = firstUse.emplace(scene.name, i);
+      if (!inserted) {
+        parser.problem(lineOf(*t.get("name")), path + ".name",
+                       fmt::format("duplicate scene name {} (already used by scenes[{}])",
+                                   tomlQuoted(scene.name), it->second));
+      }
+    }
+    out.push_back(std::move(scene));
+  }
+}
+
+void readOutput(Parser& parser, const toml::table& t, OutputConfig& out) {
+  Section s(parser, t, "output",
+            {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length"});
+  s.readBool("window", out.window);
+  s.readBool("hls", out.hls);
+  s.readInt("bitrate_kbps", out.bitrateKbps, 100, 100000);
+  s.readInt("hls_segment_seconds", out.hlsSegmentSeconds, 1, 10);
+  s.readInt("hls_playlist_length", out.hlsPlaylistLength, 2, 60);
+}
+
+std::string joinProblems(const std::vector<ConfigProblem>& problems) {
+  std::string text;
+  for (const ConfigProblem& p : problems) {
+    if (!text.empty()) text += '\n';
+    text += p.str();
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string ConfigProblem::str() const {
+  return fmt::format("{}:{}: {}: {}", file, line, key, message);
+}
+
+ConfigError::ConfigError(std::vector<ConfigProblem> problems)
+    : std::runtime_error(joinProblems(problems)), mProblems(std::move(problems)) {}
+
+const char* toString(LayoutKind kind) {
+  for (const auto& [name, k] : kLayoutNames) {
+    if (k == kind) return name.data();
+  }
+  return "?";
+}
+
+Config parseConfig(std::string_view text, const std::filesystem::path& file) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(file, ec);
+  if (ec) absolute = file;
+  Parser parser(file.string(), absolute.parent_path());
+
+  Config config;
+  config.file = file;
+  toml::table root;
+  try {
+    root = toml::parse(text, std::string_view(file.native()));
+  } catch (const toml::parse_error& e) {
+    parser.problem(static_cast<int>(e.source().begin.line), "(syntax)",
+                   std::string(e.description()));
+    throw ConfigError(parser.takeProblems());
+  }
+
+  Section s(parser, root, "",
+            {"installation", "canvas", "http", "ingest", "analysis", "scenes", "output"});
+  if (const toml::table* t = s.table("installation"))
+    readInstallation(parser, *t, config.installation);
+  if (const toml::table* t = s.table("canvas")) readCanvas(parser, *t, config.canvas);
+  if (const toml::table* t = s.table("http")) readHttp(parser, *t, config.http);
+  if (const toml::table* t = s.table("ingest")) readIngest(parser, *t, config.ingest);
+  if (const toml::table* t = s.table("analysis")) readAnalysis(parser, *t, config.analysis);
+  readScenes(parser, s, config.scenes);
+  if (const toml::table* t = s.table("output")) readOutput(parser, *t, config.output);
+
+  std::vector<ConfigProblem> problems = parser.takeProblems();
+  if (!problems.empty()) throw ConfigError(std::move(problems));
+  if (config.scenes.empty()) {
+    SceneConfig grid;
+    grid.name = "grid";
+    grid.layout = LayoutKind::kGrid;
+    config.scenes.push_back(std::move(grid));
+  }
+  return config;
+}
+
+Config loadConfig(const std::filesystem::path& file) {
+  const auto fail = [&](std::string message) {
+    throw ConfigError({{file.string(), 0, "(file)", std::move(message)}});
+  };
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) fail("is a directory, not an installation file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail(fmt::format("cannot open: {}", std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) fail(fmt::format("cannot read: {}", std::strerror(errno)));
+  return parseConfig(text.str(), file);
+}
+
+}  // namespace tessera::core

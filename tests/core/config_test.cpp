@@ -1,0 +1,633 @@
+#include "core/config.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace tessera::core;
+
+namespace {
+
+// Parses `text` as "t.toml" and returns every problem line, or an empty list when it parses.
+std::vector<std::string> problemsOf(std::string_view text, const fs::path& file = "t.toml") {
+  try {
+    parseConfig(text, file);
+  } catch (const ConfigError& e) {
+    std::vector<std::string> lines;
+    for (const ConfigProblem& p : e.problems()) lines.push_back(p.str());
+    return lines;
+  }
+  return {};
+}
+
+// A scratch directory for tests that need real files; removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    mPath =
+        fs::temp_directory_path() / fmt::format("tessera-config-test-{}-{}", ::getpid(), counter++);
+    fs::create_directories(mPath);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(mPath, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const fs::path& path() const { return mPath; }
+  fs::path write(const fs::path& relative, std::string_view text) const {
+    const fs::path p = mPath / relative;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+
+ private:
+  fs::path mPath;
+};
+
+struct ValidCase {
+  const char* name;
+  const char* toml;
+  std::function<void(const Config&)> check;
+};
+
+// Valid snippets and what they must produce; every other field keeps its default (checked in
+// "defaults" below).
+const std::vector<ValidCase> kValid = {
+    {"empty file: every default", "",
+     [](const Config& c) {
+       CHECK(c.file == fs::path("t.toml"));
+       CHECK(c.installation.name == "tessera");
+       CHECK(c.canvas.width == 1280);
+       CHECK(c.canvas.height == 720);
+       CHECK(c.canvas.fps == 30);
+       CHECK(c.http.listen == "0.0.0.0:8080");
+       REQUIRE(std::holds_alternative<std::string>(c.http.tls));
+       CHECK(std::get<std::string>(c.http.tls) == "off");
+       CHECK_FALSE(c.http.adminToken);
+       CHECK_FALSE(c.http.publicUrl);
+       CHECK(c.ingest.maxFeeds == 256);
+       CHECK(c.ingest.tileWidth == 160);
+       CHECK(c.ingest.tileHeight == 120);
+       CHECK(c.ingest.synthetic.count == 0);
+       CHECK(c.ingest.whip.enabled);
+       CHECK_FALSE(c.ingest.whip.token);
+       CHECK(c.ingest.pulls.empty());
+       CHECK(c.analysis.workers == -1);
+       CHECK(c.analysis.rateHz == 5.0);
+       REQUIRE(c.scenes.size() == 1);
+       CHECK(c.scenes[0].name == "grid");
+       CHECK(c.scenes[0].layout == LayoutKind::kGrid);
+       CHECK_FALSE(c.scenes[0].target);
+       CHECK(c.scenes[0].columns == 32);
+       CHECK(c.scenes[0].rows == 18);
+       CHECK(c.scenes[0].tint == 0.3);
+       CHECK_FALSE(c.output.window);
+       CHECK(c.output.hls);
+       CHECK(c.output.bitrateKbps == 4000);
+       CHECK(c.output.hlsSegmentSeconds == 2);
+       CHECK(c.output.hlsPlaylistLength == 6);
+     }},
+    {"installation.name", "[installation]\nname = \"lobby\"\n",
+     [](const Config& c) { CHECK(c.installation.name == "lobby"); }},
+    {"canvas", "[canvas]\nwidth = 1920\nheight = 1080\nfps = 60\n",
+     [](const Config& c) {
+       CHECK(c.canvas.width == 1920);
+       CHECK(c.canvas.height == 1080);
+       CHECK(c.canvas.fps == 60);
+     }},
+    {"canvas limits", "[canvas]\nwidth = 16\nheight = 7680\nfps = 120\n",
+     [](const Config& c) {
+       CHECK(c.canvas.width == 16);
+       CHECK(c.canvas.height == 7680);
+       CHECK(c.canvas.fps == 120);
+     }},
+    {"http strings",
+     "[http]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"s3cret\"\n"
+     "public_url = \"https://wall.example.org\"\n",
+     [](const Config& c) {
+       CHECK(c.http.listen == "127.0.0.1:0");
+       CHECK(c.http.adminToken == "s3cret");
+       CHECK(c.http.publicUrl == "https://wall.example.org");
+     }},
+    {"http listen on IPv6", "[http]\nlisten = \"[::]:8443\"\n",
+     [](const Config& c) { CHECK(c.http.listen == "[::]:8443"); }},
+    {"tls auto", "[http]\ntls = \"auto\"\n",
+     [](const Config& c) {
+       REQUIRE(std::holds_alternative<std::string>(c.http.tls));
+       CHECK(std::get<std::string>(c.http.tls) == "auto");
+     }},
+    {"tls table, relative to the file and absolute",
+     "[http]\ntls = { cert = \"tls/cert.pem\", key = \"/etc/tessera/key.pem\" }\n",
+     [](const Config& c) {
+       REQUIRE(std::holds_alternative<TlsFiles>(c.http.tls));
+       const TlsFiles& tls = std::get<TlsFiles>(c.http.tls);
+       CHECK(tls.cert == fs::current_path() / "tls/cert.pem");
+       CHECK(tls.key == fs::path("/etc/tessera/key.pem"));
+     }},
+    {"ingest",
+     "[ingest]\nmax_feeds = 4096\ntile_width = 8\ntile_height = 1920\n"
+     "[ingest.synthetic]\ncount = 4096\n"
+     "[ingest.whip]\nenabled = false\ntoken = \"join-me\"\n",
+     [](const Config& c) {
+       CHECK(c.ingest.maxFeeds == 4096);
+       CHECK(c.ingest.tileWidth == 8);
+       CHECK(c.ingest.tileHeight == 1920);
+       CHECK(c.ingest.synthetic.count == 4096);
+       CHECK_FALSE(c.ingest.whip.enabled);
+       CHECK(c.ingest.whip.token == "join-me");
+     }},
+    {"pulls, in order, loop defaults to true",
+     "[[ingest.pull]]\nuri = \"file:///clips/a.mp4\"\n"
+     "[[ingest.pull]]\nuri = \"rtsp://cam.local/stream\"\nloop = false\n",
+     [](const Config& c) {
+       REQUIRE(c.ingest.pulls.size() == 2);
+       CHECK(c.ingest.pulls[0].uri == "file:///clips/a.mp4");
+       CHECK(c.ingest.pulls[0].loop);
+       CHECK(c.ingest.pulls[1].uri == "rtsp://cam.local/stream");
+       CHECK_FALSE(c.ingest.pulls[1].loop);
+     }},
+    {"workers auto", "[analysis]\nworkers = \"auto\"\n",
+     [](const Config& c) { CHECK(c.analysis.workers == -1); }},
+    {"workers 3", "[analysis]\nworkers = 3\n",
+     [](const Config& c) { CHECK(c.analysis.workers == 3); }},
+    {"workers 0 turns analysis off", "[analysis]\nworkers = 0\n",
+     [](const Config& c) { CHECK(c.analysis.workers == 0); }},
+    {"rate_hz as an integer", "[analysis]\nrate_hz = 30\n",
+     [](const Config& c) { CHECK(c.analysis.rateHz == 30.0); }},
+    {"rate_hz as a float", "[analysis]\nrate_hz = 0.5\n",
+     [](const Config& c) { CHECK(c.analysis.rateHz == 0.5); }},
+    {"scenes replace the default scene",
+     "[[scenes]]\nname = \"calm\"\nlayout = \"spotlight\"\ncolumns = 1\nrows = 256\ntint = 0\n"
+     "[[scenes]]\nname = \"paint\"\nlayout = \"brush\"\ntint = 1.0\n"
+     "[[scenes]]\nname = \"fx\"\nlayout = \"shader\"\n"
+     "[[scenes]]\nname = \"plain\"\n",
+     [](const Config& c) {
+       REQUIRE(c.scenes.size() == 4);
+       CHECK(c.scenes[0].name == "calm");
+       CHECK(c.scenes[0].layout == LayoutKind::kSpotlight);
+       CHECK(c.scenes[0].columns == 1);
+       CHECK(c.scenes[0].rows == 256);
+       CHECK(c.scenes[0].tint == 0.0);
+       CHECK(c.scenes[1].layout == LayoutKind::kBrush);
+       CHECK(c.scenes[1].tint == 1.0);
+       CHECK(c.scenes[2].layout == LayoutKind::kShader);
+       CHECK(c.scenes[3].name == "plain");
+       CHECK(c.scenes[3].layout == LayoutKind::kGrid);
+     }},
+    {"scenes as an inline array", "scenes = [{ name = \"a\" }, { name = \"b\" }]\n",
+     [](const Config& c) {
+       REQUIRE(c.scenes.size() == 2);
+       CHECK(c.scenes[1].name == "b");
+     }},
+    {"empty arrays: no pulls, the default scene", "scenes = []\n[ingest]\npull = []\n",
+     [](const Config& c) {
+       CHECK(c.ingest.pulls.empty());
+       REQUIRE(c.scenes.size() == 1);
+       CHECK(c.scenes[0].name == "grid");
+     }},
+    {"output",
+     "[output]\nwindow = true\nhls = false\nbitrate_kbps = 100000\nhls_segment_seconds = 10\n"
+     "hls_playlist_length = 60\n",
+     [](const Config& c) {
+       CHECK(c.output.window);
+       CHECK_FALSE(c.output.hls);
+       CHECK(c.output.bitrateKbps == 100000);
+       CHECK(c.output.hlsSegmentSeconds == 10);
+       CHECK(c.output.hlsPlaylistLength == 60);
+     }},
+    {"output lower limits",
+     "[output]\nbitrate_kbps = 100\nhls_segment_seconds = 1\n"
+     "hls_playlist_length = 2\n",
+     [](const Config& c) {
+       CHECK(c.output.bitrateKbps == 100);
+       CHECK(c.output.hlsSegmentSeconds == 1);
+       CHECK(c.output.hlsPlaylistLength == 2);
+     }},
+};
+
+struct InvalidCase {
+  const char* name;
+  const char* toml;
+  std::vector<std::string> expected;  // every problem, in file order
+};
+
+const std::vector<InvalidCase> kInvalid = {
+    // Unknown keys and tables, with a suggestion when one is close.
+    {"unknown key with suggestion",
+     "[canvas]\nwidht = 1280\n",
+     {R"(t.toml:2: canvas.widht: unknown key (did you mean "width"?))"}},
+    {"unknown key, suggestion by deletion",
+     "[output]\nhlss = true\n",
+     {R"(t.toml:2: output.hlss: unknown key (did you mean "hls"?))"}},
+    {"unknown key without suggestion",
+     "[canvas]\ncolour = \"red\"\n",
+     {"t.toml:2: canvas.colour: unknown key"}},
+    {"unknown top-level key", "title = \"x\"\n", {"t.toml:1: title: unknown key"}},
+    {"unknown table",
+     "[cnavas]\nwidth = 1280\n",
+     {R"(t.toml:1: cnavas: unknown table (did you mean "canvas"?))"}},
+    {"unknown nested table",
+     "[ingest.synthtic]\ncount = 3\n",
+     {R"(t.toml:1: ingest.synthtic: unknown table (did you mean "synthetic"?))"}},
+    {"unknown array of tables",
+     "[[scene]]\nname = \"a\"\n",
+     {R"(t.toml:1: scene: unknown table (did you mean "scenes"?))"}},
+    {"unknown key in a scene",
+     "[[scenes]]\nname = \"a\"\ncolumsn = 4\n",
+     {R"(t.toml:3: scenes[0].columsn: unknown key (did you mean "columns"?))"}},
+    {"unknown key in a pull",
+     "[[ingest.pull]]\nurl = \"rtsp://x/y\"\n",
+     {"t.toml:1: ingest.pull[0].uri: missing required key",
+      R"(t.toml:2: ingest.pull[0].url: unknown key (did you mean "uri"?))"}},
+
+    // Wrong types.
+    {"string for an integer",
+     "[canvas]\nwidth = \"wide\"\n",
+     {R"(t.toml:2: canvas.width: expected an integer, got string "wide")"}},
+    {"float for an integer",
+     "[canvas]\nfps = 29.97\n",
+     {"t.toml:2: canvas.fps: expected an integer, got float 29.97"}},
+    {"whole float for an integer",
+     "[canvas]\nfps = 30.0\n",
+     {"t.toml:2: canvas.fps: expected an integer, got float 30.0"}},
+    {"string for a boolean",
+     "[output]\nhls = \"yes\"\n",
+     {R"(t.toml:2: output.hls: expected a boolean (true or false), got string "yes")"}},
+    {"integer for a string",
+     "[installation]\nname = 7\n",
+     {"t.toml:2: installation.name: expected a string, got integer 7"}},
+    {"empty string",
+     "[installation]\nname = \"\"\n",
+     {"t.toml:2: installation.name: expected a non-empty string"}},
+    {"value for a table", "canvas = 5\n", {"t.toml:1: canvas: expected a table, got integer 5"}},
+    {"string for a number",
+     "[analysis]\nrate_hz = \"fast\"\n",
+     {R"(t.toml:2: analysis.rate_hz: expected a number, got string "fast")"}},
+    {"string for scenes",
+     "scenes = \"grid\"\n",
+     {R"(t.toml:1: scenes: expected an array of tables ([[scenes]]), got string "grid")"}},
+    {"array of integers for scenes",
+     "scenes = [1, 2]\n",
+     {"t.toml:1: scenes: expected an array of tables ([[scenes]]), got array"}},
+    {"table for pulls",
+     "[ingest.pull]\nuri = \"rtsp://x/y\"\n",
+     {"t.toml:1: ingest.pull: expected an array of tables ([[ingest.pull]]), got table"}},
+    {"quotes in a value are escaped",
+     "[canvas]\nwidth = 'say \"hi\"'\n",
+     {R"(t.toml:2: canvas.width: expected an integer, got string "say \"hi\"")"}},
+
+    // Enumerations.
+    {"bad layout",
+     "[[scenes]]\nname = \"a\"\nlayout = \"grdi\"\n",
+     {R"(t.toml:3: scenes[0].layout: unknown value "grdi" (expected one of: grid, photomosaic, spotlight, brush, shader))"}},
+    {"bad tls string",
+     "[http]\ntls = \"on\"\n",
+     {R"(t.toml:2: http.tls: unknown value "on" (expected one of: "off", "auto" or a table { cert = "...", key = "..." }))"}},
+    {"bad tls type",
+     "[http]\ntls = false\n",
+     {R"(t.toml:2: http.tls: expected "off", "auto" or a table { cert = "...", key = "..." }, got boolean false)"}},
+    {"tls table without key",
+     "[http]\ntls = { cert = \"c.pem\" }\n",
+     {"t.toml:2: http.tls.key: missing required key"}},
+    {"tls table with unknown key",
+     "[http]\ntls = { cert = \"c.pem\", key = \"k.pem\", chain = \"x.pem\" }\n",
+     {"t.toml:2: http.tls.chain: unknown key"}},
+    {"workers many",
+     "[analysis]\nworkers = \"many\"\n",
+     {R"(t.toml:2: analysis.workers: expected "auto" or an integer in 0..1024, got string "many")"}},
+    {"workers negative",
+     "[analysis]\nworkers = -1\n",
+     {R"(t.toml:2: analysis.workers: expected "auto" or an integer in 0..1024, got -1)"}},
+
+    // Ranges.
+    {"canvas too small",
+     "[canvas]\nwidth = 8\n",
+     {"t.toml:2: canvas.width: expected an integer in 16..7680, got 8"}},
+    {"canvas too large",
+     "[canvas]\nheight = 7682\n",
+     {"t.toml:2: canvas.height: expected an integer in 16..7680, got 7682"}},
+    {"odd canvas width",
+     "[canvas]\nwidth = 1281\n",
+     {"t.toml:2: canvas.width: expected an even number, got 1281"}},
+    {"odd canvas height",
+     "[canvas]\nheight = 721\n",
+     {"t.toml:2: canvas.height: expected an even number, got 721"}},
+    {"fps 0",
+     "[canvas]\nfps = 0\n",
+     {"t.toml:2: canvas.fps: expected an integer in 1..120, got 0"}},
+    {"fps 121",
+     "[canvas]\nfps = 121\n",
+     {"t.toml:2: canvas.fps: expected an integer in 1..120, got 121"}},
+    {"integer beyond int",
+     "[canvas]\nwidth = 4294967296\n",
+     {"t.toml:2: canvas.width: expected an integer in 16..7680, got 4294967296"}},
+    {"max_feeds 0",
+     "[ingest]\nmax_feeds = 0\n",
+     {"t.toml:2: ingest.max_feeds: expected an integer in 1..4096, got 0"}},
+    {"max_feeds 4097",
+     "[ingest]\nmax_feeds = 4097\n",
+     {"t.toml:2: ingest.max_feeds: expected an integer in 1..4096, got 4097"}},
+    {"tile too small",
+     "[ingest]\ntile_width = 6\n",
+     {"t.toml:2: ingest.tile_width: expected an integer in 8..1920, got 6"}},
+    {"odd tile height",
+     "[ingest]\ntile_height = 121\n",
+     {"t.toml:2: ingest.tile_height: expected an even number, got 121"}},
+    {"synthetic count negative",
+     "[ingest.synthetic]\ncount = -1\n",
+     {"t.toml:2: ingest.synthetic.count: expected an integer in 0..4096, got -1"}},
+    {"synthetic count too many",
+     "[ingest.synthetic]\ncount = 4097\n",
+     {"t.toml:2: ingest.synthetic.count: expected an integer in 0..4096, got 4097"}},
+    {"rate_hz 0",
+     "[analysis]\nrate_hz = 0\n",
+     {"t.toml:2: analysis.rate_hz: expected a number > 0 and <= 30, got 0"}},
+    {"rate_hz 30.5",
+     "[analysis]\nrate_hz = 30.5\n",
+     {"t.toml:2: analysis.rate_hz: expected a number > 0 and <= 30, got 30.5"}},
+    {"rate_hz nan",
+     "[analysis]\nrate_hz = nan\n",
+     {"t.toml:2: analysis.rate_hz: expected a number > 0 and <= 30, got nan"}},
+    {"scene cells and tint",
+     "[[scenes]]\nname = \"a\"\ncolumns = 0\nrows = 257\ntint = 1.5\n",
+     {"t.toml:3: scenes[0].columns: expected an integer in 1..256, got 0",
+      "t.toml:4: scenes[0].rows: expected an integer in 1..256, got 257",
+      "t.toml:5: scenes[0].tint: expected a number in 0..1, got 1.5"}},
+    {"negative tint",
+     "[[scenes]]\nname = \"a\"\ntint = -0.25\n",
+     {"t.toml:3: scenes[0].tint: expected a number in 0..1, got -0.25"}},
+    {"output ranges",
+     "[output]\nbitrate_kbps = 99\nhls_segment_seconds = 11\nhls_playlist_length = 1\n",
+     {"t.toml:2: output.bitrate_kbps: expected an integer in 100..100000, got 99",
+      "t.toml:3: output.hls_segment_seconds: expected an integer in 1..10, got 11",
+      "t.toml:4: output.hls_playlist_length: expected an integer in 2..60, got 1"}},
+    {"listen without port",
+     "[http]\nlisten = \"8080\"\n",
+     {R"(t.toml:2: http.listen: expected "HOST:PORT", got "8080")"}},
+    {"listen with bad port",
+     "[http]\nlisten = \"0.0.0.0:99999\"\n",
+     {R"(t.toml:2: http.listen: expected "HOST:PORT", got "0.0.0.0:99999")"}},
+    {"public_url without scheme",
+     "[http]\npublic_url = \"wall.example.org\"\n",
+     {R"(t.toml:2: http.public_url: expected a URL like "https://host:port", got "wall.example.org")"}},
+    {"pull uri without scheme",
+     "[[ingest.pull]]\nuri = \"clips/a.mp4\"\n",
+     {R"(t.toml:2: ingest.pull[0].uri: expected a URI such as "file:///abs/clip.mp4" or "rtsp://host/stream", got "clips/a.mp4")"}},
+    {"pull uri empty",
+     "[[ingest.pull]]\nuri = \"\"\n",
+     {"t.toml:2: ingest.pull[0].uri: expected a non-empty string"}},
+    {"pull loop not a boolean",
+     "[[ingest.pull]]\nuri = \"rtsp://x/y\"\nloop = 1\n",
+     {"t.toml:3: ingest.pull[0].loop: expected a boolean (true or false), got integer 1"}},
+
+    // Scenes.
+    {"scene without name",
+     "[[scenes]]\nlayout = \"grid\"\n",
+     {"t.toml:1: scenes[0].name: missing required key"}},
+    {"duplicate scene name",
+     "[[scenes]]\nname = \"a\"\n\n[[scenes]]\nname = \"b\"\n\n[[scenes]]\nname = \"a\"\n",
+     {R"(t.toml:8: scenes[2].name: duplicate scene name "a" (already used by scenes[0]))"}},
+    {"photomosaic without target",
+     "[[scenes]]\nname = \"p\"\nlayout = \"photomosaic\"\n",
+     {R"(t.toml:1: scenes[0].target: missing required key (layout "photomosaic" needs a target image))"}},
+
+    // Syntax errors: one per file, since the parser cannot go on.
+    {"syntax error: missing value",
+     "[canvas]\nwidth = 1280\nheight =\n",
+     {R"(t.toml:3: (syntax): Error while parsing key-value pair: expected value, saw '\n')"}},
+    {"syntax error: key defined twice",
+     "[canvas]\nwidth = 1280\n\nwidth = 1920\n",
+     {"t.toml:4: (syntax): Error while parsing key-value pair: cannot redefine existing "
+      "integer 'width'"}},
+    {"syntax error: table defined twice",
+     "[canvas]\n[output]\n[canvas]\n",
+     {"t.toml:3: (syntax): Error while parsing table header: cannot redefine existing table "
+      "'canvas'"}},
+
+    // Every problem in the file, in file order, not just the first.
+    {"multiple problems together",
+     "[installation]\n"            // 1
+     "nmae = \"demo\"\n"           // 2
+     "\n"                          // 3
+     "[canvas]\n"                  // 4
+     "width = \"wide\"\n"          // 5
+     "height = 721\n"              // 6
+     "fps = 500\n"                 // 7
+     "\n"                          // 8
+     "[analysis]\n"                // 9
+     "workers = \"many\"\n"        // 10
+     "\n"                          // 11
+     "[[scenes]]\n"                // 12
+     "name = \"grid\"\n"           // 13
+     "layout = \"grdi\"\n"         // 14
+     "\n"                          // 15
+     "[[scenes]]\n"                // 16
+     "name = \"grid\"\n"           // 17
+     "layout = \"photomosaic\"\n"  // 18
+     "\n"                          // 19
+     "[outptu]\n"                  // 20
+     "hls = true\n",               // 21
+     {R"(t.toml:2: installation.nmae: unknown key (did you mean "name"?))",
+      R"(t.toml:5: canvas.width: expected an integer, got string "wide")",
+      "t.toml:6: canvas.height: expected an even number, got 721",
+      "t.toml:7: canvas.fps: expected an integer in 1..120, got 500",
+      R"(t.toml:10: analysis.workers: expected "auto" or an integer in 0..1024, got string "many")",
+      R"(t.toml:14: scenes[0].layout: unknown value "grdi" (expected one of: grid, photomosaic, spotlight, brush, shader))",
+      R"(t.toml:16: scenes[1].target: missing required key (layout "photomosaic" needs a target image))",
+      R"(t.toml:17: scenes[1].name: duplicate scene name "grid" (already used by scenes[0]))",
+      R"(t.toml:20: outptu: unknown table (did you mean "output"?))"}},
+};
+
+}  // namespace
+
+TEST_CASE("valid installation files", "[core][config]") {
+  for (const ValidCase& c : kValid) {
+    DYNAMIC_SECTION(c.name) {
+      INFO(c.toml);
+      REQUIRE(problemsOf(c.toml).empty());
+      c.check(parseConfig(c.toml, "t.toml"));
+    }
+  }
+}
+
+TEST_CASE("invalid installation files name file, line and key", "[core][config]") {
+  for (const InvalidCase& c : kInvalid) {
+    DYNAMIC_SECTION(c.name) {
+      INFO(c.toml);
+      CHECK(problemsOf(c.toml) == c.expected);
+    }
+  }
+}
+
+TEST_CASE("ConfigError::what() lists every problem, one per line", "[core][config]") {
+  const char* text = "[canvas]\nwidth = 1281\nfsp = 30\n";
+  try {
+    parseConfig(text, "dir/x.toml");
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          "dir/x.toml:2: canvas.width: expected an even number, got 1281\n"
+          "dir/x.toml:3: canvas.fsp: unknown key (did you mean \"fps\"?)");
+    REQUIRE(e.problems().size() == 2);
+    CHECK(e.problems()[0].file == "dir/x.toml");
+    CHECK(e.problems()[0].line == 2);
+    CHECK(e.problems()[0].key == "canvas.width");
+    CHECK(e.problems()[1].message == "unknown key (did you mean \"fps\"?)");
+  }
+}
+
+TEST_CASE("ConfigProblem::str formats FILE:LINE: KEY: MESSAGE", "[core][config]") {
+  const ConfigProblem p{"demo.toml", 7, "canvas.width", "expected an integer, got string \"wide\""};
+  CHECK(p.str() == "demo.toml:7: canvas.width: expected an integer, got string \"wide\"");
+}
+
+TEST_CASE("toString(LayoutKind)", "[core][config]") {
+  CHECK(std::string(toString(LayoutKind::kGrid)) == "grid");
+  CHECK(std::string(toString(LayoutKind::kPhotomosaic)) == "photomosaic");
+  CHECK(std::string(toString(LayoutKind::kSpotlight)) == "spotlight");
+  CHECK(std::string(toString(LayoutKind::kBrush)) == "brush");
+  CHECK(std::string(toString(LayoutKind::kShader)) == "shader");
+}
+
+TEST_CASE("scene targets are resolved against the installation file", "[core][config]") {
+  TempDir dir;
+  dir.write("targets/portrait.png", "not really a png; only existence is checked");
+  const fs::path file = dir.write("wall/../inst.toml",
+                                  "[[scenes]]\n"
+                                  "name = \"portrait\"\n"
+                                  "layout = \"photomosaic\"\n"
+                                  "target = \"targets/portrait.png\"\n"
+                                  "columns = 64\n"
+                                  "rows = 36\n"
+                                  "tint = 0.5\n"
+                                  "\n"
+                                  "[http]\n"
+                                  "tls = { cert = \"tls/cert.pem\", key = \"tls/key.pem\" }\n");
+
+  const Config config = loadConfig(file);
+  CHECK(config.file == file);
+  REQUIRE(config.scenes.size() == 1);
+  const SceneConfig& scene = config.scenes[0];
+  CHECK(scene.name == "portrait");
+  CHECK(scene.layout == LayoutKind::kPhotomosaic);
+  REQUIRE(scene.target);
+  CHECK(*scene.target == dir.path() / "targets/portrait.png");
+  CHECK(fs::exists(*scene.target));
+  CHECK(scene.columns == 64);
+  CHECK(scene.rows == 36);
+  CHECK(scene.tint == 0.5);
+  REQUIRE(std::holds_alternative<TlsFiles>(config.http.tls));
+  CHECK(std::get<TlsFiles>(config.http.tls).cert == dir.path() / "tls/cert.pem");
+  CHECK(std::get<TlsFiles>(config.http.tls).key == dir.path() / "tls/key.pem");
+}
+
+TEST_CASE("a missing scene target is reported with where it was looked for", "[core][config]") {
+  TempDir dir;
+  const fs::path file = dir.write("inst.toml",
+                                  "[[scenes]]\n"
+                                  "name = \"portrait\"\n"
+                                  "layout = \"photomosaic\"\n"
+                                  "target = \"targets/nope.png\"\n"
+                                  "[[scenes]]\n"
+                                  "name = \"dir\"\n"
+                                  "target = \".\"\n");
+  try {
+    loadConfig(file);
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          fmt::format("{0}:4: scenes[0].target: file not found: \"targets/nope.png\" (looked for "
+                      "{1}/targets/nope.png)\n"
+                      "{0}:7: scenes[1].target: expected an image file, got a directory: {1}/",
+                      file.string(), dir.path().string()));
+  }
+}
+
+TEST_CASE("loadConfig on a missing file names the file", "[core][config]") {
+  try {
+    loadConfig("no-such-dir/missing.toml");
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          "no-such-dir/missing.toml:0: (file): cannot open: No such file or directory");
+    REQUIRE(e.problems().size() == 1);
+    CHECK(e.problems()[0].line == 0);
+    CHECK(e.problems()[0].key == "(file)");
+  }
+}
+
+TEST_CASE("loadConfig on a directory names the file", "[core][config]") {
+  TempDir dir;
+  try {
+    loadConfig(dir.path());
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          dir.path().string() + ":0: (file): is a directory, not an installation file");
+  }
+}
+
+TEST_CASE("loadConfig reports problems with the path as given", "[core][config]") {
+  TempDir dir;
+  const fs::path file = dir.write("bad.toml", "[canvas]\nwidth = \"wide\"\n");
+  try {
+    loadConfig(file);
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          file.string() + ":2: canvas.width: expected an integer, got string \"wide\"");
+  }
+}
+
+TEST_CASE("installations/demo.toml parses", "[core][config]") {
+  const fs::path file = fs::path(TESSERA_SOURCE_DIR) / "installations/demo.toml";
+  const Config c = loadConfig(file);
+  CHECK(c.installation.name == "demo");
+  CHECK(c.canvas.width == 1280);
+  CHECK(c.canvas.height == 720);
+  CHECK(c.canvas.fps == 30);
+  CHECK(c.http.listen == "0.0.0.0:8080");
+  REQUIRE(std::holds_alternative<std::string>(c.http.tls));
+  CHECK(std::get<std::string>(c.http.tls) == "off");
+  CHECK(c.ingest.maxFeeds == 256);
+  CHECK(c.ingest.tileWidth == 160);
+  CHECK(c.ingest.tileHeight == 120);
+  CHECK(c.ingest.synthetic.count == 48);
+  CHECK(c.ingest.whip.enabled);
+  CHECK(c.analysis.workers == -1);
+  CHECK(c.analysis.rateHz == 5.0);
+  REQUIRE(c.scenes.size() == 1);
+  CHECK(c.scenes[0].name == "grid");
+  CHECK(c.scenes[0].layout == LayoutKind::kGrid);
+  CHECK_FALSE(c.output.window);
+  CHECK(c.output.hls);
+}
+
+TEST_CASE("every problem names the file and a real line", "[core][config]") {
+  for (const InvalidCase& c : kInvalid) {
+    try {
+      parseConfig(c.toml, "t.toml");
+      FAIL(c.name);
+    } catch (const ConfigError& e) {
+      INFO(c.name);
+      REQUIRE_FALSE(e.problems().empty());
+      for (const ConfigProblem& p : e.problems()) {
+        CHECK(p.file == "t.toml");
+        CHECK(p.line >= 1);
+        CHECK_FALSE(p.key.empty());
+        CHECK_FALSE(p.message.empty());
+      }
+    }
+  }
+}
