@@ -85,10 +85,13 @@ Feed::~Feed() { stop(); }
 std::string Feed::logName() const { return fmt::format("feed {}", mChannel->id().value); }
 
 std::string Feed::syntheticDescription(int index, core::SizePx tile, int fps) {
-  // Each participant gets its own hue (golden-ratio steps spread them evenly), a contrasting
-  // ball, and one of several motions, so a crowd of them reads as different people.
+  // Each participant gets its own hue (golden-ratio steps spread them evenly) at one of six
+  // saturation/value levels (hue alone nearly repeats every 13 steps), a contrasting ball, and
+  // one of several motions, so a crowd of them reads as different people.
+  constexpr double kSaturation[] = {0.55, 0.85};
+  constexpr double kValue[] = {0.38, 0.60, 0.82};
   const double hue = std::fmod(index * 0.6180339887, 1.0);
-  const std::uint32_t background = hsvToArgb(hue, 0.65, 0.45 + 0.25 * ((index / 7) % 2));
+  const std::uint32_t background = hsvToArgb(hue, kSaturation[index % 2], kValue[index % 3]);
   const std::uint32_t foreground = hsvToArgb(hue + 0.5, 0.35, 1.0);
   static const char* kMotions[] = {"wavy", "sweep", "hsweep"};
   const char* motion = kMotions[index % 3];

@@ -1,0 +1,66 @@
+# tessera: the two commands are `make run` and `make test`. Both install what is missing first.
+#
+#   make deps   installs missing Debian packages (apt-get) and the web/test npm packages (npm ci)
+#   make build  Release build, leaves build/tessera
+#   make run    runs installations/demo.toml (synthetic participants), viewer on :8080
+#   make test   builds and runs every test through ctest
+
+SHELL := /bin/bash
+BUILD_DIR ?= build
+INSTALLATION ?= installations/demo.toml
+RUN_ARGS ?=
+CTEST_ARGS ?=
+
+DEB_PACKAGES := \
+  g++ cmake ninja-build ccache pkg-config make git python3 curl ca-certificates \
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev \
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice \
+  libsoup-3.0-dev libegl-dev libgl-dev libopengl-dev libgles-dev libegl1-mesa-dev \
+  libgl1-mesa-dri libsdl2-dev libpng-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev \
+  libzmq3-dev cppzmq-dev libopencv-dev opencv-data libqrencode-dev catch2 \
+  ffmpeg xvfb xauth nodejs npm chromium iproute2 util-linux
+
+.PHONY: all deps deps-apt deps-npm configure build run test clean
+
+all: build
+
+deps: deps-apt deps-npm
+
+deps-apt:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	else \
+	  echo "deps: all Debian packages present"; \
+	fi
+
+# npm ci only when the lockfile changed since the last install.
+deps-npm:
+	@if [ ! -f web/node_modules/.package-lock.json ] || \
+	    [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	  echo "deps: npm ci in web/"; \
+	  npm ci --prefix web --no-audit --no-fund; \
+	else \
+	  echo "deps: web/node_modules up to date"; \
+	fi
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR)
+
+run: build
+	./$(BUILD_DIR)/tessera run $(INSTALLATION) $(RUN_ARGS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 300 $(CTEST_ARGS)
+
+clean:
+	rm -rf $(BUILD_DIR)
