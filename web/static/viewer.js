@@ -1,0 +1,324 @@
+// tessera viewer: plays the canvas's live HLS and shows a small status overlay fed by /healthz.
+//
+// A plain script, no framework. It runs after /vendor/hls.min.js (both are deferred, so in order);
+// if that file is missing the page still plays where the browser has native HLS.
+//
+// Everything here runs on the page's main thread. window.tesseraViewer exposes the player's state
+// to browser tests (tests/browser/viewer.test.mjs).
+(() => {
+  'use strict';
+
+  const kPlaylistUrl = '/hls/index.m3u8';
+  const kHealthUrl = '/healthz';
+  const kCanvasStillUrl = '/api/v1/canvas.png';
+  const kHealthPollMs = 2000;
+  const kHealthTimeoutMs = 1800; // Below the poll period, so polls never pile up.
+  const kWatchdogMs = 1000;
+  // Playback that stops advancing for this long is shown as reconnecting...
+  const kStallShowMs = 3000;
+  // ...and after this long (or this long without ever starting) the player is rebuilt from
+  // scratch: the usual cause is a restarted server whose playlist began again.
+  const kStallRestartMs = 10000;
+  const kRetryMinMs = 500;
+  const kRetryMaxMs = 5000; // Low, so a viewer opened before the server finds the stream quickly.
+  const kIdleMs = 5000;
+
+  const State = Object.freeze({
+    Connecting: 'connecting',
+    Live: 'live',
+    Reconnecting: 'reconnecting',
+    Unsupported: 'unsupported',
+  });
+  const kStateLabels = Object.freeze({
+    [State.Connecting]: 'connecting…',
+    [State.Live]: 'live',
+    [State.Reconnecting]: 'reconnecting',
+    [State.Unsupported]: 'cannot play video here',
+  });
+
+  const video = document.getElementById('canvas');
+  const ui = {
+    stateBox: document.querySelector('.overlay-state'),
+    stateLabel: document.getElementById('state-label'),
+    name: document.getElementById('installation-name'),
+    status: document.getElementById('stat-status'),
+    feeds: document.getElementById('stat-feeds'),
+    fps: document.getElementById('stat-fps'),
+    scene: document.getElementById('stat-scene'),
+    hint: document.getElementById('hint'),
+  };
+
+  let state = State.Connecting;
+  let everLive = false;
+  let engine = null; // 'hlsjs' | 'native' | null when the browser can play neither.
+  let hls = null; // The current Hls instance (hlsjs engine only).
+  let retryDelayMs = kRetryMinMs;
+  let restartTimer = 0;
+  let startedAtMs = 0;
+  let lastProgressAtMs = 0;
+  let lastCurrentTimeS = -1;
+  let mediaRecoveredAtMs = -Infinity;
+  let autoplayBlocked = false;
+  const counters = { starts: 0, manifestsParsed: 0, fragmentsLoaded: 0, lastError: '' };
+
+  // ---- state and overlay ----------------------------------------------------------------------
+
+  function setState(next) {
+    if (state === next) return;
+    console.info(`viewer: ${state} -> ${next}`);
+    state = next;
+    ui.stateBox.dataset.state = next;
+    ui.stateLabel.textContent = kStateLabels[next];
+    if (next === State.Live) armIdle();
+    else setIdle(false);
+  }
+
+  function showHint(text) {
+    ui.hint.textContent = text;
+    ui.hint.hidden = !text;
+  }
+
+  // ---- playback -------------------------------------------------------------------------------
+
+  function chooseEngine() {
+    // hls.js first wherever MSE exists: recent Chromium also answers "maybe" for native HLS but
+    // then ignores our low-latency and retry settings (hls.js's own README recommends this order).
+    // Native HLS is the fallback for browsers without MSE, such as older iPhones.
+    // ?engine=native or ?engine=hlsjs forces one, for trying things out on a device.
+    const hlsjsOk = typeof window.Hls === 'function' && window.Hls.isSupported();
+    const nativeOk = video.canPlayType('application/vnd.apple.mpegurl') !== '';
+    const forced = new URLSearchParams(location.search).get('engine');
+    if (forced === 'native' && nativeOk) return 'native';
+    if (forced === 'hlsjs' && hlsjsOk) return 'hlsjs';
+    if (hlsjsOk) return 'hlsjs';
+    if (nativeOk) return 'native';
+    return null;
+  }
+
+  function start() {
+    restartTimer = 0;
+    counters.starts += 1;
+    startedAtMs = performance.now();
+    lastCurrentTimeS = -1;
+    if (state !== State.Live) video.poster = `${kCanvasStillUrl}?t=${Date.now()}`;
+    if (engine === 'hlsjs') startHlsJs();
+    else startNative();
+    play();
+  }
+
+  function stop() {
+    if (hls) {
+      hls.destroy();
+      hls = null;
+    }
+    if (engine === 'native' && video.hasAttribute('src')) {
+      video.removeAttribute('src');
+      video.load();
+    }
+  }
+
+  // Tears the player down and builds a new one after a backoff; repeated calls while one is
+  // pending are ignored.
+  function restart(reason) {
+    if (restartTimer) return;
+    counters.lastError = reason;
+    console.warn(`viewer: restarting playback in ${retryDelayMs} ms: ${reason}`);
+    setState(everLive ? State.Reconnecting : State.Connecting);
+    stop();
+    restartTimer = setTimeout(start, retryDelayMs);
+    retryDelayMs = Math.min(retryDelayMs * 2, kRetryMaxMs);
+  }
+
+  function play() {
+    const promise = video.play();
+    if (!promise) return;
+    promise.then(
+      () => {
+        autoplayBlocked = false;
+        showHint('');
+      },
+      (err) => {
+        // AbortError only means a new load interrupted this play(); start() plays again.
+        if (err && err.name === 'NotAllowedError') {
+          autoplayBlocked = true;
+          showHint('tap to start');
+        }
+      },
+    );
+  }
+
+  function startHlsJs() {
+    const Hls = window.Hls;
+    // A missing playlist (server just started) fails fast, so restart()'s backoff takes over.
+    const manifestRetry = {
+      maxTimeToFirstByteMs: 5000,
+      maxLoadTimeMs: 10000,
+      timeoutRetry: { maxNumRetry: 1, retryDelayMs: 0, maxRetryDelayMs: 0 },
+      errorRetry: { maxNumRetry: 1, retryDelayMs: 500, maxRetryDelayMs: 500 },
+    };
+    const instance = new Hls({
+      liveSyncDurationCount: 2,
+      liveMaxLatencyDurationCount: 6,
+      maxLiveSyncPlaybackRate: 1.5, // Catch up by playing faster rather than jumping.
+      lowLatencyMode: true,
+      maxBufferLength: 8,
+      backBufferLength: 10,
+      manifestLoadPolicy: { default: manifestRetry },
+    });
+    hls = instance;
+    instance.on(Hls.Events.MANIFEST_PARSED, () => {
+      counters.manifestsParsed += 1;
+      play();
+    });
+    instance.on(Hls.Events.FRAG_LOADED, () => {
+      counters.fragmentsLoaded += 1;
+    });
+    instance.on(Hls.Events.ERROR, (_event, data) => {
+      if (instance !== hls || !data.fatal) return; // hls.js retries non-fatal errors itself.
+      const what = `${data.type}/${data.details}`;
+      const now = performance.now();
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && now - mediaRecoveredAtMs > kStallRestartMs) {
+        // A decode or append error: hls.js rebuilds the MediaSource and keeps the playlist.
+        mediaRecoveredAtMs = now;
+        console.warn(`viewer: recovering from ${what}`);
+        instance.recoverMediaError();
+        return;
+      }
+      restart(what);
+    });
+    instance.attachMedia(video);
+    instance.loadSource(kPlaylistUrl);
+  }
+
+  function startNative() {
+    video.src = kPlaylistUrl;
+  }
+
+  video.addEventListener('error', () => {
+    // hls.js reports media errors through its own ERROR event; this is for native HLS only.
+    if (engine !== 'native' || !video.hasAttribute('src')) return;
+    restart(`media error ${video.error ? video.error.code : '?'}`);
+  });
+
+  // Once a second: is playback advancing? Drives the live/reconnecting state and rebuilds a
+  // player that is stuck whatever the reason.
+  function watch() {
+    if (!engine || restartTimer) return;
+    const now = performance.now();
+    const currentTimeS = video.currentTime;
+    const advanced = lastCurrentTimeS >= 0 && currentTimeS > lastCurrentTimeS;
+    lastCurrentTimeS = currentTimeS;
+    if (advanced) {
+      lastProgressAtMs = now;
+      retryDelayMs = kRetryMinMs;
+      everLive = true;
+      setState(State.Live);
+      return;
+    }
+    if (autoplayBlocked) return; // Waiting for a tap, not for the stream.
+    if (state === State.Live && now - lastProgressAtMs > kStallShowMs) {
+      setState(State.Reconnecting);
+    }
+    const stuckMs = now - Math.max(lastProgressAtMs, startedAtMs);
+    if (stuckMs > kStallRestartMs) {
+      restart(`no playback progress for ${Math.round(stuckMs / 1000)} s`);
+    }
+  }
+
+  function framesDecoded() {
+    if (typeof video.getVideoPlaybackQuality === 'function') {
+      return video.getVideoPlaybackQuality().totalVideoFrames;
+    }
+    return video.webkitDecodedFrameCount || 0;
+  }
+
+  // ---- /healthz -------------------------------------------------------------------------------
+
+  function text(value) {
+    return value === undefined || value === null || value === '' ? '–' : String(value);
+  }
+
+  function showHealth(body) {
+    ui.status.textContent = text(body.status);
+    ui.feeds.textContent = Number.isFinite(body.feeds) ? String(body.feeds) : '–';
+    ui.fps.textContent = Number.isFinite(body.fps) ? body.fps.toFixed(1) : '–';
+    ui.scene.textContent = typeof body.scene === 'string' ? text(body.scene) : '–';
+    const name = typeof body.installation === 'string' ? body.installation : '';
+    ui.name.textContent = name;
+    ui.name.hidden = !name;
+  }
+
+  function showHealthProblem(status) {
+    ui.status.textContent = status;
+    ui.feeds.textContent = '–';
+    ui.fps.textContent = '–';
+    ui.scene.textContent = '–';
+  }
+
+  async function pollHealth() {
+    const begunAtMs = performance.now();
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), kHealthTimeoutMs);
+    try {
+      const response = await fetch(kHealthUrl, { cache: 'no-store', signal: abort.signal });
+      const body = await response.json().catch(() => null);
+      if (response.ok && body && typeof body === 'object') showHealth(body);
+      else showHealthProblem(response.status === 503 ? 'starting' : `http ${response.status}`);
+    } catch {
+      showHealthProblem('unreachable');
+    } finally {
+      clearTimeout(timer);
+      const elapsedMs = performance.now() - begunAtMs;
+      setTimeout(pollHealth, Math.max(0, kHealthPollMs - elapsedMs));
+    }
+  }
+
+  // ---- idle chrome ----------------------------------------------------------------------------
+
+  let idleTimer = 0;
+
+  function setIdle(idle) {
+    document.body.classList.toggle('idle', idle);
+  }
+
+  function armIdle() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => setIdle(state === State.Live), kIdleMs);
+  }
+
+  function onActivity() {
+    setIdle(false);
+    armIdle();
+  }
+
+  for (const type of ['pointermove', 'pointerdown', 'keydown']) {
+    document.addEventListener(type, onActivity, { passive: true });
+  }
+  document.addEventListener('pointerdown', () => {
+    if (autoplayBlocked) play();
+  });
+
+  // ---- start ----------------------------------------------------------------------------------
+
+  window.tesseraViewer = Object.freeze({
+    get state() {
+      return state;
+    },
+    get engine() {
+      return engine;
+    },
+    framesDecoded,
+    stats: () => ({ ...counters, latencyS: hls ? hls.latency : null }),
+  });
+
+  engine = chooseEngine();
+  if (engine) {
+    start();
+  } else {
+    setState(State.Unsupported);
+    showHint('This browser cannot play HLS video.');
+  }
+  onActivity();
+  pollHealth();
+  setInterval(watch, kWatchdogMs);
+})();
