@@ -21,7 +21,7 @@ struct FeedInfo {
   core::FeedSource source = core::FeedSource::kSynthetic;
   std::string uri;  // pull only
   core::FeedState state = core::FeedState::kConnecting;
-  int width = 0;    // as decoded from the source
+  int width = 0;  // as decoded from the source
   int height = 0;
   double fps = 0;
   std::optional<core::Scores> scores;

@@ -104,12 +104,27 @@ bool HttpServer::start(std::string* error) {
     if (error) *error = "listen address \"" + host + "\" is not an IP address";
     return false;
   }
-  mServer = platform::GObjectPtr<SoupServer>::adopt(
-      static_cast<SoupServer*>(g_object_new(SOUP_TYPE_SERVER, "server-header", "tessera", nullptr)));
+  mServer = platform::GObjectPtr<SoupServer>::adopt(static_cast<SoupServer*>(
+      g_object_new(SOUP_TYPE_SERVER, "server-header", "tessera", nullptr)));
   soup_server_add_handler(mServer.get(), nullptr, &HttpServer::handle, this, nullptr);
   GError* raw = nullptr;
-  if (!soup_server_listen(mServer.get(), address.get(), static_cast<SoupServerListenOptions>(0),
-                          &raw)) {
+  auto options = static_cast<SoupServerListenOptions>(0);
+  if (mSettings.tls) {
+    auto cert = platform::GObjectPtr<GTlsCertificate>::adopt(g_tls_certificate_new_from_files(
+        mSettings.tls->cert.c_str(), mSettings.tls->key.c_str(), &raw));
+    if (!cert) {
+      if (error) {
+        *error = "TLS certificate " + mSettings.tls->cert.string() + " / key " +
+                 mSettings.tls->key.string() + ": " + (raw ? raw->message : "?");
+      }
+      if (raw) g_error_free(raw);
+      mServer.reset();
+      return false;
+    }
+    soup_server_set_tls_certificate(mServer.get(), cert.get());
+    options = SOUP_SERVER_LISTEN_HTTPS;
+  }
+  if (!soup_server_listen(mServer.get(), address.get(), options, &raw)) {
     if (error) *error = "cannot listen on " + mSettings.listen + ": " + (raw ? raw->message : "?");
     if (raw) g_error_free(raw);
     mServer.reset();
@@ -118,7 +133,7 @@ bool HttpServer::start(std::string* error) {
   GSList* uris = soup_server_get_uris(mServer.get());
   if (uris) mPort = g_uri_get_port(static_cast<GUri*>(uris->data));
   g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-  core::logInfo(kModule, "listening on {}:{}", host, mPort);
+  core::logInfo(kModule, "listening on {}://{}:{}", scheme(), host, mPort);
   return true;
 }
 
@@ -136,8 +151,7 @@ void HttpServer::handle(SoupServer*, SoupServerMessage* msg, const char* path, G
   }
 }
 
-void HttpServer::route(SoupServerMessage* msg, const std::string& method,
-                       const std::string& path) {
+void HttpServer::route(SoupServerMessage* msg, const std::string& method, const std::string& path) {
   const bool isGet = method == "GET" || method == "HEAD";
   auto onlyGet = [&]() {
     if (isGet) return true;
@@ -267,12 +281,12 @@ bool HttpServer::checkAdmin(SoupServerMessage* msg) {
                    "the admin API is off: set [http] admin_token in the installation file");
     return false;
   }
-  const char* auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-                                                  "Authorization");
+  const char* auth =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
   const std::string expected = "Bearer " + *mSettings.adminToken;
   if (!auth || expected != auth) {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                 "WWW-Authenticate", "Bearer");
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
+                                 "Bearer");
     respondProblem(msg, 401, "Unauthorized",
                    auth ? "wrong admin token" : "missing Authorization: Bearer <admin_token>");
     return false;

@@ -12,6 +12,7 @@
 
 #include "control/api_model.hpp"
 #include "platform/gobject_ptr.hpp"
+#include "platform/tls.hpp"
 
 typedef struct _SoupServer SoupServer;
 typedef struct _SoupServerMessage SoupServerMessage;
@@ -20,9 +21,10 @@ typedef struct _GHashTable GHashTable;
 namespace tessera::control {
 
 struct HttpSettings {
-  std::string listen = "0.0.0.0:8080";       // host:port; port 0 picks a free one
-  std::optional<std::string> adminToken;     // absent = admin API refused
-  std::filesystem::path webDir;              // web/ (pages, static files, node_modules)
+  std::string listen = "0.0.0.0:8080";    // host:port; port 0 picks a free one
+  std::optional<std::string> adminToken;  // absent = admin API refused
+  std::filesystem::path webDir;           // web/ (pages, static files, node_modules)
+  std::optional<platform::TlsPaths> tls;  // HTTPS with this certificate when set
 };
 
 class HttpServer {
@@ -36,6 +38,7 @@ class HttpServer {
   bool start(std::string* error);
   // The port actually bound (useful with port 0).
   int port() const { return mPort; }
+  const char* scheme() const { return mSettings.tls ? "https" : "http"; }
   std::uint64_t requests() const { return mRequests; }
 
  private:

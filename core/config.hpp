@@ -14,8 +14,8 @@ namespace tessera::core {
 // A problem in an installation file; `what()` names file, line and key.
 struct ConfigProblem {
   std::string file;
-  int line = 0;        // 1-based, 0 when unknown
-  std::string key;     // dotted path, e.g. "canvas.width" or "scenes[1].layout"
+  int line = 0;     // 1-based, 0 when unknown
+  std::string key;  // dotted path, e.g. "canvas.width" or "scenes[1].layout"
   std::string message;
   std::string str() const;  // "FILE:LINE: KEY: MESSAGE"
 };

@@ -13,10 +13,14 @@ std::mutex gWriteMutex;
 
 const char* levelName(LogLevel l) {
   switch (l) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "?";
 }
@@ -31,8 +35,12 @@ std::optional<LogLevel> parseLogLevel(std::string_view name) {
   return std::nullopt;
 }
 
-void setLogLevel(LogLevel level) { gLevel = level; }
-bool logEnabled(LogLevel level) { return level >= gLevel; }
+void setLogLevel(LogLevel level) {
+  gLevel = level;
+}
+bool logEnabled(LogLevel level) {
+  return level >= gLevel;
+}
 
 void logLine(LogLevel level, std::string_view module, std::string_view message) {
   using namespace std::chrono;

@@ -21,10 +21,10 @@ void log(LogLevel level, std::string_view module, std::string_view fmtStr, Args&
   logLine(level, module, fmt::vformat(fmtStr, fmt::make_format_args(args...)));
 }
 
-#define TESSERA_LOG_FN(name, level)                                                 \
-  template <typename... Args>                                                       \
-  void name(std::string_view module, std::string_view fmtStr, Args&&... args) {     \
-    log(level, module, fmtStr, std::forward<Args>(args)...);                           \
+#define TESSERA_LOG_FN(name, level)                                             \
+  template <typename... Args>                                                   \
+  void name(std::string_view module, std::string_view fmtStr, Args&&... args) { \
+    log(level, module, fmtStr, std::forward<Args>(args)...);                    \
   }
 TESSERA_LOG_FN(logDebug, LogLevel::kDebug)
 TESSERA_LOG_FN(logInfo, LogLevel::kInfo)

@@ -36,9 +36,12 @@ enum class FeedSource { kSynthetic, kPull, kWhip };
 
 inline const char* toString(FeedSource s) {
   switch (s) {
-    case FeedSource::kSynthetic: return "synthetic";
-    case FeedSource::kPull: return "pull";
-    case FeedSource::kWhip: return "whip";
+    case FeedSource::kSynthetic:
+      return "synthetic";
+    case FeedSource::kPull:
+      return "pull";
+    case FeedSource::kWhip:
+      return "whip";
   }
   return "?";
 }
@@ -47,12 +50,18 @@ enum class FeedState { kConnecting, kLive, kFrozen, kRetrying, kFailed, kGone };
 
 inline const char* toString(FeedState s) {
   switch (s) {
-    case FeedState::kConnecting: return "connecting";
-    case FeedState::kLive: return "live";
-    case FeedState::kFrozen: return "frozen";
-    case FeedState::kRetrying: return "retrying";
-    case FeedState::kFailed: return "failed";
-    case FeedState::kGone: return "gone";
+    case FeedState::kConnecting:
+      return "connecting";
+    case FeedState::kLive:
+      return "live";
+    case FeedState::kFrozen:
+      return "frozen";
+    case FeedState::kRetrying:
+      return "retrying";
+    case FeedState::kFailed:
+      return "failed";
+    case FeedState::kGone:
+      return "gone";
   }
   return "?";
 }

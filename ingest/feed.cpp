@@ -18,12 +18,24 @@ std::uint32_t hsvToArgb(double h, double s, double v) {
   const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
   double r = v, g = t, b = p;
   switch (i % 6) {
-    case 0: r = v, g = t, b = p; break;
-    case 1: r = q, g = v, b = p; break;
-    case 2: r = p, g = v, b = t; break;
-    case 3: r = p, g = q, b = v; break;
-    case 4: r = t, g = p, b = v; break;
-    default: r = v, g = p, b = q; break;
+    case 0:
+      r = v, g = t, b = p;
+      break;
+    case 1:
+      r = q, g = v, b = p;
+      break;
+    case 2:
+      r = p, g = v, b = t;
+      break;
+    case 3:
+      r = p, g = q, b = v;
+      break;
+    case 4:
+      r = t, g = p, b = v;
+      break;
+    default:
+      r = v, g = p, b = q;
+      break;
   }
   auto c = [](double x) { return static_cast<std::uint32_t>(std::lround(x * 255)); };
   return 0xFF000000u | (c(r) << 16) | (c(g) << 8) | c(b);
@@ -80,9 +92,13 @@ Feed::Feed(FeedSpec spec, std::shared_ptr<FeedChannel> channel, core::SizePx til
       mFps(fps),
       mListener(listener) {}
 
-Feed::~Feed() { stop(); }
+Feed::~Feed() {
+  stop();
+}
 
-std::string Feed::logName() const { return fmt::format("feed {}", mChannel->id().value); }
+std::string Feed::logName() const {
+  return fmt::format("feed {}", mChannel->id().value);
+}
 
 std::string Feed::syntheticDescription(int index, core::SizePx tile, int fps) {
   // Each participant gets its own hue (golden-ratio steps spread them evenly) at one of six
@@ -154,7 +170,8 @@ bool Feed::start(std::string* error) {
   stop();
   mFailed = false;
   mSequence = 0;
-  auto pipeline = mSpec.source == core::FeedSource::kPull ? buildPull(error) : buildSynthetic(error);
+  auto pipeline =
+      mSpec.source == core::FeedSource::kPull ? buildPull(error) : buildSynthetic(error);
   if (!pipeline) return false;
   mPipeline.emplace(std::move(*pipeline));
   attachSink(*mPipeline);
@@ -220,10 +237,9 @@ void Feed::onPipelineWarning(const std::string& source, const std::string& messa
 void Feed::onPipelineEos() {
   if (mSpec.source == core::FeedSource::kPull && mSpec.loop && mPipeline) {
     // Files start again at the end.
-    if (gst_element_seek_simple(mPipeline->get(), GST_FORMAT_TIME,
-                                static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH |
-                                                          GST_SEEK_FLAG_KEY_UNIT),
-                                0)) {
+    if (gst_element_seek_simple(
+            mPipeline->get(), GST_FORMAT_TIME,
+            static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT), 0)) {
       return;
     }
   }

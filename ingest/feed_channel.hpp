@@ -5,8 +5,8 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -20,7 +20,7 @@ struct FeedStatus {
   core::FeedState state = core::FeedState::kConnecting;
   int sourceWidth = 0;  // as decoded, before scaling to the tile
   int sourceHeight = 0;
-  double fps = 0;       // frames per second arriving, over the last second or so
+  double fps = 0;  // frames per second arriving, over the last second or so
   std::uint64_t frames = 0;
   std::uint64_t dropped = 0;  // frames replaced in the mailbox before anyone read them
   int restarts = 0;
@@ -48,8 +48,8 @@ class FeedChannel {
   core::LatestMailbox<core::VideoFrame>& frames() { return mFrames; }
   // True once the feed has delivered a frame (it then has something to show).
   bool hasFrame() const;
-  FeedStatus status(std::chrono::steady_clock::time_point now =
-                        std::chrono::steady_clock::now()) const;
+  FeedStatus status(
+      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
 
  private:
   const core::FeedId mId;

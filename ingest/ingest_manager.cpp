@@ -16,7 +16,9 @@ IngestManager::IngestManager(core::IngestConfig config, int canvasFps)
   publish();
 }
 
-IngestManager::~IngestManager() { removeAll(); }
+IngestManager::~IngestManager() {
+  removeAll();
+}
 
 void IngestManager::startConfiguredFeeds() {
   std::string error;

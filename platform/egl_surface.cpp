@@ -54,9 +54,13 @@ std::unique_ptr<GlSurface> createHeadlessSurface(std::string* error) {
   EGLConfig config = nullptr;
   EGLint count = 0;
   eglChooseConfig(display, configAttribs, &config, 1, &count);
-  const EGLint contextAttribs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 3,
+  const EGLint contextAttribs[] = {EGL_CONTEXT_MAJOR_VERSION,
+                                   3,
+                                   EGL_CONTEXT_MINOR_VERSION,
+                                   3,
                                    EGL_CONTEXT_OPENGL_PROFILE_MASK,
-                                   EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL_NONE};
+                                   EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+                                   EGL_NONE};
   EGLContext context = eglCreateContext(display, count > 0 ? config : EGL_NO_CONFIG_KHR,
                                         EGL_NO_CONTEXT, contextAttribs);
   if (context == EGL_NO_CONTEXT) {

@@ -46,12 +46,24 @@ class GlName {
 };
 
 namespace detail {
-inline void deleteTexture(GLuint id) { glDeleteTextures(1, &id); }
-inline void deleteBuffer(GLuint id) { glDeleteBuffers(1, &id); }
-inline void deleteFramebuffer(GLuint id) { glDeleteFramebuffers(1, &id); }
-inline void deleteVertexArray(GLuint id) { glDeleteVertexArrays(1, &id); }
-inline void deleteProgram(GLuint id) { glDeleteProgram(id); }
-inline void deleteShader(GLuint id) { glDeleteShader(id); }
+inline void deleteTexture(GLuint id) {
+  glDeleteTextures(1, &id);
+}
+inline void deleteBuffer(GLuint id) {
+  glDeleteBuffers(1, &id);
+}
+inline void deleteFramebuffer(GLuint id) {
+  glDeleteFramebuffers(1, &id);
+}
+inline void deleteVertexArray(GLuint id) {
+  glDeleteVertexArrays(1, &id);
+}
+inline void deleteProgram(GLuint id) {
+  glDeleteProgram(id);
+}
+inline void deleteShader(GLuint id) {
+  glDeleteShader(id);
+}
 }  // namespace detail
 
 using GlTexture = GlName<detail::deleteTexture>;

@@ -14,11 +14,11 @@ namespace tessera::platform {
 template <typename T>
 struct GstRefTraits;
 
-#define TESSERA_GST_OBJECT_TRAITS(Type)                                     \
-  template <>                                                               \
-  struct GstRefTraits<Type> {                                               \
-    static void ref(Type* p) { gst_object_ref(p); }                         \
-    static void unref(Type* p) { gst_object_unref(p); }                     \
+#define TESSERA_GST_OBJECT_TRAITS(Type)                 \
+  template <>                                           \
+  struct GstRefTraits<Type> {                           \
+    static void ref(Type* p) { gst_object_ref(p); }     \
+    static void unref(Type* p) { gst_object_unref(p); } \
   };
 TESSERA_GST_OBJECT_TRAITS(GstElement)
 TESSERA_GST_OBJECT_TRAITS(GstPad)
@@ -27,7 +27,7 @@ TESSERA_GST_OBJECT_TRAITS(GstPipeline)
 TESSERA_GST_OBJECT_TRAITS(GstBin)
 #undef TESSERA_GST_OBJECT_TRAITS
 
-#define TESSERA_GST_MINI_TRAITS(Type, refFn, unrefFn)  \
+#define TESSERA_GST_MINI_TRAITS(Type, refFn, unrefFn) \
   template <>                                         \
   struct GstRefTraits<Type> {                         \
     static void ref(Type* p) { refFn(p); }            \
@@ -86,12 +86,12 @@ class GstPtr {
 };
 
 // Mini-objects (caps, buffers...) are not GObjects; adopt must not type-check them.
-#define TESSERA_GST_MINI_ADOPT(Type)                         \
-  template <>                                               \
-  inline GstPtr<Type> GstPtr<Type>::adopt(Type* p) {        \
-    GstPtr r;                                               \
-    r.mPtr = p;                                             \
-    return r;                                               \
+#define TESSERA_GST_MINI_ADOPT(Type)                 \
+  template <>                                        \
+  inline GstPtr<Type> GstPtr<Type>::adopt(Type* p) { \
+    GstPtr r;                                        \
+    r.mPtr = p;                                      \
+    return r;                                        \
   }
 TESSERA_GST_MINI_ADOPT(GstCaps)
 TESSERA_GST_MINI_ADOPT(GstSample)

@@ -9,8 +9,8 @@ namespace tessera::platform {
 std::optional<Pipeline> Pipeline::parse(const std::string& name, const std::string& description,
                                         std::string* error) {
   GError* raw = nullptr;
-  GstElement* p = gst_parse_launch_full(description.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS,
-                                        &raw);
+  GstElement* p =
+      gst_parse_launch_full(description.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &raw);
   std::unique_ptr<GError, GErrorDeleter> err(raw);
   if (!p || err) {
     if (p) gst_object_unref(p);
@@ -33,7 +33,9 @@ Pipeline::Pipeline(Pipeline&& o) noexcept
   g_assert(mWatchId == 0);
 }
 
-Pipeline::~Pipeline() { stop(); }
+Pipeline::~Pipeline() {
+  stop();
+}
 
 void Pipeline::stop() {
   if (!mPipeline) return;
@@ -112,7 +114,9 @@ gboolean Pipeline::onBusMessage(GstBus*, GstMessage* msg, gpointer data) {
   return TRUE;
 }
 
-GstRuntime::GstRuntime() { gst_init(nullptr, nullptr); }
+GstRuntime::GstRuntime() {
+  gst_init(nullptr, nullptr);
+}
 
 std::string GstRuntime::version() {
   std::unique_ptr<gchar, GFreeDeleter> v(gst_version_string());

@@ -19,8 +19,8 @@ class SdlWindowSurface final : public GlSurface {
     int w = 0, h = 0;
     SDL_GL_GetDrawableSize(mWindow, &w, &h);
     // Letterbox the canvas into the window; flip so canvas row 0 (GL row 0) shows at the top.
-    const float scale = std::min(static_cast<float>(w) / canvas.width,
-                                 static_cast<float>(h) / canvas.height);
+    const float scale =
+        std::min(static_cast<float>(w) / canvas.width, static_cast<float>(h) / canvas.height);
     const int dw = static_cast<int>(canvas.width * scale);
     const int dh = static_cast<int>(canvas.height * scale);
     const int dx = (w - dw) / 2;
@@ -30,8 +30,8 @@ class SdlWindowSurface final : public GlSurface {
     glClearColor(0, 0, 0, 1);
     glClear(GL_COLOR_BUFFER_BIT);
     glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer);
-    glBlitFramebuffer(0, 0, canvas.width, canvas.height, dx, dy + dh, dx + dw, dy, GL_COLOR_BUFFER_BIT,
-                      GL_LINEAR);
+    glBlitFramebuffer(0, 0, canvas.width, canvas.height, dx, dy + dh, dx + dw, dy,
+                      GL_COLOR_BUFFER_BIT, GL_LINEAR);
     SDL_GL_SwapWindow(mWindow);
   }
 

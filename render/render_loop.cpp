@@ -60,7 +60,9 @@ RenderLoop::RenderLoop(RenderSettings settings, core::LatestMailbox<ingest::Feed
       mPool(core::BufferPool::create(static_cast<std::size_t>(mSettings.canvas.width) *
                                      mSettings.canvas.height * 4)) {}
 
-RenderLoop::~RenderLoop() { stop(); }
+RenderLoop::~RenderLoop() {
+  stop();
+}
 
 bool RenderLoop::start(std::string* error) {
   std::promise<std::string> ready;

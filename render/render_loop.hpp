@@ -7,8 +7,8 @@
 #pragma once
 
 #include <atomic>
-#include <future>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,12 +33,12 @@ struct RenderSettings {
 };
 
 struct RenderStats {
-  double fps = 0;              // canvas frames handed out per second, over the last second
-  std::uint64_t frames = 0;    // canvas frames handed out
-  std::uint64_t redraws = 0;   // frames actually drawn (the rest repeat an unchanged canvas)
-  std::uint64_t uploads = 0;   // tile uploads
-  std::uint64_t late = 0;      // ticks that started more than a frame late
-  double workMsAvg = 0;        // render-thread work per tick, over the last second
+  double fps = 0;             // canvas frames handed out per second, over the last second
+  std::uint64_t frames = 0;   // canvas frames handed out
+  std::uint64_t redraws = 0;  // frames actually drawn (the rest repeat an unchanged canvas)
+  std::uint64_t uploads = 0;  // tile uploads
+  std::uint64_t late = 0;     // ticks that started more than a frame late
+  double workMsAvg = 0;       // render-thread work per tick, over the last second
   std::size_t tiles = 0;
   std::string renderer;
 };

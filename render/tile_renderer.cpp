@@ -51,8 +51,9 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
   GLint maxLayers = 0;
   glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &maxLayers);
   if (layers > maxLayers) {
-    if (error) *error = "the GL driver allows " + std::to_string(maxLayers) + " tile layers, not " +
-                        std::to_string(layers);
+    if (error)
+      *error = "the GL driver allows " + std::to_string(maxLayers) + " tile layers, not " +
+               std::to_string(layers);
     return nullptr;
   }
   r->mTileArray = platform::makeTexture();
@@ -105,8 +106,8 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
 }
 
 bool TileRenderer::upload(int layer, const core::VideoFrame& frame) {
-  if (layer < 0 || layer >= mLayers || frame.width != mTile.width ||
-      frame.height != mTile.height || frame.strideBytes % 4 != 0) {
+  if (layer < 0 || layer >= mLayers || frame.width != mTile.width || frame.height != mTile.height ||
+      frame.strideBytes % 4 != 0) {
     return false;
   }
   glBindTexture(GL_TEXTURE_2D_ARRAY, mTileArray.id());
@@ -166,8 +167,8 @@ bool TileRenderer::finishReadback(std::uint8_t* dst, bool allowNewest) {
   --mReadbackPending;
   const auto bytes = static_cast<std::size_t>(mCanvas.width) * mCanvas.height * 4;
   glBindBuffer(GL_PIXEL_PACK_BUFFER, mReadback[oldest].id());
-  const void* p = glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, static_cast<GLsizeiptr>(bytes),
-                                   GL_MAP_READ_BIT);
+  const void* p =
+      glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, static_cast<GLsizeiptr>(bytes), GL_MAP_READ_BIT);
   if (p) {
     std::memcpy(dst, p, bytes);
     glUnmapBuffer(GL_PIXEL_PACK_BUFFER);

@@ -14,7 +14,9 @@ constexpr const char* kModule = "restream";
 
 HlsOutput::HlsOutput(HlsSettings settings) : mSettings(std::move(settings)) {}
 
-HlsOutput::~HlsOutput() { finish(); }
+HlsOutput::~HlsOutput() {
+  finish();
+}
 
 std::string HlsOutput::description(const HlsSettings& s) {
   // One keyframe per segment so every segment starts cleanly; ultrafast + zerolatency keeps the
@@ -60,8 +62,7 @@ bool HlsOutput::start(std::string* error) {
   }
   mAccepting = true;
   core::logInfo(kModule, "hls: writing {}x{}@{} at {} kbit/s to {}", mSettings.canvas.width,
-                mSettings.canvas.height, mSettings.fps, mSettings.bitrateKbps,
-                playlist().string());
+                mSettings.canvas.height, mSettings.fps, mSettings.bitrateKbps, playlist().string());
   return true;
 }
 
@@ -84,8 +85,7 @@ void HlsOutput::finish() {
   if (mAccepting.exchange(false) && !mFailed) {
     gst_app_src_end_of_stream(GST_APP_SRC(mSource.get()));
     if (mPipeline->waitForEos(std::chrono::seconds(5))) {
-      core::logInfo(kModule, "hls: finalised {} ({} frames)", playlist().string(),
-                    mPushed.load());
+      core::logInfo(kModule, "hls: finalised {} ({} frames)", playlist().string(), mPushed.load());
     } else {
       core::logWarn(kModule, "hls: no EOS within 5 s; playlist may lack its end tag");
     }

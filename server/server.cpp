@@ -11,6 +11,7 @@
 #include "platform/main_loop.hpp"
 #include "platform/pipeline.hpp"
 #include "platform/system.hpp"
+#include "platform/tls.hpp"
 
 #ifndef TESSERA_DATA_DIR
 #define TESSERA_DATA_DIR "."
@@ -33,7 +34,9 @@ Server::Server(core::Config config, ServerOptions options)
   mScene = mConfig.scenes.empty() ? "grid" : mConfig.scenes.front().name;
 }
 
-Server::~Server() { shutdown(); }
+Server::~Server() {
+  shutdown();
+}
 
 bool Server::startStages() {
   const auto fd = platform::raiseFileDescriptorLimit();
@@ -51,10 +54,10 @@ bool Server::startStages() {
   }
 
   std::string missing;
-  if (!platform::GstRuntime::haveElements({"videotestsrc", "uridecodebin", "videoconvert",
-                                           "videoscale", "appsink", "appsrc", "x264enc",
-                                           "h264parse", "hlssink2"},
-                                          &missing)) {
+  if (!platform::GstRuntime::haveElements(
+          {"videotestsrc", "uridecodebin", "videoconvert", "videoscale", "appsink", "appsrc",
+           "x264enc", "h264parse", "hlssink2"},
+          &missing)) {
     core::logError(kModule, "GStreamer elements missing: {} (run `make deps`)", missing);
     return false;
   }
@@ -96,6 +99,25 @@ bool Server::startStages() {
   http.listen = mOptions.httpListen.value_or(mConfig.http.listen);
   http.adminToken = mConfig.http.adminToken;
   http.webDir = mOptions.dataDir / "web";
+  if (const auto* files = std::get_if<core::TlsFiles>(&mConfig.http.tls)) {
+    http.tls = platform::TlsPaths{files->cert, files->key};
+  } else if (const auto* mode = std::get_if<std::string>(&mConfig.http.tls);
+             mode && *mode == "auto") {
+    std::string host;
+    if (mConfig.http.publicUrl) {
+      // "https://gallery.example:8443/x" -> "gallery.example"
+      const auto& u = *mConfig.http.publicUrl;
+      const auto start = u.find("://") + 3;
+      host = u.substr(start, u.find_first_of(":/", start) - start);
+    }
+    const auto dir = platform::defaultCertificateDirectory(mConfig.installation.name);
+    http.tls = platform::ensureSelfSignedCertificate(dir, host, &error);
+    if (!http.tls) {
+      core::logError(kModule, "http: tls = \"auto\": {}", error);
+      return false;
+    }
+    core::logInfo(kModule, "http: self-signed certificate {}", http.tls->cert.string());
+  }
   mHttp = std::make_unique<control::HttpServer>(http, *this);
   if (!mHttp->start(&error)) {
     core::logError(kModule, "http: {}", error);
@@ -115,9 +137,10 @@ int Server::run() {
   }
   if (mHttp) {
     const std::string host = mOptions.httpListen.value_or(mConfig.http.listen);
-    const std::string shown = host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1" : host.substr(0, host.rfind(':'));
-    core::logInfo(kModule, "viewer: http://{}:{}/   join: http://{}:{}/join", shown, mHttp->port(),
-                  shown, mHttp->port());
+    const std::string shown =
+        host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1" : host.substr(0, host.rfind(':'));
+    core::logInfo(kModule, "viewer: {}://{}:{}/   join: {}://{}:{}/join", mHttp->scheme(), shown,
+                  mHttp->port(), mHttp->scheme(), shown, mHttp->port());
   }
 
   auto quit = +[](gpointer loop) -> gboolean {
@@ -129,13 +152,13 @@ int Server::run() {
   platform::Timer duration;
   if (mOptions.durationSeconds) {
     duration = platform::Timer(
-        std::chrono::milliseconds(static_cast<long>(*mOptions.durationSeconds * 1000)),
-        [this] {
+        std::chrono::milliseconds(static_cast<long>(*mOptions.durationSeconds * 1000)), [this] {
           core::logInfo(kModule, "duration reached");
           g_main_loop_quit(mLoop.get());
         });
   }
-  platform::Timer status(std::chrono::seconds(10), [this] { logStatus(); }, true);
+  platform::Timer status(
+      std::chrono::seconds(10), [this] { logStatus(); }, true);
 
   g_main_loop_run(mLoop.get());
 
@@ -221,7 +244,9 @@ std::vector<control::FeedInfo> Server::feeds() {
   return out;
 }
 
-core::FrameRef Server::canvas() { return mRender ? mRender->canvas().peek() : nullptr; }
+core::FrameRef Server::canvas() {
+  return mRender ? mRender->canvas().peek() : nullptr;
+}
 
 std::optional<std::filesystem::path> Server::hlsDirectory() {
   if (!mHls) return std::nullopt;
@@ -238,7 +263,8 @@ bool Server::switchScene(const std::string& name) {
   for (const auto& s : mConfig.scenes) {
     if (s.name == name) {
       mScene = name;
-      core::logInfo(kModule, "scene: switched to \"{}\" (layout {})", name, core::toString(s.layout));
+      core::logInfo(kModule, "scene: switched to \"{}\" (layout {})", name,
+                    core::toString(s.layout));
       return true;
     }
   }

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include <opencv2/core/version.hpp>
 #include <zmq.h>
+#include <opencv2/core/version.hpp>
 
 #include "core/config.hpp"
 #include "core/log.hpp"
@@ -38,7 +38,8 @@ commands:
 `tessera <command> --help` describes each command.
 )";
 
-constexpr const char* kRunHelp = R"(usage: tessera run FILE.toml [--duration S] [--http ADDR:PORT] [--headless] [--log-level L]
+constexpr const char* kRunHelp =
+    R"(usage: tessera run FILE.toml [--duration S] [--http ADDR:PORT] [--headless] [--log-level L]
 
 Runs the installation until SIGINT/SIGTERM (clean shutdown: outputs finalised) or for S seconds.
   --duration S      stop after S seconds
