@@ -175,6 +175,9 @@ bool Feed::start(std::string* error) {
   if (!pipeline) return false;
   mPipeline.emplace(std::move(*pipeline));
   attachSink(*mPipeline);
+  // Hundreds of feed threads must not starve the render and encoder threads: under overload a
+  // feed drops frames (its mailbox keeps the newest) rather than the canvas or the stream.
+  mPipeline->setStreamingThreadNice(kFeedThreadNice);
   mPipeline->watchBus(this);
   if (!mPipeline->play()) {
     if (error) *error = "pipeline refused to start";

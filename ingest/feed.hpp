@@ -34,6 +34,9 @@ class FeedListener {
 
 class Feed final : public platform::PipelineListener {
  public:
+  // Nice value of a feed's streaming threads (lower priority than render and encoding).
+  static constexpr int kFeedThreadNice = 4;
+
   Feed(FeedSpec spec, std::shared_ptr<FeedChannel> channel, core::SizePx tile, int fps,
        FeedListener* listener);
   ~Feed() override;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "core/log.hpp"
+#include "platform/system.hpp"
 
 namespace tessera::platform {
 
@@ -56,6 +57,22 @@ void Pipeline::watchBus(PipelineListener* listener) {
   mListener = listener;
   auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
   mWatchId = gst_bus_add_watch(bus.get(), &Pipeline::onBusMessage, this);
+}
+
+void Pipeline::setStreamingThreadNice(int nice) {
+  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
+  gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessage, GINT_TO_POINTER(nice), nullptr);
+}
+
+GstBusSyncReply Pipeline::onSyncMessage(GstBus*, GstMessage* msg, gpointer nice) {
+  // Posted synchronously from the thread that is starting, so this sets that thread's priority.
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAM_STATUS) {
+    GstStreamStatusType type;
+    GstElement* owner = nullptr;
+    gst_message_parse_stream_status(msg, &type, &owner);
+    if (type == GST_STREAM_STATUS_TYPE_ENTER) setCurrentThreadNice(GPOINTER_TO_INT(nice));
+  }
+  return GST_BUS_PASS;
 }
 
 bool Pipeline::play() {

@@ -44,6 +44,9 @@ class Pipeline {
 
   // Starts delivering bus messages to `listener` on the thread-default main context.
   void watchBus(PipelineListener* listener);
+  // Every streaming thread of this pipeline sets its nice value as it starts (threads those
+  // threads create, such as encoder workers, inherit it). Call before play().
+  void setStreamingThreadNice(int nice);
   bool play();
   // Sends EOS and waits (bounded) for it to reach the sinks, so muxers finalise their files.
   bool sendEosAndWait(std::chrono::milliseconds timeout);
@@ -52,6 +55,7 @@ class Pipeline {
 
  private:
   static gboolean onBusMessage(GstBus* bus, GstMessage* msg, gpointer self);
+  static GstBusSyncReply onSyncMessage(GstBus* bus, GstMessage* msg, gpointer nice);
   void stop();
 
   std::string mName;

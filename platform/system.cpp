@@ -1,6 +1,7 @@
 #include "platform/system.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -15,6 +16,11 @@ FdLimit raiseFileDescriptorLimit() {
     if (setrlimit(RLIMIT_NOFILE, &lim) == 0) r.after = lim.rlim_cur;
   }
   return r;
+}
+
+bool setCurrentThreadNice(int nice) {
+  // On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value.
+  return setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) == 0;
 }
 
 long peakRssKib() {

@@ -13,6 +13,10 @@ struct FdLimit {
 // feed, so 256 feeds pass the common 1024 default.
 FdLimit raiseFileDescriptorLimit();
 
+// Sets the calling thread's nice value (threads it creates later inherit it). Raising priority
+// (a negative value) needs root or CAP_SYS_NICE; false when refused.
+bool setCurrentThreadNice(int nice);
+
 // Resident set size high-water mark of this process in KiB (VmHWM).
 long peakRssKib();
 

@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "platform/gl_surface.hpp"
+#include "platform/system.hpp"
 #include "render/tile_renderer.hpp"
 
 namespace tessera::render {
@@ -90,6 +91,11 @@ RenderStats RenderLoop::stats() const {
 
 void RenderLoop::run(std::promise<std::string>* ready) {
   pthread_setname_np(pthread_self(), "tessera-render");
+  // The render thread and the GL driver's worker threads (llvmpipe's rasterizers, created with
+  // the context below, inherit this) come before the feeds' streaming threads.
+  if (!platform::setCurrentThreadNice(-5)) {
+    core::logDebug(kModule, "could not raise the render thread's priority (needs CAP_SYS_NICE)");
+  }
   std::string error;
   std::unique_ptr<platform::GlSurface> surface =
       mSettings.window
@@ -125,14 +131,19 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   compositor::Layout layout;
   core::FrameRef lastCanvas;
   std::uint64_t index = 0;
-  bool needDraw = true;
+  std::vector<TileInstance> changed;
+  bool fullRedraw = true;
   bool windowOpen = true;
 
   // Per-second statistics.
   auto windowStart = Clock::now();
   std::uint64_t windowFrames = 0;
   double windowWork = 0;
+  double windowPhase[4] = {0, 0, 0, 0};  // upload, draw, readback, hand-off
   RenderStats totals;
+  auto msSince = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
 
   auto deadline = Clock::now();
   while (!mStop) {
@@ -164,35 +175,45 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       layout = compositor::gridLayout(visible, mSettings.canvas, mSettings.tile);
       mLayout.put(std::make_shared<compositor::Layout>(layout));
       lastVisible = visible;
-      needDraw = true;
+      fullRedraw = true;
     }
 
-    // 2. Uploads: only tiles with a new frame.
+    // 2. Uploads: only tiles with a new frame. Unless the layout changed, only those tiles are
+    // drawn again: the canvas framebuffer keeps the rest.
+    auto phase = Clock::now();
     instances.clear();
+    changed.clear();
     for (std::size_t i = 0; i < visibleChannels.size(); ++i) {
       const int layer = slots.layerFor(visible[i]);
       if (layer < 0) continue;
+      const TileInstance tile{layout.tiles[i].rect, layer};
       if (auto frame = visibleChannels[i]->frames().takeNew()) {
         if (renderer->upload(layer, *frame)) {
           ++totals.uploads;
-          needDraw = true;
+          changed.push_back(tile);
         }
       }
-      instances.push_back({layout.tiles[i].rect, layer});
+      instances.push_back(tile);
     }
 
+    windowPhase[0] += msSince(phase);
+
     // 3. Draw only when something changed; the readback trails by a frame.
+    phase = Clock::now();
     auto buffer = mPool->acquire();
     bool haveFrame = false;
-    if (needDraw) {
-      renderer->draw(instances);
+    const bool drew = fullRedraw || !changed.empty();
+    if (drew) {
+      renderer->draw(fullRedraw ? instances : changed, fullRedraw);
       renderer->startReadback();
       ++totals.redraws;
-      needDraw = false;
-      haveFrame = renderer->finishReadback(buffer->data(), false);
-    } else {
-      haveFrame = renderer->finishReadback(buffer->data(), true);
+      fullRedraw = false;
     }
+    windowPhase[1] += msSince(phase);
+    phase = Clock::now();
+    haveFrame = renderer->finishReadback(buffer->data(), !drew);
+    windowPhase[2] += msSince(phase);
+    phase = Clock::now();
     if (windowOpen && mSettings.window) surface->present(renderer->framebuffer(), mSettings.canvas);
     if (haveFrame) {
       auto frame = std::make_shared<core::VideoFrame>();
@@ -207,6 +228,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       mCanvas.put(lastCanvas);
     }
     if (lastCanvas && mListener) mListener->onCanvasFrame(lastCanvas, index);
+    windowPhase[3] += msSince(phase);
     if (lastCanvas) {
       ++index;
       ++totals.frames;
@@ -220,7 +242,13 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       const double secs = std::chrono::duration<double>(now - windowStart).count();
       std::lock_guard lock(mStatsMutex);
       mStats.fps = windowFrames / secs;
-      mStats.workMsAvg = windowFrames ? windowWork / windowFrames : 0;
+      const double ticks = windowFrames ? static_cast<double>(windowFrames) : 1.0;
+      mStats.workMsAvg = windowWork / ticks;
+      mStats.uploadMsAvg = windowPhase[0] / ticks;
+      mStats.drawMsAvg = windowPhase[1] / ticks;
+      mStats.readbackMsAvg = windowPhase[2] / ticks;
+      mStats.handoffMsAvg = windowPhase[3] / ticks;
+      std::fill(std::begin(windowPhase), std::end(windowPhase), 0.0);
       mStats.frames = totals.frames;
       mStats.redraws = totals.redraws;
       mStats.uploads = totals.uploads;

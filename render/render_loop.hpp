@@ -39,6 +39,10 @@ struct RenderStats {
   std::uint64_t uploads = 0;  // tile uploads
   std::uint64_t late = 0;     // ticks that started more than a frame late
   double workMsAvg = 0;       // render-thread work per tick, over the last second
+  double uploadMsAvg = 0;     // of which: tile uploads
+  double drawMsAvg = 0;       //           draw + starting the readback
+  double readbackMsAvg = 0;   //           finishing the readback (copy out)
+  double handoffMsAvg = 0;    //           listeners (encoder push)
   std::size_t tiles = 0;
   std::string renderer;
 };

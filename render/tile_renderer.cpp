@@ -119,11 +119,13 @@ bool TileRenderer::upload(int layer, const core::VideoFrame& frame) {
   return true;
 }
 
-void TileRenderer::draw(std::span<const TileInstance> tiles) {
+void TileRenderer::draw(std::span<const TileInstance> tiles, bool clear) {
   glBindFramebuffer(GL_FRAMEBUFFER, mFramebuffer.id());
   glViewport(0, 0, mCanvas.width, mCanvas.height);
-  glClearColor(0.02f, 0.02f, 0.03f, 1.0f);
-  glClear(GL_COLOR_BUFFER_BIT);
+  if (clear) {
+    glClearColor(0.02f, 0.02f, 0.03f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+  }
   if (tiles.empty()) return;
 
   std::vector<InstanceData> data(tiles.size());

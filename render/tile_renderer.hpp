@@ -37,7 +37,9 @@ class TileRenderer {
 
   // Copies one frame into a layer; a frame of another size is refused (ingest scales to tile).
   bool upload(int layer, const core::VideoFrame& frame);
-  void draw(std::span<const TileInstance> tiles);
+  // Draws `tiles` into the canvas. With `clear`, the canvas is cleared first (a new layout);
+  // without, only these tiles are drawn over the previous canvas (the tiles that changed).
+  void draw(std::span<const TileInstance> tiles, bool clear = true);
 
   // Starts reading the canvas into the next pixel buffer.
   void startReadback();

@@ -53,6 +53,9 @@ bool HlsOutput::start(std::string* error) {
   if (!pipeline) return false;
   mPipeline.emplace(std::move(*pipeline));
   mSource = mPipeline->element("src");
+  // The encoder runs ahead of the feeds' threads (see ingest::Feed::kFeedThreadNice); when this
+  // process may not raise priority, it still stays above the feeds.
+  mPipeline->setStreamingThreadNice(-5);
   mPipeline->watchBus(this);
   if (!mPipeline->play()) {
     if (error) *error = "HLS pipeline refused to start";

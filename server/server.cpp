@@ -290,6 +290,10 @@ std::string Server::metrics() {
   gauge("tessera_render_tile_uploads_total", "Tile textures uploaded.",
         static_cast<double>(r.uploads), "counter");
   gauge("tessera_render_work_ms", "Render-thread work per frame, last second.", r.workMsAvg);
+  gauge("tessera_render_upload_ms", "Tile uploads per frame, last second.", r.uploadMsAvg);
+  gauge("tessera_render_draw_ms", "Draw and readback start per frame, last second.", r.drawMsAvg);
+  gauge("tessera_render_readback_ms", "Readback copy per frame, last second.", r.readbackMsAvg);
+  gauge("tessera_render_handoff_ms", "Encoder hand-off per frame, last second.", r.handoffMsAvg);
   if (mHls) {
     gauge("tessera_hls_frames_total", "Frames handed to the HLS encoder.",
           static_cast<double>(mHls->pushed()), "counter");
