@@ -8,13 +8,23 @@
 
 namespace tessera::core {
 
-// RGBA8 pixels, top row first. `data` points into `storage`, which keeps the pixels alive (a
-// mapped GStreamer buffer, a pooled readback, or a plain vector), so frames move without copies.
+enum class PixelFormat {
+  kRgba,  // one plane, 4 bytes a pixel
+  kI420,  // planar Y, U, V (BT.601 limited range); U and V at half width and height
+};
+
+// Pixels, top row first. `data` (plane 0) and `planes` point into `storage`, which keeps them
+// alive (a mapped GStreamer buffer, a pooled readback, or a plain vector), so frames move between
+// threads without copies. Feeds arrive as I420 (what decoders produce: no conversion on the CPU);
+// the canvas is RGBA.
 struct VideoFrame {
   int width = 0;
   int height = 0;
-  std::size_t strideBytes = 0;
-  const std::uint8_t* data = nullptr;
+  PixelFormat format = PixelFormat::kRgba;
+  std::size_t strideBytes = 0;                                  // of plane 0
+  const std::uint8_t* data = nullptr;                           // plane 0
+  const std::uint8_t* planes[3] = {nullptr, nullptr, nullptr};  // I420: Y, U, V
+  std::size_t planeStrides[3] = {0, 0, 0};
   std::uint64_t sequence = 0;  // counts frames of one source, starting at 1
   std::chrono::steady_clock::time_point arrival{};
   std::shared_ptr<const void> storage;
@@ -28,6 +38,29 @@ struct VideoFrame {
     f->height = height;
     f->strideBytes = static_cast<std::size_t>(width) * 4;
     f->data = pixels->data();
+    f->planes[0] = f->data;
+    f->planeStrides[0] = f->strideBytes;
+    f->storage = std::move(pixels);
+    return f;
+  }
+
+  // An I420 frame that owns a copy of its planes (tests, tools); `yuv` is Y then U then V, packed.
+  static std::shared_ptr<VideoFrame> fromI420(int width, int height,
+                                              std::vector<std::uint8_t> yuv) {
+    auto pixels = std::make_shared<std::vector<std::uint8_t>>(std::move(yuv));
+    auto f = std::make_shared<VideoFrame>();
+    f->width = width;
+    f->height = height;
+    f->format = PixelFormat::kI420;
+    const std::size_t cw = static_cast<std::size_t>(width + 1) / 2;
+    const std::size_t ch = static_cast<std::size_t>(height + 1) / 2;
+    f->planes[0] = pixels->data();
+    f->planes[1] = f->planes[0] + static_cast<std::size_t>(width) * height;
+    f->planes[2] = f->planes[1] + cw * ch;
+    f->planeStrides[0] = static_cast<std::size_t>(width);
+    f->planeStrides[1] = f->planeStrides[2] = cw;
+    f->data = f->planes[0];
+    f->strideBytes = f->planeStrides[0];
     f->storage = std::move(pixels);
     return f;
   }

@@ -113,7 +113,7 @@ std::string Feed::syntheticDescription(int index, core::SizePx tile, int fps) {
   const char* motion = kMotions[index % 3];
   return fmt::format(
       "videotestsrc name=src is-live=true pattern=ball motion={} foreground-color={} "
-      "background-color={} flip={} ! video/x-raw,format=RGBA,width={},height={},framerate={}/1 "
+      "background-color={} flip={} ! video/x-raw,format=I420,width={},height={},framerate={}/1 "
       "! appsink name=sink",
       motion, foreground, background, (index / 3) % 2 ? "true" : "false", tile.width, tile.height,
       fps);
@@ -125,10 +125,12 @@ std::optional<platform::Pipeline> Feed::buildSynthetic(std::string* error) {
 }
 
 std::optional<platform::Pipeline> Feed::buildPull(std::string* error) {
-  // Scale first, in the decoder's own format, then convert the small picture to RGBA.
+  // One pass scales (keeping the aspect ratio with borders) into I420 at the tile size: the
+  // decoder's own format, so most feeds need no colour conversion on the CPU; the GPU converts.
+  // No queue: decodebin's multiqueue already gives the decoder its own thread.
   const std::string tailDesc = fmt::format(
-      "queue max-size-buffers=2 ! videoscale add-borders=true ! videoconvert ! "
-      "video/x-raw,format=RGBA,width={},height={},pixel-aspect-ratio=1/1 ! "
+      "videoconvertscale add-borders=true ! "
+      "video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 ! "
       "appsink name=sink",
       mTile.width, mTile.height);
   GError* raw = nullptr;
@@ -179,8 +181,7 @@ bool Feed::start(std::string* error) {
   // feed drops frames (its mailbox keeps the newest) rather than the canvas or the stream.
   mPipeline->setStreamingThreadNice(kFeedThreadNice);
   mPipeline->watchBus(this);
-  if (!mPipeline->play()) {
-    if (error) *error = "pipeline refused to start";
+  if (!mPipeline->play(error)) {
     mPipeline.reset();
     return false;
   }
@@ -203,11 +204,19 @@ GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
       !gst_buffer_map(buffer, &holder->map, GST_MAP_READ)) {
     return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
   }
+  const GstVideoFormat format = GST_VIDEO_INFO_FORMAT(&info);
+  if (format != GST_VIDEO_FORMAT_I420 && format != GST_VIDEO_FORMAT_RGBA) return GST_FLOW_OK;
   auto frame = std::make_shared<core::VideoFrame>();
   frame->width = GST_VIDEO_INFO_WIDTH(&info);
   frame->height = GST_VIDEO_INFO_HEIGHT(&info);
-  frame->strideBytes = static_cast<std::size_t>(GST_VIDEO_INFO_PLANE_STRIDE(&info, 0));
-  frame->data = holder->map.data + GST_VIDEO_INFO_PLANE_OFFSET(&info, 0);
+  frame->format =
+      format == GST_VIDEO_FORMAT_I420 ? core::PixelFormat::kI420 : core::PixelFormat::kRgba;
+  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(&info) && p < 3; ++p) {
+    frame->planes[p] = holder->map.data + GST_VIDEO_INFO_PLANE_OFFSET(&info, p);
+    frame->planeStrides[p] = static_cast<std::size_t>(GST_VIDEO_INFO_PLANE_STRIDE(&info, p));
+  }
+  frame->data = frame->planes[0];
+  frame->strideBytes = frame->planeStrides[0];
   frame->sequence = ++self->mSequence;
   frame->arrival = std::chrono::steady_clock::now();
   frame->storage = std::move(holder);

@@ -1,5 +1,5 @@
-// One feed's GStreamer pipeline: a source, decoded and scaled to the tile size inside GStreamer,
-// into an appsink whose callback puts each frame into the feed's mailbox.
+// One feed's GStreamer pipeline: a source, decoded and scaled to the tile size (I420) inside
+// GStreamer, into an appsink whose callback puts each frame into the feed's mailbox.
 //
 // Thread: created, started, stopped and destroyed on the main-loop thread, which also receives
 // its bus messages. The appsink callback runs on a streaming thread and touches only the channel.

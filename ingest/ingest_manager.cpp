@@ -49,15 +49,18 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
   Entry entry;
   entry.feed = std::make_unique<Feed>(std::move(spec), channel, tileSize(), mFps, this);
   entry.startedAt = std::chrono::steady_clock::now();
-  std::string why;
-  if (!entry.feed->start(&why)) {
-    if (error) *error = why;
-    return std::nullopt;
-  }
-  core::logDebug(kModule, "feed {}: started ({} {})", id.value,
-                 core::toString(entry.feed->spec().source), entry.feed->spec().uri);
+  Feed& feed = *entry.feed;
   mFeeds.emplace(id, std::move(entry));
   publish();
+  // A feed that cannot start now (a camera that is down, a file not there yet) is listed and
+  // retried with backoff like one that fails later.
+  std::string why;
+  if (feed.start(&why)) {
+    core::logDebug(kModule, "feed {}: started ({} {})", id.value,
+                   core::toString(feed.spec().source), feed.spec().uri);
+  } else {
+    onFeedFailed(id, why);
+  }
   return id;
 }
 
@@ -86,8 +89,9 @@ void IngestManager::onFeedFailed(core::FeedId id, const std::string& reason) {
   const auto delay = std::min(kMaxRetry, kFirstRetry * (1 << std::min(e.attempt, 10)));
   ++e.attempt;
   e.feed->channel()->setState(core::FeedState::kRetrying, reason);
-  core::logWarn(kModule, "feed {}: failed: {}; retry {} in {} ms", id.value, reason, e.attempt,
-                delay.count());
+  const std::string& uri = e.feed->spec().uri;
+  core::logWarn(kModule, "feed {}{}: failed: {}; retry {} in {} ms", id.value,
+                uri.empty() ? "" : " (" + uri + ")", reason, e.attempt, delay.count());
   // Tear down outside the bus callback that reported the failure.
   e.retry = platform::Timer(delay, [this, id] { restart(id); });
 }

@@ -30,7 +30,8 @@ class IngestManager final : public FeedListener {
 
   // Adds the installation's synthetic and pulled feeds.
   void startConfiguredFeeds();
-  // Adds one feed; nullopt (with `error`) when max_feeds is reached or it cannot be built.
+  // Adds one feed; nullopt (with `error`) when max_feeds is reached. A feed that fails to start
+  // is kept and retried with backoff.
   std::optional<core::FeedId> addFeed(FeedSpec spec, std::string* error);
   bool removeFeed(core::FeedId id);
   void removeAll();

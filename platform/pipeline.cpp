@@ -75,8 +75,25 @@ GstBusSyncReply Pipeline::onSyncMessage(GstBus*, GstMessage* msg, gpointer nice)
   return GST_BUS_PASS;
 }
 
-bool Pipeline::play() {
-  return gst_element_set_state(mPipeline.get(), GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+bool Pipeline::play(std::string* error) {
+  if (gst_element_set_state(mPipeline.get(), GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE) {
+    return true;
+  }
+  if (error) {
+    // The element that refused posted why; take it off the bus (the watch would be too late).
+    auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
+    auto msg = GstPtr<GstMessage>::adopt(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+    *error = "could not start";
+    if (msg) {
+      GError* raw = nullptr;
+      gst_message_parse_error(msg.get(), &raw, nullptr);
+      std::unique_ptr<GError, GErrorDeleter> err(raw);
+      const char* source =
+          GST_MESSAGE_SRC(msg.get()) ? GST_OBJECT_NAME(GST_MESSAGE_SRC(msg.get())) : "?";
+      if (err) *error = std::string(source) + ": " + err->message;
+    }
+  }
+  return false;
 }
 
 bool Pipeline::sendEosAndWait(std::chrono::milliseconds timeout) {

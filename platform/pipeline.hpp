@@ -47,7 +47,8 @@ class Pipeline {
   // Every streaming thread of this pipeline sets its nice value as it starts (threads those
   // threads create, such as encoder workers, inherit it). Call before play().
   void setStreamingThreadNice(int nice);
-  bool play();
+  // Starts playing; on failure fills `error` with the pipeline's own error message.
+  bool play(std::string* error = nullptr);
   // Sends EOS and waits (bounded) for it to reach the sinks, so muxers finalise their files.
   bool sendEosAndWait(std::chrono::milliseconds timeout);
   // Waits (bounded) for an EOS that something else started (e.g. an appsrc's end of stream).

@@ -20,7 +20,15 @@ bool readFile(const std::filesystem::path& p, std::string* out) {
 struct InstanceData {
   float rect[4];
   float layer;
+  float yuv;  // 1: sample the Y/U/V arrays, 0: the RGBA array
 };
+
+void setTileSampling(GLenum target) {
+  glTexParameteri(target, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(target, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glTexParameteri(target, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(target, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+}
 
 }  // namespace
 
@@ -59,10 +67,20 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
   r->mTileArray = platform::makeTexture();
   glBindTexture(GL_TEXTURE_2D_ARRAY, r->mTileArray.id());
   glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, GL_RGBA8, tile.width, tile.height, layers);
-  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  setTileSampling(GL_TEXTURE_2D_ARRAY);
+  for (int p = 0; p < 3; ++p) {
+    const int w = p == 0 ? tile.width : (tile.width + 1) / 2;
+    const int h = p == 0 ? tile.height : (tile.height + 1) / 2;
+    r->mPlaneArrays[p] = platform::makeTexture();
+    glBindTexture(GL_TEXTURE_2D_ARRAY, r->mPlaneArrays[p].id());
+    glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, GL_R8, w, h, layers);
+    setTileSampling(GL_TEXTURE_2D_ARRAY);
+  }
+  r->mLayerIsYuv.assign(static_cast<std::size_t>(layers), 0);
+  glUseProgram(r->mProgram.id());
+  const char* samplers[] = {"uTiles", "uY", "uU", "uV"};
+  for (int i = 0; i < 4; ++i) glUniform1i(glGetUniformLocation(r->mProgram.id(), samplers[i]), i);
+  glUseProgram(0);
 
   r->mCanvasTexture = platform::makeTexture();
   glBindTexture(GL_TEXTURE_2D, r->mCanvasTexture.id());
@@ -88,6 +106,10 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
   glVertexAttribPointer(1, 1, GL_FLOAT, GL_FALSE, sizeof(InstanceData),
                         reinterpret_cast<void*>(offsetof(InstanceData, layer)));
   glVertexAttribDivisor(1, 1);
+  glEnableVertexAttribArray(2);
+  glVertexAttribPointer(2, 1, GL_FLOAT, GL_FALSE, sizeof(InstanceData),
+                        reinterpret_cast<void*>(offsetof(InstanceData, yuv)));
+  glVertexAttribDivisor(2, 1);
   glBindVertexArray(0);
 
   const auto canvasBytes = static_cast<GLsizeiptr>(canvas.width) * canvas.height * 4;
@@ -106,16 +128,32 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
 }
 
 bool TileRenderer::upload(int layer, const core::VideoFrame& frame) {
-  if (layer < 0 || layer >= mLayers || frame.width != mTile.width || frame.height != mTile.height ||
-      frame.strideBytes % 4 != 0) {
+  if (layer < 0 || layer >= mLayers || frame.width != mTile.width || frame.height != mTile.height) {
     return false;
   }
-  glBindTexture(GL_TEXTURE_2D_ARRAY, mTileArray.id());
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-  glPixelStorei(GL_UNPACK_ROW_LENGTH, static_cast<GLint>(frame.strideBytes / 4));
-  glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, layer, frame.width, frame.height, 1, GL_RGBA,
-                  GL_UNSIGNED_BYTE, frame.data);
+  if (frame.format == core::PixelFormat::kI420) {
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    for (int p = 0; p < 3; ++p) {
+      if (!frame.planes[p]) return false;
+      const int w = p == 0 ? frame.width : (frame.width + 1) / 2;
+      const int h = p == 0 ? frame.height : (frame.height + 1) / 2;
+      glBindTexture(GL_TEXTURE_2D_ARRAY, mPlaneArrays[p].id());
+      glPixelStorei(GL_UNPACK_ROW_LENGTH, static_cast<GLint>(frame.planeStrides[p]));
+      glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, layer, w, h, 1, GL_RED, GL_UNSIGNED_BYTE,
+                      frame.planes[p]);
+    }
+    mLayerIsYuv[static_cast<std::size_t>(layer)] = 1;
+  } else {
+    if (frame.strideBytes % 4 != 0) return false;
+    glBindTexture(GL_TEXTURE_2D_ARRAY, mTileArray.id());
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glPixelStorei(GL_UNPACK_ROW_LENGTH, static_cast<GLint>(frame.strideBytes / 4));
+    glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, layer, frame.width, frame.height, 1, GL_RGBA,
+                    GL_UNSIGNED_BYTE, frame.data);
+    mLayerIsYuv[static_cast<std::size_t>(layer)] = 0;
+  }
   glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
   return true;
 }
 
@@ -131,7 +169,9 @@ void TileRenderer::draw(std::span<const TileInstance> tiles, bool clear) {
   std::vector<InstanceData> data(tiles.size());
   for (std::size_t i = 0; i < tiles.size(); ++i) {
     const auto& t = tiles[i];
-    data[i] = {{t.rect.x, t.rect.y, t.rect.w, t.rect.h}, static_cast<float>(t.layer)};
+    data[i] = {{t.rect.x, t.rect.y, t.rect.w, t.rect.h},
+               static_cast<float>(t.layer),
+               static_cast<float>(mLayerIsYuv[static_cast<std::size_t>(t.layer)])};
   }
   glBindBuffer(GL_ARRAY_BUFFER, mInstances.id());
   const auto bytes = data.size() * sizeof(InstanceData);
@@ -146,6 +186,11 @@ void TileRenderer::draw(std::span<const TileInstance> tiles, bool clear) {
               static_cast<float>(mCanvas.height));
   glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D_ARRAY, mTileArray.id());
+  for (int p = 0; p < 3; ++p) {
+    glActiveTexture(GL_TEXTURE1 + p);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, mPlaneArrays[p].id());
+  }
+  glActiveTexture(GL_TEXTURE0);
   glBindVertexArray(mVertexArray.id());
   glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, static_cast<GLsizei>(tiles.size()));
   glBindVertexArray(0);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/frame.hpp"
 #include "core/types.hpp"
@@ -35,7 +36,8 @@ class TileRenderer {
   int layers() const { return mLayers; }
   GLuint framebuffer() const { return mFramebuffer.id(); }
 
-  // Copies one frame into a layer; a frame of another size is refused (ingest scales to tile).
+  // Copies one frame (RGBA or I420) into a layer; a frame of another size is refused (ingest
+  // scales to the tile). The layer is drawn in the format of the frame uploaded last.
   bool upload(int layer, const core::VideoFrame& frame);
   // Draws `tiles` into the canvas. With `clear`, the canvas is cleared first (a new layout);
   // without, only these tiles are drawn over the previous canvas (the tiles that changed).
@@ -57,7 +59,9 @@ class TileRenderer {
   core::SizePx mTile;
   int mLayers = 0;
   platform::GlProgram mProgram;
-  platform::GlTexture mTileArray;
+  platform::GlTexture mTileArray;     // RGBA tiles
+  platform::GlTexture mPlaneArrays[3];  // I420 tiles: Y, U, V (R8); converted in the shader
+  std::vector<std::uint8_t> mLayerIsYuv;
   platform::GlTexture mCanvasTexture;
   platform::GlFramebuffer mFramebuffer;
   platform::GlVertexArray mVertexArray;
