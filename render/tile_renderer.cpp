@@ -1,5 +1,6 @@
 #include "render/tile_renderer.hpp"
 
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -17,11 +18,17 @@ bool readFile(const std::filesystem::path& p, std::string* out) {
   return true;
 }
 
-struct InstanceData {
-  float rect[4];
-  float layer;
-  float yuv;  // 1: sample the Y/U/V arrays, 0: the RGBA array
-};
+using InstanceData = TileRenderer::Instance;
+
+// Inserts the variant's #defines after the #version line.
+std::string withDefines(const std::string& source, bool yuv, bool nearest) {
+  std::string defines;
+  if (yuv) defines += "#define TILE_YUV 1\n";
+  if (nearest) defines += "#define TILE_NEAREST 1\n";
+  const auto eol = source.find('\n');
+  if (eol == std::string::npos) return defines + source;
+  return source.substr(0, eol + 1) + defines + source.substr(eol + 1);
+}
 
 void setTileSampling(GLenum target) {
   glTexParameteri(target, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
@@ -47,14 +54,27 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
     if (error) *error = "cannot read " + vsPath.string() + " or " + fsPath.string();
     return nullptr;
   }
-  std::string log;
-  auto program = platform::buildProgram(vs, fs, &log);
-  if (!program) {
-    if (error) *error = "shaders/tiles: " + log;
-    return nullptr;
+  // One program per variant: a software rasteriser runs both sides of a data-dependent branch,
+  // so the choice is made per draw, not per pixel.
+  for (int v = 0; v < kVariants; ++v) {
+    const bool yuv = v & 1, nearest = v & 2;
+    std::string log;
+    auto program =
+        platform::buildProgram(withDefines(vs, yuv, nearest), withDefines(fs, yuv, nearest), &log);
+    if (!program) {
+      if (error) *error = "shaders/tiles: " + log;
+      return nullptr;
+    }
+    Variant& variant = r->mVariants[v];
+    variant.program = std::move(*program);
+    const GLuint id = variant.program.id();
+    variant.canvasSize = glGetUniformLocation(id, "uCanvasSize");
+    variant.tileSize = glGetUniformLocation(id, "uTileSize");
+    glUseProgram(id);
+    const char* samplers[] = {"uTiles", "uY", "uU", "uV"};
+    for (int i = 0; i < 4; ++i) glUniform1i(glGetUniformLocation(id, samplers[i]), i);
   }
-  r->mProgram = std::move(*program);
-  r->mCanvasSizeUniform = glGetUniformLocation(r->mProgram.id(), "uCanvasSize");
+  glUseProgram(0);
 
   GLint maxLayers = 0;
   glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &maxLayers);
@@ -77,10 +97,6 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
     setTileSampling(GL_TEXTURE_2D_ARRAY);
   }
   r->mLayerIsYuv.assign(static_cast<std::size_t>(layers), 0);
-  glUseProgram(r->mProgram.id());
-  const char* samplers[] = {"uTiles", "uY", "uU", "uV"};
-  for (int i = 0; i < 4; ++i) glUniform1i(glGetUniformLocation(r->mProgram.id(), samplers[i]), i);
-  glUseProgram(0);
 
   r->mCanvasTexture = platform::makeTexture();
   glBindTexture(GL_TEXTURE_2D, r->mCanvasTexture.id());
@@ -106,10 +122,6 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
   glVertexAttribPointer(1, 1, GL_FLOAT, GL_FALSE, sizeof(InstanceData),
                         reinterpret_cast<void*>(offsetof(InstanceData, layer)));
   glVertexAttribDivisor(1, 1);
-  glEnableVertexAttribArray(2);
-  glVertexAttribPointer(2, 1, GL_FLOAT, GL_FALSE, sizeof(InstanceData),
-                        reinterpret_cast<void*>(offsetof(InstanceData, yuv)));
-  glVertexAttribDivisor(2, 1);
   glBindVertexArray(0);
 
   const auto canvasBytes = static_cast<GLsizeiptr>(canvas.width) * canvas.height * 4;
@@ -166,24 +178,28 @@ void TileRenderer::draw(std::span<const TileInstance> tiles, bool clear) {
   }
   if (tiles.empty()) return;
 
-  std::vector<InstanceData> data(tiles.size());
-  for (std::size_t i = 0; i < tiles.size(); ++i) {
-    const auto& t = tiles[i];
-    data[i] = {{t.rect.x, t.rect.y, t.rect.w, t.rect.h},
-               static_cast<float>(t.layer),
-               static_cast<float>(mLayerIsYuv[static_cast<std::size_t>(t.layer)])};
+  // Group the tiles by variant: the layer's pixel format, and whether the tile is drawn near its
+  // texture size (direct texel reads) or magnified/minified further (filtered).
+  auto& groups = mGroups;
+  for (auto& g : groups) g.clear();
+  for (const auto& t : tiles) {
+    const float scale = t.rect.w / static_cast<float>(mTile.width);
+    const bool nearest = scale >= kNearestMinScale && scale <= kNearestMaxScale;
+    const bool yuv = mLayerIsYuv[static_cast<std::size_t>(t.layer)] != 0;
+    groups[(yuv ? 1 : 0) | (nearest ? 2 : 0)].push_back(
+        {{t.rect.x, t.rect.y, t.rect.w, t.rect.h}, static_cast<float>(t.layer)});
   }
+  mPacked.clear();
+  for (const auto& g : groups) mPacked.insert(mPacked.end(), g.begin(), g.end());
+
   glBindBuffer(GL_ARRAY_BUFFER, mInstances.id());
-  const auto bytes = data.size() * sizeof(InstanceData);
+  const auto bytes = mPacked.size() * sizeof(InstanceData);
   if (bytes > mInstanceCapacity) {
-    glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(bytes), data.data(), GL_DYNAMIC_DRAW);
+    glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(bytes), mPacked.data(), GL_DYNAMIC_DRAW);
     mInstanceCapacity = bytes;
   } else {
-    glBufferSubData(GL_ARRAY_BUFFER, 0, static_cast<GLsizeiptr>(bytes), data.data());
+    glBufferSubData(GL_ARRAY_BUFFER, 0, static_cast<GLsizeiptr>(bytes), mPacked.data());
   }
-  glUseProgram(mProgram.id());
-  glUniform2f(mCanvasSizeUniform, static_cast<float>(mCanvas.width),
-              static_cast<float>(mCanvas.height));
   glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D_ARRAY, mTileArray.id());
   for (int p = 0; p < 3; ++p) {
@@ -192,7 +208,19 @@ void TileRenderer::draw(std::span<const TileInstance> tiles, bool clear) {
   }
   glActiveTexture(GL_TEXTURE0);
   glBindVertexArray(mVertexArray.id());
-  glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, static_cast<GLsizei>(tiles.size()));
+  GLint first = 0;
+  for (int v = 0; v < kVariants; ++v) {
+    const auto count = static_cast<GLsizei>(groups[v].size());
+    if (count == 0) continue;
+    const Variant& variant = mVariants[v];
+    glUseProgram(variant.program.id());
+    glUniform2f(variant.canvasSize, static_cast<float>(mCanvas.width),
+                static_cast<float>(mCanvas.height));
+    glUniform2f(variant.tileSize, static_cast<float>(mTile.width),
+                static_cast<float>(mTile.height));
+    glDrawArraysInstancedBaseInstance(GL_TRIANGLE_STRIP, 0, 4, count, static_cast<GLuint>(first));
+    first += count;
+  }
   glBindVertexArray(0);
 }
 

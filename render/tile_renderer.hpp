@@ -4,6 +4,7 @@
 // Thread: the render thread, with its GL context current, for the object's whole life.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -24,6 +25,15 @@ struct TileInstance {
 
 class TileRenderer {
  public:
+  // Tiles drawn between these scales of their texture read texels directly; others are filtered.
+  static constexpr float kNearestMinScale = 0.45f;
+  static constexpr float kNearestMaxScale = 1.3f;
+
+  // Per-instance vertex data as the shaders read it.
+  struct Instance {
+    float rect[4];
+    float layer;
+  };
   static constexpr int kReadbackRing = 3;
 
   // Loads shaders/tiles.{vert,frag} from `shaderDir`. Null (with `error`) on failure.
@@ -58,8 +68,16 @@ class TileRenderer {
   core::SizePx mCanvas;
   core::SizePx mTile;
   int mLayers = 0;
-  platform::GlProgram mProgram;
-  platform::GlTexture mTileArray;     // RGBA tiles
+  // Program variants: bit 0 = I420 layers, bit 1 = direct texel reads (see tiles.frag).
+  static constexpr int kVariants = 4;
+  struct Variant {
+    platform::GlProgram program;
+    GLint canvasSize = -1;
+    GLint tileSize = -1;
+  };
+  std::array<Variant, kVariants> mVariants;
+
+  platform::GlTexture mTileArray;       // RGBA tiles
   platform::GlTexture mPlaneArrays[3];  // I420 tiles: Y, U, V (R8); converted in the shader
   std::vector<std::uint8_t> mLayerIsYuv;
   platform::GlTexture mCanvasTexture;
@@ -70,7 +88,9 @@ class TileRenderer {
   platform::GlBuffer mReadback[kReadbackRing];
   int mReadbackNext = 0;
   int mReadbackPending = 0;
-  GLint mCanvasSizeUniform = -1;
+  // Draw scratch, kept to avoid allocating per frame.
+  std::array<std::vector<Instance>, kVariants> mGroups;
+  std::vector<Instance> mPacked;
 };
 
 }  // namespace tessera::render

@@ -1,12 +1,15 @@
 #version 330 core
+// Variants (see tiles.vert): TILE_YUV samples the I420 plane arrays, otherwise the RGBA array;
+// TILE_NEAREST reads texels directly (tiles drawn near their own size: half the cost of
+// filtering on a software rasteriser and indistinguishable there), otherwise filters.
 uniform sampler2DArray uTiles;  // RGBA tiles
 uniform sampler2DArray uY;      // I420 tiles, one array per plane
 uniform sampler2DArray uU;
 uniform sampler2DArray uV;
+uniform vec2 uTileSize;  // texels of one layer (the ingest tile size)
 
 in vec2 vUv;
 flat in float vLayer;
-flat in float vYuv;
 out vec4 fragColor;
 
 // BT.601, limited range: what camera decoders produce.
@@ -18,10 +21,21 @@ vec3 yuvToRgb(float y, float u, float v) {
 }
 
 void main() {
+#ifdef TILE_NEAREST
+  ivec3 p = ivec3(min(ivec2(vUv * uTileSize), ivec2(uTileSize) - 1), int(vLayer));
+#ifdef TILE_YUV
+  ivec3 c = ivec3(p.xy / 2, p.z);
+  fragColor = vec4(yuvToRgb(texelFetch(uY, p, 0).r, texelFetch(uU, c, 0).r,
+                            texelFetch(uV, c, 0).r), 1.0);
+#else
+  fragColor = vec4(texelFetch(uTiles, p, 0).rgb, 1.0);
+#endif
+#else
   vec3 p = vec3(vUv, vLayer);
-  if (vYuv > 0.5) {
-    fragColor = vec4(yuvToRgb(texture(uY, p).r, texture(uU, p).r, texture(uV, p).r), 1.0);
-  } else {
-    fragColor = vec4(texture(uTiles, p).rgb, 1.0);
-  }
+#ifdef TILE_YUV
+  fragColor = vec4(yuvToRgb(texture(uY, p).r, texture(uU, p).r, texture(uV, p).r), 1.0);
+#else
+  fragColor = vec4(texture(uTiles, p).rgb, 1.0);
+#endif
+#endif
 }

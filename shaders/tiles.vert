@@ -1,15 +1,14 @@
 #version 330 core
-// One instance per tile: the tile's rectangle in canvas pixels, its layer in the tile arrays,
-// and whether that layer holds I420 (Y/U/V arrays) or RGBA.
+// One instance per tile: the tile's rectangle in canvas pixels and its layer in the tile arrays.
+// The renderer compiles this file and tiles.frag once per variant (TILE_YUV, TILE_NEAREST
+// defined or not) and draws each variant's tiles in one instanced draw.
 layout(location = 0) in vec4 aRect;  // x, y, w, h (y down, canvas pixels)
 layout(location = 1) in float aLayer;
-layout(location = 2) in float aYuv;
 
 uniform vec2 uCanvasSize;
 
 out vec2 vUv;
 flat out float vLayer;
-flat out float vYuv;
 
 void main() {
   // Triangle strip corners from the vertex id: (0,0) (1,0) (0,1) (1,1).
@@ -19,5 +18,4 @@ void main() {
   gl_Position = vec4(pos / uCanvasSize * 2.0 - 1.0, 0.0, 1.0);
   vUv = corner;  // v=0 is the tile's top row, which is the first row uploaded
   vLayer = aLayer;
-  vYuv = aYuv;
 }
