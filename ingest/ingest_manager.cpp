@@ -12,7 +12,7 @@ constexpr std::chrono::seconds kHealthyRun{10};
 }  // namespace
 
 IngestManager::IngestManager(core::IngestConfig config, int canvasFps)
-    : mConfig(std::move(config)), mFps(std::clamp(canvasFps, 1, 30)) {
+    : mConfig(std::move(config)), mFps(std::clamp(canvasFps, 1, kSyntheticMaxFps)) {
   publish();
 }
 

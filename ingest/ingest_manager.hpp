@@ -22,6 +22,8 @@ class IngestManager final : public FeedListener {
  public:
   static constexpr std::chrono::milliseconds kFirstRetry{500};
   static constexpr std::chrono::milliseconds kMaxRetry{30000};
+  // Synthetic participants move at most at this rate, like a phone camera on a busy network.
+  static constexpr int kSyntheticMaxFps = 15;
 
   IngestManager(core::IngestConfig config, int canvasFps);
   ~IngestManager() override;
