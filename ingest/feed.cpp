@@ -254,6 +254,12 @@ void Feed::onPipelineEos() {
             static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT), 0)) {
       return;
     }
+    // A live source that ended (a camera or server that stopped sending) is reconnected.
+    if (!mFailed) {
+      mFailed = true;
+      mListener->onFeedFailed(mChannel->id(), "the stream ended");
+    }
+    return;
   }
   mListener->onFeedEnded(mChannel->id());
 }

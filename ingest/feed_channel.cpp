@@ -40,6 +40,12 @@ bool FeedChannel::hasFrame() const {
   return mFrameCount > 0;
 }
 
+std::optional<std::chrono::steady_clock::time_point> FeedChannel::lastFrameAt() const {
+  std::lock_guard lock(mMutex);
+  if (mFrameCount == 0) return std::nullopt;
+  return mLastFrame;
+}
+
 FeedStatus FeedChannel::status(std::chrono::steady_clock::time_point now) const {
   const auto counters = mFrames.counters();
   std::lock_guard lock(mMutex);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ class FeedChannel {
   core::LatestMailbox<core::VideoFrame>& frames() { return mFrames; }
   // True once the feed has delivered a frame (it then has something to show).
   bool hasFrame() const;
+  // When the last frame arrived; nullopt before the first.
+  std::optional<std::chrono::steady_clock::time_point> lastFrameAt() const;
   FeedStatus status(
       std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
 

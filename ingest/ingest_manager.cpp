@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "core/log.hpp"
 
 namespace tessera::ingest {
@@ -14,6 +16,25 @@ constexpr std::chrono::seconds kHealthyRun{10};
 IngestManager::IngestManager(core::IngestConfig config, int canvasFps)
     : mConfig(std::move(config)), mFps(std::clamp(canvasFps, 1, kSyntheticMaxFps)) {
   publish();
+  mWatchdog = platform::Timer(
+      std::chrono::seconds(1), [this] { checkStalls(); }, true);
+}
+
+void IngestManager::checkStalls() {
+  // A pulled source can stop sending without any error (a camera unplugged, a network that
+  // silently drops): after kStallTimeout without a frame it is reconnected like a failed one.
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<core::FeedId> stalled;
+  for (auto& [id, e] : mFeeds) {
+    if (e.retry.pending() || !e.feed->running()) continue;
+    if (e.feed->spec().source != core::FeedSource::kPull) continue;
+    const auto last = e.feed->channel()->lastFrameAt();
+    const auto since = last ? std::max(*last, e.startedAt) : e.startedAt;
+    if (now - since > kStallTimeout) stalled.push_back(id);
+  }
+  for (auto id : stalled) {
+    onFeedFailed(id, fmt::format("no frame for {} s", kStallTimeout.count()));
+  }
 }
 
 IngestManager::~IngestManager() {

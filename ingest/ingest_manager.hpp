@@ -22,6 +22,8 @@ class IngestManager final : public FeedListener {
  public:
   static constexpr std::chrono::milliseconds kFirstRetry{500};
   static constexpr std::chrono::milliseconds kMaxRetry{30000};
+  // A pulled feed with no frame for this long (since its last frame or its start) is restarted.
+  static constexpr std::chrono::seconds kStallTimeout{5};
   // Synthetic participants move at most at this rate, like a phone camera on a busy network.
   static constexpr int kSyntheticMaxFps = 15;
 
@@ -53,6 +55,7 @@ class IngestManager final : public FeedListener {
   void onFeedFailed(core::FeedId id, const std::string& reason) override;
   void onFeedEnded(core::FeedId id) override;
   void restart(core::FeedId id);
+  void checkStalls();
   void publish();
 
   const core::IngestConfig mConfig;
@@ -61,6 +64,7 @@ class IngestManager final : public FeedListener {
   std::map<core::FeedId, Entry> mFeeds;  // ids grow, so map order is join order
   core::LatestMailbox<FeedTable> mTable;
   std::uint64_t mVersion = 0;
+  platform::Timer mWatchdog;  // last member: stops before the feeds go
 };
 
 }  // namespace tessera::ingest
