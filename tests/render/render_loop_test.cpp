@@ -1,0 +1,246 @@
+#include "render/render_loop.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "tests/render/gl_fixtures.hpp"
+#include "tests/support/frames.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace std::chrono_literals;
+using tessera::core::FeedId;
+using tessera::core::FeedSource;
+using tessera::core::FrameRef;
+using tessera::core::LatestMailbox;
+using tessera::core::SizePx;
+using tessera::ingest::FeedChannel;
+using tessera::ingest::FeedTable;
+using tessera::render::RenderLoop;
+using tessera::render::RenderSettings;
+using tessera::render::RenderStats;
+using tessera::render::testing::checkCanvas;
+using tessera::render::testing::ExpectedTile;
+using tessera::test::kBlue;
+using tessera::test::kGreen;
+using tessera::test::kRed;
+using tessera::test::kWhite;
+using tessera::test::PixelView;
+using tessera::test::Rgba;
+using tessera::test::solidFrame;
+using tessera::test::solidI420Frame;
+using tessera::test::toRgba;
+using tessera::test::toYuv;
+using tessera::test::waitUntil;
+
+namespace {
+
+constexpr SizePx kCanvas{320, 180};
+constexpr SizePx kTile{16, 12};
+
+RenderSettings settings() {
+  RenderSettings s;
+  s.canvas = kCanvas;
+  s.fps = 30;
+  s.tile = kTile;
+  s.maxFeeds = 8;
+  s.window = false;
+  s.shaderDir = tessera::render::testing::shaderDir();
+  return s;
+}
+
+// Records the canvas frames handed out; called on the render thread.
+class RecordingCanvasListener final : public tessera::render::CanvasListener {
+ public:
+  void onCanvasFrame(const FrameRef& frame, std::uint64_t index) override {
+    if (index != mNext.load()) mContiguous = false;
+    if (!frame || frame->width != kCanvas.width || frame->height != kCanvas.height) mValid = false;
+    mNext = index + 1;
+  }
+  std::uint64_t frames() const { return mNext.load(); }
+  bool contiguous() const { return mContiguous.load(); }
+  bool valid() const { return mValid.load(); }
+
+ private:
+  std::atomic<std::uint64_t> mNext{0};
+  std::atomic<bool> mContiguous{true};
+  std::atomic<bool> mValid{true};
+};
+
+std::shared_ptr<FeedChannel> channel(std::uint32_t id) {
+  return std::make_shared<FeedChannel>(FeedId{id}, FeedSource::kSynthetic, "");
+}
+
+void push(FeedChannel& c, FrameRef frame) {
+  auto copy = std::make_shared<tessera::core::VideoFrame>(*frame);
+  copy->arrival = std::chrono::steady_clock::now();
+  c.pushFrame(std::move(copy), kTile.width, kTile.height);
+}
+
+void publish(LatestMailbox<FeedTable>& box, std::uint64_t version,
+             std::vector<std::shared_ptr<FeedChannel>> feeds) {
+  auto table = std::make_shared<FeedTable>();
+  table->version = version;
+  table->feeds = std::move(feeds);
+  box.put(std::move(table));
+}
+
+// Whether the latest canvas shows exactly these feeds, each in its colour where the latest
+// layout puts it, and nothing else. `why` says what is wrong.
+bool canvasShows(RenderLoop& loop, const std::map<std::uint32_t, Rgba>& colours, std::string* why) {
+  const auto layout = loop.layout().peek();
+  const auto canvas = loop.canvas().peek();
+  if (!layout || !canvas) {
+    *why = "no layout or canvas yet";
+    return false;
+  }
+  if (layout->tiles.size() != colours.size()) {
+    *why = "layout has " + std::to_string(layout->tiles.size()) + " tiles";
+    return false;
+  }
+  std::vector<ExpectedTile> expected;
+  for (const auto& placement : layout->tiles) {
+    const auto it = colours.find(placement.feed.value);
+    if (it == colours.end()) {
+      *why = "layout places feed " + placement.feed.str();
+      return false;
+    }
+    expected.push_back({placement.rect, it->second});
+  }
+  *why = checkCanvas(PixelView::of(*canvas), expected, 3);
+  return why->empty();
+}
+
+// Waits until the canvas shows `colours` (see canvasShows); fails the test with the reason if not.
+void requireCanvasShows(RenderLoop& loop, const std::map<std::uint32_t, Rgba>& colours) {
+  std::string why;
+  const bool ok = waitUntil([&] { return canvasShows(loop, colours, &why); }, 5s);
+  INFO("canvas: " << why);
+  REQUIRE(ok);
+}
+
+// Waits for a statistics snapshot newer than `after` (they are published once a second).
+RenderStats nextStats(RenderLoop& loop, const RenderStats& after) {
+  RenderStats s = loop.stats();
+  waitUntil(
+      [&] {
+        s = loop.stats();
+        return s.frames != after.frames;
+      },
+      3s);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("the render loop composites feed frames where its layout says", "[render][gl][loop]") {
+  LatestMailbox<FeedTable> feeds;
+  auto a = channel(1), b = channel(2), c = channel(3);
+  push(*a, solidFrame(16, 12, kRed));
+  push(*b, solidI420Frame(16, 12, toYuv(kGreen)));  // what real feeds deliver
+  push(*c, solidFrame(16, 12, kBlue));
+  publish(feeds, 1, {a, b, c});
+
+  RecordingCanvasListener listener;
+  RenderLoop loop(settings(), feeds, &listener);
+  std::string error;
+  REQUIRE(loop.start(&error));
+  CHECK(error.empty());
+
+  const Rgba green = toRgba(toYuv(kGreen));
+  requireCanvasShows(loop, {{1, kRed}, {2, green}, {3, kBlue}});
+  {
+    // Join order: the layout lists feeds in table order, inside the canvas, without overlap.
+    const auto layout = loop.layout().peek();
+    REQUIRE(layout->tiles.size() == 3);
+    CHECK(layout->canvas == kCanvas);
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto& r = layout->tiles[i].rect;
+      CHECK(layout->tiles[i].feed == FeedId{static_cast<std::uint32_t>(i + 1)});
+      CHECK(r.x >= 0);
+      CHECK(r.y >= 0);
+      CHECK(r.right() <= kCanvas.width);
+      CHECK(r.bottom() <= kCanvas.height);
+    }
+    const auto canvas = loop.canvas().peek();
+    CHECK(canvas->width == kCanvas.width);
+    CHECK(canvas->height == kCanvas.height);
+    CHECK(canvas->strideBytes == static_cast<std::size_t>(kCanvas.width) * 4);
+  }
+
+  SECTION("an unchanged canvas is handed out again without redrawing") {
+    const RenderStats s1 = nextStats(loop, loop.stats());
+    const RenderStats s2 = nextStats(loop, s1);
+    CHECK(s2.frames > s1.frames);
+    CHECK(s2.redraws == s1.redraws);
+    CHECK(s2.uploads == s1.uploads);
+    CHECK(s2.fps > 10);
+    CHECK(s2.tiles == 3);
+    CHECK_FALSE(s2.renderer.empty());
+
+    // A new frame for one feed is uploaded and drawn; the other tiles stay as they were.
+    push(*b, solidFrame(16, 12, kWhite));
+    requireCanvasShows(loop, {{1, kRed}, {2, kWhite}, {3, kBlue}});
+    const RenderStats s3 = nextStats(loop, s2);
+    CHECK(s3.redraws > s2.redraws);
+    CHECK(s3.uploads > s2.uploads);
+  }
+
+  SECTION("feeds that leave the table leave the canvas, feeds without frames are not shown") {
+    publish(feeds, 2, {a, b});
+    requireCanvasShows(loop, {{1, kRed}, {2, green}});
+
+    // A feed with no frame yet is in the table but has nothing to show.
+    auto d = channel(4);
+    publish(feeds, 3, {a, b, d});
+    const auto framesNow = listener.frames();
+    REQUIRE(waitUntil([&] { return listener.frames() >= framesNow + 5; }, 3s));
+    std::string why;
+    CHECK(canvasShows(loop, {{1, kRed}, {2, green}}, &why));
+    INFO(why);
+
+    // Its first frame brings it in, after the others.
+    push(*d, solidFrame(16, 12, kBlue));
+    requireCanvasShows(loop, {{1, kRed}, {2, green}, {4, kBlue}});
+    CHECK(loop.layout().peek()->tiles.back().feed == FeedId{4});
+  }
+
+  loop.stop();
+  CHECK(listener.frames() > 0);
+  CHECK(listener.contiguous());
+  CHECK(listener.valid());
+}
+
+TEST_CASE("feeds without frames give an empty canvas, handed out all the same",
+          "[render][gl][loop]") {
+  LatestMailbox<FeedTable> feeds;
+  auto a = channel(1);
+  publish(feeds, 1, {a});
+  RecordingCanvasListener listener;
+  RenderLoop loop(settings(), feeds, &listener);
+  std::string error;
+  REQUIRE(loop.start(&error));
+  // An empty canvas is still a canvas: it is drawn (cleared) and handed out.
+  REQUIRE(waitUntil([&] { return listener.frames() >= 3; }, 3s));
+  // No layout with tiles is published (the render loop publishes one only when the set of
+  // visible feeds changes, so there may be none at all yet).
+  const auto layout = loop.layout().peek();
+  CHECK((!layout || layout->tiles.empty()));
+  const auto canvas = loop.canvas().peek();
+  REQUIRE(canvas);
+  CHECK(checkCanvas(PixelView::of(*canvas), {}) == "");
+  CHECK(listener.contiguous());
+}
+
+TEST_CASE("the render loop reports a set-up failure from start", "[render][gl][loop]") {
+  LatestMailbox<FeedTable> feeds;
+  auto s = settings();
+  s.shaderDir = "/nonexistent/shaders";
+  RenderLoop loop(s, feeds, nullptr);
+  std::string error;
+  CHECK_FALSE(loop.start(&error));
+  CHECK_THAT(error, Catch::Contains("/nonexistent/shaders"));
+}
