@@ -41,15 +41,16 @@ std::uint32_t hsvToArgb(double h, double s, double v) {
   return 0xFF000000u | (c(r) << 16) | (c(g) << 8) | c(b);
 }
 
-// Keeps a mapped GstSample alive for as long as a FrameRef points into it.
-struct MappedSample {
-  platform::GstPtr<GstSample> sample;
+// Keeps a mapped buffer alive for as long as a FrameRef points into it. It holds the buffer, not
+// the sample: appsink reuses its sample after a flush (a looping file) and needs it unshared.
+struct MappedBuffer {
+  platform::GstPtr<GstBuffer> buffer;
   GstMapInfo map{};
-  MappedSample() = default;
-  MappedSample(const MappedSample&) = delete;
-  MappedSample& operator=(const MappedSample&) = delete;
-  ~MappedSample() {
-    if (map.data) gst_buffer_unmap(gst_sample_get_buffer(sample.get()), &map);
+  MappedBuffer() = default;
+  MappedBuffer(const MappedBuffer&) = delete;
+  MappedBuffer& operator=(const MappedBuffer&) = delete;
+  ~MappedBuffer() {
+    if (map.data) gst_buffer_unmap(buffer.get(), &map);
   }
 };
 
@@ -195,15 +196,17 @@ void Feed::stop() {
 
 GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<Feed*>(data);
-  auto holder = std::make_shared<MappedSample>();
-  holder->sample = platform::GstPtr<GstSample>::adopt(gst_app_sink_pull_sample(sink));
-  if (!holder->sample) return GST_FLOW_OK;
-  GstBuffer* buffer = gst_sample_get_buffer(holder->sample.get());
   GstVideoInfo info;
-  if (!buffer || !gst_video_info_from_caps(&info, gst_sample_get_caps(holder->sample.get())) ||
-      !gst_buffer_map(buffer, &holder->map, GST_MAP_READ)) {
-    return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
+  auto holder = std::make_shared<MappedBuffer>();
+  {
+    auto sample = platform::GstPtr<GstSample>::adopt(gst_app_sink_pull_sample(sink));
+    if (!sample) return GST_FLOW_OK;
+    holder->buffer = platform::GstPtr<GstBuffer>::retain(gst_sample_get_buffer(sample.get()));
+    if (!holder->buffer || !gst_video_info_from_caps(&info, gst_sample_get_caps(sample.get()))) {
+      return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
+    }
   }
+  if (!gst_buffer_map(holder->buffer.get(), &holder->map, GST_MAP_READ)) return GST_FLOW_OK;
   const GstVideoFormat format = GST_VIDEO_INFO_FORMAT(&info);
   if (format != GST_VIDEO_FORMAT_I420 && format != GST_VIDEO_FORMAT_RGBA) return GST_FLOW_OK;
   auto frame = std::make_shared<core::VideoFrame>();

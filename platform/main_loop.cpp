@@ -2,11 +2,20 @@
 
 namespace tessera::platform {
 
+// The GSource owns one reference to the State and the Timer another. GLib keeps a source's
+// callback data alive while its callback runs, even if the source is removed meanwhile, so a
+// callback may drop or replace its own Timer (repeating or not) safely.
 Timer::Timer(std::chrono::milliseconds delay, std::function<void()> fn, bool repeat)
-    : mState(std::make_unique<State>()) {
+    : mState(std::make_shared<State>()) {
   mState->repeat = repeat;
   mState->fn = std::move(fn);
-  mState->id = g_timeout_add(static_cast<guint>(delay.count()), &Timer::fire, mState.get());
+  auto* sourceRef = new std::shared_ptr<State>(mState);  // released by the destroy notify
+  mState->id = g_timeout_add_full(G_PRIORITY_DEFAULT, static_cast<guint>(delay.count()),
+                                  &Timer::fire, sourceRef, [](gpointer data) {
+                                    auto* ref = static_cast<std::shared_ptr<State>*>(data);
+                                    (*ref)->id = 0;  // the source is gone: nothing left to remove
+                                    delete ref;
+                                  });
 }
 
 Timer::Timer(Timer&& o) noexcept : mState(std::move(o.mState)) {}
@@ -25,17 +34,11 @@ void Timer::cancel() {
 }
 
 gboolean Timer::fire(gpointer data) {
-  auto* state = static_cast<State*>(data);
-  if (state->repeat) {
-    state->fn();
-    return G_SOURCE_CONTINUE;
-  }
-  // A one-shot callback may drop its own Timer (and `state`): run it from a local copy and touch
-  // nothing of `state` afterwards.
-  state->id = 0;  // GLib drops the source when we return G_SOURCE_REMOVE
-  auto fn = std::move(state->fn);
-  fn();
-  return G_SOURCE_REMOVE;
+  // A local reference keeps the State (and the running function) alive even if the callback
+  // drops the Timer.
+  const std::shared_ptr<State> state = *static_cast<std::shared_ptr<State>*>(data);
+  state->fn();
+  return state->repeat ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 }  // namespace tessera::platform

@@ -32,7 +32,7 @@ class Timer {
     std::function<void()> fn;
   };
   static gboolean fire(gpointer data);
-  std::unique_ptr<State> mState;
+  std::shared_ptr<State> mState;
 };
 
 }  // namespace tessera::platform

@@ -97,6 +97,10 @@ bool Pipeline::play(std::string* error) {
 }
 
 bool Pipeline::sendEosAndWait(std::chrono::milliseconds timeout) {
+  // Sending an event takes the state lock: let a pending asynchronous state change (a live
+  // pipeline still prerolling) finish first, or the send can block behind it.
+  gst_element_get_state(mPipeline.get(), nullptr, nullptr,
+                        static_cast<GstClockTime>(timeout.count()) * GST_MSECOND);
   gst_element_send_event(mPipeline.get(), gst_event_new_eos());
   return waitForEos(timeout);
 }

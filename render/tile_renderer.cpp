@@ -144,9 +144,13 @@ bool TileRenderer::upload(int layer, const core::VideoFrame& frame) {
     return false;
   }
   if (frame.format == core::PixelFormat::kI420) {
+    // Check every plane before touching GL: a refused frame must leave the layer as it was.
+    for (int p = 0; p < 3; ++p) {
+      const std::size_t w = p == 0 ? frame.width : (frame.width + 1) / 2;
+      if (!frame.planes[p] || frame.planeStrides[p] < w) return false;
+    }
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     for (int p = 0; p < 3; ++p) {
-      if (!frame.planes[p]) return false;
       const int w = p == 0 ? frame.width : (frame.width + 1) / 2;
       const int h = p == 0 ? frame.height : (frame.height + 1) / 2;
       glBindTexture(GL_TEXTURE_2D_ARRAY, mPlaneArrays[p].id());
@@ -156,7 +160,10 @@ bool TileRenderer::upload(int layer, const core::VideoFrame& frame) {
     }
     mLayerIsYuv[static_cast<std::size_t>(layer)] = 1;
   } else {
-    if (frame.strideBytes % 4 != 0) return false;
+    if (frame.strideBytes % 4 != 0 ||
+        frame.strideBytes < static_cast<std::size_t>(frame.width) * 4) {
+      return false;
+    }
     glBindTexture(GL_TEXTURE_2D_ARRAY, mTileArray.id());
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     glPixelStorei(GL_UNPACK_ROW_LENGTH, static_cast<GLint>(frame.strideBytes / 4));
