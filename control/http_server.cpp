@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/detail/responses.hpp"
 #include "core/log.hpp"
 #include "platform/png.hpp"
 
@@ -13,23 +14,10 @@ namespace tessera::control {
 namespace {
 
 constexpr const char* kModule = "http";
+using detail::respond;
+using detail::respondJson;
+using detail::respondProblem;
 using nlohmann::json;
-
-void respond(SoupServerMessage* msg, int status, const char* type, const std::string& body) {
-  soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
-  soup_server_message_set_response(msg, type, SOUP_MEMORY_COPY, body.data(), body.size());
-}
-
-void respondJson(SoupServerMessage* msg, int status, const json& body) {
-  auto* headers = soup_server_message_get_response_headers(msg);
-  soup_message_headers_replace(headers, "Cache-Control", "no-store");
-  respond(msg, status, "application/json", body.dump());
-}
-
-void respondProblem(SoupServerMessage* msg, int status, const std::string& title,
-                    const std::string& detail) {
-  respond(msg, status, "application/problem+json", problemJson(status, title, detail));
-}
 
 json rectJson(const core::Rect& r) {
   return {{"x", r.x}, {"y", r.y}, {"w", r.w}, {"h", r.h}};
@@ -71,8 +59,8 @@ std::string problemJson(int status, const std::string& title, const std::string&
       .dump();
 }
 
-HttpServer::HttpServer(HttpSettings settings, ApiModel& model)
-    : mSettings(std::move(settings)), mModel(model) {}
+HttpServer::HttpServer(HttpSettings settings, ApiModel& model, WhipService* whip)
+    : mSettings(std::move(settings)), mModel(model), mWhip(whip) {}
 
 HttpServer::~HttpServer() {
   if (mServer) soup_server_disconnect(mServer.get());
@@ -107,6 +95,10 @@ bool HttpServer::start(std::string* error) {
   mServer = platform::GObjectPtr<SoupServer>::adopt(static_cast<SoupServer*>(
       g_object_new(SOUP_TYPE_SERVER, "server-header", "tessera", nullptr)));
   soup_server_add_handler(mServer.get(), nullptr, &HttpServer::handle, this, nullptr);
+  // libsoup keeps a path's early and normal callbacks together: /whip needs both, or its
+  // entry (which also matches /whip/...) would have no normal handler.
+  soup_server_add_early_handler(mServer.get(), "/whip", &HttpServer::handleEarly, this, nullptr);
+  soup_server_add_handler(mServer.get(), "/whip", &HttpServer::handle, this, nullptr);
   GError* raw = nullptr;
   auto options = static_cast<SoupServerListenOptions>(0);
   if (mSettings.tls) {
@@ -184,6 +176,14 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
     if (onlyGet()) serveFile(msg, mSettings.webDir / "index.html", nullptr, true);
   } else if (path == "/join" || path == "/join/") {
     if (onlyGet()) serveFile(msg, mSettings.webDir / "join.html", nullptr, true);
+  } else if (path == "/join/qr.png") {
+    if (onlyGet()) serveJoinQr(msg);
+  } else if (path == "/api/v1/join") {
+    if (onlyGet()) serveJoinInfo(msg);
+  } else if (mWhip && path == "/whip") {
+    serveWhipEndpoint(msg, method);
+  } else if (mWhip && path.rfind("/whip/", 0) == 0 && path.size() > 6) {
+    serveWhipSession(msg, method, path.substr(6));
   } else if (path.rfind("/static/", 0) == 0 && safeName(path.substr(8))) {
     if (onlyGet()) serveFile(msg, mSettings.webDir / "static" / path.substr(8), nullptr, false);
   } else if (path == "/vendor/hls.min.js") {
@@ -296,12 +296,7 @@ bool HttpServer::checkAdmin(SoupServerMessage* msg) {
 
 void HttpServer::serveScene(SoupServerMessage* msg) {
   if (!checkAdmin(msg)) return;
-  SoupMessageBody* body = soup_server_message_get_request_body(msg);
-  GBytes* bytes = soup_message_body_flatten(body);
-  gsize size = 0;
-  const auto* data = static_cast<const char*>(g_bytes_get_data(bytes, &size));
-  const std::string text(data ? data : "", size);
-  g_bytes_unref(bytes);
+  const std::string text = detail::requestBody(msg);
   const json request = json::parse(text, nullptr, false);
   if (request.is_discarded() || !request.is_object() || !request.contains("name") ||
       !request["name"].is_string()) {

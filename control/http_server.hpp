@@ -3,14 +3,18 @@
 // Thread: the main-loop thread (libsoup dispatches every request there).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "control/api_model.hpp"
+#include "control/whip_service.hpp"
 #include "platform/gobject_ptr.hpp"
 #include "platform/tls.hpp"
 
@@ -25,11 +29,24 @@ struct HttpSettings {
   std::optional<std::string> adminToken;  // absent = admin API refused
   std::filesystem::path webDir;           // web/ (pages, static files, node_modules)
   std::optional<platform::TlsPaths> tls;  // HTTPS with this certificate when set
+
+  // WHIP ingest (RFC 9725), served when a WhipService is given.
+  std::optional<std::string> whipToken;      // bearer token phones present; absent = open
+  std::vector<std::string> iceServers;       // announced as Link rel="ice-server"
+  int whipPostsPerMinute = 30;               // per client address
+  std::size_t whipMaxBodyBytes = 64 * 1024;  // an SDP offer is a few KiB
+
+  // The join page.
+  std::string installationName;
+  std::string consent;
+  int tileWidth = 160;
+  int tileHeight = 120;
+  int fps = 15;
 };
 
 class HttpServer {
  public:
-  HttpServer(HttpSettings settings, ApiModel& model);
+  HttpServer(HttpSettings settings, ApiModel& model, WhipService* whip = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -39,6 +56,11 @@ class HttpServer {
   // The port actually bound (useful with port 0).
   int port() const { return mPort; }
   const char* scheme() const { return mSettings.tls ? "https" : "http"; }
+  // The public join URL encoded in /join/qr.png (known once the port is).
+  void setJoinUrl(std::string url) {
+    mJoinUrl = std::move(url);
+    mQrPng.clear();
+  }
   std::uint64_t requests() const { return mRequests; }
 
  private:
@@ -53,9 +75,24 @@ class HttpServer {
   void serveHls(SoupServerMessage* msg, const std::string& name);
   void serveScene(SoupServerMessage* msg);
   bool checkAdmin(SoupServerMessage* msg);
+  // WHIP and the join page (whip_routes.cpp).
+  static void handleEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
+                          void* self);
+  void serveWhipEndpoint(SoupServerMessage* msg, const std::string& method);
+  void serveWhipSession(SoupServerMessage* msg, const std::string& method, const std::string& id);
+  void serveWhipPost(SoupServerMessage* msg);
+  bool checkWhipToken(SoupServerMessage* msg);
+  bool allowWhipPost(SoupServerMessage* msg);
+  void serveJoinInfo(SoupServerMessage* msg);
+  void serveJoinQr(SoupServerMessage* msg);
 
   const HttpSettings mSettings;
   ApiModel& mModel;
+  WhipService* const mWhip;
+  // POST /whip times per client address, for the rate limit.
+  std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> mWhipPosts;
+  std::string mJoinUrl;
+  std::vector<std::uint8_t> mQrPng;
   platform::GObjectPtr<SoupServer> mServer;
   int mPort = 0;
   std::uint64_t mRequests = 0;

@@ -313,6 +313,29 @@ class Section {
     return false;
   }
 
+  // An array of non-empty strings.
+  bool readStringArray(std::string_view key, std::vector<std::string>& out) {
+    const toml::node* node = find(key);
+    if (!node) return false;
+    const toml::array* array = node->as_array();
+    if (!array) {
+      problem(*node, key, "expected an array of strings, got " + describe(*node));
+      return false;
+    }
+    std::vector<std::string> values;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const auto* value = array->get(i)->as_string();
+      if (!value || value->get().empty()) {
+        problem(*array->get(i), fmt::format("{}[{}]", key, i),
+                "expected a non-empty string, got " + describe(*array->get(i)));
+        return false;
+      }
+      values.push_back(value->get());
+    }
+    out = std::move(values);
+    return true;
+  }
+
   // A sub-table, or null when absent or not a table (reported).
   const toml::table* table(std::string_view key) {
     const toml::node* node = find(key);
@@ -447,9 +470,31 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
     ss.readInt("count", out.synthetic.count, 0, kMaxFeeds);
   }
   if (const toml::table* whip = s.table("whip")) {
-    Section ws(parser, *whip, "ingest.whip", {"enabled", "token"});
+    Section ws(parser, *whip, "ingest.whip",
+               {"enabled", "token", "consent", "ice_addresses", "ice_servers", "udp_port_min",
+                "udp_port_max", "silence_timeout_s", "posts_per_minute"});
     ws.readBool("enabled", out.whip.enabled);
     ws.readString("token", out.whip.token);
+    ws.readString("consent", out.whip.consent);
+    ws.readStringArray("ice_addresses", out.whip.iceAddresses);
+    if (ws.readStringArray("ice_servers", out.whip.iceServers)) {
+      for (const auto& url : out.whip.iceServers) {
+        if (url.rfind("stun:", 0) != 0 && url.rfind("turn:", 0) != 0 &&
+            url.rfind("turns:", 0) != 0) {
+          ws.problem(*ws.find("ice_servers"), "ice_servers",
+                     fmt::format("{} is not a stun:, turn: or turns: URL", tomlQuoted(url)));
+        }
+      }
+    }
+    ws.readInt("udp_port_min", out.whip.udpPortMin, 0, 65535);
+    ws.readInt("udp_port_max", out.whip.udpPortMax, 0, 65535);
+    if (out.whip.udpPortMax < out.whip.udpPortMin) {
+      ws.problem(*ws.find("udp_port_max"), "udp_port_max",
+                 fmt::format("expected udp_port_max >= udp_port_min ({}), got {}",
+                             out.whip.udpPortMin, out.whip.udpPortMax));
+    }
+    ws.readInt("silence_timeout_s", out.whip.silenceTimeoutSeconds, 1, 3600);
+    ws.readInt("posts_per_minute", out.whip.postsPerMinute, 1, 100000);
   }
   if (const toml::array* pulls = s.tableArray("pull")) {
     for (std::size_t i = 0; i < pulls->size(); ++i) {

@@ -59,6 +59,16 @@ struct SyntheticConfig {
 struct WhipConfig {
   bool enabled = true;
   std::optional<std::string> token;
+  // Shown on the join page above the button.
+  std::string consent =
+      "Your camera becomes a tile in a live artwork shown here and streamed online. Nothing is "
+      "recorded unless the installation says so. Leave at any time.";
+  std::vector<std::string> iceAddresses;  // gather only on these local addresses; empty = all
+  std::vector<std::string> iceServers;    // stun:host:port / turn:user:pass@host:port
+  int udpPortMin = 0;                     // 0 = any port
+  int udpPortMax = 0;
+  int silenceTimeoutSeconds = 10;  // a participant with no media this long is removed
+  int postsPerMinute = 30;         // per client address
 };
 
 struct PullConfig {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/log.hpp"
+#include "ingest/sample_frame.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -40,19 +41,6 @@ std::uint32_t hsvToArgb(double h, double s, double v) {
   auto c = [](double x) { return static_cast<std::uint32_t>(std::lround(x * 255)); };
   return 0xFF000000u | (c(r) << 16) | (c(g) << 8) | c(b);
 }
-
-// Keeps a mapped buffer alive for as long as a FrameRef points into it. It holds the buffer, not
-// the sample: appsink reuses its sample after a flush (a looping file) and needs it unshared.
-struct MappedBuffer {
-  platform::GstPtr<GstBuffer> buffer;
-  GstMapInfo map{};
-  MappedBuffer() = default;
-  MappedBuffer(const MappedBuffer&) = delete;
-  MappedBuffer& operator=(const MappedBuffer&) = delete;
-  ~MappedBuffer() {
-    if (map.data) gst_buffer_unmap(buffer.get(), &map);
-  }
-};
 
 // Skips decoding audio: pulled clips often carry it, and nothing here uses it.
 gboolean skipAudio(GstElement*, GstPad*, GstCaps* caps, gpointer) {
@@ -196,43 +184,12 @@ void Feed::stop() {
 
 GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<Feed*>(data);
-  GstVideoInfo info;
-  auto holder = std::make_shared<MappedBuffer>();
-  {
-    auto sample = platform::GstPtr<GstSample>::adopt(gst_app_sink_pull_sample(sink));
-    if (!sample) return GST_FLOW_OK;
-    holder->buffer = platform::GstPtr<GstBuffer>::retain(gst_sample_get_buffer(sample.get()));
-    if (!holder->buffer || !gst_video_info_from_caps(&info, gst_sample_get_caps(sample.get()))) {
-      return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
-    }
-  }
-  if (!gst_buffer_map(holder->buffer.get(), &holder->map, GST_MAP_READ)) return GST_FLOW_OK;
-  const GstVideoFormat format = GST_VIDEO_INFO_FORMAT(&info);
-  if (format != GST_VIDEO_FORMAT_I420 && format != GST_VIDEO_FORMAT_RGBA) return GST_FLOW_OK;
-  auto frame = std::make_shared<core::VideoFrame>();
-  frame->width = GST_VIDEO_INFO_WIDTH(&info);
-  frame->height = GST_VIDEO_INFO_HEIGHT(&info);
-  frame->format =
-      format == GST_VIDEO_FORMAT_I420 ? core::PixelFormat::kI420 : core::PixelFormat::kRgba;
-  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(&info) && p < 3; ++p) {
-    frame->planes[p] = holder->map.data + GST_VIDEO_INFO_PLANE_OFFSET(&info, p);
-    frame->planeStrides[p] = static_cast<std::size_t>(GST_VIDEO_INFO_PLANE_STRIDE(&info, p));
-  }
-  frame->data = frame->planes[0];
-  frame->strideBytes = frame->planeStrides[0];
-  frame->sequence = ++self->mSequence;
-  frame->arrival = std::chrono::steady_clock::now();
-  frame->storage = std::move(holder);
+  core::FrameRef frame = pullFrame(sink, self->mSequence + 1);
+  if (!frame) return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
+  ++self->mSequence;
   // The source size: the decoder's output caps, seen at the scaler's sink pad.
   int sourceWidth = frame->width, sourceHeight = frame->height;
-  if (self->mScalerPad) {
-    auto caps = platform::GstPtr<GstCaps>::adopt(gst_pad_get_current_caps(self->mScalerPad.get()));
-    GstVideoInfo src;
-    if (caps && gst_video_info_from_caps(&src, caps.get())) {
-      sourceWidth = GST_VIDEO_INFO_WIDTH(&src);
-      sourceHeight = GST_VIDEO_INFO_HEIGHT(&src);
-    }
-  }
+  videoSizeAt(self->mScalerPad.get(), &sourceWidth, &sourceHeight);
   self->mChannel->pushFrame(std::move(frame), sourceWidth, sourceHeight);
   return GST_FLOW_OK;
 }

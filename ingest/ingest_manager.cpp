@@ -26,9 +26,9 @@ void IngestManager::checkStalls() {
   const auto now = std::chrono::steady_clock::now();
   std::vector<core::FeedId> stalled;
   for (auto& [id, e] : mFeeds) {
-    if (e.retry.pending() || !e.feed->running()) continue;
+    if (!e.feed || e.retry.pending() || !e.feed->running()) continue;
     if (e.feed->spec().source != core::FeedSource::kPull) continue;
-    const auto last = e.feed->channel()->lastFrameAt();
+    const auto last = e.channel->lastFrameAt();
     const auto since = last ? std::max(*last, e.startedAt) : e.startedAt;
     if (now - since > kStallTimeout) stalled.push_back(id);
   }
@@ -61,13 +61,14 @@ void IngestManager::startConfiguredFeeds() {
 }
 
 std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* error) {
-  if (mFeeds.size() >= static_cast<std::size_t>(mConfig.maxFeeds)) {
+  if (atCapacity()) {
     if (error) *error = "max_feeds (" + std::to_string(mConfig.maxFeeds) + ") reached";
     return std::nullopt;
   }
   const core::FeedId id{mNextId++};
   auto channel = std::make_shared<FeedChannel>(id, spec.source, spec.uri);
   Entry entry;
+  entry.channel = channel;
   entry.feed = std::make_unique<Feed>(std::move(spec), channel, tileSize(), mFps, this);
   entry.startedAt = std::chrono::steady_clock::now();
   Feed& feed = *entry.feed;
@@ -85,10 +86,26 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
   return id;
 }
 
+std::shared_ptr<FeedChannel> IngestManager::addExternalFeed(core::FeedSource source,
+                                                            std::string uri, std::string* error) {
+  if (atCapacity()) {
+    if (error) *error = "max_feeds (" + std::to_string(mConfig.maxFeeds) + ") reached";
+    return nullptr;
+  }
+  const core::FeedId id{mNextId++};
+  Entry entry;
+  entry.channel = std::make_shared<FeedChannel>(id, source, std::move(uri));
+  entry.startedAt = std::chrono::steady_clock::now();
+  auto channel = entry.channel;
+  mFeeds.emplace(id, std::move(entry));
+  publish();
+  return channel;
+}
+
 bool IngestManager::removeFeed(core::FeedId id) {
   auto it = mFeeds.find(id);
   if (it == mFeeds.end()) return false;
-  it->second.feed->channel()->setState(core::FeedState::kGone);
+  it->second.channel->setState(core::FeedState::kGone);
   mFeeds.erase(it);  // stops the pipeline and cancels any retry
   publish();
   core::logInfo(kModule, "feed {}: removed", id.value);
@@ -96,7 +113,7 @@ bool IngestManager::removeFeed(core::FeedId id) {
 }
 
 void IngestManager::removeAll() {
-  for (auto& [id, entry] : mFeeds) entry.feed->channel()->setState(core::FeedState::kGone);
+  for (auto& [id, entry] : mFeeds) entry.channel->setState(core::FeedState::kGone);
   mFeeds.clear();
   publish();
 }
@@ -109,7 +126,7 @@ void IngestManager::onFeedFailed(core::FeedId id, const std::string& reason) {
   if (now - e.startedAt > kHealthyRun) e.attempt = 0;
   const auto delay = std::min(kMaxRetry, kFirstRetry * (1 << std::min(e.attempt, 10)));
   ++e.attempt;
-  e.feed->channel()->setState(core::FeedState::kRetrying, reason);
+  e.channel->setState(core::FeedState::kRetrying, reason);
   const std::string& uri = e.feed->spec().uri;
   core::logWarn(kModule, "feed {}{}: failed: {}; retry {} in {} ms", id.value,
                 uri.empty() ? "" : " (" + uri + ")", reason, e.attempt, delay.count());
@@ -121,7 +138,7 @@ void IngestManager::restart(core::FeedId id) {
   auto it = mFeeds.find(id);
   if (it == mFeeds.end()) return;
   Entry& e = it->second;
-  e.feed->channel()->countRestart();
+  e.channel->countRestart();
   e.startedAt = std::chrono::steady_clock::now();
   std::string why;
   if (!e.feed->start(&why)) onFeedFailed(id, why);
@@ -132,7 +149,7 @@ void IngestManager::onFeedEnded(core::FeedId id) {
   // Leave the bus callback before the pipeline that called us is destroyed.
   auto it = mFeeds.find(id);
   if (it == mFeeds.end()) return;
-  it->second.feed->channel()->setState(core::FeedState::kGone);
+  it->second.channel->setState(core::FeedState::kGone);
   it->second.retry = platform::Timer(std::chrono::milliseconds(0), [this, id] { removeFeed(id); });
 }
 
@@ -140,7 +157,7 @@ void IngestManager::publish() {
   auto table = std::make_shared<FeedTable>();
   table->version = ++mVersion;
   table->feeds.reserve(mFeeds.size());
-  for (const auto& [id, entry] : mFeeds) table->feeds.push_back(entry.feed->channel());
+  for (const auto& [id, entry] : mFeeds) table->feeds.push_back(entry.channel);
   mTable.put(std::move(table));
 }
 

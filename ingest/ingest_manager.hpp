@@ -37,7 +37,12 @@ class IngestManager final : public FeedListener {
   // Adds one feed; nullopt (with `error`) when max_feeds is reached. A feed that fails to start
   // is kept and retried with backoff.
   std::optional<core::FeedId> addFeed(FeedSpec spec, std::string* error);
+  // A feed whose media arrives by other means (a WHIP session owns its own pipeline): listed
+  // and counted against max_feeds, not supervised here. Null (with `error`) at max_feeds.
+  std::shared_ptr<FeedChannel> addExternalFeed(core::FeedSource source, std::string uri,
+                                               std::string* error);
   bool removeFeed(core::FeedId id);
+  bool atCapacity() const { return mFeeds.size() >= static_cast<std::size_t>(mConfig.maxFeeds); }
   void removeAll();
 
   std::size_t size() const { return mFeeds.size(); }
@@ -46,7 +51,8 @@ class IngestManager final : public FeedListener {
 
  private:
   struct Entry {
-    std::unique_ptr<Feed> feed;
+    std::shared_ptr<FeedChannel> channel;
+    std::unique_ptr<Feed> feed;  // null for external feeds
     platform::Timer retry;
     int attempt = 0;
     std::chrono::steady_clock::time_point startedAt;

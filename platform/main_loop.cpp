@@ -41,4 +41,15 @@ gboolean Timer::fire(gpointer data) {
   return state->repeat ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+void postToMainLoop(std::function<void()> fn) {
+  auto* heap = new std::function<void()>(std::move(fn));  // owned by the idle source
+  g_idle_add_full(
+      G_PRIORITY_DEFAULT,
+      [](gpointer data) -> gboolean {
+        (*static_cast<std::function<void()>*>(data))();
+        return G_SOURCE_REMOVE;
+      },
+      heap, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
+}
+
 }  // namespace tessera::platform

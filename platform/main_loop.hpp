@@ -35,4 +35,8 @@ class Timer {
   std::shared_ptr<State> mState;
 };
 
+// Runs `fn` on the main-loop thread (the default GLib context), later, from any thread. Code
+// that may be gone by then posts a weak reference and checks it there.
+void postToMainLoop(std::function<void()> fn);
+
 }  // namespace tessera::platform

@@ -17,6 +17,10 @@ FdLimit raiseFileDescriptorLimit();
 // (a negative value) needs root or CAP_SYS_NICE; false when refused.
 bool setCurrentThreadNice(int nice);
 
+// This machine's first non-loopback IPv4 address that is up ("127.0.0.1" when there is none):
+// the address phones on the gallery's network reach.
+std::string lanAddress();
+
 // Resident set size high-water mark of this process in KiB (VmHWM).
 long peakRssKib();
 

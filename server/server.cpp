@@ -118,11 +118,37 @@ bool Server::startStages() {
     }
     core::logInfo(kModule, "http: self-signed certificate {}", http.tls->cert.string());
   }
-  mHttp = std::make_unique<control::HttpServer>(http, *this);
+  const auto& whip = mConfig.ingest.whip;
+  if (whip.enabled) {
+    mWhip = std::make_unique<ingest::WhipManager>(
+        whip, core::SizePx{mConfig.ingest.tileWidth, mConfig.ingest.tileHeight}, *mIngest);
+    mWhip->warmUp();
+  }
+  http.whipToken = whip.token;
+  http.iceServers = whip.iceServers;
+  http.whipPostsPerMinute = whip.postsPerMinute;
+  http.installationName = mConfig.installation.name;
+  http.consent = whip.consent;
+  http.tileWidth = mConfig.ingest.tileWidth;
+  http.tileHeight = mConfig.ingest.tileHeight;
+  http.fps = std::min(mConfig.canvas.fps, 30);
+  mHttp = std::make_unique<control::HttpServer>(http, *this, mWhip ? this : nullptr);
   if (!mHttp->start(&error)) {
     core::logError(kModule, "http: {}", error);
     return false;
   }
+  // The public join URL (printed, and in the QR code): [http] public_url, else this machine's
+  // address on the LAN; the token rides along so a scan is all a phone needs.
+  std::string base = mConfig.http.publicUrl.value_or("");
+  if (base.empty()) {
+    const std::string listen = mOptions.httpListen.value_or(mConfig.http.listen);
+    std::string host = listen.substr(0, listen.rfind(':'));
+    if (host == "0.0.0.0" || host == "[::]" || host == "::") host = platform::lanAddress();
+    base = fmt::format("{}://{}:{}", mHttp->scheme(), host, mHttp->port());
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  mJoinUrl = base + "/join" + (whip.token ? "?t=" + *whip.token : "");
+  mHttp->setJoinUrl(mJoinUrl);
 
   mIngest->startConfiguredFeeds();
   return true;
@@ -139,8 +165,8 @@ int Server::run() {
     const std::string host = mOptions.httpListen.value_or(mConfig.http.listen);
     const std::string shown =
         host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1" : host.substr(0, host.rfind(':'));
-    core::logInfo(kModule, "viewer: {}://{}:{}/   join: {}://{}:{}/join", mHttp->scheme(), shown,
-                  mHttp->port(), mHttp->scheme(), shown, mHttp->port());
+    core::logInfo(kModule, "viewer: {}://{}:{}/", mHttp->scheme(), shown, mHttp->port());
+    if (mWhip) core::logInfo(kModule, "join: {}  (QR code at /join/qr.png)", mJoinUrl);
   }
 
   auto quit = +[](gpointer loop) -> gboolean {
@@ -174,6 +200,7 @@ void Server::shutdown() {
   // Order matters: the render thread stops pushing before the outputs end their streams.
   if (mRender) mRender->stop();
   if (mHls) mHls->finish();
+  mWhip.reset();  // answers any offer still pending, while the HTTP server exists
   mHttp.reset();
   if (mIngest) mIngest->removeAll();
 }
@@ -269,6 +296,39 @@ bool Server::switchScene(const std::string& name) {
     }
   }
   return false;
+}
+
+void Server::whipOffer(const std::string& sdp,
+                       std::function<void(const control::WhipAnswer&)> done) {
+  mWhip->offer(sdp, [done = std::move(done)](const ingest::WhipOfferResult& r) {
+    control::WhipAnswer a;
+    a.status = r.status;
+    a.detail = r.detail;
+    a.sessionId = r.sessionId;
+    a.etag = r.etag;
+    a.sdp = r.answerSdp;
+    a.retryAfterSeconds = r.retryAfterSeconds;
+    done(a);
+  });
+}
+
+bool Server::whipDelete(const std::string& sessionId) {
+  return mWhip->remove(sessionId, "the participant left");
+}
+
+control::WhipPatchResult Server::whipPatch(const std::string& sessionId, const std::string& ifMatch,
+                                           const std::string& fragment) {
+  switch (mWhip->patch(sessionId, ifMatch, fragment)) {
+    case ingest::WhipPatchOutcome::kApplied:
+      return control::WhipPatchResult::kApplied;
+    case ingest::WhipPatchOutcome::kNotFound:
+      return control::WhipPatchResult::kNotFound;
+    case ingest::WhipPatchOutcome::kPreconditionFailed:
+      return control::WhipPatchResult::kPreconditionFailed;
+    case ingest::WhipPatchOutcome::kUnprocessable:
+      return control::WhipPatchResult::kUnprocessable;
+  }
+  return control::WhipPatchResult::kNotFound;
 }
 
 std::string Server::metrics() {

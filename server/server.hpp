@@ -15,8 +15,10 @@
 
 #include "control/api_model.hpp"
 #include "control/http_server.hpp"
+#include "control/whip_service.hpp"
 #include "core/config.hpp"
 #include "ingest/ingest_manager.hpp"
+#include "ingest/whip_manager.hpp"
 #include "render/render_loop.hpp"
 #include "restream/hls_output.hpp"
 
@@ -34,7 +36,9 @@ struct ServerOptions {
 // Where shaders/ and web/ are: $TESSERA_DATA_DIR, else the source tree this was built from.
 std::filesystem::path defaultDataDir();
 
-class Server final : public control::ApiModel, public render::CanvasListener {
+class Server final : public control::ApiModel,
+                     public control::WhipService,
+                     public render::CanvasListener {
  public:
   Server(core::Config config, ServerOptions options);
   ~Server() override;
@@ -50,6 +54,13 @@ class Server final : public control::ApiModel, public render::CanvasListener {
   std::vector<std::string> sceneNames() override;
   std::string metrics() override;
   bool switchScene(const std::string& name) override;
+
+  // WhipService (main-loop thread).
+  void whipOffer(const std::string& sdp,
+                 std::function<void(const control::WhipAnswer&)> done) override;
+  bool whipDelete(const std::string& sessionId) override;
+  control::WhipPatchResult whipPatch(const std::string& sessionId, const std::string& ifMatch,
+                                     const std::string& fragment) override;
 
   // CanvasListener (render thread).
   void onCanvasFrame(const core::FrameRef& frame, std::uint64_t index) override;
@@ -70,8 +81,10 @@ class Server final : public control::ApiModel, public render::CanvasListener {
   std::unique_ptr<ingest::IngestManager> mIngest;
   std::unique_ptr<restream::HlsOutput> mHls;  // before mRender: the render thread pushes to it
   std::unique_ptr<render::RenderLoop> mRender;
+  std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes
   std::unique_ptr<control::HttpServer> mHttp;
   std::string mScene;
+  std::string mJoinUrl;
   int mExitCode = 0;
 };
 

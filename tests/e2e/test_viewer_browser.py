@@ -39,7 +39,7 @@ def main():
     with Tessera(b, CONFIG) as t:
         t.wait_healthy(9)
         env = dict(os.environ, TESSERA_URL=t.url, TESSERA_CANVAS="1280x720")
-        r = subprocess.run(["node", "--test", os.path.join(SOURCE_DIR, "tests/browser/")],
+        r = subprocess.run(["node", "--test", os.path.join(SOURCE_DIR, "tests/browser/viewer.test.mjs")],
                            env=env, capture_output=True, text=True, timeout=240)
         print(r.stdout[-4000:])
         print(r.stderr[-2000:], file=sys.stderr)

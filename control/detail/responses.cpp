@@ -1,0 +1,40 @@
+#include "control/detail/responses.hpp"
+
+#include "control/http_server.hpp"
+
+namespace tessera::control::detail {
+
+void respond(SoupServerMessage* msg, int status, const char* type, const std::string& body) {
+  soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
+  soup_server_message_set_response(msg, type, SOUP_MEMORY_COPY, body.data(), body.size());
+}
+
+void respondJson(SoupServerMessage* msg, int status, const nlohmann::json& body) {
+  setHeader(msg, "Cache-Control", "no-store");
+  respond(msg, status, "application/json", body.dump());
+}
+
+void respondProblem(SoupServerMessage* msg, int status, const std::string& title,
+                    const std::string& detail) {
+  respond(msg, status, "application/problem+json", problemJson(status, title, detail));
+}
+
+void setHeader(SoupServerMessage* msg, const char* name, const std::string& value) {
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), name, value.c_str());
+}
+
+std::string requestHeader(SoupServerMessage* msg, const char* name) {
+  const char* v = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), name);
+  return v ? v : "";
+}
+
+std::string requestBody(SoupServerMessage* msg) {
+  GBytes* bytes = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+  gsize size = 0;
+  const auto* data = static_cast<const char*>(g_bytes_get_data(bytes, &size));
+  std::string text(data ? data : "", size);
+  g_bytes_unref(bytes);
+  return text;
+}
+
+}  // namespace tessera::control::detail

@@ -1,0 +1,243 @@
+// WHIP (RFC 9725) and join-page routes of the HTTP server.
+#include <libsoup/soup.h>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "control/detail/responses.hpp"
+#include "control/http_server.hpp"
+#include "core/log.hpp"
+#include "platform/png.hpp"
+#include "platform/qr.hpp"
+
+namespace tessera::control {
+namespace {
+
+constexpr const char* kModule = "http";
+using detail::requestHeader;
+using detail::respondProblem;
+using detail::setHeader;
+
+// Every WHIP response may be read by a client on another origin (a broadcasting tool's page).
+void addCors(SoupServerMessage* msg) {
+  setHeader(msg, "Access-Control-Allow-Origin", "*");
+  setHeader(msg, "Access-Control-Expose-Headers",
+            "Location, ETag, Link, Accept-Patch, Retry-After");
+}
+
+// "application/sdp; charset=utf-8" -> "application/sdp"
+std::string mediaType(const std::string& contentType) {
+  std::string t = contentType.substr(0, contentType.find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t;
+}
+
+// "turn:user:pass@host:3478" -> <turn:host:3478>; rel="ice-server"; username=...; credential=...
+std::string iceServerLink(const std::string& url) {
+  const auto at = url.find('@');
+  if (at == std::string::npos) return fmt::format("<{}>; rel=\"ice-server\"", url);
+  const auto scheme = url.find(':');
+  const std::string credentials = url.substr(scheme + 1, at - scheme - 1);
+  const auto colon = credentials.find(':');
+  return fmt::format(
+      "<{}:{}>; rel=\"ice-server\"; username=\"{}\"; credential=\"{}\"; "
+      "credential-type=\"password\"",
+      url.substr(0, scheme), url.substr(at + 1), credentials.substr(0, colon),
+      colon == std::string::npos ? "" : credentials.substr(colon + 1));
+}
+
+}  // namespace
+
+void HttpServer::handleEarly(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*,
+                             void* data) {
+  // Refuse an oversized offer before its body is read into memory.
+  auto* self = static_cast<HttpServer*>(data);
+  const goffset length =
+      soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
+  if (length > static_cast<goffset>(self->mSettings.whipMaxBodyBytes)) {
+    addCors(msg);
+    respondProblem(msg, 413, "Content Too Large",
+                   fmt::format("the body is {} bytes; an SDP offer may have at most {}", length,
+                               self->mSettings.whipMaxBodyBytes));
+  }
+}
+
+bool HttpServer::checkWhipToken(SoupServerMessage* msg) {
+  if (!mSettings.whipToken) return true;
+  const std::string auth = requestHeader(msg, "Authorization");
+  if (auth == "Bearer " + *mSettings.whipToken) return true;
+  setHeader(msg, "WWW-Authenticate", "Bearer");
+  respondProblem(msg, 401, "Unauthorized",
+                 auth.empty() ? "missing Authorization: Bearer <token> (the join link has it)"
+                              : "wrong token: use the link or QR code shown in the gallery");
+  return false;
+}
+
+bool HttpServer::allowWhipPost(SoupServerMessage* msg) {
+  const char* host = soup_server_message_get_remote_host(msg);
+  auto& times = mWhipPosts[host ? host : "?"];
+  const auto now = std::chrono::steady_clock::now();
+  while (!times.empty() && now - times.front() > std::chrono::minutes(1)) times.pop_front();
+  if (times.size() >= static_cast<std::size_t>(mSettings.whipPostsPerMinute)) {
+    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+                          times.front() + std::chrono::minutes(1) - now)
+                          .count() +
+                      1;
+    setHeader(msg, "Retry-After", std::to_string(wait));
+    respondProblem(msg, 429, "Too Many Requests",
+                   fmt::format("at most {} joins a minute from one address; retry in {} s",
+                               mSettings.whipPostsPerMinute, wait));
+    return false;
+  }
+  times.push_back(now);
+  return true;
+}
+
+void HttpServer::serveWhipEndpoint(SoupServerMessage* msg, const std::string& method) {
+  addCors(msg);
+  if (method == "OPTIONS") {
+    setHeader(msg, "Accept-Post", "application/sdp");
+    setHeader(msg, "Allow", "POST, OPTIONS");
+    setHeader(msg, "Access-Control-Allow-Methods", "POST, OPTIONS, PATCH, DELETE");
+    setHeader(msg, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+    for (const auto& server : mSettings.iceServers) {
+      soup_message_headers_append(soup_server_message_get_response_headers(msg), "Link",
+                                  iceServerLink(server).c_str());
+    }
+    soup_server_message_set_status(msg, 204, nullptr);
+    return;
+  }
+  if (method != "POST") {
+    setHeader(msg, "Allow", "POST, OPTIONS");
+    respondProblem(msg, 405, "Method Not Allowed", method + " is not allowed on /whip");
+    return;
+  }
+  serveWhipPost(msg);
+}
+
+void HttpServer::serveWhipPost(SoupServerMessage* msg) {
+  if (soup_server_message_get_status(msg) == 413) return;  // refused by the early handler
+  if (!checkWhipToken(msg) || !allowWhipPost(msg)) return;
+  const std::string type = mediaType(requestHeader(msg, "Content-Type"));
+  if (type != "application/sdp") {
+    setHeader(msg, "Accept-Post", "application/sdp");
+    respondProblem(msg, 415, "Unsupported Media Type",
+                   "the offer must be sent as application/sdp, not " +
+                       (type.empty() ? std::string("(none)") : type));
+    return;
+  }
+  const std::string offer = detail::requestBody(msg);
+  if (offer.size() > mSettings.whipMaxBodyBytes) {  // a chunked body has no Content-Length
+    respondProblem(
+        msg, 413, "Content Too Large",
+        fmt::format("an SDP offer may have at most {} bytes", mSettings.whipMaxBodyBytes));
+    return;
+  }
+  // The answer takes a few milliseconds (ICE gathering): hold the response until then.
+  soup_server_message_pause(msg);
+  g_object_ref(msg);
+  const char* host = soup_server_message_get_remote_host(msg);
+  const std::string client = host ? host : "?";
+  mWhip->whipOffer(offer, [msg, client](const WhipAnswer& answer) {
+    if (answer.status == 201) {
+      setHeader(msg, "Location", "/whip/" + answer.sessionId);
+      setHeader(msg, "ETag", answer.etag);
+      setHeader(msg, "Accept-Patch", "application/trickle-ice-sdpfrag");
+      detail::respond(msg, 201, "application/sdp", answer.sdp);
+    } else {
+      if (answer.retryAfterSeconds > 0) {
+        setHeader(msg, "Retry-After", std::to_string(answer.retryAfterSeconds));
+      }
+      const char* title = answer.status == 503   ? "Service Unavailable"
+                          : answer.status == 406 ? "Not Acceptable"
+                          : answer.status == 400 ? "Bad Request"
+                                                 : "Internal Server Error";
+      core::logInfo(kModule, "whip: refused an offer from {}: {} {}", client, answer.status,
+                    answer.detail);
+      respondProblem(msg, answer.status, title, answer.detail);
+    }
+    soup_server_message_unpause(msg);
+    g_object_unref(msg);
+  });
+}
+
+void HttpServer::serveWhipSession(SoupServerMessage* msg, const std::string& method,
+                                  const std::string& id) {
+  addCors(msg);
+  const char* allow = "PATCH, DELETE, OPTIONS";
+  if (method == "OPTIONS") {
+    setHeader(msg, "Allow", allow);
+    setHeader(msg, "Accept-Patch", "application/trickle-ice-sdpfrag");
+    setHeader(msg, "Access-Control-Allow-Methods", allow);
+    setHeader(msg, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+    soup_server_message_set_status(msg, 204, nullptr);
+    return;
+  }
+  if (method != "PATCH" && method != "DELETE") {
+    setHeader(msg, "Allow", allow);
+    respondProblem(msg, 405, "Method Not Allowed", method + " is not allowed on a WHIP session");
+    return;
+  }
+  if (!checkWhipToken(msg)) return;
+  if (method == "DELETE") {
+    if (mWhip->whipDelete(id)) {
+      soup_server_message_set_status(msg, 200, nullptr);
+    } else {
+      respondProblem(msg, 404, "Not Found", "no WHIP session " + id);
+    }
+    return;
+  }
+  const std::string type = mediaType(requestHeader(msg, "Content-Type"));
+  if (type != "application/trickle-ice-sdpfrag") {
+    setHeader(msg, "Accept-Patch", "application/trickle-ice-sdpfrag");
+    respondProblem(msg, 415, "Unsupported Media Type",
+                   "PATCH takes application/trickle-ice-sdpfrag");
+    return;
+  }
+  switch (mWhip->whipPatch(id, requestHeader(msg, "If-Match"), detail::requestBody(msg))) {
+    case WhipPatchResult::kApplied:
+      soup_server_message_set_status(msg, 204, nullptr);
+      break;
+    case WhipPatchResult::kNotFound:
+      respondProblem(msg, 404, "Not Found", "no WHIP session " + id);
+      break;
+    case WhipPatchResult::kPreconditionFailed:
+      respondProblem(msg, 412, "Precondition Failed", "If-Match does not match the session's ETag");
+      break;
+    case WhipPatchResult::kUnprocessable:
+      respondProblem(msg, 422, "Unprocessable Content",
+                     "ICE restarts are not supported: start a new session (POST /whip)");
+      break;
+  }
+}
+
+void HttpServer::serveJoinInfo(SoupServerMessage* msg) {
+  detail::respondJson(msg, 200,
+                      nlohmann::json{{"name", mSettings.installationName},
+                                     {"consent", mSettings.consent},
+                                     {"whip", mWhip ? "/whip" : ""},
+                                     {"token_required", mSettings.whipToken.has_value()},
+                                     {"width", mSettings.tileWidth},
+                                     {"height", mSettings.tileHeight},
+                                     {"fps", mSettings.fps}});
+}
+
+void HttpServer::serveJoinQr(SoupServerMessage* msg) {
+  if (mJoinUrl.empty()) {
+    respondProblem(msg, 404, "Not Found", "no public join URL is known ([http] public_url)");
+    return;
+  }
+  if (mQrPng.empty()) {
+    const platform::QrImage qr = platform::makeQr(mJoinUrl, 8);
+    mQrPng = platform::encodePng(qr.rgba.data(), qr.width, qr.width,
+                                 static_cast<std::size_t>(qr.width) * 4);
+  }
+  setHeader(msg, "Cache-Control", "no-cache");
+  soup_server_message_set_status(msg, 200, nullptr);
+  soup_server_message_set_response(msg, "image/png", SOUP_MEMORY_COPY,
+                                   reinterpret_cast<const char*>(mQrPng.data()), mQrPng.size());
+}
+
+}  // namespace tessera::control

@@ -1,0 +1,66 @@
+#include "ingest/sample_frame.hpp"
+
+#include <gst/video/video.h>
+
+#include <memory>
+
+namespace tessera::ingest {
+namespace {
+
+// Keeps a mapped buffer alive for as long as a FrameRef points into it. It holds the buffer, not
+// the sample: appsink reuses its sample after a flush (a looping file) and needs it unshared.
+struct MappedBuffer {
+  platform::GstPtr<GstBuffer> buffer;
+  GstMapInfo map{};
+  MappedBuffer() = default;
+  MappedBuffer(const MappedBuffer&) = delete;
+  MappedBuffer& operator=(const MappedBuffer&) = delete;
+  ~MappedBuffer() {
+    if (map.data) gst_buffer_unmap(buffer.get(), &map);
+  }
+};
+
+}  // namespace
+
+core::FrameRef pullFrame(GstAppSink* sink, std::uint64_t sequence) {
+  GstVideoInfo info;
+  auto holder = std::make_shared<MappedBuffer>();
+  {
+    auto sample = platform::GstPtr<GstSample>::adopt(gst_app_sink_pull_sample(sink));
+    if (!sample) return nullptr;
+    holder->buffer = platform::GstPtr<GstBuffer>::retain(gst_sample_get_buffer(sample.get()));
+    if (!holder->buffer || !gst_video_info_from_caps(&info, gst_sample_get_caps(sample.get()))) {
+      return nullptr;
+    }
+  }
+  const GstVideoFormat format = GST_VIDEO_INFO_FORMAT(&info);
+  if (format != GST_VIDEO_FORMAT_I420 && format != GST_VIDEO_FORMAT_RGBA) return nullptr;
+  if (!gst_buffer_map(holder->buffer.get(), &holder->map, GST_MAP_READ)) return nullptr;
+  auto frame = std::make_shared<core::VideoFrame>();
+  frame->width = GST_VIDEO_INFO_WIDTH(&info);
+  frame->height = GST_VIDEO_INFO_HEIGHT(&info);
+  frame->format =
+      format == GST_VIDEO_FORMAT_I420 ? core::PixelFormat::kI420 : core::PixelFormat::kRgba;
+  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(&info) && p < 3; ++p) {
+    frame->planes[p] = holder->map.data + GST_VIDEO_INFO_PLANE_OFFSET(&info, p);
+    frame->planeStrides[p] = static_cast<std::size_t>(GST_VIDEO_INFO_PLANE_STRIDE(&info, p));
+  }
+  frame->data = frame->planes[0];
+  frame->strideBytes = frame->planeStrides[0];
+  frame->sequence = sequence;
+  frame->arrival = std::chrono::steady_clock::now();
+  frame->storage = std::move(holder);
+  return frame;
+}
+
+bool videoSizeAt(GstPad* pad, int* width, int* height) {
+  if (!pad) return false;
+  auto caps = platform::GstPtr<GstCaps>::adopt(gst_pad_get_current_caps(pad));
+  GstVideoInfo info;
+  if (!caps || !gst_video_info_from_caps(&info, caps.get())) return false;
+  *width = GST_VIDEO_INFO_WIDTH(&info);
+  *height = GST_VIDEO_INFO_HEIGHT(&info);
+  return true;
+}
+
+}  // namespace tessera::ingest

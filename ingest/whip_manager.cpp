@@ -1,0 +1,158 @@
+#include "ingest/whip_manager.hpp"
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "platform/gst_ptr.hpp"
+
+namespace tessera::ingest {
+namespace {
+constexpr const char* kModule = "whip";
+constexpr int kRetryAfterFullSeconds = 30;
+}  // namespace
+
+WhipManager::WhipManager(core::WhipConfig config, core::SizePx tile, IngestManager& ingest)
+    : mConfig(std::move(config)),
+      mSettings{tile,
+                mConfig.iceAddresses,
+                mConfig.iceServers,
+                mConfig.udpPortMin,
+                mConfig.udpPortMax,
+                std::chrono::milliseconds(2000)},
+      mIngest(ingest) {
+  mSilenceTimer = platform::Timer(
+      std::chrono::seconds(1), [this] { checkSilence(); }, true);
+}
+
+WhipManager::~WhipManager() {
+  *mAlive = false;
+  for (auto& [id, e] : mSessions) {
+    if (e.done) e.done(WhipOfferResult::failure(503, "the server is shutting down", 5));
+    e.session->stop();
+    mIngest.removeFeed(e.session->channel()->id());
+  }
+  mSessions.clear();
+}
+
+void WhipManager::warmUp() {
+  const auto start = std::chrono::steady_clock::now();
+  // A DTLS decoder makes (and caches for the process) the self-signed certificate.
+  auto dtls = platform::GstPtr<GstElement>::adopt(gst_element_factory_make("dtlsdec", nullptr));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  if (dtls) {
+    core::logInfo(kModule, "DTLS certificate ready in {} ms", ms);
+  } else {
+    core::logWarn(kModule, "dtlsdec is missing: WHIP cannot work (gstreamer1.0-plugins-bad)");
+  }
+}
+
+void WhipManager::offer(const std::string& sdp, Done done) {
+  if (auto problem = checkOffer(sdp)) {
+    done(WhipOfferResult::failure(problem->status, problem->detail));
+    return;
+  }
+  std::string error;
+  auto channel = mIngest.addExternalFeed(core::FeedSource::kWhip, {}, &error);
+  if (!channel) {
+    done(WhipOfferResult::failure(503, "the painting is full (" + error + "); try again shortly",
+                                  kRetryAfterFullSeconds));
+    return;
+  }
+  const std::string id = newSessionId();
+  auto session = WhipSession::create(id, mSettings, channel, this);
+  mSessions[id] = Entry{session, std::move(done), std::chrono::steady_clock::now()};
+  if (!session->start(sdp, &error)) {
+    onWhipAnswer(id, {}, error);
+    return;
+  }
+  core::logInfo(kModule, "feed {}: joining (session {}…)", channel->id().value, id.substr(0, 8));
+}
+
+void WhipManager::onWhipAnswer(const std::string& sessionId, const std::string& sdp,
+                               const std::string& error) {
+  auto it = mSessions.find(sessionId);
+  if (it == mSessions.end() || !it->second.done) return;
+  Done done = std::move(it->second.done);
+  it->second.done = nullptr;
+  const auto& session = it->second.session;
+  if (!error.empty()) {
+    core::logWarn(kModule, "feed {}: negotiation failed: {}", session->channel()->id().value,
+                  error);
+    done(WhipOfferResult::failure(400, "the offer could not be negotiated: " + error));
+    removeLater(sessionId, "negotiation failed");
+    return;
+  }
+  WhipOfferResult ok;
+  ok.status = 201;
+  ok.sessionId = sessionId;
+  ok.etag = session->etag();
+  ok.answerSdp = sdp;
+  ok.feed = session->channel()->id();
+  done(ok);
+}
+
+void WhipManager::onWhipFailed(const std::string& sessionId, const std::string& reason) {
+  removeLater(sessionId, reason);
+}
+
+void WhipManager::removeLater(const std::string& sessionId, const std::string& why) {
+  // Called from inside the session's own callbacks: destroy it once they have returned.
+  std::weak_ptr<bool> alive = mAlive;
+  platform::postToMainLoop([this, alive, sessionId, why] {
+    if (alive.lock()) remove(sessionId, why);
+  });
+}
+
+bool WhipManager::remove(const std::string& sessionId, const std::string& why) {
+  auto it = mSessions.find(sessionId);
+  if (it == mSessions.end()) return false;
+  auto entry = std::move(it->second);
+  mSessions.erase(it);
+  const core::FeedId feed = entry.session->channel()->id();
+  if (entry.done) {
+    entry.done(WhipOfferResult::failure(500, "the session ended before it was answered: " + why));
+  }
+  entry.session->stop();
+  mIngest.removeFeed(feed);
+  core::logInfo(kModule, "feed {}: left ({})", feed.value, why);
+  return true;
+}
+
+WhipPatchOutcome WhipManager::patch(const std::string& sessionId, const std::string& ifMatch,
+                                    const std::string& fragment) {
+  auto it = mSessions.find(sessionId);
+  if (it == mSessions.end()) return WhipPatchOutcome::kNotFound;
+  const auto& session = it->second.session;
+  if (!ifMatch.empty() && ifMatch != "*" && ifMatch != session->etag()) {
+    return WhipPatchOutcome::kPreconditionFailed;
+  }
+  // New ICE credentials in the fragment ask for an ICE restart, which webrtcbin 1.22 cannot do
+  // as an answerer: 422, so the client starts a new session instead (RFC 9725 section 4.3).
+  if (fragment.find("a=ice-ufrag:") != std::string::npos && ifMatch == "*") {
+    return WhipPatchOutcome::kUnprocessable;
+  }
+  session->addRemoteCandidates(fragment);
+  return WhipPatchOutcome::kApplied;
+}
+
+void WhipManager::requestKeyframes() {
+  for (auto& [id, e] : mSessions) e.session->requestKeyframe();
+}
+
+void WhipManager::checkSilence() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto limit = std::chrono::seconds(mConfig.silenceTimeoutSeconds);
+  std::vector<std::pair<std::string, std::string>> silent;
+  for (const auto& [id, e] : mSessions) {
+    const auto last = e.session->channel()->lastFrameAt();
+    if (now - (last ? *last : e.created) > limit) {
+      silent.emplace_back(id, last ? fmt::format("no media for {} s", limit.count())
+                                   : fmt::format("no media within {} s of joining", limit.count()));
+    }
+  }
+  for (const auto& [id, why] : silent) remove(id, why);
+}
+
+}  // namespace tessera::ingest

@@ -1,0 +1,490 @@
+#include "ingest/whip_session.hpp"
+
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
+#include <sys/random.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstring>
+#include <sstream>
+
+#include "core/log.hpp"
+#include "ingest/sample_frame.hpp"
+
+namespace tessera::ingest {
+namespace {
+
+constexpr const char* kModule = "whip";
+
+// What the decode branches of one session share. Streaming threads only touch this.
+struct StreamContext {
+  std::shared_ptr<FeedChannel> channel;
+  core::SizePx tile;
+  std::atomic<std::uint64_t> sequence{0};
+};
+
+struct BranchContext {
+  std::shared_ptr<StreamContext> stream;
+  platform::GstPtr<GstPad> scalerPad;
+};
+
+using WeakSession = std::weak_ptr<WhipSession>;
+
+void deleteWeak(gpointer p) {
+  delete static_cast<WeakSession*>(p);
+}
+void deleteStream(gpointer p, GClosure*) {
+  delete static_cast<std::shared_ptr<StreamContext>*>(p);
+}
+
+std::string promiseError(GstPromise* promise) {
+  if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) return "negotiation interrupted";
+  const GstStructure* reply = gst_promise_get_reply(promise);
+  if (reply && gst_structure_has_field(reply, "error")) {
+    GError* raw = nullptr;
+    gst_structure_get(reply, "error", G_TYPE_ERROR, &raw, nullptr);
+    std::unique_ptr<GError, platform::GErrorDeleter> err(raw);
+    return err ? err->message : "negotiation failed";
+  }
+  return {};
+}
+
+GstFlowReturn onBranchSample(GstAppSink* sink, gpointer data) {
+  auto* branch = static_cast<BranchContext*>(data);
+  auto& stream = *branch->stream;
+  core::FrameRef frame = pullFrame(sink, stream.sequence + 1);
+  if (!frame) return GST_FLOW_OK;
+  ++stream.sequence;
+  int w = frame->width, h = frame->height;
+  videoSizeAt(branch->scalerPad.get(), &w, &h);
+  stream.channel->pushFrame(std::move(frame), w, h);
+  return GST_FLOW_OK;
+}
+
+// webrtcbin exposes a pad per received stream (a streaming thread): decode video into the tile
+// size; anything else (audio from a general WHIP client) is consumed and ignored.
+void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data) {
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
+  const auto stream = *static_cast<std::shared_ptr<StreamContext>*>(data);
+  auto caps = platform::GstPtr<GstCaps>::adopt(gst_pad_get_current_caps(pad));
+  if (!caps) caps = platform::GstPtr<GstCaps>::adopt(gst_pad_query_caps(pad, nullptr));
+  const GstStructure* s =
+      caps && !gst_caps_is_empty(caps.get()) ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+  const char* media = s ? gst_structure_get_string(s, "media") : nullptr;
+  const char* encoding = s ? gst_structure_get_string(s, "encoding-name") : nullptr;
+  const std::string feed = fmt::format("feed {}", stream->channel->id().value);
+
+  std::string decode;
+  if (media && std::strcmp(media, "video") == 0 && encoding) {
+    if (g_ascii_strcasecmp(encoding, "VP8") == 0) {
+      decode = "rtpvp8depay request-keyframe=true wait-for-keyframe=true ! vp8dec";
+    } else if (g_ascii_strcasecmp(encoding, "H264") == 0) {
+      decode =
+          "rtph264depay request-keyframe=true wait-for-keyframe=true ! h264parse ! "
+          "avdec_h264 max-threads=1";
+    }
+  }
+  std::string description;
+  if (decode.empty()) {
+    core::logInfo(kModule, "{}: ignoring a {} stream ({})", feed, media ? media : "?",
+                  encoding ? encoding : "?");
+    description = "fakesink sync=false async=false";
+  } else {
+    // Any size the phone sends (even 4K) is scaled to the tile here; the appsink keeps one.
+    description = fmt::format(
+        "{} ! videoconvertscale name=scaler add-borders=true ! "
+        "video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 ! "
+        "appsink name=sink sync=false max-buffers=1 drop=true",
+        decode, stream->tile.width, stream->tile.height);
+  }
+  GError* raw = nullptr;
+  GstElement* bin = gst_parse_bin_from_description(description.c_str(), TRUE, &raw);
+  std::unique_ptr<GError, platform::GErrorDeleter> err(raw);
+  if (!bin) {
+    core::logError(kModule, "{}: cannot build decoder: {}", feed, err ? err->message : "?");
+    return;
+  }
+  auto parent =
+      platform::GstPtr<GstElement>::adopt(GST_ELEMENT(gst_element_get_parent(GST_ELEMENT(webrtc))));
+  if (!parent) {
+    gst_object_unref(bin);
+    return;
+  }
+  if (auto sink = platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "sink"))) {
+    auto* branch = new BranchContext{stream, nullptr};  // freed with the appsink's callbacks
+    // The scaler's sink pad tells the size the phone actually sends.
+    if (auto scaler =
+            platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "scaler"))) {
+      branch->scalerPad =
+          platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(scaler.get(), "sink"));
+    }
+    GstAppSinkCallbacks callbacks{};
+    callbacks.new_sample = &onBranchSample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, branch,
+                               [](gpointer p) { delete static_cast<BranchContext*>(p); });
+  }
+  gst_bin_add(GST_BIN(parent.get()), bin);
+  gst_element_sync_state_with_parent(bin);
+  auto sinkPad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(bin, "sink"));
+  if (gst_pad_link(pad, sinkPad.get()) != GST_PAD_LINK_OK) {
+    core::logError(kModule, "{}: cannot link the {} stream", feed, encoding ? encoding : "?");
+    return;
+  }
+  core::logInfo(kModule, "{}: receiving {} {}", feed, media ? media : "?",
+                encoding ? encoding : "?");
+}
+
+}  // namespace
+
+template <typename Fn>
+void WhipSession::postIfAlive(const std::weak_ptr<WhipSession>& weak, Fn fn) {
+  platform::postToMainLoop([weak, fn = std::move(fn)]() mutable {
+    if (auto self = weak.lock()) fn(*self);
+  });
+}
+
+std::shared_ptr<WhipSession> WhipSession::create(std::string id, WhipSettings settings,
+                                                 std::shared_ptr<FeedChannel> channel,
+                                                 WhipSessionListener* listener) {
+  return std::shared_ptr<WhipSession>(
+      new WhipSession(std::move(id), std::move(settings), std::move(channel), listener));
+}
+
+WhipSession::WhipSession(std::string id, WhipSettings settings,
+                         std::shared_ptr<FeedChannel> channel, WhipSessionListener* listener)
+    : mId(std::move(id)),
+      mSettings(std::move(settings)),
+      mChannel(std::move(channel)),
+      mListener(listener),
+      mEtag("\"" + mId.substr(0, 16) + "\"") {}
+
+WhipSession::~WhipSession() {
+  stop();
+}
+
+void WhipSession::stop() {
+  mGatherTimer.cancel();
+  mWebrtc.reset();
+  mPipeline.reset();  // NULL state: waits for the streaming threads
+}
+
+bool WhipSession::buildPipeline(std::string* error) {
+  const std::string name = fmt::format("feed {}", mChannel->id().value);
+  auto pipeline = platform::GstPtr<GstElement>::adopt(gst_pipeline_new(name.c_str()));
+  GstElement* webrtc = gst_element_factory_make("webrtcbin", "webrtc");
+  if (!webrtc) {
+    if (error) *error = "webrtcbin is not installed (gstreamer1.0-plugins-bad, gstreamer1.0-nice)";
+    return false;
+  }
+  g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 150,
+               nullptr);
+  gst_bin_add(GST_BIN(pipeline.get()), webrtc);
+  mWebrtc = platform::GstPtr<GstElement>::retain(webrtc);
+
+  // Decode branches are added as streams arrive.
+  auto stream = std::make_shared<StreamContext>();
+  stream->channel = mChannel;
+  stream->tile = mSettings.tile;
+  g_signal_connect_data(webrtc, "pad-added", G_CALLBACK(onPadAdded),
+                        new std::shared_ptr<StreamContext>(std::move(stream)), &deleteStream,
+                        static_cast<GConnectFlags>(0));
+  // State changes arrive on webrtcbin's threads: hop to the main loop.
+  auto onStateNotify = +[](GObject*, GParamSpec*, gpointer data) {
+    postIfAlive(*static_cast<WeakSession*>(data),
+                [](WhipSession& s) { s.onConnectionStateChanged(); });
+  };
+  auto onGatherNotify = +[](GObject*, GParamSpec*, gpointer data) {
+    postIfAlive(*static_cast<WeakSession*>(data), [](WhipSession& s) { s.onGatheringChanged(); });
+  };
+  auto closeWeak = +[](gpointer p, GClosure*) { deleteWeak(p); };
+  g_signal_connect_data(webrtc, "notify::ice-connection-state", G_CALLBACK(onStateNotify),
+                        new WeakSession(weak_from_this()), closeWeak,
+                        static_cast<GConnectFlags>(0));
+  g_signal_connect_data(webrtc, "notify::connection-state", G_CALLBACK(onStateNotify),
+                        new WeakSession(weak_from_this()), closeWeak,
+                        static_cast<GConnectFlags>(0));
+  g_signal_connect_data(webrtc, "notify::ice-gathering-state", G_CALLBACK(onGatherNotify),
+                        new WeakSession(weak_from_this()), closeWeak,
+                        static_cast<GConnectFlags>(0));
+
+  mPipeline.emplace(name, std::move(pipeline));
+  configureIce();
+
+  // The server chooses the codecs: a receive-only video transceiver with VP8 and H.264 (what
+  // 1.22 can depayload and decode; browsers also offer VP9 and AV1), set before the offer.
+  auto caps = platform::GstPtr<GstCaps>::adopt(
+      gst_caps_from_string("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000;"
+                           "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"
+                           "packetization-mode=(string)1"));
+  GstWebRTCRTPTransceiver* transceiver = nullptr;
+  g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                        caps.get(), &transceiver);
+  if (!transceiver) {
+    if (error) *error = "webrtcbin refused the video transceiver";
+    return false;
+  }
+  gst_object_unref(transceiver);
+  return true;
+}
+
+void WhipSession::configureIce() {
+  GObject* ice = nullptr;
+  g_object_get(mWebrtc.get(), "ice-agent", &ice, nullptr);
+  if (!ice) return;
+  // TCP candidates cost descriptors and rarely help a phone on the gallery's Wi-Fi.
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "ice-tcp")) {
+    g_object_set(ice, "ice-tcp", FALSE, nullptr);
+  }
+  if (mSettings.udpPortMin > 0 && mSettings.udpPortMax >= mSettings.udpPortMin) {
+    g_object_set(ice, "min-rtp-port", static_cast<guint>(mSettings.udpPortMin), "max-rtp-port",
+                 static_cast<guint>(mSettings.udpPortMax), nullptr);
+  }
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
+    NiceAgent* agent = nullptr;
+    g_object_get(ice, "agent", &agent, nullptr);
+    if (agent) {
+      // libnice's UPnP discovery multicasts SSDP and delays gathering by 200 ms: off.
+      g_object_set(agent, "upnp", FALSE, nullptr);
+      for (const auto& address : mSettings.iceAddresses) {
+        NiceAddress a;
+        nice_address_init(&a);
+        if (nice_address_set_from_string(&a, address.c_str())) {
+          nice_agent_add_local_address(agent, &a);
+        } else {
+          core::logWarn(kModule, "ice_addresses: \"{}\" is not an IP address", address);
+        }
+      }
+      g_object_unref(agent);
+    }
+  }
+  g_object_unref(ice);
+  for (const auto& url : mSettings.iceServers) {
+    if (url.rfind("stun:", 0) == 0) {
+      g_object_set(mWebrtc.get(), "stun-server", ("stun://" + url.substr(5)).c_str(), nullptr);
+    } else {
+      const auto colon = url.find(':');
+      gboolean ok = FALSE;
+      const std::string gstUrl = url.substr(0, colon) + "://" + url.substr(colon + 1);
+      g_signal_emit_by_name(mWebrtc.get(), "add-turn-server", gstUrl.c_str(), &ok);
+      if (!ok) core::logWarn(kModule, "ice_servers: webrtcbin refused {}", url);
+    }
+  }
+}
+
+bool WhipSession::start(const std::string& offerSdp, std::string* error) {
+  mStarted = std::chrono::steady_clock::now();
+  if (!buildPipeline(error)) return false;
+  mPipeline->watchBus(this);
+  if (!mPipeline->play(error)) return false;
+
+  GstSDPMessage* sdp = nullptr;
+  if (gst_sdp_message_new_from_text(offerSdp.c_str(), &sdp) != GST_SDP_OK) {
+    if (error) *error = "the offer is not valid SDP";
+    return false;
+  }
+  GstWebRTCSessionDescription* offer =
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);  // takes `sdp`
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        const std::string err = promiseError(p);
+        gst_promise_unref(p);
+        postIfAlive(*static_cast<WeakSession*>(data),
+                    [err](WhipSession& s) { s.onRemoteDescriptionSet(err); });
+      },
+      new WeakSession(weak_from_this()), &deleteWeak);
+  g_signal_emit_by_name(mWebrtc.get(), "set-remote-description", offer, promise);
+  gst_webrtc_session_description_free(offer);
+  return true;
+}
+
+void WhipSession::onRemoteDescriptionSet(const std::string& error) {
+  if (!error.empty()) {
+    if (!mAnswered) {
+      mAnswered = true;
+      mListener->onWhipAnswer(mId, {}, error);
+    }
+    return;
+  }
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        std::string err = promiseError(p);
+        GstWebRTCSessionDescription* answer = nullptr;
+        if (err.empty()) {
+          gst_structure_get(gst_promise_get_reply(p), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                            &answer, nullptr);
+          if (!answer) err = "webrtcbin made no answer";
+        }
+        gst_promise_unref(p);
+        std::shared_ptr<GstWebRTCSessionDescription> owned(answer, [](auto* a) {
+          if (a) gst_webrtc_session_description_free(a);
+        });
+        postIfAlive(*static_cast<WeakSession*>(data),
+                    [owned, err](WhipSession& s) { s.onAnswerCreated(owned.get(), err); });
+      },
+      new WeakSession(weak_from_this()), &deleteWeak);
+  g_signal_emit_by_name(mWebrtc.get(), "create-answer", nullptr, promise);
+}
+
+void WhipSession::onAnswerCreated(GstWebRTCSessionDescription* answer, const std::string& error) {
+  if (!error.empty() || !answer) {
+    if (!mAnswered) {
+      mAnswered = true;
+      mListener->onWhipAnswer(mId, {}, error.empty() ? "no answer" : error);
+    }
+    return;
+  }
+  g_signal_emit_by_name(mWebrtc.get(), "set-local-description", answer, nullptr);
+  // Our candidates go in the answer (a WHIP server does not trickle): wait for gathering, which
+  // on host candidates alone takes milliseconds; the timer bounds it.
+  auto weak = weak_from_this();
+  mGatherTimer = platform::Timer(mSettings.gatherTimeout, [weak] {
+    if (auto self = weak.lock()) self->finishAnswer(true);
+  });
+  onGatheringChanged();
+}
+
+void WhipSession::onGatheringChanged() {
+  if (mAnswered || !mWebrtc) return;
+  GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+  g_object_get(mWebrtc.get(), "ice-gathering-state", &state, nullptr);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) finishAnswer(false);
+}
+
+void WhipSession::finishAnswer(bool timedOut) {
+  if (mAnswered || !mWebrtc) return;
+  GstWebRTCSessionDescription* local = nullptr;
+  g_object_get(mWebrtc.get(), "local-description", &local, nullptr);
+  if (!local) {
+    mAnswered = true;
+    mListener->onWhipAnswer(mId, {}, "negotiation failed (no local description)");
+    return;
+  }
+  mAnswered = true;
+  mGatherTimer.cancel();
+  std::unique_ptr<gchar, platform::GFreeDeleter> text(gst_sdp_message_as_text(local->sdp));
+  gst_webrtc_session_description_free(local);
+  if (timedOut) {
+    core::logWarn(kModule, "feed {}: ICE gathering not complete after {} ms; answering anyway",
+                  mChannel->id().value, mSettings.gatherTimeout.count());
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - mStarted)
+                      .count();
+  core::logDebug(kModule, "feed {}: answered in {} ms", mChannel->id().value, ms);
+  mListener->onWhipAnswer(mId, text.get(), {});
+}
+
+void WhipSession::onConnectionStateChanged() {
+  if (!mWebrtc || mFailed) return;
+  GstWebRTCICEConnectionState ice = GST_WEBRTC_ICE_CONNECTION_STATE_NEW;
+  GstWebRTCPeerConnectionState pc = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
+  g_object_get(mWebrtc.get(), "ice-connection-state", &ice, "connection-state", &pc, nullptr);
+  if (ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED ||
+      pc == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    mFailed = true;
+    mListener->onWhipFailed(mId, ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED
+                                     ? "ICE failed"
+                                     : "connection failed (DTLS)");
+  } else if (pc == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+    core::logInfo(kModule, "feed {}: connected", mChannel->id().value);
+    requestKeyframe();
+  }
+}
+
+int WhipSession::addRemoteCandidates(const std::string& sdpFragment) {
+  if (!mWebrtc) return 0;
+  int added = 0;
+  std::istringstream lines(sdpFragment);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("a=candidate:", 0) != 0) continue;
+    // With max-bundle every candidate belongs to the first media section.
+    g_signal_emit_by_name(mWebrtc.get(), "add-ice-candidate", 0u, line.substr(2).c_str());
+    ++added;
+  }
+  return added;
+}
+
+void WhipSession::requestKeyframe() {
+  if (!mPipeline) return;
+  GstIterator* it = gst_bin_iterate_sinks(GST_BIN(mPipeline->get()));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* sink = GST_ELEMENT(g_value_get_object(&item));
+    gst_element_send_event(
+        sink, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+}
+
+void WhipSession::onPipelineError(const std::string& source, const std::string& message,
+                                  const std::string& debug) {
+  core::logDebug(kModule, "feed {}: {}: {} ({})", mChannel->id().value, source, message, debug);
+  if (!mAnswered) {
+    mAnswered = true;
+    mListener->onWhipAnswer(mId, {}, source + ": " + message);
+    return;
+  }
+  if (mFailed) return;
+  mFailed = true;
+  mListener->onWhipFailed(mId, source + ": " + message);
+}
+
+void WhipSession::onPipelineEos() {
+  if (mFailed) return;
+  mFailed = true;
+  mListener->onWhipFailed(mId, "the stream ended");
+}
+
+std::optional<OfferProblem> checkOffer(const std::string& text) {
+  GstSDPMessage* raw = nullptr;
+  if (text.find("v=0") == std::string::npos ||
+      gst_sdp_message_new_from_text(text.c_str(), &raw) != GST_SDP_OK || !raw) {
+    if (raw) gst_sdp_message_free(raw);
+    return OfferProblem{400, "the body is not a valid SDP offer"};
+  }
+  std::unique_ptr<GstSDPMessage, void (*)(GstSDPMessage*)> sdp(
+      raw, [](GstSDPMessage* m) { gst_sdp_message_free(m); });
+  if (gst_sdp_message_medias_len(sdp.get()) == 0) {
+    return OfferProblem{400, "the SDP offer has no media section"};
+  }
+  bool video = false, decodable = false;
+  for (guint i = 0; i < gst_sdp_message_medias_len(sdp.get()); ++i) {
+    const GstSDPMedia* m = gst_sdp_message_get_media(sdp.get(), i);
+    if (!m->media || std::strcmp(m->media, "video") != 0) continue;
+    video = true;
+    for (guint a = 0; a < gst_sdp_media_attributes_len(m); ++a) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(m, a);
+      if (!attr->key || !attr->value || std::strcmp(attr->key, "rtpmap") != 0) continue;
+      const std::string value = attr->value;
+      if (value.find(" VP8/") != std::string::npos || value.find(" H264/") != std::string::npos) {
+        decodable = true;
+      }
+    }
+  }
+  if (!video) return OfferProblem{406, "the offer has no video (a camera track is needed)"};
+  if (!decodable) {
+    return OfferProblem{406, "the offer has no video codec tessera decodes (VP8 or H.264)"};
+  }
+  return std::nullopt;
+}
+
+std::string newSessionId() {
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  std::string id;
+  for (unsigned char b : bytes) id += fmt::format("{:02x}", b);
+  return id;
+}
+
+}  // namespace tessera::ingest

@@ -1,0 +1,221 @@
+// Participants join from the real join page in headless Chromium, with a fake camera playing a
+// y4m file of a known picture, and publish over WebRTC/WHIP to a running tessera.
+//
+//   TESSERA_URL=http://127.0.0.1:18080 TESSERA_TOKEN=secret TESSERA_Y4M=/tmp/known.y4m \
+//   TESSERA_LEFT=255,0,0 TESSERA_RIGHT=0,0,255 node --test tests/browser/join.test.mjs
+//
+// The picture's left half is TESSERA_LEFT and its right half TESSERA_RIGHT (RGB), so the test
+// also sees that the tile is neither mirrored nor swapped. TESSERA_NETNS=1 says the test runs in
+// its own network namespace and may take `lo` down to drop the network. Every wait is bounded.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { inflateSync } from 'node:zlib';
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const baseUrl = (process.env.TESSERA_URL || '').replace(/\/+$/, '');
+const token = process.env.TESSERA_TOKEN || '';
+const y4m = process.env.TESSERA_Y4M || '';
+const left = (process.env.TESSERA_LEFT || '255,0,0').split(',').map(Number);
+const right = (process.env.TESSERA_RIGHT || '0,0,255').split(',').map(Number);
+const inOwnNetns = process.env.TESSERA_NETNS === '1';
+const chromiumPath = process.env.TESSERA_CHROMIUM || '/usr/bin/chromium';
+
+const kArgs = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  `--use-file-for-fake-video-capture=${y4m}`,
+  // Without this Chromium gathers no 127.0.0.1 candidate.
+  '--allow-loopback-in-peer-connection',
+];
+
+async function waitFor(what, fn, timeoutMs, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
+                  (last ? ` (last error: ${last.message})` : ''));
+}
+
+async function feeds() {
+  const r = await fetch(`${baseUrl}/api/v1/feeds`);
+  return r.json();
+}
+
+// Decodes tessera's canvas.png (8-bit RGBA, as libpng writes it).
+function decodePng(buf) {
+  let pos = 8;
+  let width = 0, height = 0, channels = 4;
+  const idat = [];
+  while (pos < buf.length) {
+    const len = buf.readUInt32BE(pos);
+    const type = buf.toString('ascii', pos + 4, pos + 8);
+    const data = buf.subarray(pos + 8, pos + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      channels = data[9] === 6 ? 4 : 3;
+    } else if (type === 'IDAT') idat.push(data);
+    pos += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const out = Buffer.alloc(height * stride);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)];
+    for (let i = 0; i < stride; i++) {
+      const x = raw[y * (stride + 1) + 1 + i];
+      const a = i >= channels ? out[y * stride + i - channels] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + i] : 0;
+      const c = i >= channels && y > 0 ? out[(y - 1) * stride + i - channels] : 0;
+      let v = x;
+      if (f === 1) v = x + a;
+      else if (f === 2) v = x + b;
+      else if (f === 3) v = x + ((a + b) >> 1);
+      else if (f === 4) {
+        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      }
+      out[y * stride + i] = v & 255;
+    }
+  }
+  return { width, height, channels, pixels: out };
+}
+
+function meanColour(img, x0, y0, x1, y1) {
+  const sum = [0, 0, 0];
+  let n = 0;
+  for (let y = Math.round(y0); y < Math.round(y1); y++) {
+    for (let x = Math.round(x0); x < Math.round(x1); x++) {
+      const o = (y * img.width + x) * img.channels;
+      for (let k = 0; k < 3; k++) sum[k] += img.pixels[o + k];
+      n++;
+    }
+  }
+  return sum.map((s) => s / n);
+}
+
+function near(actual, expected, tolerance) {
+  return actual.every((v, i) => Math.abs(v - expected[i]) <= tolerance);
+}
+
+// The tile of `feed` shows the known picture: its left and right halves have their colours.
+async function tileShowsPicture(feed) {
+  const r = await fetch(`${baseUrl}/api/v1/canvas.png`);
+  const img = decodePng(Buffer.from(await r.arrayBuffer()));
+  const t = feed.tile;
+  const l = meanColour(img, t.x + t.w * 0.1, t.y + t.h * 0.25, t.x + t.w * 0.35, t.y + t.h * 0.75);
+  const rr = meanColour(img, t.x + t.w * 0.65, t.y + t.h * 0.25, t.x + t.w * 0.9, t.y + t.h * 0.75);
+  return near(l, left, 40) && near(rr, right, 40) ? { left: l, right: rr } : null;
+}
+
+describe('join page', { skip: (!baseUrl || !y4m) && 'set TESSERA_URL and TESSERA_Y4M' }, () => {
+  let browser;
+  let userDataDir;
+
+  before(async () => {
+    userDataDir = await mkdtemp(path.join(tmpdir(), 'tessera-join-'));
+    browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath, headless: true, args: kArgs,
+    });
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  async function openJoin() {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.log('page error:', e.message));
+    await page.goto(`${baseUrl}/join?t=${encodeURIComponent(token)}`, { timeout: 15000 });
+    await page.waitForFunction(() => window.tesseraJoin && window.tesseraJoin.state === 'ready',
+                               null, { timeout: 15000 });
+    return page;
+  }
+  const pageState = (page) => page.evaluate(() => window.tesseraJoin.state);
+
+  test('a phone goes live, its tile shows its camera, leaving removes it', async () => {
+    const before = new Set((await feeds()).map((f) => f.id));
+    const page = await openJoin();
+    assert.match(await page.textContent('#consent'), /\w+/);
+    const started = Date.now();
+    await page.click('#go');
+    await page.waitForFunction(() => window.tesseraJoin.state === 'live', null, { timeout: 20000 });
+    const feed = await waitFor('a live WHIP feed with a tile', async () =>
+      (await feeds()).find((f) => !before.has(f.id) && f.source === 'whip' &&
+                                  f.state === 'live' && f.tile), 20000);
+    const colours = await waitFor('the tile to show the known picture',
+                                  () => tileShowsPicture(feed), 15000);
+    console.log(`joined in ${Date.now() - started} ms; tile ${JSON.stringify(feed.tile)};` +
+                ` colours ${JSON.stringify(colours)}; source ${feed.width}x${feed.height}`);
+    assert.ok(feed.width > 0 && feed.height > 0, 'the source size is known');
+
+    await page.click('#leave');
+    await page.waitForFunction(() => window.tesseraJoin.state === 'ended', null, { timeout: 5000 });
+    assert.match(await page.textContent('#status'), /left/);
+    await waitFor('the feed to be gone', async () =>
+      !(await feeds()).some((f) => f.id === feed.id), 10000);
+    await page.close();
+  });
+
+  test('eight participants at once', async () => {
+    const before = new Set((await feeds()).map((f) => f.id));
+    const pages = [];
+    for (let i = 0; i < 8; i++) pages.push(await openJoin());
+    await Promise.all(pages.map((p) => p.click('#go')));
+    const live = await waitFor('8 live WHIP feeds with tiles', async () => {
+      const mine = (await feeds()).filter((f) => !before.has(f.id) && f.source === 'whip' &&
+                                                 f.state === 'live' && f.tile);
+      return mine.length === 8 ? mine : null;
+    }, 40000, 500);
+    for (const f of live) await waitFor(`feed ${f.id} to show the picture`, () => tileShowsPicture(f), 15000);
+    for (const p of pages) assert.equal(await pageState(p), 'live');
+    await Promise.all(pages.map((p) => p.click('#leave')));
+    await waitFor('all 8 to be gone', async () =>
+      !(await feeds()).some((f) => live.some((l) => l.id === f.id)), 15000);
+    await Promise.all(pages.map((p) => p.close()));
+  });
+
+  test('a participant whose network drops comes back by itself',
+       { skip: !inOwnNetns && 'needs its own network namespace (TESSERA_NETNS=1)' }, async () => {
+    const page = await openJoin();
+    await page.click('#go');
+    await page.waitForFunction(() => window.tesseraJoin.state === 'live', null, { timeout: 20000 });
+    const first = await waitFor('the live feed', async () =>
+      (await feeds()).find((f) => f.source === 'whip' && f.state === 'live'), 20000);
+    // The network goes away for a while: media and HTTP alike.
+    execFileSync('ip', ['link', 'set', 'lo', 'down']);
+    try {
+      await page.waitForFunction(() => window.tesseraJoin.state !== 'live', null,
+                                 { timeout: 30000 });
+    } finally {
+      execFileSync('ip', ['link', 'set', 'lo', 'up']);
+    }
+    // The page recovers with a new session; the server has dropped the silent one.
+    await page.waitForFunction(() => window.tesseraJoin.state === 'live', null, { timeout: 60000 });
+    const back = await waitFor('a new live feed, and the old one gone', async () => {
+      const all = await feeds();
+      const fresh = all.find((f) => f.source === 'whip' && f.state === 'live' && f.id !== first.id);
+      return fresh && !all.some((f) => f.id === first.id) ? fresh : null;
+    }, 30000, 500);
+    await waitFor('the new tile to show the picture', () => tileShowsPicture(back), 15000);
+    assert.ok(await page.evaluate(() => window.tesseraJoin.joins) >= 2);
+    await page.click('#leave');
+    await page.close();
+  });
+});

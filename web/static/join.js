@@ -1,0 +1,255 @@
+// The participant's page: the phone's camera published to tessera over WHIP (RFC 9725).
+// States (body[data-state], window.tesseraJoin.state): idle, ready, connecting, live,
+// reconnecting, ended, error.
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const token = params.get("t") || params.get("token") || "";
+
+  const join = {
+    state: "idle",
+    sessionUrl: null,
+    pc: null,
+    stream: null,
+    info: null,
+    attempts: 0,
+    joins: 0,
+  };
+  window.tesseraJoin = join;
+
+  const kDisconnectedGraceMs = 4000;
+  let wakeLock = null;
+  let retryTimer = null;
+  let wantLive = false;
+
+  function setState(state, message) {
+    join.state = state;
+    document.body.dataset.state = state;
+    $("status").textContent = message;
+    $("badge").hidden = state !== "live";
+    $("go").hidden = state === "live" || state === "connecting" || state === "reconnecting";
+    $("leave").hidden = !$("go").hidden;
+  }
+
+  function authHeaders(extra) {
+    const h = Object.assign({}, extra || {});
+    if (token) h.Authorization = "Bearer " + token;
+    return h;
+  }
+
+  async function loadInfo() {
+    const r = await fetch("/api/v1/join", { cache: "no-store" });
+    join.info = await r.json();
+    $("title").textContent = "Join " + (join.info.name || "the painting");
+    $("consent").textContent = join.info.consent || "";
+    document.title = "Join " + (join.info.name || "the painting") + " · tessera";
+  }
+
+  async function startCamera() {
+    const facingMode = document.querySelector("input[name=camera]:checked").value;
+    document.body.dataset.camera = facingMode;
+    if (join.stream) join.stream.getTracks().forEach((t) => t.stop());
+    const info = join.info || { width: 160, height: 120, fps: 15 };
+    // A small picture at the tile's size: saves the phone's data and the server's CPU.
+    join.stream = await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: {
+        facingMode,
+        width: { ideal: Math.max(info.width, 160) },
+        height: { ideal: Math.max(info.height, 120) },
+        frameRate: { ideal: Math.min(info.fps || 15, 15), max: 30 },
+      },
+    });
+    $("preview").srcObject = join.stream;
+    if (join.pc) {
+      // Switching cameras while live: replace the track, no renegotiation.
+      const sender = join.pc.getSenders().find((s) => s.track && s.track.kind === "video");
+      if (sender) await sender.replaceTrack(join.stream.getVideoTracks()[0]);
+    }
+  }
+
+  // ICE servers announced by the WHIP endpoint (Link: <url>; rel="ice-server").
+  async function iceServers() {
+    try {
+      const r = await fetch("/whip", { method: "OPTIONS", headers: authHeaders() });
+      const links = (r.headers.get("Link") || "").split(/,(?=\s*<)/);
+      return links.filter((l) => /rel="ice-server"/.test(l)).map((l) => {
+        const server = { urls: l.match(/<([^>]+)>/)[1] };
+        const user = l.match(/username="([^"]*)"/);
+        const cred = l.match(/credential="([^"]*)"/);
+        if (user) server.username = user[1];
+        if (cred) server.credential = cred[1];
+        return server;
+      });
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function gatheringDone(pc, timeoutMs) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      pc.addEventListener("icegatheringstatechange", () => {
+        if (pc.iceGatheringState === "complete") {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+
+  async function publish() {
+    const pc = new RTCPeerConnection({ iceServers: await iceServers() });
+    join.pc = pc;
+    const track = join.stream.getVideoTracks()[0];
+    const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [join.stream] });
+    try {
+      const params = transceiver.sender.getParameters();
+      params.encodings = [{ maxBitrate: 400000, maxFramerate: 15 }];
+      await transceiver.sender.setParameters(params);
+    } catch (e) { /* older browsers: defaults */ }
+    pc.addEventListener("connectionstatechange", () => onConnectionState(pc));
+    await pc.setLocalDescription(await pc.createOffer());
+    await gatheringDone(pc, 2000);  // the offer carries our candidates
+    const r = await fetch("/whip", {
+      method: "POST",
+      headers: authHeaders({ "Content-Type": "application/sdp" }),
+      body: pc.localDescription.sdp,
+    });
+    if (r.status !== 201) {
+      let detail = r.statusText;
+      try { detail = (await r.json()).detail || detail; } catch (e) { /* not JSON */ }
+      const err = new Error(detail);
+      err.status = r.status;
+      err.retryAfter = Number(r.headers.get("Retry-After") || 0);
+      throw err;
+    }
+    join.sessionUrl = new URL(r.headers.get("Location"), location.href).href;
+    join.joins += 1;
+    await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
+  }
+
+  function onConnectionState(pc) {
+    if (pc !== join.pc || !wantLive) return;
+    if (pc.connectionState === "connected") {
+      join.attempts = 0;
+      setState("live", "You are live: look at the big screen!");
+      keepAwake();
+    } else if (pc.connectionState === "disconnected") {
+      // Often a blip that heals by itself; if not within a few seconds, start afresh (the
+      // browser would take half a minute to call it failed).
+      setState("reconnecting", "Connection lost, reconnecting…");
+      setTimeout(() => {
+        if (pc === join.pc && pc.connectionState === "disconnected") reconnect();
+      }, kDisconnectedGraceMs);
+    } else if (pc.connectionState === "failed") {
+      reconnect();
+    }
+  }
+
+  async function goLive() {
+    wantLive = true;
+    clearTimeout(retryTimer);
+    setState(join.attempts ? "reconnecting" : "connecting",
+             join.attempts ? "Reconnecting…" : "Connecting…");
+    try {
+      if (!join.stream) await startCamera();
+      await publish();
+    } catch (e) {
+      if (e.status === 401) {
+        wantLive = false;
+        setState("error", "This link has expired: scan the QR code in the gallery again.");
+        return;
+      }
+      if (e.status === 406 || e.status === 415 || e.status === 400) {
+        wantLive = false;
+        setState("error", "This browser cannot join: " + e.message);
+        return;
+      }
+      scheduleRetry(e.retryAfter, e.status === 503 ? "The painting is full. " : "");
+    }
+  }
+
+  function scheduleRetry(retryAfterS, prefix) {
+    join.attempts += 1;
+    const delay = retryAfterS ? retryAfterS * 1000 : Math.min(30000, 1000 * 2 ** join.attempts);
+    setState("reconnecting", `${prefix || ""}Trying again in ${Math.round(delay / 1000)} s…`);
+    retryTimer = setTimeout(goLive, delay);
+  }
+
+  // A failed connection (network loss): end the old session and start a new one.
+  function reconnect() {
+    if (!wantLive) return;
+    const old = join.pc;
+    const oldUrl = join.sessionUrl;
+    join.pc = null;
+    join.sessionUrl = null;
+    if (old) old.close();
+    if (oldUrl) fetch(oldUrl, { method: "DELETE", headers: authHeaders() }).catch(() => {});
+    scheduleRetry(0, "Connection lost. ");
+  }
+
+  async function leave() {
+    wantLive = false;
+    clearTimeout(retryTimer);
+    const url = join.sessionUrl;
+    join.sessionUrl = null;
+    if (join.pc) join.pc.close();
+    join.pc = null;
+    if (url) {
+      try { await fetch(url, { method: "DELETE", headers: authHeaders() }); } catch (e) { /* gone */ }
+    }
+    if (wakeLock) { wakeLock.release().catch(() => {}); wakeLock = null; }
+    setState("ended", "You have left the painting. Thank you!");
+    $("go").textContent = "Join again";
+  }
+
+  async function keepAwake() {
+    try {
+      if ("wakeLock" in navigator && !wakeLock) {
+        wakeLock = await navigator.wakeLock.request("screen");
+        wakeLock.addEventListener("release", () => { wakeLock = null; });
+      }
+    } catch (e) { /* not allowed here: the screen may dim */ }
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && join.state === "live") keepAwake();
+  });
+  window.addEventListener("online", () => {
+    if (wantLive && join.state !== "live") { clearTimeout(retryTimer); goLive(); }
+  });
+  window.addEventListener("pagehide", () => {
+    // Best effort: free the tile at once when the page goes away.
+    if (join.sessionUrl) {
+      fetch(join.sessionUrl, { method: "DELETE", headers: authHeaders(), keepalive: true });
+    }
+  });
+  document.querySelectorAll("input[name=camera]").forEach((r) =>
+    r.addEventListener("change", () => startCamera().catch((e) =>
+      setState("error", "Camera: " + e.message))));
+  $("go").addEventListener("click", goLive);
+  $("leave").addEventListener("click", leave);
+
+  (async () => {
+    try {
+      await loadInfo();
+    } catch (e) { /* the page still works with defaults */ }
+    if (!navigator.mediaDevices || !window.RTCPeerConnection) {
+      setState("error", "This browser cannot share its camera here" +
+               (location.protocol === "http:" && location.hostname !== "localhost" &&
+                location.hostname !== "127.0.0.1" ? " (the page needs HTTPS)." : "."));
+      return;
+    }
+    try {
+      await startCamera();
+      $("go").disabled = false;
+      setState("ready", "Ready when you are.");
+    } catch (e) {
+      $("go").disabled = false;  // the button retries the camera
+      setState("error", "Camera unavailable: " + e.message);
+    }
+  })();
+})();
