@@ -76,6 +76,7 @@ void WhipManager::onWhipAnswer(const std::string& sessionId, const std::string& 
   if (it == mSessions.end() || !it->second.done) return;
   Done done = std::move(it->second.done);
   it->second.done = nullptr;
+  it->second.answered = std::chrono::steady_clock::now();
   const auto& session = it->second.session;
   if (!error.empty()) {
     core::logWarn(kModule, "feed {}: negotiation failed: {}", session->channel()->id().value,
@@ -146,8 +147,10 @@ void WhipManager::checkSilence() {
   const auto limit = std::chrono::seconds(mConfig.silenceTimeoutSeconds);
   std::vector<std::pair<std::string, std::string>> silent;
   for (const auto& [id, e] : mSessions) {
+    // Negotiation is bounded on its own (the gathering timeout); silence counts from the answer.
+    if (e.done) continue;
     const auto last = e.session->channel()->lastFrameAt();
-    if (now - (last ? *last : e.created) > limit) {
+    if (now - (last ? std::max(*last, e.answered) : e.answered) > limit) {
       silent.emplace_back(id, last ? fmt::format("no media for {} s", limit.count())
                                    : fmt::format("no media within {} s of joining", limit.count()));
     }

@@ -67,6 +67,7 @@ class WhipManager final : public WhipSessionListener {
     std::shared_ptr<WhipSession> session;
     Done done;  // until answered
     std::chrono::steady_clock::time_point created;
+    std::chrono::steady_clock::time_point answered;  // when `done` was called
   };
 
   void onWhipAnswer(const std::string& sessionId, const std::string& sdp,

@@ -40,16 +40,16 @@ def wait_until(predicate, timeout, what, interval=0.1):
 
 def http_get(url, timeout=10):
     with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, dict(r.headers), r.read()
+        return r.status, r.headers, r.read()
 
 
 def http_request(url, method="GET", body=None, headers=None, timeout=10):
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 def decode_png(data):
