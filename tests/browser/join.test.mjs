@@ -173,6 +173,24 @@ describe('join page', { skip: (!baseUrl || !y4m) && 'set TESSERA_URL and TESSERA
     await page.close();
   });
 
+  test('a participant sending H.264 is decoded too', async () => {
+    const before = new Set((await feeds()).map((f) => f.id));
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/join?t=${encodeURIComponent(token)}&codec=h264`, { timeout: 15000 });
+    await page.waitForFunction(() => window.tesseraJoin && window.tesseraJoin.state === 'ready',
+                               null, { timeout: 15000 });
+    await page.click('#go');
+    await page.waitForFunction(() => window.tesseraJoin.state === 'live', null, { timeout: 20000 });
+    const sdp = await page.evaluate(() => window.tesseraJoin.pc.remoteDescription.sdp);
+    assert.match(sdp, /a=rtpmap:\d+ H264\/90000/, 'the server answered H.264');
+    assert.doesNotMatch(sdp, /VP8\/90000/);
+    const feed = await waitFor('a live H.264 feed with a tile', async () =>
+      (await feeds()).find((f) => !before.has(f.id) && f.state === 'live' && f.tile), 20000);
+    await waitFor('the H.264 tile to show the picture', () => tileShowsPicture(feed), 15000);
+    await page.click('#leave');
+    await page.close();
+  });
+
   test('eight participants at once', async () => {
     const before = new Set((await feeds()).map((f) => f.id));
     const pages = [];

@@ -80,7 +80,7 @@ def main():
         assert r.returncode == 0, "browser join tests failed"
         counts = dict(re.findall(r"^# (pass|fail|skipped) (\d+)$", r.stdout, re.M))
         expected_skips = "0" if os.environ.get("TESSERA_NETNS") == "1" else "1"
-        assert int(counts.get("pass", 0)) >= 2 and counts.get("skipped") == expected_skips, counts
+        assert int(counts.get("pass", 0)) >= 3 and counts.get("skipped") == expected_skips, counts
         assert t.stop() == 0, t.log_text()
     print("ok")
 

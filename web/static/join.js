@@ -105,6 +105,15 @@
     join.pc = pc;
     const track = join.stream.getVideoTracks()[0];
     const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [join.stream] });
+    // ?codec=h264 or ?codec=vp8 puts that codec first in the offer (the server takes both).
+    const preferred = (params.get("codec") || "").toLowerCase();
+    if (preferred && transceiver.setCodecPreferences && RTCRtpSender.getCapabilities) {
+      const codecs = RTCRtpSender.getCapabilities("video").codecs;
+      const first = codecs.filter((c) => c.mimeType.toLowerCase() === "video/" + preferred);
+      if (first.length) {
+        transceiver.setCodecPreferences(first.concat(codecs.filter((c) => !first.includes(c))));
+      }
+    }
     try {
       const params = transceiver.sender.getParameters();
       params.encodings = [{ maxBitrate: 400000, maxFramerate: 15 }];
@@ -113,6 +122,7 @@
     pc.addEventListener("connectionstatechange", () => onConnectionState(pc));
     await pc.setLocalDescription(await pc.createOffer());
     await gatheringDone(pc, 2000);  // the offer carries our candidates
+    const postAt = Date.now();
     const r = await fetch("/whip", {
       method: "POST",
       headers: authHeaders({ "Content-Type": "application/sdp" }),
@@ -127,6 +137,7 @@
       throw err;
     }
     join.sessionUrl = new URL(r.headers.get("Location"), location.href).href;
+    join.postAt = postAt;
     join.joins += 1;
     await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
   }
