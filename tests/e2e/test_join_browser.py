@@ -26,7 +26,7 @@ def yuv(rgb):
             round(128 + 112.0 * r - 93.786 * g - 18.214 * b))
 
 
-def write_y4m(path, width=320, height=240, frames=30):
+def write_y4m(path, width=320, height=240, frames=30, fps=15):
     """A still picture: the left half LEFT, the right half RIGHT."""
     (yl, ul, vl), (yr, ur, vr) = yuv(LEFT), yuv(RIGHT)
     y_row = bytes([yl] * (width // 2) + [yr] * (width // 2))
@@ -34,7 +34,7 @@ def write_y4m(path, width=320, height=240, frames=30):
     v_row = bytes([vl] * (width // 4) + [vr] * (width // 4))
     frame = b"FRAME\n" + y_row * height + u_row * (height // 2) + v_row * (height // 2)
     with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420jpeg\n".encode())
+        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
         f.write(frame * frames)
 
 

@@ -52,13 +52,16 @@
     if (join.stream) join.stream.getTracks().forEach((t) => t.stop());
     const info = join.info || { width: 160, height: 120, fps: 15 };
     // A small picture at the tile's size: saves the phone's data and the server's CPU.
+    // ?w=, ?h= and ?fps= override it (tests and benchmarks of larger pictures).
+    const want = (name, fallback) => Number(params.get(name)) || fallback;
+    const fps = want("fps", Math.min(info.fps || 15, 15));
     join.stream = await navigator.mediaDevices.getUserMedia({
       audio: false,
       video: {
         facingMode,
-        width: { ideal: Math.max(info.width, 160) },
-        height: { ideal: Math.max(info.height, 120) },
-        frameRate: { ideal: Math.min(info.fps || 15, 15), max: 30 },
+        width: { ideal: want("w", Math.max(info.width, 160)) },
+        height: { ideal: want("h", Math.max(info.height, 120)) },
+        frameRate: { ideal: fps, max: Math.max(fps, 30) },
       },
     });
     $("preview").srcObject = join.stream;
@@ -115,9 +118,12 @@
       }
     }
     try {
-      const params = transceiver.sender.getParameters();
-      params.encodings = [{ maxBitrate: 400000, maxFramerate: 15 }];
-      await transceiver.sender.setParameters(params);
+      const sendParams = transceiver.sender.getParameters();
+      const fps = Number(params.get("fps")) || 15;
+      const pixels = (Number(params.get("w")) || 160) * (Number(params.get("h")) || 120);
+      sendParams.encodings = [{ maxBitrate: Math.max(400000, pixels * fps * 0.15),
+                                maxFramerate: fps }];
+      await transceiver.sender.setParameters(sendParams);
     } catch (e) { /* older browsers: defaults */ }
     pc.addEventListener("connectionstatechange", () => onConnectionState(pc));
     await pc.setLocalDescription(await pc.createOffer());
