@@ -112,7 +112,7 @@ Layout gridLayout(std::span<const core::FeedId> feeds, core::SizePx canvas, core
     const core::Rect rect{static_cast<float>(rowLeft + column * pitchX),
                           static_cast<float>(top + row * pitchY), static_cast<float>(w),
                           static_cast<float>(h)};
-    layout.tiles.push_back({feeds[static_cast<std::size_t>(i)], rect});
+    layout.tiles.push_back({.feed = feeds[static_cast<std::size_t>(i)], .rect = rect});
   }
   return layout;
 }

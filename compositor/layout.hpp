@@ -8,16 +8,35 @@
 
 namespace tessera::compositor {
 
+// The colour a tile is pulled toward (0..1 RGB) and how far (0 = untouched, 1 = flat colour).
+struct Tint {
+  float r = 0;
+  float g = 0;
+  float b = 0;
+  float amount = 0;
+  bool operator==(const Tint&) const = default;
+};
+
+// One tile on the canvas. A feed may have several (a photomosaic reuses feeds in many cells).
 struct Placement {
-  core::FeedId feed;
-  core::Rect rect;  // canvas pixels
+  core::FeedId feed{};
+  core::Rect rect{};              // canvas pixels
+  core::Rect source{0, 0, 1, 1};  // the part of the feed's picture shown, in 0..1 of the tile
+  Tint tint{};
+  float alpha = 1;        // below 1 while the tile fades in or out (drawn blended)
+  float rotationRad = 0;  // about the rect's centre, clockwise on the canvas (brush dabs)
+  int z = 1;              // band: 0 is drawn under 1 (tiles leaving during an animation)
   bool operator==(const Placement&) const = default;
 };
 
 struct Layout {
   core::SizePx canvas;
-  std::vector<Placement> tiles;  // in the order of the feeds given
+  std::vector<Placement> tiles;  // drawing order within a band; grid: the order of the feeds given
 };
+
+// The centred part of a picture of aspect `picture` (w:h) that fills `rect` without distortion
+// (like CSS object-fit: cover), in 0..1 of the picture.
+core::Rect coverSource(const core::Rect& rect, core::SizePx picture);
 
 // Fits feeds into a grid of equal, aspect-correct tiles, as large as the canvas allows.
 // Feeds are placed row by row in the order given (join order), so a feed keeps its place while

@@ -10,15 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace tessera::core {
-// Lets Catch print rects and sizes in failure messages.
-std::ostream& operator<<(std::ostream& os, const Rect& r) {
-  return os << "{" << r.x << "," << r.y << " " << r.w << "x" << r.h << "}";
-}
-std::ostream& operator<<(std::ostream& os, const SizePx& s) {
-  return os << s.width << "x" << s.height;
-}
-}  // namespace tessera::core
+#include "tests/compositor/test_helpers.hpp"
 
 namespace {
 
