@@ -18,7 +18,7 @@ DEB_PACKAGES := \
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice \
   libsoup-3.0-dev libegl-dev libgl-dev libopengl-dev libgles-dev libegl1-mesa-dev \
   libgl1-mesa-dri libsdl2-dev libpng-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev \
-  glib-networking openssl libzmq3-dev cppzmq-dev libopencv-dev opencv-data libqrencode-dev libnice-dev catch2 \
+  glib-networking openssl libzmq3-dev cppzmq-dev libopencv-dev opencv-data opencv-doc libqrencode-dev libnice-dev catch2 \
   ffmpeg xvfb xauth nodejs npm chromium iproute2 util-linux
 
 .PHONY: all deps deps-apt deps-npm configure build run test clean

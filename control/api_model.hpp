@@ -36,7 +36,9 @@ struct HealthInfo {
   bool rendering = false;  // a canvas frame exists
   std::size_t feeds = 0;
   std::size_t liveFeeds = 0;
-  int workers = 0;
+  int workers = 0;  // live analysis workers
+  // Why the installation runs degraded ("analysis: no live worker ..."); empty when it does not.
+  std::vector<std::string> degraded;
   double fps = 0;
   std::string scene;
   std::string installation;

@@ -23,13 +23,28 @@ json rectJson(const core::Rect& r) {
   return {{"x", r.x}, {"y", r.y}, {"w", r.w}, {"h", r.h}};
 }
 
+// Rounded to `decimals` places (dividing, so 0.0384 prints as 0.0384).
+double roundTo(double v, int decimals) {
+  const double k = std::pow(10.0, decimals);
+  return std::round(v * k) / k;
+}
+
 json scoresJson(const std::optional<core::Scores>& s) {
   if (!s) return json::object();
-  return {{"mean_rgb", {s->meanRgb[0], s->meanRgb[1], s->meanRgb[2]}},
-          {"brightness", s->brightness},
-          {"motion", s->motion},
-          {"sharpness", s->sharpness},
-          {"faces", s->faces}};
+  json palette = json::array();
+  for (const auto& p : s->palette) {
+    palette.push_back({{"rgb", {p.rgb[0], p.rgb[1], p.rgb[2]}}, {"weight", roundTo(p.weight, 3)}});
+  }
+  return {{"mean_rgb",
+           {roundTo(s->meanRgb[0], 1), roundTo(s->meanRgb[1], 1), roundTo(s->meanRgb[2], 1)}},
+          {"brightness", roundTo(s->brightness, 4)},
+          {"motion", roundTo(s->motion, 4)},
+          {"sharpness", roundTo(s->sharpness, 1)},
+          {"faces", s->faces},
+          {"palette", std::move(palette)},
+          {"frozen", s->frozen},
+          {"black", s->black},
+          {"age_ms", s->ageMs}};
 }
 
 // Names of files under a served directory: no separators, no dot-files, so no way out of it.
@@ -212,7 +227,7 @@ void HttpServer::serveFile(SoupServerMessage* msg, const std::filesystem::path& 
 
 void HttpServer::serveHealth(SoupServerMessage* msg) {
   const HealthInfo h = mModel.health();
-  const char* status = !h.rendering ? "starting" : "ok";
+  const char* status = !h.rendering ? "starting" : !h.degraded.empty() ? "degraded" : "ok";
   json body = {{"status", status},
                {"feeds", h.feeds},
                {"live_feeds", h.liveFeeds},
@@ -221,6 +236,8 @@ void HttpServer::serveHealth(SoupServerMessage* msg) {
                {"scene", h.scene},
                {"installation", h.installation},
                {"uptime_s", std::round(h.uptimeSeconds * 10) / 10}};
+  // Degraded still answers 200: the canvas runs (on the last scores known).
+  if (!h.degraded.empty()) body["degraded"] = h.degraded;
   respondJson(msg, h.rendering ? 200 : 503, body);
 }
 

@@ -505,8 +505,38 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
   }
 }
 
+bool isZ85Key(std::string_view key) {
+  static constexpr std::string_view kZ85 =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+  return key.size() == 40 && key.find_first_not_of(kZ85) == std::string_view::npos;
+}
+
+// "tcp://HOST:PORT" (PORT 1..65535 or "*"); the host, or nullopt when malformed.
+std::optional<std::string> tcpEndpointHost(std::string_view endpoint) {
+  if (endpoint.rfind("tcp://", 0) != 0) return std::nullopt;
+  const std::string_view rest = endpoint.substr(6);
+  const std::size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view port = rest.substr(colon + 1);
+  if (port != "*") {
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    const int n = std::stoi(std::string(port));
+    if (n < 1 || n > 65535) return std::nullopt;
+  }
+  return std::string(rest.substr(0, colon));
+}
+
+bool isLoopbackHost(std::string_view host) {
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
-  Section s(parser, t, "analysis", {"workers", "rate_hz"});
+  Section s(parser, t, "analysis",
+            {"workers", "rate_hz", "faces_hz", "endpoint", "curve_secret_key",
+             "curve_client_keys"});
   if (const toml::node* node = s.find("workers")) {
     const std::string expected = fmt::format("\"auto\" or an integer in 0..{}", kMaxWorkers);
     if (const auto* str = node->as_string(); str && str->get() == "auto") {
@@ -523,6 +553,49 @@ void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
   }
   s.readNumber("rate_hz", out.rateHz, fmt::format("> 0 and <= {}", kMaxAnalysisRateHz),
                [](double v) { return v > 0 && v <= kMaxAnalysisRateHz; });
+  s.readNumber("faces_hz", out.facesHz, fmt::format(">= 0 and <= {}", kMaxAnalysisRateHz),
+               [](double v) { return v >= 0 && v <= kMaxAnalysisRateHz; });
+  std::optional<std::string> host;
+  if (s.readString("endpoint", out.endpoint)) {
+    host = tcpEndpointHost(*out.endpoint);
+    if (!host) {
+      s.problem(*s.find("endpoint"), "endpoint",
+                fmt::format("expected \"tcp://HOST:PORT\" (PORT 1..65535 or *), got {}",
+                            tomlQuoted(*out.endpoint)));
+      out.endpoint.reset();
+    }
+  }
+  if (s.readString("curve_secret_key", out.curveSecretKey) && !isZ85Key(*out.curveSecretKey)) {
+    // The key itself is a secret: never repeated in a message.
+    s.problem(*s.find("curve_secret_key"), "curve_secret_key",
+              "expected a Z85 CURVE key (40 characters; `tessera worker --keygen` makes one)");
+    out.curveSecretKey.reset();
+  }
+  if (s.readStringArray("curve_client_keys", out.curveClientKeys)) {
+    for (std::size_t i = 0; i < out.curveClientKeys.size(); ++i) {
+      if (!isZ85Key(out.curveClientKeys[i])) {
+        s.problem(*s.find("curve_client_keys"), fmt::format("curve_client_keys[{}]", i),
+                  fmt::format("expected a Z85 CURVE public key (40 characters), got {}",
+                              tomlQuoted(out.curveClientKeys[i])));
+      }
+    }
+  }
+  const bool curve = s.find("curve_secret_key") || s.find("curve_client_keys");
+  if (curve && !s.find("endpoint")) {
+    s.problem(*s.find(s.find("curve_secret_key") ? "curve_secret_key" : "curve_client_keys"),
+              s.find("curve_secret_key") ? "curve_secret_key" : "curve_client_keys",
+              "only used with analysis.endpoint (local workers need no keys)");
+  }
+  if (curve && !(s.find("curve_secret_key") && s.find("curve_client_keys"))) {
+    s.missing(s.find("curve_secret_key") ? "curve_client_keys" : "curve_secret_key",
+              "CURVE needs the server's secret key and the workers' public keys");
+  }
+  if (host && !isLoopbackHost(*host) && !curve) {
+    s.problem(*s.find("endpoint"), "endpoint",
+              fmt::format("{} is not a loopback address: workers on other machines must "
+                          "authenticate; set curve_secret_key and curve_client_keys",
+                          tomlQuoted(*host)));
+  }
 }
 
 void readScene(Parser& parser, const toml::table& t, std::string path, SceneConfig& out) {

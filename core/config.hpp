@@ -88,6 +88,13 @@ struct IngestConfig {
 struct AnalysisConfig {
   int workers = -1;  // -1 = "auto"
   double rateHz = 5;
+  double facesHz = 1;  // face detections per feed per second; 0 = never
+  // ZeroMQ endpoint remote workers connect to ("tcp://0.0.0.0:5555"); none = local workers only.
+  std::optional<std::string> endpoint;
+  // CURVE (required when `endpoint` is not loopback): the server's secret key and the public
+  // keys of the workers let in, all Z85 (40 characters).
+  std::optional<std::string> curveSecretKey;
+  std::vector<std::string> curveClientKeys;
 };
 
 enum class LayoutKind { kGrid, kPhotomosaic, kSpotlight, kBrush, kShader };

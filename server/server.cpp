@@ -65,6 +65,14 @@ bool Server::startStages() {
   mIngest = std::make_unique<ingest::IngestManager>(mConfig.ingest, mConfig.canvas.fps);
 
   std::string error;
+  // Local workers run this same executable (`tessera worker`).
+  mMessaging = std::make_unique<analysis::MessagingContext>();
+  mAnalysis = std::make_unique<analysis::AnalysisStage>(*mMessaging, mConfig.analysis,
+                                                        "/proc/self/exe", mIngest->table());
+  if (!mAnalysis->start(&error)) {
+    core::logError(kModule, "analysis: {}", error);
+    return false;
+  }
   if (mConfig.output.hls) {
     restream::HlsSettings hls;
     hls.canvas = {mConfig.canvas.width, mConfig.canvas.height};
@@ -202,14 +210,17 @@ void Server::shutdown() {
   if (mHls) mHls->finish();
   mWhip.reset();  // answers any offer still pending, while the HTTP server exists
   mHttp.reset();
+  if (mAnalysis) mAnalysis->stop();  // workers stopped, I/O thread joined, before feeds go
   if (mIngest) mIngest->removeAll();
 }
 
 void Server::logStatus() {
   const auto h = health();
   const auto r = mRender->stats();
-  core::logInfo(kModule, "status: {} feeds ({} live), {:.1f} fps, {} late, work {:.1f} ms/frame{}",
-                h.feeds, h.liveFeeds, r.fps, r.late, r.workMsAvg,
+  core::logInfo(kModule,
+                "status: {} feeds ({} live), {} analysis workers, {:.1f} fps, {} late, work "
+                "{:.1f} ms/frame{}",
+                h.feeds, h.liveFeeds, h.workers, r.fps, r.late, r.workMsAvg,
                 mHls ? fmt::format(", hls {} frames ({} dropped)", mHls->pushed(), mHls->dropped())
                      : std::string());
 }
@@ -232,7 +243,10 @@ control::HealthInfo Server::health() {
       if (c->status().state == core::FeedState::kLive) ++h.liveFeeds;
     }
   }
-  h.workers = 0;  // analysis workers arrive with the analysis stage
+  h.workers = mAnalysis ? mAnalysis->liveWorkers() : 0;
+  if (auto why = mAnalysis ? mAnalysis->degradedReason() : std::nullopt) {
+    h.degraded.push_back(std::move(*why));
+  }
   h.fps = mRender ? mRender->stats().fps : 0;
   h.scene = mScene;
   h.installation = mConfig.installation.name;
@@ -246,6 +260,8 @@ std::vector<control::FeedInfo> Server::feeds() {
   auto table = mIngest ? mIngest->table().peek() : nullptr;
   if (!table) return out;
   auto layout = mRender ? mRender->layout().peek() : nullptr;
+  const auto scores = mAnalysis ? mAnalysis->scores().peek() : nullptr;
+  const auto now = std::chrono::steady_clock::now();
   out.reserve(table->feeds.size());
   for (const auto& c : table->feeds) {
     const auto s = c->status();
@@ -261,6 +277,10 @@ std::vector<control::FeedInfo> Server::feeds() {
     f.dropped = s.dropped;
     f.restarts = s.restarts;
     f.lastError = s.lastError;
+    if (const core::Scores* found = scores ? scores->find(f.id) : nullptr) {
+      f.scores = *found;
+      f.scores->ageMs = found->ageMsAt(now);
+    }
     if (layout) {
       for (const auto& p : layout->tiles) {
         if (p.feed == f.id) f.tile = p.rect;
@@ -360,6 +380,7 @@ std::string Server::metrics() {
     gauge("tessera_hls_dropped_frames_total", "Frames the HLS encoder could not take.",
           static_cast<double>(mHls->dropped()), "counter");
   }
+  if (mAnalysis) m += mAnalysis->metricsText();
   gauge("tessera_http_requests_total", "HTTP requests served.",
         static_cast<double>(mHttp ? mHttp->requests() : 0), "counter");
   gauge("tessera_process_peak_rss_bytes", "Peak resident set size.",

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "analysis/analysis_stage.hpp"
+#include "analysis/messaging.hpp"
 #include "control/api_model.hpp"
 #include "control/http_server.hpp"
 #include "control/whip_service.hpp"
@@ -79,6 +81,10 @@ class Server final : public control::ApiModel,
   };
   std::unique_ptr<GMainLoop, LoopUnref> mLoop;
   std::unique_ptr<ingest::IngestManager> mIngest;
+  // The process's one ZeroMQ context, and the analysis stage that uses it (it reads mIngest's
+  // feed table, so it is declared after it and goes before it).
+  std::unique_ptr<analysis::MessagingContext> mMessaging;
+  std::unique_ptr<analysis::AnalysisStage> mAnalysis;
   std::unique_ptr<restream::HlsOutput> mHls;  // before mRender: the render thread pushes to it
   std::unique_ptr<render::RenderLoop> mRender;
   std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes

@@ -10,6 +10,8 @@
 #include <zmq.h>
 #include <opencv2/core/version.hpp>
 
+#include "analysis/messaging.hpp"
+#include "analysis/worker.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "platform/gl_surface.hpp"
@@ -154,6 +156,76 @@ int cmdRun(Args args) {
   return server.run();
 }
 
+constexpr const char* kWorkerHelp =
+    R"(usage: tessera worker --connect ENDPOINT [--server-key KEY] [--name NAME]
+                      [--cascade FILE | --no-faces] [--log-level L]
+       tessera worker --keygen
+
+An analysis worker: connects to a tessera server, scores the frames it is sent (colour,
+brightness, motion, sharpness, palette, faces) and returns the scores. The server starts its
+local workers itself; run this on other machines to add more (the server's [analysis] endpoint).
+  --connect ENDPOINT  the server's endpoint, e.g. tcp://gallery.local:5555
+  --server-key KEY    the server's CURVE public key (the server logs it): turns CURVE on; the
+                      worker's own secret key is read from $TESSERA_WORKER_SECRET_KEY, and its
+                      public key must be in the server's curve_client_keys
+  --name NAME         how the server's log and metrics name this worker (default: HOST pid PID)
+  --cascade FILE      Haar cascade for faces (default: opencv-data's frontal-face cascade)
+  --no-faces          never detect faces
+  --keygen            print a new CURVE key pair (public, then secret) and exit
+  --log-level L       debug | info | warn | error (default info)
+Stops cleanly on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 cannot connect, 2 bad usage.
+)";
+
+int cmdWorker(Args args) {
+  if (wantsHelp(args.items)) return std::printf("%s", kWorkerHelp), kOk;
+  analysis::WorkerOptions options;
+  bool keygen = false;
+  while (!args.done()) {
+    const std::string a = args.next();
+    auto value = [&]() -> std::optional<std::string> {
+      if (args.done()) return std::nullopt;
+      return args.next();
+    };
+    if (a == "--connect" || a == "--server-key" || a == "--name" || a == "--cascade" ||
+        a == "--log-level") {
+      auto v = value();
+      if (!v || v->empty()) return usageError(a + " takes a value", kWorkerHelp);
+      if (a == "--connect") options.endpoint = *v;
+      if (a == "--server-key") options.serverKey = *v;
+      if (a == "--name") options.name = *v;
+      if (a == "--cascade") options.faceCascade = *v;
+      if (a == "--log-level") {
+        auto level = core::parseLogLevel(*v);
+        if (!level) return usageError("--log-level takes debug, info, warn or error", kWorkerHelp);
+        core::setLogLevel(*level);
+      }
+    } else if (a == "--no-faces") {
+      options.faceCascade.reset();
+    } else if (a == "--keygen") {
+      keygen = true;
+    } else {
+      return usageError("unknown option " + a, kWorkerHelp);
+    }
+  }
+  if (keygen) {
+    const auto keys = analysis::generateCurveKeyPair();
+    std::printf("public %s\nsecret %s\n", keys.publicKey.c_str(), keys.secretKey.c_str());
+    return kOk;
+  }
+  if (options.endpoint.empty()) return usageError("worker needs --connect ENDPOINT", kWorkerHelp);
+  if (options.serverKey) {
+    const char* secret = std::getenv("TESSERA_WORKER_SECRET_KEY");
+    if (!secret || !analysis::curvePublicKey(secret)) {
+      return usageError(
+          "--server-key needs this worker's Z85 secret key in $TESSERA_WORKER_SECRET_KEY "
+          "(`tessera worker --keygen` makes a pair)",
+          kWorkerHelp);
+    }
+    options.secretKey = secret;
+  }
+  return analysis::runWorkerProcess(std::move(options));
+}
+
 int cmdVersion() {
   platform::GstRuntime gst;
   int zmajor = 0, zminor = 0, zpatch = 0;
@@ -192,7 +264,7 @@ int main(int argc, char** argv) {
   if (command == "run") return cmdRun(rest);
   if (command == "check") return cmdCheck(rest);
   if (command == "version" || command == "--version") return cmdVersion();
-  if (command == "worker") return cmdNotYet("worker", "#4");
+  if (command == "worker") return cmdWorker(rest);
   if (command == "shader") return cmdNotYet("shader", "#6");
   return usageError("unknown command \"" + command + "\"", kMainHelp);
 }

@@ -167,6 +167,28 @@ const std::vector<ValidCase> kValid = {
      [](const Config& c) { CHECK(c.analysis.rateHz == 30.0); }},
     {"rate_hz as a float", "[analysis]\nrate_hz = 0.5\n",
      [](const Config& c) { CHECK(c.analysis.rateHz == 0.5); }},
+    {"faces_hz, and a loopback endpoint needs no keys",
+     "[analysis]\nfaces_hz = 0.2\nendpoint = \"tcp://127.0.0.1:5555\"\n",
+     [](const Config& c) {
+       CHECK(c.analysis.facesHz == 0.2);
+       CHECK(c.analysis.endpoint == "tcp://127.0.0.1:5555");
+       CHECK_FALSE(c.analysis.curveSecretKey);
+       CHECK(c.analysis.curveClientKeys.empty());
+     }},
+    {"faces_hz 0 turns faces off, endpoint port * is any free port",
+     "[analysis]\nfaces_hz = 0\nendpoint = \"tcp://localhost:*\"\n",
+     [](const Config& c) {
+       CHECK(c.analysis.facesHz == 0.0);
+       CHECK(c.analysis.endpoint == "tcp://localhost:*");
+     }},
+    {"a public endpoint with CURVE keys",
+     "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\n"
+     "curve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\ncurve_client_keys = [\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
+     [](const Config& c) {
+       CHECK(c.analysis.endpoint == "tcp://0.0.0.0:5555");
+       CHECK(c.analysis.curveSecretKey == "D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58");
+       CHECK(c.analysis.curveClientKeys == std::vector<std::string>{"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o"});
+     }},
     {"scenes replace the default scene",
      "[[scenes]]\nname = \"calm\"\nlayout = \"spotlight\"\ncolumns = 1\nrows = 256\ntint = 0\n"
      "[[scenes]]\nname = \"paint\"\nlayout = \"brush\"\ntint = 1.0\n"
@@ -309,6 +331,32 @@ const std::vector<InvalidCase> kInvalid = {
     {"workers negative",
      "[analysis]\nworkers = -1\n",
      {R"(t.toml:2: analysis.workers: expected "auto" or an integer in 0..1024, got -1)"}},
+    {"faces_hz negative",
+     "[analysis]\nfaces_hz = -1\n",
+     {"t.toml:2: analysis.faces_hz: expected a number >= 0 and <= 30, got -1"}},
+    {"a public endpoint without CURVE keys",
+     "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\n",
+     {R"(t.toml:2: analysis.endpoint: "0.0.0.0" is not a loopback address: workers on other machines must authenticate; set curve_secret_key and curve_client_keys)"}},
+    {"an endpoint that is not tcp",
+     "[analysis]\nendpoint = \"ipc:///tmp/w\"\n",
+     {R"(t.toml:2: analysis.endpoint: expected "tcp://HOST:PORT" (PORT 1..65535 or *), got "ipc:///tmp/w")"}},
+    {"an endpoint port out of range",
+     "[analysis]\nendpoint = \"tcp://127.0.0.1:70000\"\n",
+     {R"(t.toml:2: analysis.endpoint: expected "tcp://HOST:PORT" (PORT 1..65535 or *), got "tcp://127.0.0.1:70000")"}},
+    {"a CURVE secret key that is not Z85 (and is not echoed)",
+     "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\ncurve_secret_key = \"hunter2\"\n"
+     "curve_client_keys = [\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
+     {"t.toml:3: analysis.curve_secret_key: expected a Z85 CURVE key (40 characters; `tessera worker --keygen` makes one)"}},
+    {"a CURVE client key that is not Z85",
+     "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\ncurve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\n"
+     "curve_client_keys = [\"nope\"]\n",
+     {R"(t.toml:4: analysis.curve_client_keys[0]: expected a Z85 CURVE public key (40 characters), got "nope")"}},
+    {"a CURVE secret key without client keys",
+     "[analysis]\nendpoint = \"tcp://127.0.0.1:5555\"\ncurve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\n",
+     {"t.toml:1: analysis.curve_client_keys: missing required key (CURVE needs the server's secret key and the workers' public keys)"}},
+    {"CURVE keys without an endpoint",
+     "[analysis]\ncurve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\ncurve_client_keys = [\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
+     {"t.toml:2: analysis.curve_secret_key: only used with analysis.endpoint (local workers need no keys)"}},
 
     // Ranges.
     {"canvas too small",

@@ -1,0 +1,126 @@
+// The server's side of analysis: samples every feed's latest frame at rate_hz, spreads the jobs
+// over the connected workers (each takes at most the jobs it asked for, so no queue grows), and
+// turns their results into a ScoreTable snapshot for the rest of the server.
+//
+// A job that is not answered by its deadline frees its feed for the next frame; an answer that
+// comes after the deadline is dropped, never applied late. A worker silent for kWorkerTimeout is
+// forgotten with its jobs. Malformed or wrong-version messages are dropped, counted and logged
+// with their sender. Nothing here ever waits on a worker: the canvas reads the last snapshot.
+//
+// Thread: constructed, started and stopped on the main thread. The I/O thread
+// "tessera-analysis" owns the ZeroMQ sockets (ROUTER for workers; REP for ZAP when CURVE is on)
+// and all dispatch state. Other threads read scores() (a mailbox) and stats() (a copy under a
+// lock) and may call workerExited().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/messaging.hpp"
+#include "core/mailbox.hpp"
+#include "core/score_table.hpp"
+#include "ingest/feed_channel.hpp"
+
+namespace tessera::analysis {
+
+struct ServiceSettings {
+  double rateHz = 5;   // analysis frames per feed per second
+  double facesHz = 1;  // face detections per feed per second (0 = never)
+  // Where remote workers connect ("tcp://0.0.0.0:5555"); none = local workers only.
+  std::optional<std::string> endpoint;
+  // CURVE on `endpoint`: the server's secret key and the worker public keys allowed (Z85).
+  std::optional<std::string> curveSecretKey;
+  std::vector<std::string> curveClientKeys;
+  // Synthetic participants are generated patterns: never worth a face detection.
+  bool facesOnSynthetic = false;
+  // Timings (tests shorten them).
+  std::chrono::milliseconds jobTimeout{1000};     // a job not answered by then is lost
+  std::chrono::milliseconds workerTimeout{3000};  // a worker silent this long is gone
+  std::chrono::milliseconds frozenAfter{2000};    // unchanged (or no frame) this long = frozen
+};
+
+struct WorkerStatus {
+  std::string name;
+  std::uint32_t pid = 0;
+  std::string address;  // where it connected from ("" for the local endpoint)
+  int inFlight = 0;
+  int maxInFlight = 0;
+  bool faces = false;
+  std::uint64_t jobs = 0;
+  double scoreSeconds = 0;  // time it spent scoring, as it reported
+};
+
+struct ServiceCounters {
+  std::uint64_t jobsSent = 0;
+  std::uint64_t results = 0;   // applied to a feed's scores
+  std::uint64_t expired = 0;   // the worker reached the job after its deadline and dropped it
+  std::uint64_t timedOut = 0;  // not answered by the deadline (a slow or dead worker)
+  std::uint64_t late = 0;      // answered after the deadline: dropped
+  std::uint64_t badFrames = 0;
+  std::uint64_t malformed = 0;     // messages that did not decode
+  std::uint64_t wrongVersion = 0;  // messages of another schema version
+  std::uint64_t unexpected = 0;    // valid messages that made no sense (unknown job, wrong type)
+  std::uint64_t sendFailures = 0;
+  std::uint64_t workersJoined = 0;
+  std::uint64_t workersLost = 0;
+  std::uint64_t refused = 0;  // CURVE clients not in the allowed list
+};
+
+// Frame-to-score latency, Prometheus-style cumulative buckets.
+struct LatencyHistogram {
+  static constexpr std::array<double, 10> kBoundsSeconds = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                            0.25,  0.5,  1,     2.5,  5};
+  std::array<std::uint64_t, kBoundsSeconds.size()> buckets{};  // count <= bound
+  std::uint64_t count = 0;
+  double sumSeconds = 0;
+  void add(double seconds);
+};
+
+struct ServiceStats {
+  int liveWorkers = 0;
+  std::vector<WorkerStatus> workers;
+  ServiceCounters counters;
+  int feeds = 0;
+  int scoredFeeds = 0;
+  int inFlight = 0;
+  int backlog = 0;  // feeds due for analysis that waited for a free worker in the last round
+  LatencyHistogram latency;
+  double scoreSeconds = 0;  // all workers' reported scoring time
+  double faceSeconds = 0;   // of which face detection
+};
+
+class AnalysisService {
+ public:
+  AnalysisService(MessagingContext& context, ServiceSettings settings,
+                  core::LatestMailbox<ingest::FeedTable>& feeds);
+  ~AnalysisService();
+  AnalysisService(const AnalysisService&) = delete;
+  AnalysisService& operator=(const AnalysisService&) = delete;
+
+  // Binds the endpoints and starts the I/O thread; false (with `error`) when it cannot bind.
+  bool start(std::string* error);
+  void stop();
+
+  // "ipc://..." in a private directory, for local workers.
+  const std::string& localEndpoint() const;
+  // The endpoint remote workers use, as bound (a "*" port resolved); none without one.
+  std::optional<std::string> remoteEndpoint() const;
+  // The server's CURVE public key, when CURVE is on: what remote workers pass as --server-key.
+  std::optional<std::string> publicKey() const;
+
+  core::LatestMailbox<core::ScoreTable>& scores();
+  ServiceStats stats() const;
+
+  // Any thread: a local worker process ended; its jobs are given up at once.
+  void workerExited(std::uint32_t pid);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> mImpl;
+};
+
+}  // namespace tessera::analysis
