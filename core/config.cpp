@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <utility>
@@ -30,12 +31,24 @@ constexpr int kMaxTilePx = 1920;
 constexpr int kMaxWorkers = 1024;
 constexpr double kMaxAnalysisRateHz = 30;
 constexpr int kMaxSceneCells = 256;
+// A photomosaic re-solves its assignment live: 64x64 cells is the most it does in real time.
+constexpr int kMaxPhotomosaicCells = 4096;
+constexpr double kMaxSceneSeconds = 60;
+constexpr int kMaxStrokes = 8192;
 constexpr std::size_t kMaxSuggestionDistance = 2;
 
 constexpr std::pair<std::string_view, LayoutKind> kLayoutNames[] = {
     {"grid", LayoutKind::kGrid},           {"photomosaic", LayoutKind::kPhotomosaic},
     {"spotlight", LayoutKind::kSpotlight}, {"brush", LayoutKind::kBrush},
     {"shader", LayoutKind::kShader},
+};
+
+constexpr std::pair<std::string_view, SceneScore> kSceneScoreNames[] = {
+    {"motion", SceneScore::kMotion},
+    {"faces", SceneScore::kFaces},
+    {"brightness", SceneScore::kBrightness},
+    {"sharpness", SceneScore::kSharpness},
+    {"none", SceneScore::kNone},
 };
 
 // Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
@@ -599,7 +612,11 @@ void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
 }
 
 void readScene(Parser& parser, const toml::table& t, std::string path, SceneConfig& out) {
-  Section s(parser, t, std::move(path), {"name", "layout", "target", "columns", "rows", "tint"});
+  Section s(parser, t, std::move(path),
+            {"name", "layout", "target", "columns", "rows", "tint", "fade_seconds", "glide_seconds",
+             "hysteresis", "score", "emphasis", "pinned", "pinned_share", "strokes", "stroke_size",
+             "stroke_fade_seconds", "flow_speed", "flow_scale"});
+  out.line = s.line();
   if (!s.readString("name", out.name) && !s.find("name")) s.missing("name");
   const bool layoutOk = s.readEnum("layout", out.layout, kLayoutNames);
   std::string target;
@@ -623,6 +640,38 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
   s.readInt("columns", out.columns, 1, kMaxSceneCells);
   s.readInt("rows", out.rows, 1, kMaxSceneCells);
   s.readNumber("tint", out.tint, "in 0..1", [](double v) { return v >= 0 && v <= 1; });
+  if (layoutOk && out.layout == LayoutKind::kPhotomosaic &&
+      out.columns * out.rows > kMaxPhotomosaicCells) {
+    const std::string_view key = s.find("columns") || !s.find("rows") ? "columns" : "rows";
+    const toml::node* node = s.find(key);
+    s.problem(node ? *node : static_cast<const toml::node&>(t), key,
+              fmt::format("a photomosaic of {} x {} = {} cells is more than the {} it can match "
+                          "live (lower columns or rows)",
+                          out.columns, out.rows, out.columns * out.rows, kMaxPhotomosaicCells));
+  }
+  const auto seconds = fmt::format("in 0..{}", kMaxSceneSeconds);
+  const auto inSeconds = [](double v) { return v >= 0 && v <= kMaxSceneSeconds; };
+  s.readNumber("fade_seconds", out.fadeSeconds, seconds, inSeconds);
+  s.readNumber("glide_seconds", out.glideSeconds, seconds, inSeconds);
+  s.readNumber("hysteresis", out.hysteresis, "in 0..100",
+               [](double v) { return v >= 0 && v <= 100; });
+  s.readEnum("score", out.score, kSceneScoreNames);
+  s.readNumber("emphasis", out.emphasis, "in 0..100", [](double v) { return v >= 0 && v <= 100; });
+  int pinned = 0;
+  if (s.readInt("pinned", pinned, 1, std::numeric_limits<int>::max())) {
+    out.pinned = static_cast<std::uint32_t>(pinned);
+  }
+  s.readNumber("pinned_share", out.pinnedShare, "> 0 and < 1",
+               [](double v) { return v > 0 && v < 1; });
+  s.readInt("strokes", out.strokes, 1, kMaxStrokes);
+  s.readNumber("stroke_size", out.strokeSize, "in 1..1000",
+               [](double v) { return v >= 1 && v <= 1000; });
+  s.readNumber("stroke_fade_seconds", out.strokeFadeSeconds, "> 0 and <= 600",
+               [](double v) { return v > 0 && v <= 600; });
+  s.readNumber("flow_speed", out.flowSpeed, "in 0..10000",
+               [](double v) { return v >= 0 && v <= 10000; });
+  s.readNumber("flow_scale", out.flowScale, "in 1..100000",
+               [](double v) { return v >= 1 && v <= 100000; });
 }
 
 void readScenes(Parser& parser, Section& root, std::vector<SceneConfig>& out) {
@@ -677,6 +726,13 @@ ConfigError::ConfigError(std::vector<ConfigProblem> problems)
 const char* toString(LayoutKind kind) {
   for (const auto& [name, k] : kLayoutNames) {
     if (k == kind) return name.data();
+  }
+  return "?";
+}
+
+const char* toString(SceneScore score) {
+  for (const auto& [name, k] : kSceneScoreNames) {
+    if (k == score) return name.data();
   }
   return "?";
 }

@@ -2,6 +2,7 @@
 // Modules receive their own struct, never the TOML document.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -99,6 +100,9 @@ struct AnalysisConfig {
 
 enum class LayoutKind { kGrid, kPhotomosaic, kSpotlight, kBrush, kShader };
 
+// What a spotlight scene sizes tiles by.
+enum class SceneScore { kNone, kMotion, kFaces, kBrightness, kSharpness };
+
 struct SceneConfig {
   std::string name;
   LayoutKind layout = LayoutKind::kGrid;
@@ -106,6 +110,22 @@ struct SceneConfig {
   int columns = 32;
   int rows = 18;
   double tint = 0.3;
+  int line = 0;  // where the scene starts in the file, for problems found later (its target)
+  double fadeSeconds = 1.0;   // cross-fade when switched to
+  double glideSeconds = 0.6;  // tiles glide to new places
+  // photomosaic
+  double hysteresis = 6;  // CIE76 delta E a new feed must fit a cell better by
+  // spotlight
+  SceneScore score = SceneScore::kMotion;
+  double emphasis = 3;
+  std::optional<std::uint32_t> pinned;  // feed id
+  double pinnedShare = 0.4;
+  // brush
+  int strokes = 600;
+  double strokeSize = 28;  // pixels
+  double strokeFadeSeconds = 4;
+  double flowSpeed = 90;   // pixels per second
+  double flowScale = 320;  // pixels
 };
 
 struct OutputConfig {
@@ -132,5 +152,6 @@ Config loadConfig(const std::filesystem::path& file);
 Config parseConfig(std::string_view text, const std::filesystem::path& file);
 
 const char* toString(LayoutKind kind);
+const char* toString(SceneScore score);
 
 }  // namespace tessera::core

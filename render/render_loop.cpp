@@ -33,6 +33,11 @@ class LayerSlots {
     mUsed.emplace(id, layer);
     return layer;
   }
+  // -1 when the feed has no layer.
+  int find(core::FeedId id) const {
+    const auto it = mUsed.find(id);
+    return it == mUsed.end() ? -1 : it->second;
+  }
   // Frees the layers of feeds no longer in `present`.
   template <typename Pred>
   void keepOnly(Pred present) {
@@ -51,15 +56,30 @@ class LayerSlots {
   std::unordered_map<core::FeedId, int> mUsed;
 };
 
+// The brush's layout (one dab per feed) is published this often: it moves every frame.
+constexpr double kBrushLayoutPeriodS = 0.25;
+
+std::vector<compositor::SceneSpec> scenesOrDefault(std::vector<compositor::SceneSpec> scenes) {
+  if (scenes.empty()) scenes.emplace_back();  // a grid
+  return scenes;
+}
+
 }  // namespace
 
 RenderLoop::RenderLoop(RenderSettings settings, core::LatestMailbox<ingest::FeedTable>& feeds,
-                       CanvasListener* listener)
+                       CanvasListener* listener, core::LatestMailbox<core::ScoreTable>* scores)
     : mSettings(std::move(settings)),
       mFeeds(feeds),
       mListener(listener),
       mPool(core::BufferPool::create(static_cast<std::size_t>(mSettings.canvas.width) *
-                                     mSettings.canvas.height * 4)) {}
+                                     mSettings.canvas.height * 4)),
+      mScores(scores ? scores : &mOwnScores) {
+  mSettings.scenes = scenesOrDefault(std::move(mSettings.scenes));
+}
+
+void RenderLoop::setScene(std::size_t index) {
+  if (index < mSettings.scenes.size()) mSceneRequests.put(std::make_shared<std::size_t>(index));
+}
 
 RenderLoop::~RenderLoop() {
   stop();
@@ -123,17 +143,27 @@ void RenderLoop::run(std::promise<std::string>* ready) {
 
   const auto period = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(1.0 / mSettings.fps));
+  const auto startedAt = Clock::now();
   LayerSlots slots(mSettings.maxFeeds);
   std::shared_ptr<const ingest::FeedTable> table;
-  std::vector<core::FeedId> visible, lastVisible;
+  std::vector<core::FeedId> visible;
   std::vector<std::shared_ptr<ingest::FeedChannel>> visibleChannels;
   std::vector<TileInstance> instances;
-  compositor::Layout layout;
+  std::vector<TileInstance> changed;
+  std::vector<std::uint8_t> uploaded(static_cast<std::size_t>(mSettings.maxFeeds), 0);
+  bool releaseLayers = false;  // feeds left the table: free their layers once not drawn
   core::FrameRef lastCanvas;
   std::uint64_t index = 0;
-  std::vector<TileInstance> changed;
   bool fullRedraw = true;
   bool windowOpen = true;
+
+  // The active scene, and the cross-fade into it.
+  std::size_t sceneIndex = 0;
+  auto planner = std::make_unique<compositor::ScenePlanner>(mSettings.scenes[0], mSettings.canvas,
+                                                            mSettings.tile);
+  double fadeStartS = 0, fadeS = 0;
+  bool fading = false;
+  double lastLayoutS = -1;
 
   // Per-second statistics.
   auto windowStart = Clock::now();
@@ -148,6 +178,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   auto deadline = Clock::now();
   while (!mStop) {
     const auto tickStart = Clock::now();
+    const double nowS = std::chrono::duration<double>(tickStart - startedAt).count();
     if (windowOpen && !surface->pollEvents()) {
       windowOpen = false;
       if (mListener) mListener->onWindowClosed();
@@ -156,10 +187,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     // 1. Feeds: pick up the latest table; a feed is shown once it has delivered a frame.
     if (auto t = mFeeds.peek(); t != table) {
       table = t;
-      slots.keepOnly([&](core::FeedId id) {
-        return std::any_of(table->feeds.begin(), table->feeds.end(),
-                           [&](const auto& c) { return c->id() == id; });
-      });
+      releaseLayers = true;
     }
     visible.clear();
     visibleChannels.clear();
@@ -171,43 +199,93 @@ void RenderLoop::run(std::promise<std::string>* ready) {
         }
       }
     }
-    if (visible != lastVisible) {
-      layout = compositor::gridLayout(visible, mSettings.canvas, mSettings.tile);
-      mLayout.put(std::make_shared<compositor::Layout>(layout));
-      lastVisible = visible;
-      fullRedraw = true;
-    }
 
-    // 2. Uploads: only tiles with a new frame. Unless the layout changed, only those tiles are
-    // drawn again: the canvas framebuffer keeps the rest.
+    // 2. Scene: a switch keeps the outgoing scene's last frame and fades from it.
+    if (auto request = mSceneRequests.takeNew(); request && *request != sceneIndex) {
+      sceneIndex = *request;
+      const compositor::SceneSpec& spec = mSettings.scenes[sceneIndex];
+      planner = std::make_unique<compositor::ScenePlanner>(spec, mSettings.canvas, mSettings.tile);
+      renderer->snapshot();
+      if (spec.kind == core::LayoutKind::kBrush) renderer->clearPaint();
+      fadeStartS = nowS;
+      fadeS = spec.fadeSeconds;
+      lastLayoutS = -1;
+      core::logInfo(kModule, "scene \"{}\" ({}), cross-fade {:.2f} s", spec.name,
+                    core::toString(spec.kind), fadeS);
+    }
+    const auto scores = mScores->peek();
+    const compositor::SceneFrame frame = planner->update(visible, scores.get(), nowS);
+    if (frame.layoutChanged || lastLayoutS < 0 ||
+        (frame.paint && nowS - lastLayoutS >= kBrushLayoutPeriodS)) {
+      mLayout.put(std::make_shared<compositor::Layout>(planner->target()));
+      lastLayoutS = nowS;
+    }
+    const bool wasFading = fading;
+    fading = fadeS > 0 && nowS - fadeStartS < fadeS;
+    // The canvas shows the outgoing scene (or the last fade frame): draw all of it again.
+    if (wasFading || (fading && !wasFading)) fullRedraw = true;
+
+    // 3. Uploads: only tiles with a new frame. Unless the layout changed or tiles move, only the
+    // tiles showing those feeds are drawn again: the canvas framebuffer keeps the rest.
     auto phase = Clock::now();
-    instances.clear();
-    changed.clear();
+    std::fill(uploaded.begin(), uploaded.end(), 0);
     for (std::size_t i = 0; i < visibleChannels.size(); ++i) {
       const int layer = slots.layerFor(visible[i]);
       if (layer < 0) continue;
-      const TileInstance tile{layout.tiles[i].rect, layer};
-      if (auto frame = visibleChannels[i]->frames().takeNew()) {
-        if (renderer->upload(layer, *frame)) {
+      if (auto f = visibleChannels[i]->frames().takeNew()) {
+        if (renderer->upload(layer, *f)) {
           ++totals.uploads;
-          changed.push_back(tile);
+          uploaded[static_cast<std::size_t>(layer)] = 1;
         }
       }
-      instances.push_back(tile);
     }
-
+    instances.clear();
+    changed.clear();
+    for (const compositor::Placement& p : frame.tiles) {
+      const int layer = slots.find(p.feed);
+      if (layer < 0) continue;  // a feed that left: its picture is gone
+      const TileInstance tile{p.rect, layer, p.source, p.tint, p.alpha, p.rotationRad, p.z};
+      instances.push_back(tile);
+      if (uploaded[static_cast<std::size_t>(layer)]) changed.push_back(tile);
+    }
+    if (releaseLayers) {
+      // Layers of feeds that left stay while a tile still fades out with their last picture.
+      bool stillShown = false;
+      slots.keepOnly([&](core::FeedId id) {
+        const bool inTable = table && std::any_of(table->feeds.begin(), table->feeds.end(),
+                                                  [&](const auto& c) { return c->id() == id; });
+        const bool drawn = std::any_of(frame.tiles.begin(), frame.tiles.end(),
+                                       [&](const auto& p) { return p.feed == id; });
+        stillShown = stillShown || (!inTable && drawn);
+        return inTable || drawn;
+      });
+      releaseLayers = stillShown;
+    }
     windowPhase[0] += msSince(phase);
 
-    // 3. Draw only when something changed; the readback trails by a frame.
+    // 4. Draw only when something changed; the readback trails by a frame.
     phase = Clock::now();
     auto buffer = mPool->acquire();
     bool haveFrame = false;
-    const bool drew = fullRedraw || !changed.empty();
+    bool drew = true;
+    if (frame.paint) {
+      renderer->paint(instances, frame.fade);
+    } else if (fullRedraw || frame.redrawAll || fading) {
+      renderer->draw(instances, true);
+    } else if (!changed.empty()) {
+      renderer->draw(changed, false);
+    } else {
+      drew = false;
+    }
+    fullRedraw = false;
+    if (fading) {
+      const float u = compositor::easeInOut(static_cast<float>((nowS - fadeStartS) / fadeS));
+      renderer->overlaySnapshot(1 - u);
+      drew = true;
+    }
     if (drew) {
-      renderer->draw(fullRedraw ? instances : changed, fullRedraw);
       renderer->startReadback();
       ++totals.redraws;
-      fullRedraw = false;
     }
     windowPhase[1] += msSince(phase);
     phase = Clock::now();
@@ -216,15 +294,15 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     phase = Clock::now();
     if (windowOpen && mSettings.window) surface->present(renderer->framebuffer(), mSettings.canvas);
     if (haveFrame) {
-      auto frame = std::make_shared<core::VideoFrame>();
-      frame->width = mSettings.canvas.width;
-      frame->height = mSettings.canvas.height;
-      frame->strideBytes = static_cast<std::size_t>(frame->width) * 4;
-      frame->data = buffer->data();
-      frame->sequence = index + 1;
-      frame->arrival = Clock::now();
-      frame->storage = std::move(buffer);
-      lastCanvas = std::move(frame);
+      auto canvasFrame = std::make_shared<core::VideoFrame>();
+      canvasFrame->width = mSettings.canvas.width;
+      canvasFrame->height = mSettings.canvas.height;
+      canvasFrame->strideBytes = static_cast<std::size_t>(canvasFrame->width) * 4;
+      canvasFrame->data = buffer->data();
+      canvasFrame->sequence = index + 1;
+      canvasFrame->arrival = Clock::now();
+      canvasFrame->storage = std::move(buffer);
+      lastCanvas = std::move(canvasFrame);
       mCanvas.put(lastCanvas);
     }
     if (lastCanvas && mListener) mListener->onCanvasFrame(lastCanvas, index);
@@ -235,7 +313,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       ++windowFrames;
     }
 
-    // 4. Statistics, once a second.
+    // 5. Statistics, once a second.
     const auto now = Clock::now();
     windowWork += std::chrono::duration<double, std::milli>(now - tickStart).count();
     if (now - windowStart >= std::chrono::seconds(1)) {
@@ -254,12 +332,14 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       mStats.uploads = totals.uploads;
       mStats.late = totals.late;
       mStats.tiles = instances.size();
+      mStats.scene = sceneIndex;
+      mStats.crossFading = fading;
       windowStart = now;
       windowFrames = 0;
       windowWork = 0;
     }
 
-    // 5. Pace: steady deadlines; when more than a frame behind, count it and start again.
+    // 6. Pace: steady deadlines; when more than a frame behind, count it and start again.
     deadline += period;
     if (now > deadline + period) {
       ++totals.late;

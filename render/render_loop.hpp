@@ -1,9 +1,11 @@
-// The render thread: it alone owns the GL context. Each tick it picks up the feed table, re-lays
-// out when feeds come or go, uploads only the tiles that have a new frame, redraws only when
-// something changed, and hands a canvas frame to the listener at a steady rate.
+// The render thread: it alone owns the GL context. Each tick it picks up the feed table and the
+// latest scores, asks the active scene's planner (compositor::ScenePlanner) what to draw, uploads
+// only the tiles that have a new frame, redraws only what changed (everything while tiles glide
+// or a scene cross-fades), and hands a canvas frame to the listener at a steady rate.
 //
-// Threads: start()/stop()/stats() from the main-loop thread; everything GL on the render thread.
-// The listener is called on the render thread and must not block.
+// Threads: start()/stop()/stats()/setScene() from the main-loop thread; everything GL on the
+// render thread. The listener is called on the render thread and must not block. Scores arrive
+// through a LatestMailbox<ScoreTable> that any thread may fill.
 #pragma once
 
 #include <atomic>
@@ -13,11 +15,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "compositor/layout.hpp"
+#include "compositor/scene.hpp"
 #include "core/buffer_pool.hpp"
 #include "core/frame.hpp"
 #include "core/mailbox.hpp"
+#include "core/score_table.hpp"
 #include "ingest/feed_channel.hpp"
 
 namespace tessera::render {
@@ -30,6 +35,8 @@ struct RenderSettings {
   bool window = false;
   std::string title = "tessera";
   std::filesystem::path shaderDir;
+  // The scenes setScene() chooses from; the first is shown at start. Empty: one grid scene.
+  std::vector<compositor::SceneSpec> scenes;
 };
 
 struct RenderStats {
@@ -45,6 +52,8 @@ struct RenderStats {
   double handoffMsAvg = 0;    //           listeners (encoder push)
   std::size_t tiles = 0;
   std::string renderer;
+  std::size_t scene = 0;     // index into RenderSettings::scenes
+  bool crossFading = false;  // a scene switch is fading in
 };
 
 class CanvasListener {
@@ -57,8 +66,9 @@ class CanvasListener {
 
 class RenderLoop {
  public:
+  // `scores`: where the analysis stage publishes scores; null uses scores() (tests fill it).
   RenderLoop(RenderSettings settings, core::LatestMailbox<ingest::FeedTable>& feeds,
-             CanvasListener* listener);
+             CanvasListener* listener, core::LatestMailbox<core::ScoreTable>* scores = nullptr);
   ~RenderLoop();
   RenderLoop(const RenderLoop&) = delete;
   RenderLoop& operator=(const RenderLoop&) = delete;
@@ -67,19 +77,27 @@ class RenderLoop {
   bool start(std::string* error);
   void stop();
 
+  // Switches to scene `index` of RenderSettings::scenes, cross-fading over its fadeSeconds.
+  void setScene(std::size_t index);
+
   core::LatestMailbox<core::VideoFrame>& canvas() { return mCanvas; }
+  // Where the tiles are going: published when the layout changes (brush: a few times a second).
   core::LatestMailbox<compositor::Layout>& layout() { return mLayout; }
+  core::LatestMailbox<core::ScoreTable>& scores() { return *mScores; }
   RenderStats stats() const;
 
  private:
   void run(std::promise<std::string>* ready);
 
-  const RenderSettings mSettings;
+  RenderSettings mSettings;  // scenes filled in by the constructor, then never changed
   core::LatestMailbox<ingest::FeedTable>& mFeeds;
   CanvasListener* const mListener;
   std::shared_ptr<core::BufferPool> mPool;
   core::LatestMailbox<core::VideoFrame> mCanvas;
   core::LatestMailbox<compositor::Layout> mLayout;
+  core::LatestMailbox<core::ScoreTable> mOwnScores;
+  core::LatestMailbox<core::ScoreTable>* const mScores;
+  core::LatestMailbox<std::size_t> mSceneRequests;
   std::atomic<bool> mStop{false};
   std::thread mThread;
   mutable std::mutex mStatsMutex;

@@ -1,9 +1,12 @@
 #include "render/tile_renderer.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 namespace tessera::render {
@@ -20,14 +23,52 @@ bool readFile(const std::filesystem::path& p, std::string* out) {
 
 using InstanceData = TileRenderer::Instance;
 
-// Inserts the variant's #defines after the #version line.
-std::string withDefines(const std::string& source, bool yuv, bool nearest) {
-  std::string defines;
-  if (yuv) defines += "#define TILE_YUV 1\n";
-  if (nearest) defines += "#define TILE_NEAREST 1\n";
+// What TileRenderer::draw clears the canvas to (and the brush's paper starts as).
+constexpr float kClearColour[4] = {0.02f, 0.02f, 0.03f, 1.0f};
+// The brush's paint loses this much more (of 255) each frame it fades, so that 8-bit rounding
+// never leaves a faint ghost of old strokes: the multiplicative fade alone stalls once it would
+// change a value by less than half a level.
+constexpr float kPaintFloor = 1.0f / 255;
+
+// Inserts #defines after the #version line.
+std::string withDefines(const std::string& source, const std::string& defines) {
   const auto eol = source.find('\n');
   if (eol == std::string::npos) return defines + source;
   return source.substr(0, eol + 1) + defines + source.substr(eol + 1);
+}
+
+std::string tileDefines(int variant) {
+  std::string defines;
+  if (variant & 1) defines += "#define TILE_YUV 1\n";
+  if (variant & 2) defines += "#define TILE_NEAREST 1\n";
+  if (variant & 4) defines += "#define TILE_TINT 1\n";
+  if (variant & 8) defines += "#define TILE_DAB 1\n";
+  return defines;
+}
+
+// A canvas-sized RGBA8 texture and a framebuffer drawing into it; false if incomplete.
+bool makeCanvasTarget(core::SizePx canvas, platform::GlTexture* texture,
+                      platform::GlFramebuffer* framebuffer) {
+  *texture = platform::makeTexture();
+  glBindTexture(GL_TEXTURE_2D, texture->id());
+  glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, canvas.width, canvas.height);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  *framebuffer = platform::makeFramebuffer();
+  glBindFramebuffer(GL_FRAMEBUFFER, framebuffer->id());
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture->id(), 0);
+  const bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+  glClearColor(kClearColour[0], kClearColour[1], kClearColour[2], kClearColour[3]);
+  glClear(GL_COLOR_BUFFER_BIT);
+  return complete;
+}
+
+void blit(GLuint from, GLuint to, core::SizePx size) {
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, from);
+  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, to);
+  glBlitFramebuffer(0, 0, size.width, size.height, 0, 0, size.width, size.height,
+                    GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
 void setTileSampling(GLenum target) {
@@ -48,21 +89,25 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
   r->mTile = tile;
   r->mLayers = layers;
 
-  std::string vs, fs;
+  std::string vs, fs, canvasVs, canvasFs;
   const auto vsPath = shaderDir / "tiles.vert", fsPath = shaderDir / "tiles.frag";
-  if (!readFile(vsPath, &vs) || !readFile(fsPath, &fs)) {
-    if (error) *error = "cannot read " + vsPath.string() + " or " + fsPath.string();
-    return nullptr;
+  const auto canvasVsPath = shaderDir / "canvas.vert", canvasFsPath = shaderDir / "canvas.frag";
+  for (const auto& [path, out] :
+       {std::pair{vsPath, &vs}, std::pair{fsPath, &fs}, std::pair{canvasVsPath, &canvasVs},
+        std::pair{canvasFsPath, &canvasFs}}) {
+    if (!readFile(path, out)) {
+      if (error) *error = "cannot read " + path.string();
+      return nullptr;
+    }
   }
   // One program per variant: a software rasteriser runs both sides of a data-dependent branch,
   // so the choice is made per draw, not per pixel.
   for (int v = 0; v < kVariants; ++v) {
-    const bool yuv = v & 1, nearest = v & 2;
+    const std::string defines = tileDefines(v);
     std::string log;
-    auto program =
-        platform::buildProgram(withDefines(vs, yuv, nearest), withDefines(fs, yuv, nearest), &log);
+    auto program = platform::buildProgram(withDefines(vs, defines), withDefines(fs, defines), &log);
     if (!program) {
-      if (error) *error = "shaders/tiles: " + log;
+      if (error) *error = "shaders/tiles (" + defines + "): " + log;
       return nullptr;
     }
     Variant& variant = r->mVariants[v];
@@ -73,6 +118,22 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
     glUseProgram(id);
     const char* samplers[] = {"uTiles", "uY", "uU", "uV"};
     for (int i = 0; i < 4; ++i) glUniform1i(glGetUniformLocation(id, samplers[i]), i);
+  }
+  for (int image = 0; image < 2; ++image) {
+    const std::string defines = image ? "#define CANVAS_IMAGE 1\n" : "";
+    std::string log;
+    auto program = platform::buildProgram(withDefines(canvasVs, defines),
+                                          withDefines(canvasFs, defines), &log);
+    if (!program) {
+      if (error) *error = "shaders/canvas: " + log;
+      return nullptr;
+    }
+    CanvasPass& pass = r->mCanvasPasses[image];
+    pass.program = std::move(*program);
+    pass.alpha = glGetUniformLocation(pass.program.id(), "uAlpha");
+    pass.colour = glGetUniformLocation(pass.program.id(), "uColour");
+    glUseProgram(pass.program.id());
+    glUniform1i(glGetUniformLocation(pass.program.id(), "uImage"), 0);
   }
   glUseProgram(0);
 
@@ -98,30 +159,29 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
   }
   r->mLayerIsYuv.assign(static_cast<std::size_t>(layers), 0);
 
-  r->mCanvasTexture = platform::makeTexture();
-  glBindTexture(GL_TEXTURE_2D, r->mCanvasTexture.id());
-  glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, canvas.width, canvas.height);
-  r->mFramebuffer = platform::makeFramebuffer();
-  glBindFramebuffer(GL_FRAMEBUFFER, r->mFramebuffer.id());
-  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
-                         r->mCanvasTexture.id(), 0);
-  if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+  if (!makeCanvasTarget(canvas, &r->mCanvasTexture, &r->mFramebuffer) ||
+      !makeCanvasTarget(canvas, &r->mPaintTexture, &r->mPaintFramebuffer) ||
+      !makeCanvasTarget(canvas, &r->mSnapshotTexture, &r->mSnapshotFramebuffer)) {
     if (error) *error = "canvas framebuffer incomplete";
     return nullptr;
   }
 
   r->mVertexArray = platform::makeVertexArray();
+  r->mEmptyVertexArray = platform::makeVertexArray();
   r->mInstances = platform::makeBuffer();
   glBindVertexArray(r->mVertexArray.id());
   glBindBuffer(GL_ARRAY_BUFFER, r->mInstances.id());
-  glEnableVertexAttribArray(0);
-  glVertexAttribPointer(0, 4, GL_FLOAT, GL_FALSE, sizeof(InstanceData),
-                        reinterpret_cast<void*>(offsetof(InstanceData, rect)));
-  glVertexAttribDivisor(0, 1);
-  glEnableVertexAttribArray(1);
-  glVertexAttribPointer(1, 1, GL_FLOAT, GL_FALSE, sizeof(InstanceData),
-                        reinterpret_cast<void*>(offsetof(InstanceData, layer)));
-  glVertexAttribDivisor(1, 1);
+  const auto attribute = [](GLuint index, GLint size, std::size_t offset) {
+    glEnableVertexAttribArray(index);
+    glVertexAttribPointer(index, size, GL_FLOAT, GL_FALSE, sizeof(InstanceData),
+                          reinterpret_cast<void*>(offset));
+    glVertexAttribDivisor(index, 1);
+  };
+  attribute(0, 4, offsetof(InstanceData, rect));
+  attribute(1, 1, offsetof(InstanceData, layer));
+  attribute(2, 4, offsetof(InstanceData, source));
+  attribute(3, 4, offsetof(InstanceData, tint));
+  attribute(4, 2, offsetof(InstanceData, alphaRotation));
   glBindVertexArray(0);
 
   const auto canvasBytes = static_cast<GLsizeiptr>(canvas.width) * canvas.height * 4;
@@ -180,24 +240,42 @@ void TileRenderer::draw(std::span<const TileInstance> tiles, bool clear) {
   glBindFramebuffer(GL_FRAMEBUFFER, mFramebuffer.id());
   glViewport(0, 0, mCanvas.width, mCanvas.height);
   if (clear) {
-    glClearColor(0.02f, 0.02f, 0.03f, 1.0f);
+    glClearColor(kClearColour[0], kClearColour[1], kClearColour[2], kClearColour[3]);
     glClear(GL_COLOR_BUFFER_BIT);
   }
-  if (tiles.empty()) return;
+  drawInto(mFramebuffer.id(), tiles, false);
+}
 
-  // Group the tiles by variant: the layer's pixel format, and whether the tile is drawn near its
-  // texture size (direct texel reads) or magnified/minified further (filtered).
+void TileRenderer::drawInto(GLuint framebuffer, std::span<const TileInstance> tiles, bool dabs) {
+  if (tiles.empty()) return;
+  glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
+  glViewport(0, 0, mCanvas.width, mCanvas.height);
+
+  // Group the tiles: by band, then opaque before blended, then by variant: the layer's pixel
+  // format, whether the tile is drawn near its texture size (direct texel reads) or
+  // magnified/minified further (filtered), whether it is tinted, and whether it is a dab.
   auto& groups = mGroups;
   for (auto& g : groups) g.clear();
   for (const auto& t : tiles) {
-    const float scale = t.rect.w / static_cast<float>(mTile.width);
-    const bool nearest = scale >= kNearestMinScale && scale <= kNearestMaxScale;
+    if (t.alpha <= 0) continue;
+    const float texels = t.source.w * static_cast<float>(mTile.width);
+    const float scale = texels > 0 ? t.rect.w / texels : 0;
+    const bool nearest =
+        !dabs && t.rotationRad == 0 && scale >= kNearestMinScale && scale <= kNearestMaxScale;
     const bool yuv = mLayerIsYuv[static_cast<std::size_t>(t.layer)] != 0;
-    groups[(yuv ? 1 : 0) | (nearest ? 2 : 0)].push_back(
-        {{t.rect.x, t.rect.y, t.rect.w, t.rect.h}, static_cast<float>(t.layer)});
+    const int variant = (yuv ? kYuvBit : 0) | (nearest ? kNearestBit : 0) |
+                        (t.tint.amount > 0 ? kTintBit : 0) | (dabs ? kDabBit : 0);
+    const bool blended = dabs || t.alpha < 1;
+    const int group = ((t.z > 0 ? 1 : 0) * 2 + (blended ? 1 : 0)) * kVariants + variant;
+    groups[group].push_back({{t.rect.x, t.rect.y, t.rect.w, t.rect.h},
+                             static_cast<float>(t.layer),
+                             {t.source.x, t.source.y, t.source.w, t.source.h},
+                             {t.tint.r, t.tint.g, t.tint.b, t.tint.amount},
+                             {t.alpha, t.rotationRad}});
   }
   mPacked.clear();
   for (const auto& g : groups) mPacked.insert(mPacked.end(), g.begin(), g.end());
+  if (mPacked.empty()) return;
 
   glBindBuffer(GL_ARRAY_BUFFER, mInstances.id());
   const auto bytes = mPacked.size() * sizeof(InstanceData);
@@ -215,11 +293,19 @@ void TileRenderer::draw(std::span<const TileInstance> tiles, bool clear) {
   }
   glActiveTexture(GL_TEXTURE0);
   glBindVertexArray(mVertexArray.id());
+  // Blended tiles mix their colour over the canvas; the canvas's alpha stays opaque.
+  glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ZERO, GL_ONE);
   GLint first = 0;
-  for (int v = 0; v < kVariants; ++v) {
-    const auto count = static_cast<GLsizei>(groups[v].size());
+  for (int g = 0; g < kGroups; ++g) {
+    const auto count = static_cast<GLsizei>(groups[g].size());
     if (count == 0) continue;
-    const Variant& variant = mVariants[v];
+    const bool blended = (g / kVariants) % 2 == 1;
+    if (blended) {
+      glEnable(GL_BLEND);
+    } else {
+      glDisable(GL_BLEND);
+    }
+    const Variant& variant = mVariants[g % kVariants];
     glUseProgram(variant.program.id());
     glUniform2f(variant.canvasSize, static_cast<float>(mCanvas.width),
                 static_cast<float>(mCanvas.height));
@@ -228,7 +314,62 @@ void TileRenderer::draw(std::span<const TileInstance> tiles, bool clear) {
     glDrawArraysInstancedBaseInstance(GL_TRIANGLE_STRIP, 0, 4, count, static_cast<GLuint>(first));
     first += count;
   }
+  glDisable(GL_BLEND);
   glBindVertexArray(0);
+}
+
+void TileRenderer::drawCanvasPass(bool image, float alpha, const float colour[4]) {
+  const CanvasPass& pass = mCanvasPasses[image ? 1 : 0];
+  glUseProgram(pass.program.id());
+  if (image) {
+    glUniform1f(pass.alpha, alpha);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, mSnapshotTexture.id());
+  } else {
+    glUniform4fv(pass.colour, 1, colour);
+  }
+  glBindVertexArray(mEmptyVertexArray.id());
+  glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+  glBindVertexArray(0);
+}
+
+void TileRenderer::paint(std::span<const TileInstance> dabs, float fade) {
+  glBindFramebuffer(GL_FRAMEBUFFER, mPaintFramebuffer.id());
+  glViewport(0, 0, mCanvas.width, mCanvas.height);
+  if (fade > 0) {
+    // paint = paint * (1 - fade) - floor: the blend subtracts the pass's colour from the scaled
+    // canvas (and clamps at 0); alpha stays as it is.
+    glEnable(GL_BLEND);
+    glBlendEquationSeparate(GL_FUNC_REVERSE_SUBTRACT, GL_FUNC_ADD);
+    glBlendColor(0, 0, 0, std::clamp(fade, 0.0f, 1.0f));
+    glBlendFuncSeparate(GL_ONE, GL_ONE_MINUS_CONSTANT_ALPHA, GL_ZERO, GL_ONE);
+    const float floor[4] = {kPaintFloor, kPaintFloor, kPaintFloor, 0};
+    drawCanvasPass(false, 1, floor);
+    glBlendEquation(GL_FUNC_ADD);
+    glDisable(GL_BLEND);
+  }
+  drawInto(mPaintFramebuffer.id(), dabs, true);
+  blit(mPaintFramebuffer.id(), mFramebuffer.id(), mCanvas);
+}
+
+void TileRenderer::clearPaint() {
+  glBindFramebuffer(GL_FRAMEBUFFER, mPaintFramebuffer.id());
+  glClearColor(kClearColour[0], kClearColour[1], kClearColour[2], kClearColour[3]);
+  glClear(GL_COLOR_BUFFER_BIT);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+void TileRenderer::snapshot() {
+  blit(mFramebuffer.id(), mSnapshotFramebuffer.id(), mCanvas);
+}
+
+void TileRenderer::overlaySnapshot(float alpha) {
+  glBindFramebuffer(GL_FRAMEBUFFER, mFramebuffer.id());
+  glViewport(0, 0, mCanvas.width, mCanvas.height);
+  glEnable(GL_BLEND);
+  glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ZERO, GL_ONE);
+  drawCanvasPass(true, std::clamp(alpha, 0.0f, 1.0f), nullptr);
+  glDisable(GL_BLEND);
 }
 
 void TileRenderer::startReadback() {

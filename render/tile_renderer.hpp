@@ -1,5 +1,6 @@
-// Draws tiles from a texture array into the canvas framebuffer with one instanced draw, and
-// reads the canvas back through a ring of pixel-buffer objects (asynchronous on a real GPU).
+// Draws tiles from a texture array into the canvas framebuffer with a few instanced draws, keeps
+// the brush's persistent paint and the outgoing scene's last frame for cross-fades, and reads the
+// canvas back through a ring of pixel-buffer objects (asynchronous on a real GPU).
 //
 // Thread: the render thread, with its GL context current, for the object's whole life.
 #pragma once
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "compositor/layout.hpp"
 #include "core/frame.hpp"
 #include "core/types.hpp"
 #include "platform/gl.hpp"
@@ -19,8 +21,13 @@
 namespace tessera::render {
 
 struct TileInstance {
-  core::Rect rect;  // canvas pixels
-  int layer = 0;    // in the tile array
+  core::Rect rect;                // canvas pixels
+  int layer = 0;                  // in the tile array
+  core::Rect source{0, 0, 1, 1};  // the part of the layer shown, 0..1
+  compositor::Tint tint{};
+  float alpha = 1;        // below 1: blended over what is under it
+  float rotationRad = 0;  // about the rect's centre, clockwise on the canvas
+  int z = 1;              // band: 0 is drawn before 1
 };
 
 class TileRenderer {
@@ -33,10 +40,14 @@ class TileRenderer {
   struct Instance {
     float rect[4];
     float layer;
+    float source[4];
+    float tint[4];
+    float alphaRotation[2];
   };
   static constexpr int kReadbackRing = 3;
 
-  // Loads shaders/tiles.{vert,frag} from `shaderDir`. Null (with `error`) on failure.
+  // Loads shaders/tiles.{vert,frag} and shaders/canvas.{vert,frag} from `shaderDir`. Null (with
+  // `error`) on failure.
   static std::unique_ptr<TileRenderer> create(core::SizePx canvas, core::SizePx tile, int layers,
                                               const std::filesystem::path& shaderDir,
                                               std::string* error);
@@ -49,9 +60,21 @@ class TileRenderer {
   // Copies one frame (RGBA or I420) into a layer; a frame of another size is refused (ingest
   // scales to the tile). The layer is drawn in the format of the frame uploaded last.
   bool upload(int layer, const core::VideoFrame& frame);
-  // Draws `tiles` into the canvas. With `clear`, the canvas is cleared first (a new layout);
-  // without, only these tiles are drawn over the previous canvas (the tiles that changed).
+  // Draws `tiles` into the canvas: band 0 first, then band 1; in each band opaque tiles, then
+  // translucent ones blended. With `clear`, the canvas is cleared first (a new layout); without,
+  // only these tiles are drawn over the previous canvas (the tiles that changed).
   void draw(std::span<const TileInstance> tiles, bool clear = true);
+
+  // The brush: fades the persistent paint by `fade` (0..1; it converges to black, never leaving
+  // a faint ghost), paints `dabs` on it (soft ellipses, blended) and copies it to the canvas.
+  void paint(std::span<const TileInstance> dabs, float fade);
+  // Clears the paint (a brush scene starts on a fresh canvas).
+  void clearPaint();
+
+  // Keeps the canvas as it is now (the outgoing scene's last frame) ...
+  void snapshot();
+  // ... and draws it over the canvas with opacity `alpha` (a cross-fade to the new scene).
+  void overlaySnapshot(float alpha);
 
   // Starts reading the canvas into the next pixel buffer.
   void startReadback();
@@ -64,32 +87,49 @@ class TileRenderer {
 
  private:
   TileRenderer() = default;
+  void drawInto(GLuint framebuffer, std::span<const TileInstance> tiles, bool dabs);
+  void drawCanvasPass(bool image, float alpha, const float colour[4]);
 
   core::SizePx mCanvas;
   core::SizePx mTile;
   int mLayers = 0;
-  // Program variants: bit 0 = I420 layers, bit 1 = direct texel reads (see tiles.frag).
-  static constexpr int kVariants = 4;
+  // Program variants: bit 0 = I420 layers, bit 1 = direct texel reads, bit 2 = tint, bit 3 =
+  // brush dab (see tiles.frag).
+  static constexpr int kVariants = 16;
+  static constexpr int kYuvBit = 1, kNearestBit = 2, kTintBit = 4, kDabBit = 8;
   struct Variant {
     platform::GlProgram program;
     GLint canvasSize = -1;
     GLint tileSize = -1;
   };
   std::array<Variant, kVariants> mVariants;
+  // Whole-canvas passes: [0] flat colour, [1] image.
+  struct CanvasPass {
+    platform::GlProgram program;
+    GLint alpha = -1;
+    GLint colour = -1;
+  };
+  std::array<CanvasPass, 2> mCanvasPasses;
 
   platform::GlTexture mTileArray;       // RGBA tiles
   platform::GlTexture mPlaneArrays[3];  // I420 tiles: Y, U, V (R8); converted in the shader
   std::vector<std::uint8_t> mLayerIsYuv;
   platform::GlTexture mCanvasTexture;
   platform::GlFramebuffer mFramebuffer;
+  platform::GlTexture mPaintTexture;  // the brush's persistent paint
+  platform::GlFramebuffer mPaintFramebuffer;
+  platform::GlTexture mSnapshotTexture;  // the outgoing scene's last frame
+  platform::GlFramebuffer mSnapshotFramebuffer;
   platform::GlVertexArray mVertexArray;
+  platform::GlVertexArray mEmptyVertexArray;  // whole-canvas passes have no attributes
   platform::GlBuffer mInstances;
   std::size_t mInstanceCapacity = 0;
   platform::GlBuffer mReadback[kReadbackRing];
   int mReadbackNext = 0;
   int mReadbackPending = 0;
-  // Draw scratch, kept to avoid allocating per frame.
-  std::array<std::vector<Instance>, kVariants> mGroups;
+  // Draw scratch, kept to avoid allocating per frame: groups by band, blending and variant.
+  static constexpr int kGroups = 2 * 2 * kVariants;
+  std::array<std::vector<Instance>, kGroups> mGroups;
   std::vector<Instance> mPacked;
 };
 

@@ -12,6 +12,7 @@
 #include "platform/pipeline.hpp"
 #include "platform/system.hpp"
 #include "platform/tls.hpp"
+#include "render/scenes.hpp"
 
 #ifndef TESSERA_DATA_DIR
 #define TESSERA_DATA_DIR "."
@@ -97,7 +98,12 @@ bool Server::startStages() {
   rs.window = mConfig.output.window && !mOptions.headless;
   rs.title = "tessera: " + mConfig.installation.name;
   rs.shaderDir = mOptions.dataDir / "shaders";
-  mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this);
+  std::vector<core::ConfigProblem> sceneProblems;
+  rs.scenes = render::loadScenes(mConfig.scenes, rs.canvas, mConfig.file.string(), &sceneProblems);
+  for (const auto& p : sceneProblems) core::logError(kModule, "{}", p.str());
+  if (!sceneProblems.empty()) return false;
+  mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this,
+                                                 mAnalysis ? &mAnalysis->scores() : nullptr);
   if (!mRender->start(&error)) {
     core::logError(kModule, "render: {}", error);
     return false;
@@ -282,8 +288,11 @@ std::vector<control::FeedInfo> Server::feeds() {
       f.scores->ageMs = found->ageMsAt(now);
     }
     if (layout) {
+      // A photomosaic shows a feed in several cells: report the largest, the first on a tie.
       for (const auto& p : layout->tiles) {
-        if (p.feed == f.id) f.tile = p.rect;
+        if (p.feed == f.id && (!f.tile || p.rect.w * p.rect.h > f.tile->w * f.tile->h)) {
+          f.tile = p.rect;
+        }
       }
     }
     out.push_back(std::move(f));
@@ -307,11 +316,13 @@ std::vector<std::string> Server::sceneNames() {
 }
 
 bool Server::switchScene(const std::string& name) {
-  for (const auto& s : mConfig.scenes) {
+  for (std::size_t i = 0; i < mConfig.scenes.size(); ++i) {
+    const auto& s = mConfig.scenes[i];
     if (s.name == name) {
       mScene = name;
-      core::logInfo(kModule, "scene: switched to \"{}\" (layout {})", name,
-                    core::toString(s.layout));
+      if (mRender) mRender->setScene(i);  // the render thread cross-fades to it
+      core::logInfo(kModule, "scene: switched to \"{}\" (layout {}, fade {:.2f} s)", name,
+                    core::toString(s.layout), s.fadeSeconds);
       return true;
     }
   }

@@ -1,7 +1,10 @@
 #version 330 core
-// Variants (see tiles.vert): TILE_YUV samples the I420 plane arrays, otherwise the RGBA array;
+// Variants (see tiles.vert), each chosen per draw because a software rasteriser runs both sides
+// of a per-pixel branch: TILE_YUV samples the I420 plane arrays, otherwise the RGBA array;
 // TILE_NEAREST reads texels directly (tiles drawn near their own size: half the cost of
-// filtering on a software rasteriser and indistinguishable there), otherwise filters.
+// filtering on a software rasteriser and indistinguishable there), otherwise filters; TILE_TINT
+// pulls the colour toward the tile's tint (photomosaic cells, brush dabs); TILE_DAB is a brush
+// dab: a soft-edged ellipse, blended.
 uniform sampler2DArray uTiles;  // RGBA tiles
 uniform sampler2DArray uY;      // I420 tiles, one array per plane
 uniform sampler2DArray uU;
@@ -9,7 +12,10 @@ uniform sampler2DArray uV;
 uniform vec2 uTileSize;  // texels of one layer (the ingest tile size)
 
 in vec2 vUv;
+in vec2 vCorner;
 flat in float vLayer;
+flat in vec4 vTint;
+flat in float vAlpha;
 out vec4 fragColor;
 
 // BT.601, limited range: what camera decoders produce.
@@ -21,21 +27,30 @@ vec3 yuvToRgb(float y, float u, float v) {
 }
 
 void main() {
+  vec3 rgb;
 #ifdef TILE_NEAREST
   ivec3 p = ivec3(min(ivec2(vUv * uTileSize), ivec2(uTileSize) - 1), int(vLayer));
 #ifdef TILE_YUV
   ivec3 c = ivec3(p.xy / 2, p.z);
-  fragColor = vec4(yuvToRgb(texelFetch(uY, p, 0).r, texelFetch(uU, c, 0).r,
-                            texelFetch(uV, c, 0).r), 1.0);
+  rgb = yuvToRgb(texelFetch(uY, p, 0).r, texelFetch(uU, c, 0).r, texelFetch(uV, c, 0).r);
 #else
-  fragColor = vec4(texelFetch(uTiles, p, 0).rgb, 1.0);
+  rgb = texelFetch(uTiles, p, 0).rgb;
 #endif
 #else
   vec3 p = vec3(vUv, vLayer);
 #ifdef TILE_YUV
-  fragColor = vec4(yuvToRgb(texture(uY, p).r, texture(uU, p).r, texture(uV, p).r), 1.0);
+  rgb = yuvToRgb(texture(uY, p).r, texture(uU, p).r, texture(uV, p).r);
 #else
-  fragColor = vec4(texture(uTiles, p).rgb, 1.0);
+  rgb = texture(uTiles, p).rgb;
 #endif
 #endif
+#ifdef TILE_TINT
+  rgb = mix(rgb, vTint.rgb, vTint.a);
+#endif
+  float alpha = vAlpha;
+#ifdef TILE_DAB
+  vec2 d = vCorner * 2.0 - 1.0;
+  alpha *= 1.0 - smoothstep(0.45, 1.0, dot(d, d));
+#endif
+  fragColor = vec4(rgb, alpha);
 }

@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "platform/gl_surface.hpp"
 #include "platform/pipeline.hpp"
+#include "render/scenes.hpp"
 #include "server/server.hpp"
 
 namespace {
@@ -84,15 +85,25 @@ std::optional<core::Config> loadOrReport(const std::string& file) {
   }
 }
 
+// Loads every scene's target image; prints each problem (FILE:LINE: KEY: MESSAGE).
+bool sceneAssetsOk(const core::Config& config) {
+  std::vector<core::ConfigProblem> problems;
+  render::loadScenes(config.scenes, {config.canvas.width, config.canvas.height},
+                     config.file.string(), &problems);
+  for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.str().c_str());
+  return problems.empty();
+}
+
 int cmdCheck(Args args) {
   if (wantsHelp(args.items)) return std::printf("%s", kCheckHelp), kOk;
   if (args.items.size() != 1) return usageError("check takes one FILE.toml", kCheckHelp);
   auto config = loadOrReport(args.items[0]);
   if (!config) return kUsage;
-  // Assets the file relies on beyond the parser's own checks: the tile shaders.
+  // Assets the file relies on beyond the parser's own checks: the shaders and scene targets.
   const auto shaders = server::defaultDataDir() / "shaders";
   int problems = 0;
-  for (const char* name : {"tiles.vert", "tiles.frag"}) {
+  if (!sceneAssetsOk(*config)) ++problems;
+  for (const char* name : {"tiles.vert", "tiles.frag", "canvas.vert", "canvas.frag"}) {
     if (!std::filesystem::exists(shaders / name)) {
       std::fprintf(stderr, "%s:0: (shaders): missing %s\n", args.items[0].c_str(),
                    (shaders / name).c_str());
@@ -149,7 +160,7 @@ int cmdRun(Args args) {
   }
   if (!file) return usageError("run needs an installation file", kRunHelp);
   auto config = loadOrReport(*file);
-  if (!config) return kUsage;
+  if (!config || !sceneAssetsOk(*config)) return kUsage;
   options.dataDir = server::defaultDataDir();
   platform::GstRuntime gst;
   server::Server server(std::move(*config), std::move(options));

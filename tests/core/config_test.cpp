@@ -679,3 +679,98 @@ TEST_CASE("every problem names the file and a real line", "[core][config]") {
     }
   }
 }
+
+TEST_CASE("scene parameters of the layouts: defaults and values", "[core][config][scenes]") {
+  const Config defaults = parseConfig("[[scenes]]\nname = \"g\"\n", "t.toml");
+  const SceneConfig& d = defaults.scenes.at(0);
+  CHECK(d.line == 1);
+  CHECK(d.fadeSeconds == 1.0);
+  CHECK(d.glideSeconds == 0.6);
+  CHECK(d.hysteresis == 6.0);
+  CHECK(d.score == SceneScore::kMotion);
+  CHECK(d.emphasis == 3.0);
+  CHECK_FALSE(d.pinned);
+  CHECK(d.pinnedShare == 0.4);
+  CHECK(d.strokes == 600);
+  CHECK(d.strokeSize == 28.0);
+  CHECK(d.strokeFadeSeconds == 4.0);
+  CHECK(d.flowSpeed == 90.0);
+  CHECK(d.flowScale == 320.0);
+
+  const Config c = parseConfig(
+      "[[scenes]]\nname = \"a\"\n"
+      "[[scenes]]\n"  // line 3
+      "name = \"focus\"\nlayout = \"spotlight\"\nfade_seconds = 2.5\nglide_seconds = 0\n"
+      "score = \"faces\"\nemphasis = 8\npinned = 12\npinned_share = 0.6\n"
+      "[[scenes]]\nname = \"paint\"\nlayout = \"brush\"\nstrokes = 900\nstroke_size = 40\n"
+      "stroke_fade_seconds = 10\nflow_speed = 200\nflow_scale = 500\nhysteresis = 0\n",
+      "t.toml");
+  REQUIRE(c.scenes.size() == 3);
+  const SceneConfig& s = c.scenes[1];
+  CHECK(s.line == 3);
+  CHECK(s.fadeSeconds == 2.5);
+  CHECK(s.glideSeconds == 0.0);
+  CHECK(s.score == SceneScore::kFaces);
+  CHECK(s.emphasis == 8.0);
+  CHECK(s.pinned == 12u);
+  CHECK(s.pinnedShare == 0.6);
+  const SceneConfig& b = c.scenes[2];
+  CHECK(b.strokes == 900);
+  CHECK(b.strokeSize == 40.0);
+  CHECK(b.strokeFadeSeconds == 10.0);
+  CHECK(b.flowSpeed == 200.0);
+  CHECK(b.flowScale == 500.0);
+  CHECK(b.hysteresis == 0.0);
+  CHECK(std::string(toString(SceneScore::kSharpness)) == "sharpness");
+}
+
+TEST_CASE("bad scene parameters name file, line and key", "[core][config][scenes]") {
+  struct Case {
+    const char* toml;
+    std::vector<std::string> expected;
+  };
+  const std::vector<Case> cases = {
+      {"[[scenes]]\nname = \"a\"\nfade_seconds = -1\nglide_seconds = 61\n",
+       {"t.toml:3: scenes[0].fade_seconds: expected a number in 0..60, got -1",
+        "t.toml:4: scenes[0].glide_seconds: expected a number in 0..60, got 61"}},
+      {"[[scenes]]\nname = \"a\"\nscore = \"smiles\"\n",
+       {R"(t.toml:3: scenes[0].score: unknown value "smiles" (expected one of: motion, faces, brightness, sharpness, none))"}},
+      {"[[scenes]]\nname = \"a\"\npinned = 0\npinned_share = 1\nemphasis = \"big\"\n",
+       {"t.toml:3: scenes[0].pinned: expected an integer in 1..2147483647, got 0",
+        "t.toml:4: scenes[0].pinned_share: expected a number > 0 and < 1, got 1",
+        R"(t.toml:5: scenes[0].emphasis: expected a number, got string "big")"}},
+      {"[[scenes]]\nname = \"a\"\nstrokes = 0\nstroke_size = 0.5\nstroke_fade_seconds = 0\n"
+       "flow_speed = -3\nflow_scale = 0\nhysteresis = 101\n",
+       {"t.toml:3: scenes[0].strokes: expected an integer in 1..8192, got 0",
+        "t.toml:4: scenes[0].stroke_size: expected a number in 1..1000, got 0.5",
+        "t.toml:5: scenes[0].stroke_fade_seconds: expected a number > 0 and <= 600, got 0",
+        "t.toml:6: scenes[0].flow_speed: expected a number in 0..10000, got -3",
+        "t.toml:7: scenes[0].flow_scale: expected a number in 1..100000, got 0",
+        "t.toml:8: scenes[0].hysteresis: expected a number in 0..100, got 101"}},
+      {"[[scenes]]\nname = \"a\"\nstrkes = 3\n",
+       {R"(t.toml:3: scenes[0].strkes: unknown key (did you mean "strokes"?))"}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.toml);
+    CHECK(problemsOf(c.toml) == c.expected);
+  }
+}
+
+TEST_CASE("a photomosaic has at most 4096 cells", "[core][config][scenes]") {
+  TempDir dir;
+  dir.write("t.png", "existence is all the parser checks");
+  const auto file = dir.write("i.toml",
+                              "[[scenes]]\nname = \"p\"\nlayout = \"photomosaic\"\n"
+                              "target = \"t.png\"\ncolumns = 100\nrows = 50\n");
+  try {
+    loadConfig(file);
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.problems().size() == 1);
+    CHECK(e.problems()[0].line == 5);
+    CHECK(e.problems()[0].key == "scenes[0].columns");
+    CHECK_THAT(e.problems()[0].message, Catch::Contains("100 x 50 = 5000 cells"));
+  }
+  // The same grid is fine for a layout that does not match cells live.
+  CHECK(problemsOf("[[scenes]]\nname = \"g\"\ncolumns = 100\nrows = 50\n").empty());
+}
