@@ -142,6 +142,16 @@ void WhipManager::requestKeyframes() {
   for (auto& [id, e] : mSessions) e.session->requestKeyframe();
 }
 
+bool WhipManager::requestKeyframe(core::FeedId feed) {
+  for (auto& [id, e] : mSessions) {
+    if (e.session->channel()->id() == feed) {
+      e.session->requestKeyframe();
+      return true;
+    }
+  }
+  return false;
+}
+
 void WhipManager::checkSilence() {
   const auto now = std::chrono::steady_clock::now();
   const auto limit = std::chrono::seconds(mConfig.silenceTimeoutSeconds);

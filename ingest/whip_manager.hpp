@@ -59,6 +59,8 @@ class WhipManager final : public WhipSessionListener {
                          const std::string& fragment);
   // Asks every participant for a keyframe.
   void requestKeyframes();
+  // Asks one participant for a keyframe (its tile appeared); false when it is not a WHIP feed.
+  bool requestKeyframe(core::FeedId feed);
   std::size_t size() const { return mSessions.size(); }
   const core::WhipConfig& config() const { return mConfig; }
 

@@ -413,14 +413,18 @@ void WhipSession::requestKeyframe() {
   if (!mPipeline) return;
   GstIterator* it = gst_bin_iterate_sinks(GST_BIN(mPipeline->get()));
   GValue item = G_VALUE_INIT;
+  int sent = 0;
   while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
     auto* sink = GST_ELEMENT(g_value_get_object(&item));
-    gst_element_send_event(
-        sink, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    // all-headers = FALSE: rtpsession turns it into an RTCP PLI (TRUE would make a FIR).
+    sent += gst_element_send_event(
+        sink, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE, 0));
     g_value_reset(&item);
   }
   g_value_unset(&item);
   gst_iterator_free(it);
+  core::logDebug(kModule, "feed {}: keyframe requested ({} branches took it)", mChannel->id().value,
+                 sent);
 }
 
 void WhipSession::onPipelineError(const std::string& source, const std::string& message,

@@ -199,6 +199,10 @@ int Server::run() {
   }
   platform::Timer status(
       std::chrono::seconds(10), [this] { logStatus(); }, true);
+  // A participant whose tile (re)appears is asked for a keyframe, so the tile never waits for
+  // the phone's next periodic one (a scene switch, a re-layout that brings it back).
+  platform::Timer tiles(
+      std::chrono::milliseconds(100), [this] { requestKeyframesForNewTiles(); }, true);
 
   g_main_loop_run(mLoop.get());
 
@@ -218,6 +222,19 @@ void Server::shutdown() {
   mHttp.reset();
   if (mAnalysis) mAnalysis->stop();  // workers stopped, I/O thread joined, before feeds go
   if (mIngest) mIngest->removeAll();
+}
+
+void Server::requestKeyframesForNewTiles() {
+  if (!mWhip || !mRender) return;
+  auto layout = mRender->layout().peek();
+  if (!layout || layout == mLastLayout) return;
+  std::unordered_set<core::FeedId> shown;
+  for (const auto& tile : layout->tiles) shown.insert(tile.feed);
+  for (const auto& feed : shown) {
+    if (!mShownFeeds.contains(feed)) mWhip->requestKeyframe(feed);
+  }
+  mShownFeeds = std::move(shown);
+  mLastLayout = std::move(layout);
 }
 
 void Server::logStatus() {

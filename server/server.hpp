@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "analysis/analysis_stage.hpp"
 #include "analysis/messaging.hpp"
@@ -72,6 +73,7 @@ class Server final : public control::ApiModel,
   bool startStages();
   void shutdown();
   void logStatus();
+  void requestKeyframesForNewTiles();
 
   const core::Config mConfig;
   const ServerOptions mOptions;
@@ -91,6 +93,8 @@ class Server final : public control::ApiModel,
   std::unique_ptr<control::HttpServer> mHttp;
   std::string mScene;
   std::string mJoinUrl;
+  std::shared_ptr<const compositor::Layout> mLastLayout;  // last layout seen (main thread)
+  std::unordered_set<core::FeedId> mShownFeeds;           // the feeds with a tile in it
   int mExitCode = 0;
 };
 

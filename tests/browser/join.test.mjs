@@ -164,6 +164,17 @@ describe('join page', { skip: (!baseUrl || !y4m) && 'set TESSERA_URL and TESSERA
     console.log(`joined in ${Date.now() - started} ms; tile ${JSON.stringify(feed.tile)};` +
                 ` colours ${JSON.stringify(colours)}; source ${feed.width}x${feed.height}`);
     assert.ok(feed.width > 0 && feed.height > 0, 'the source size is known');
+    // The server asked for keyframes (on connecting and when the tile appeared): RTCP PLIs.
+    const plis = await waitFor('a keyframe request (PLI) from the server', () => page.evaluate(
+      async () => {
+        const stats = await window.tesseraJoin.pc.getStats();
+        let n = 0;
+        stats.forEach((s) => {
+          if (s.type === 'outbound-rtp') n += (s.pliCount || 0) + (s.firCount || 0);
+        });
+        return n;
+      }), 5000);
+    assert.ok(plis >= 1, `PLIs received: ${plis}`);
 
     await page.click('#leave');
     await page.waitForFunction(() => window.tesseraJoin.state === 'ended', null, { timeout: 5000 });
