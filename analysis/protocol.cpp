@@ -90,14 +90,16 @@ Message decodeHello(Reader& r, std::size_t size) {
   h.pid = r.u32();
   h.maxInFlight = r.u16();
   const std::uint8_t flags = r.u8();
-  r.u8();  // reserved
+  const std::uint8_t reserved = r.u8();
   h.jobsDone = r.u64();
   const std::size_t nameBytes = r.u8();
   if (r.remaining() != nameBytes) {
     return error(DecodeErrorKind::kBadLength,
                  fmt::format("hello name of {} bytes in {} remaining", nameBytes, r.remaining()));
   }
-  if (flags & ~kHelloFaces) return error(DecodeErrorKind::kBadValue, "hello has unknown flags");
+  if ((flags & ~kHelloFaces) || reserved != 0) {
+    return error(DecodeErrorKind::kBadValue, "hello has unknown flags");
+  }
   h.faces = flags & kHelloFaces;
   if (h.maxInFlight < 1 || h.maxInFlight > kMaxInFlight) {
     return error(DecodeErrorKind::kBadValue,
@@ -267,11 +269,12 @@ Message decode(std::span<const std::uint8_t> bytes) {
   r.bytes(kMagic.size());
   const std::uint16_t version = r.u16();
   const std::uint8_t type = r.u8();
-  r.u8();
+  const std::uint8_t reserved = r.u8();
   if (version != kVersion) {
     return error(DecodeErrorKind::kWrongVersion,
                  fmt::format("schema version {}, this build speaks {}", version, kVersion));
   }
+  if (reserved != 0) return error(DecodeErrorKind::kBadValue, "header reserved byte is not 0");
   switch (static_cast<MessageType>(type)) {
     case MessageType::kHello:
       return decodeHello(r, bytes.size());

@@ -57,6 +57,23 @@ std::chrono::nanoseconds stagger(core::FeedId id, std::chrono::nanoseconds perio
 
 }  // namespace
 
+double LatencyHistogram::quantileSeconds(double q) const {
+  if (count == 0) return 0;
+  const double rank = q * static_cast<double>(count);
+  double lower = 0;
+  std::uint64_t below = 0;
+  for (std::size_t i = 0; i < kBoundsSeconds.size(); ++i) {
+    if (static_cast<double>(buckets[i]) >= rank) {
+      const double inBucket = static_cast<double>(buckets[i] - below);
+      const double share = inBucket > 0 ? (rank - static_cast<double>(below)) / inBucket : 1;
+      return lower + share * (kBoundsSeconds[i] - lower);
+    }
+    lower = kBoundsSeconds[i];
+    below = buckets[i];
+  }
+  return kBoundsSeconds.back();
+}
+
 void LatencyHistogram::add(double seconds) {
   ++count;
   sumSeconds += seconds;
@@ -83,6 +100,7 @@ struct AnalysisService::Impl {
     core::FeedId feed;
     std::string worker;
     Clock::time_point frameArrival;
+    Clock::time_point sentAt;
     Clock::time_point deadline;
     bool faces = false;
     bool timedOut = false;
@@ -135,6 +153,7 @@ struct AnalysisService::Impl {
   int backlog = 0;
   ServiceCounters counters;
   LatencyHistogram latency;
+  LatencyHistogram roundTrip;
   double scoreSeconds = 0;
   double faceSeconds = 0;
   std::vector<std::uint8_t> buffer;
@@ -296,7 +315,7 @@ void AnalysisService::stop() {
 }
 
 void AnalysisService::Impl::run() {
-  pthread_setname_np(pthread_self(), "tessera-analysis");
+  pthread_setname_np(pthread_self(), "tessera-analyse");  // at most 15 characters
   std::vector<zmq::pollitem_t> items = {{router.handle(), 0, ZMQ_POLLIN, 0},
                                         {nullptr, wakeFd, ZMQ_POLLIN, 0}};
   if (zap) items.push_back({zap.handle(), 0, ZMQ_POLLIN, 0});
@@ -512,6 +531,7 @@ void AnalysisService::Impl::onResult(const std::string& identity, protocol::Resu
   if (workerIt != workers.end()) ++workerIt->second.jobs;
   ++counters.results;
   latency.add(std::chrono::duration<double>(now - job.frameArrival).count());
+  roundTrip.add(std::chrono::duration<double>(now - job.sentAt).count());
   if (!feed) return;
 
   core::Scores s = feed->scores.value_or(core::Scores{});
@@ -708,7 +728,7 @@ bool AnalysisService::Impl::sendJob(Feed& f, core::FeedId id, const core::FrameR
   ++counters.jobsSent;
   ++w.inFlight;
   w.assigned = ++assignCounter;
-  jobs.emplace(h.jobId, Job{id, w.identity, frame->arrival, deadline, facesWanted, false});
+  jobs.emplace(h.jobId, Job{id, w.identity, frame->arrival, now, deadline, facesWanted, false});
   f.busyJob = h.jobId;
   if (facesWanted) f.nextFacesDue = now + periodOf(settings.facesHz);
   return true;
@@ -742,6 +762,7 @@ void AnalysisService::Impl::publish(Clock::time_point now) {
   st.inFlight = static_cast<int>(jobs.size());
   st.backlog = backlog;
   st.latency = latency;
+  st.roundTrip = roundTrip;
   st.scoreSeconds = scoreSeconds;
   st.faceSeconds = faceSeconds;
   std::lock_guard lock(mutex);

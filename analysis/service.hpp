@@ -8,11 +8,12 @@
 // with their sender. Nothing here ever waits on a worker: the canvas reads the last snapshot.
 //
 // Thread: constructed, started and stopped on the main thread. The I/O thread
-// "tessera-analysis" owns the ZeroMQ sockets (ROUTER for workers; REP for ZAP when CURVE is on)
+// "tessera-analyse" owns the ZeroMQ sockets (ROUTER for workers; REP for ZAP when CURVE is on)
 // and all dispatch state. Other threads read scores() (a mailbox) and stats() (a copy under a
 // lock) and may call workerExited().
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -29,7 +30,7 @@ namespace tessera::analysis {
 
 struct ServiceSettings {
   double rateHz = 5;   // analysis frames per feed per second
-  double facesHz = 1;  // face detections per feed per second (0 = never)
+  double facesHz = 0.2;  // face detections per feed per second (0 = never)
   // Where remote workers connect ("tcp://0.0.0.0:5555"); none = local workers only.
   std::optional<std::string> endpoint;
   // CURVE on `endpoint`: the server's secret key and the worker public keys allowed (Z85).
@@ -72,12 +73,14 @@ struct ServiceCounters {
 
 // Frame-to-score latency, Prometheus-style cumulative buckets.
 struct LatencyHistogram {
-  static constexpr std::array<double, 10> kBoundsSeconds = {0.005, 0.01, 0.025, 0.05, 0.1,
-                                                            0.25,  0.5,  1,     2.5,  5};
+  static constexpr std::array<double, 12> kBoundsSeconds = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                                            0.1,   0.2,   0.5,   1,    2,    5};
   std::array<std::uint64_t, kBoundsSeconds.size()> buckets{};  // count <= bound
   std::uint64_t count = 0;
   double sumSeconds = 0;
   void add(double seconds);
+  // The `q` quantile (0..1), interpolated within its bucket; 0 when empty.
+  double quantileSeconds(double q) const;
 };
 
 struct ServiceStats {
@@ -88,9 +91,10 @@ struct ServiceStats {
   int scoredFeeds = 0;
   int inFlight = 0;
   int backlog = 0;  // feeds due for analysis that waited for a free worker in the last round
-  LatencyHistogram latency;
-  double scoreSeconds = 0;  // all workers' reported scoring time
-  double faceSeconds = 0;   // of which face detection
+  LatencyHistogram latency;    // from a frame's arrival in its feed's mailbox to its scores
+  LatencyHistogram roundTrip;  // from a job's sending to its result
+  double scoreSeconds = 0;     // all workers' reported scoring time
+  double faceSeconds = 0;      // of which face detection
 };
 
 class AnalysisService {

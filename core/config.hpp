@@ -89,7 +89,7 @@ struct IngestConfig {
 struct AnalysisConfig {
   int workers = -1;  // -1 = "auto"
   double rateHz = 5;
-  double facesHz = 1;  // face detections per feed per second; 0 = never
+  double facesHz = 0.2;  // face detections per feed per second; 0 = never
   // ZeroMQ endpoint remote workers connect to ("tcp://0.0.0.0:5555"); none = local workers only.
   std::optional<std::string> endpoint;
   // CURVE (required when `endpoint` is not loopback): the server's secret key and the public

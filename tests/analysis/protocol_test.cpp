@@ -149,6 +149,8 @@ TEST_CASE("garbage is refused with a reason, never thrown", "[analysis][protocol
   trailing.push_back(0);
   auto badMagic = result;
   badMagic[0] = 'X';
+  auto reserved = result;
+  reserved[7] = 1;  // found by the fuzzer: a byte the decoder ignored would not re-encode
   const std::vector<Case> cases = {
       {"empty", {}, DecodeErrorKind::kTooShort},
       {"a few bytes", {'T', 'S', 'R'}, DecodeErrorKind::kTooShort},
@@ -158,6 +160,7 @@ TEST_CASE("garbage is refused with a reason, never thrown", "[analysis][protocol
       {"a result read as a hello", withType(1), DecodeErrorKind::kBadLength},
       {"a result read as a job", withType(2), DecodeErrorKind::kBadLength},
       {"a trailing byte", trailing, DecodeErrorKind::kBadLength},
+      {"a reserved header byte set", reserved, DecodeErrorKind::kBadValue},
   };
   for (const auto& c : cases) {
     INFO(c.name);

@@ -85,6 +85,8 @@ const std::vector<ValidCase> kValid = {
        CHECK(c.ingest.pulls.empty());
        CHECK(c.analysis.workers == -1);
        CHECK(c.analysis.rateHz == 5.0);
+       CHECK(c.analysis.facesHz == 0.2);
+       CHECK_FALSE(c.analysis.endpoint);
        REQUIRE(c.scenes.size() == 1);
        CHECK(c.scenes[0].name == "grid");
        CHECK(c.scenes[0].layout == LayoutKind::kGrid);
