@@ -29,7 +29,7 @@
 namespace tessera::analysis {
 
 struct ServiceSettings {
-  double rateHz = 5;   // analysis frames per feed per second
+  double rateHz = 5;     // analysis frames per feed per second
   double facesHz = 0.2;  // face detections per feed per second (0 = never)
   // Where remote workers connect ("tcp://0.0.0.0:5555"); none = local workers only.
   std::optional<std::string> endpoint;
