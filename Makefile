@@ -19,7 +19,10 @@ DEB_PACKAGES := \
   libsoup-3.0-dev libegl-dev libgl-dev libopengl-dev libgles-dev libegl1-mesa-dev \
   libgl1-mesa-dri libsdl2-dev libpng-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev \
   glib-networking openssl libzmq3-dev cppzmq-dev libopencv-dev opencv-data opencv-doc libqrencode-dev libnice-dev catch2 \
-  ffmpeg xvfb xauth nodejs npm chromium iproute2 util-linux
+  ffmpeg xvfb xauth chromium iproute2 util-linux
+# Node.js may come from elsewhere (a nodejs build that bundles npm conflicts with Debian's npm):
+# the packages are only asked for when the commands are missing.
+NODE_PACKAGES := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 
 .PHONY: all deps deps-apt deps-npm configure build run test clean
 
@@ -28,7 +31,7 @@ all: build
 deps: deps-apt deps-npm
 
 deps-apt:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+	@missing=$$(for p in $(DEB_PACKAGES) $(NODE_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
