@@ -225,6 +225,10 @@ int cmdWorker(Args args) {
   }
   if (options.endpoint.empty()) return usageError("worker needs --connect ENDPOINT", kWorkerHelp);
   if (options.serverKey) {
+    if (options.serverKey->size() != 40) {
+      return usageError("--server-key takes the server's Z85 public key (40 characters)",
+                        kWorkerHelp);
+    }
     const char* secret = std::getenv("TESSERA_WORKER_SECRET_KEY");
     if (!secret || !analysis::curvePublicKey(secret)) {
       return usageError(

@@ -198,11 +198,31 @@ hls = false
     print("remote worker: joined, lost (degraded, last scores kept), rejoined")
 
 
+def worker_cli(binary):
+    def run(*args, env=None):
+        return subprocess.run([binary, "worker", *args], capture_output=True, text=True,
+                              timeout=30, env=env)
+    assert run().returncode == 2  # no --connect
+    assert run("--connect", "tcp://127.0.0.1:1", "--server-key", "short").returncode == 2
+    missing_secret = {k: v for k, v in os.environ.items() if k != "TESSERA_WORKER_SECRET_KEY"}
+    assert run("--connect", "tcp://127.0.0.1:1", "--server-key", "x" * 40,
+               env=missing_secret).returncode == 2
+    keys = run("--keygen")
+    assert keys.returncode == 0
+    lines = keys.stdout.split("\n")
+    assert lines[0].startswith("public ") and len(lines[0]) == 7 + 40, keys.stdout
+    assert lines[1].startswith("secret ") and len(lines[1]) == 7 + 40, keys.stdout
+    help_text = run("--help")
+    assert help_text.returncode == 0 and "--connect ENDPOINT" in help_text.stdout
+    print("worker CLI: usage errors exit 2, --keygen and --help work")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tessera", required=True)
     binary = ap.parse_args().tessera
     with tempfile.TemporaryDirectory(prefix="tessera-e2e-clips-") as directory:
+        worker_cli(binary)
         clips = make_clips(directory)
         known_content(binary, clips)
         remote_worker(binary, clips)
