@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #if defined(__SSE2__)
@@ -88,36 +89,67 @@ double BalancedAssignment::scanFeeds(int cell) {
   return best;
 }
 
-void BalancedAssignment::refreshFeed(int feed) {
-  const int first = feed * mSlotsPerFeed;
-  double m1 = std::numeric_limits<double>::infinity();
-  double m2 = m1;
-  int slot = first;
-  for (int s = first; s < first + mSlotsPerFeed; ++s) {
-    const double v = mPrice[s];
-    if (v < m1) {
-      m2 = m1;
-      m1 = v;
-      slot = s;
-    } else if (v < m2) {
-      m2 = v;
+namespace {
+
+// The cheapest and second cheapest of prices[first, last) and where the cheapest is.
+void cheapest(const std::vector<double>& prices, int first, int last, double* m1, double* m2,
+              int* at) {
+  *m1 = *m2 = std::numeric_limits<double>::infinity();
+  *at = first;
+  for (int s = first; s < last; ++s) {
+    const double v = prices[s];
+    if (v < *m1) {
+      *m2 = *m1;
+      *m1 = v;
+      *at = s;
+    } else if (v < *m2) {
+      *m2 = v;
     }
   }
-  mMinPrice[feed] = m1;
-  mMinPrice2[feed] = m2;
-  mMinSlot[feed] = slot;
+}
+
+}  // namespace
+
+void BalancedAssignment::refreshFeed(int feed) {
+  const int first = feed * mSlotsPerFeed, last = first + mSlotsPerFeed;
+  cheapest(mPrice, first, last, &mMinPrice[feed], &mMinPrice2[feed], &mMinSlot[feed]);
+}
+
+void BalancedAssignment::rebuildOptionalHeap() {
+  mOptHeap.clear();
+  for (int f = 0; f < mFeeds; ++f) {
+    for (int slot = f * mSlotsPerFeed + mMandatory; slot < (f + 1) * mSlotsPerFeed; ++slot) {
+      mOptHeap.emplace_back(mPrice[slot], slot);
+    }
+  }
+  std::make_heap(mOptHeap.begin(), mOptHeap.end(), std::greater<>());
+}
+
+int BalancedAssignment::popCheapestOptional() {
+  while (!mOptHeap.empty()) {
+    std::pop_heap(mOptHeap.begin(), mOptHeap.end(), std::greater<>());
+    const auto [price, slot] = mOptHeap.back();
+    mOptHeap.pop_back();
+    if (price == mPrice[slot]) return slot;
+  }
+  return -1;
 }
 
 void BalancedAssignment::award(int person, int slot, double price) {
   const int previous = mOwner[slot];
   if (previous >= 0) {
     mSlotOf[previous] = -1;
-    mQueue.push_back(previous);
+    (previous < mCells ? mQueue : mDummyQueue).push_back(previous);
   }
   mOwner[slot] = person;
   mSlotOf[person] = slot;
   mPrice[slot] = price;
   refreshFeed(slot / mSlotsPerFeed);
+  if (slot % mSlotsPerFeed >= mMandatory) {
+    mOptHeap.emplace_back(price, slot);
+    std::push_heap(mOptHeap.begin(), mOptHeap.end(), std::greater<>());
+    if (mOptHeap.size() > 4 * mOptionalSlots) rebuildOptionalHeap();
+  }
   ++mBids;
 }
 
@@ -138,37 +170,49 @@ void BalancedAssignment::bidReal(int person) {
   award(person, slot, mPrice[slot] + increment);
 }
 
-// A dummy person only takes optional slots, each worth 0 to it.
-void BalancedAssignment::bidDummy(int person) {
-  double best = kNone, second = kNone;
-  int bestSlot = 0;
-  for (int f = 0; f < mFeeds; ++f) {
-    const int slot = (f + 1) * mSlotsPerFeed - 1;
-    const double v = -mPrice[slot];
-    if (v > best) {
-      second = best;
-      best = v;
-      bestSlot = slot;
-    } else if (v > second) {
-      second = v;
-    }
+// Dummy persons only take optional slots, each worth 0 to them, so they are all alike: the k
+// waiting take the k cheapest optional slots, each at the price of the next cheapest plus
+// epsilon. Every one of them is then within epsilon of its best choice, as k single bids would
+// leave them, without k rounds of outbidding each other.
+void BalancedAssignment::bidDummies() {
+  mDummyBatch.swap(mDummyQueue);
+  mDummyQueue.clear();
+  mTaken.clear();
+  for (std::size_t i = 0; i < mDummyBatch.size(); ++i) {
+    const int slot = popCheapestOptional();
+    assert(slot >= 0);  // there are more optional slots than dummies
+    mTaken.push_back(slot);
   }
-  const double increment = second == kNone ? mEps : best - second + mEps;
-  award(person, bestSlot, mPrice[bestSlot] + increment);
+  const int next = popCheapestOptional();
+  double level = kNone;
+  if (next >= 0) {
+    level = mPrice[next];
+    mOptHeap.emplace_back(level, next);  // still valid: put it back
+    std::push_heap(mOptHeap.begin(), mOptHeap.end(), std::greater<>());
+  }
+  for (std::size_t i = 0; i < mDummyBatch.size(); ++i) {
+    const int slot = mTaken[i];
+    award(mDummyBatch[i], slot, (next >= 0 ? level : mPrice[slot]) + mEps);
+  }
 }
 
 // Epsilon-complementary slackness: the person's slot is within epsilon of its best choice.
-bool BalancedAssignment::satisfiesCs(int person) const {
+bool BalancedAssignment::satisfiesCs(int person) {
   const int slot = mSlotOf[person];
   const int feed = slot / mSlotsPerFeed;
   double best = kNone;
   double own = 0;
   if (person < mCells) {
-    best = const_cast<BalancedAssignment*>(this)->scanFeeds(person);
+    best = scanFeeds(person);
     own = benefit(person, feed) - mPrice[slot];
   } else {
-    if (slot % mSlotsPerFeed != mSlotsPerFeed - 1) return false;
-    for (int f = 0; f < mFeeds; ++f) best = std::max(best, -mPrice[(f + 1) * mSlotsPerFeed - 1]);
+    if (slot % mSlotsPerFeed < mMandatory) return false;
+    // The cheapest optional slot (left in the heap).
+    const int cheapestSlot = popCheapestOptional();
+    assert(cheapestSlot >= 0);
+    mOptHeap.emplace_back(mPrice[cheapestSlot], cheapestSlot);
+    std::push_heap(mOptHeap.begin(), mOptHeap.end(), std::greater<>());
+    best = -mPrice[cheapestSlot];
     own = -mPrice[slot];
   }
   return own >= best - mEps;
@@ -189,11 +233,14 @@ void BalancedAssignment::start(const Problem& problem) {
   mProblem = problem;
   mCells = problem.cells;
   mFeeds = problem.feeds;
-  const int q = mCells / mFeeds;
-  const int r = mCells % mFeeds;
-  mHasOptional = r > 0;
-  mSlotsPerFeed = q + (mHasOptional ? 1 : 0);
-  mPersons = mFeeds * mSlotsPerFeed;  // the cells, plus N - r dummies when r > 0
+  const int floorShare = mCells / mFeeds;
+  const int ceilShare = (mCells + mFeeds - 1) / mFeeds;
+  mMandatory = problem.minUses < 0 ? floorShare : std::clamp(problem.minUses, 0, floorShare);
+  mSlotsPerFeed = problem.maxUses < 0 ? ceilShare : std::clamp(problem.maxUses, ceilShare, mCells);
+  // No feed can take more than its lower bound plus every cell the lower bounds leave over.
+  mSlotsPerFeed =
+      std::max(ceilShare, std::min(mSlotsPerFeed, mMandatory + (mCells - mFeeds * mMandatory)));
+  mPersons = mFeeds * mSlotsPerFeed;  // the cells, plus dummies for the optional slots left
   mExact = problem.exact || mPersons <= kExactPersons;
   mScale = mExact ? static_cast<double>(mPersons) + 1 : 1.0;
 
@@ -213,6 +260,8 @@ void BalancedAssignment::start(const Problem& problem) {
                 price);
     refreshFeed(f);
   }
+  mOptionalSlots = static_cast<std::size_t>(mFeeds) * (mSlotsPerFeed - mMandatory);
+  rebuildOptionalHeap();
   // Cells begin in the feed they had, if it still has room; phases drop any of these that
   // epsilon-complementary slackness does not allow.
   if (!problem.keep.empty()) {
@@ -237,6 +286,7 @@ void BalancedAssignment::start(const Problem& problem) {
   mEps = std::max(1.0, std::floor(mEps));
   mQueue.clear();
   mQueue.reserve(slots * 2);
+  mDummyQueue.clear();
   mCheckNext = 0;
   mHead = 0;
   mState = State::kCheck;
@@ -261,19 +311,19 @@ bool BalancedAssignment::run(std::chrono::microseconds budget) {
           mOwner[mSlotOf[p]] = -1;
           mSlotOf[p] = -1;
         }
-        if (mSlotOf[p] < 0) mQueue.push_back(p);
+        if (mSlotOf[p] < 0) (p < mCells ? mQueue : mDummyQueue).push_back(p);
       }
       mState = State::kBid;
     }
     // Each award re-queues at most the person it outbid; the queue is compacted when half spent.
-    while (mHead < mQueue.size()) {
+    // Waiting dummies bid together once the cells have had their turn.
+    while (mHead < mQueue.size() || !mDummyQueue.empty()) {
       if (outOfTime()) return false;
-      const int p = mQueue[mHead++];
-      if (p < mCells) {
-        bidReal(p);
-      } else {
-        bidDummy(p);
+      if (mHead == mQueue.size()) {
+        bidDummies();
+        continue;
       }
+      bidReal(mQueue[mHead++]);
       if (mHead > 4096 && mHead * 2 > mQueue.size()) {
         mQueue.erase(mQueue.begin(), mQueue.begin() + static_cast<std::ptrdiff_t>(mHead));
         mHead = 0;
@@ -285,6 +335,7 @@ bool BalancedAssignment::run(std::chrono::microseconds budget) {
     }
     mEps = std::max(1.0, std::floor(mEps / kEpsilonFactor));
     mQueue.clear();
+    mDummyQueue.clear();
     mHead = 0;
     mCheckNext = 0;
     mState = State::kCheck;

@@ -1,14 +1,18 @@
 // Balanced assignment of cells to feeds at least total cost: the heart of the photomosaic.
 //
-// Every cell gets one feed. With M cells and N feeds, each feed is used floor(M/N) or
-// ceil(M/N) times when M >= N (so everyone is on the canvas, and nobody hogs it); when M < N each
-// cell gets a different feed and N - M feeds are left out. Among all such assignments the solver
-// finds one of least total cost: exactly for up to kExactPersons persons (or when asked), and
-// otherwise within one cost unit per cell of the optimum.
+// Every cell gets one feed. With M cells and N feeds, each feed is used between a lower and an
+// upper number of times: by default floor(M/N) and ceil(M/N) (when M >= N everyone is on the
+// canvas equally often; when M < N each cell gets a different feed and N - M feeds are left out);
+// looser bounds let feeds that fit well be used more. Among all such assignments the solver finds
+// one of least total cost: exactly for up to kExactPersons persons (or when asked), and otherwise
+// within one cost unit per cell of the optimum.
 //
 // Method: the forward auction algorithm (Bertsekas) with epsilon scaling on the equivalent square
-// problem. Each feed is a set of identical "slots" (floor(M/N) it must fill, plus one it may fill
-// when M is not a multiple of N); "dummy" persons take the optional slots real cells leave.
+// problem. Each feed is a set of identical "slots": as many as its lower bound that it must fill,
+// and more up to its upper bound that it may fill; "dummy" persons take the optional slots real
+// cells leave. Dummies are all alike, so those waiting bid together (the "similar persons" bid:
+// the k cheapest optional slots at the price of the next one), which avoids long price wars
+// among them.
 // Costs are integers; in exact mode they are scaled by (persons + 1) so that the last phase
 // (epsilon 1) is optimal. Prices are kept between solves (per feed, by the caller's index) to
 // warm-start the next one, which makes re-solving a slowly changing mosaic cheap. A solve can run
@@ -42,6 +46,10 @@ class BalancedAssignment {
     // Optional warm start: a price per feed from an earlier solve (see feedPrices()).
     std::span<const double> prices{};
     bool exact = false;  // exact whatever the size (slower: more phases)
+    // Uses per feed; -1: floor(cells / feeds) and ceil(cells / feeds). Clamped so that every
+    // cell can be filled: minUses <= floor(cells / feeds) and maxUses >= ceil(cells / feeds).
+    int minUses = -1;
+    int maxUses = -1;
   };
 
   // Begins a solve; the previous result stays readable until the new one is finished.
@@ -70,10 +78,13 @@ class BalancedAssignment {
   enum class State { kIdle, kCheck, kBid };
 
   void bidReal(int person);
-  void bidDummy(int person);
+  void bidDummies();  // every waiting dummy at once
+  // The cheapest optional slot (popped from mOptHeap, stale entries dropped), or -1.
+  int popCheapestOptional();
+  void rebuildOptionalHeap();
   void award(int person, int slot, double price);
   void refreshFeed(int feed);
-  bool satisfiesCs(int person) const;
+  bool satisfiesCs(int person);
   double benefit(int cell, int feed) const;
   // Values of every feed to `cell` into mValues; returns the largest.
   double scanFeeds(int cell);
@@ -87,19 +98,26 @@ class BalancedAssignment {
   int mPersons = 0;
   int mFeeds = 0;
   int mCells = 0;
-  int mSlotsPerFeed = 0;  // q mandatory slots, plus one optional slot if mHasOptional
-  bool mHasOptional = false;
+  int mSlotsPerFeed = 0;  // the upper bound: mMandatory slots, then optional ones
+  int mMandatory = 0;     // the lower bound
   int mCheckNext = 0;
   std::size_t mHead = 0;
-  // Slots: feed f owns slots [f * mSlotsPerFeed, (f+1) * mSlotsPerFeed); when mHasOptional the
-  // last of them is the optional slot that dummies may take.
+  // Slots: feed f owns slots [f * mSlotsPerFeed, (f+1) * mSlotsPerFeed); the first mMandatory of
+  // them only real cells may take, the others dummies too.
   std::vector<double> mPrice;      // per slot
   std::vector<int> mOwner;         // per slot: person or -1
   std::vector<int> mSlotOf;        // per person: slot or -1
   std::vector<double> mMinPrice;   // per feed: cheapest slot price ...
   std::vector<double> mMinPrice2;  // ... the second cheapest (+inf with one slot) ...
   std::vector<int> mMinSlot;       // ... and which slot is cheapest
-  std::vector<double> mValues;     // scratch: a cell's value of each feed
+  // Optional slots by price, cheapest first: (price, slot), pushed again whenever a price rises;
+  // entries whose price is no longer the slot's are stale and skipped.
+  std::vector<std::pair<double, int>> mOptHeap;
+  std::size_t mOptionalSlots = 0;
+  std::vector<int> mDummyQueue;  // dummies waiting to bid
+  std::vector<int> mDummyBatch;
+  std::vector<int> mTaken;      // scratch: slots a batch of dummies bids for
+  std::vector<double> mValues;  // scratch: a cell's value of each feed
   std::vector<int> mQueue;
   std::vector<int> mResult;
   std::vector<double> mFeedPrices;

@@ -158,15 +158,24 @@ bool PhotomosaicEngine::update(std::span<const core::FeedId> feeds, const core::
   }
   if (feedsChanged) changed = patchDeparted();
 
+  // The budget covers everything below, building a new solve's costs included.
+  const auto started = std::chrono::steady_clock::now();
+  const auto remaining = [&] {
+    const auto spent = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    return mParams.budget == std::chrono::microseconds::max()
+               ? mParams.budget
+               : std::max(std::chrono::microseconds(1), mParams.budget - spent);
+  };
   if (!mSolver.finished()) {
-    if (mSolver.run(mParams.budget)) {
+    if (mSolver.run(remaining())) {
       applyResult();
       changed = true;
     }
   } else if (mDirty && (feedsChanged || nowS - mLastSolveStartS >= mParams.minSolveIntervalS)) {
     mLastSolveStartS = nowS;
     startSolve();
-    if (mSolver.run(mParams.budget)) {
+    if (mSolver.run(remaining())) {
       applyResult();
       changed = true;
     }
@@ -209,6 +218,13 @@ void PhotomosaicEngine::startSolve() {
     }
   }
   BalancedAssignment::Problem problem{.cells = mCells, .feeds = n, .costs = mCosts};
+  // Looser bounds on uses when reuse > 1, and only while there are at least as many cells as
+  // feeds (with fewer cells, as many different people as possible are shown).
+  const double share = static_cast<double>(mCells) / n;
+  if (mParams.reuse > 1 && share >= 1) {
+    problem.minUses = std::max(1, static_cast<int>(share / mParams.reuse));
+    problem.maxUses = static_cast<int>(std::ceil(share * mParams.reuse));
+  }
   if (mCellFeed.size() == static_cast<std::size_t>(mCells)) {
     mKeep.resize(static_cast<std::size_t>(mCells));
     for (int c = 0; c < mCells; ++c) {

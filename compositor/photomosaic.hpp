@@ -50,9 +50,15 @@ struct PhotomosaicParams {
   float tint = 0.3f;      // how far each tile is pulled toward its cell's colour
   float hysteresis = 6;   // CIE76 delta E: a cell keeps its feed unless another beats it by this
   float colourNoise = 3;  // delta E: smaller changes of a feed's mean colour are ignored
+  // How unevenly feeds may be used: each appears between 1/reuse and reuse times its fair share
+  // of the cells (cells / feeds), and at least once while there are as many cells as feeds.
+  // 1: everyone equally often; larger: feeds that fit the target well appear more (fidelity:
+  // see docs/performance.md).
+  float reuse = 3;
   double minSolveIntervalS = 0.25;  // between re-solves for colour changes
-  // Solver time per update(); a solve that needs more continues on the next update.
-  std::chrono::microseconds budget{2000};
+  // Time per update() for building and running solves; a solve that needs more continues on
+  // the next update. (Building a solve's costs is not split: about 1 ms for 1024 x 1024.)
+  std::chrono::microseconds budget{1500};
   // Assumed for feeds without scores yet: a mid grey.
   Rgb unknown{128, 128, 128};
 };
@@ -60,8 +66,8 @@ struct PhotomosaicParams {
 // Keeps a photomosaic layout up to date as feeds come and go and their colours change.
 //
 // Each cell gets one feed by BalancedAssignment on the CIE76 delta E between the cell's target
-// colour and the feed's mean colour (the least total colour error such that every feed is used
-// about equally often). Changes are damped
+// colour and the feed's mean colour: the least total colour error such that every feed is used
+// equally often (reuse 1), or between 1/reuse and reuse times that (reuse > 1). Changes are damped
 // twice: a feed's colour only counts as changed when it moves by more than `colourNoise`, and a
 // cell keeps its feed unless another fits it by `hysteresis` better (a bonus in the assignment; as
 // costs are distances, a feed whose colour moves by d changes no cell unless 2 d > hysteresis).
@@ -118,6 +124,7 @@ class PhotomosaicEngine {
   std::unordered_map<core::FeedId, int> mIndexOf;
   std::vector<float> mFeedL, mFeedA, mFeedB;
   std::vector<std::int32_t> mCosts;
+
   std::vector<int> mKeep;
   std::vector<double> mPrices;
   std::unordered_map<core::FeedId, double> mPriceOf;

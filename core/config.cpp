@@ -614,8 +614,8 @@ void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
 void readScene(Parser& parser, const toml::table& t, std::string path, SceneConfig& out) {
   Section s(parser, t, std::move(path),
             {"name", "layout", "target", "columns", "rows", "tint", "fade_seconds", "glide_seconds",
-             "hysteresis", "score", "emphasis", "pinned", "pinned_share", "strokes", "stroke_size",
-             "stroke_fade_seconds", "flow_speed", "flow_scale"});
+             "hysteresis", "reuse", "score", "emphasis", "pinned", "pinned_share", "strokes",
+             "stroke_size", "stroke_fade_seconds", "flow_speed", "flow_scale"});
   out.line = s.line();
   if (!s.readString("name", out.name) && !s.find("name")) s.missing("name");
   const bool layoutOk = s.readEnum("layout", out.layout, kLayoutNames);
@@ -655,6 +655,7 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
   s.readNumber("glide_seconds", out.glideSeconds, seconds, inSeconds);
   s.readNumber("hysteresis", out.hysteresis, "in 0..100",
                [](double v) { return v >= 0 && v <= 100; });
+  s.readNumber("reuse", out.reuse, "in 1..100", [](double v) { return v >= 1 && v <= 100; });
   s.readEnum("score", out.score, kSceneScoreNames);
   s.readNumber("emphasis", out.emphasis, "in 0..100", [](double v) { return v >= 0 && v <= 100; });
   int pinned = 0;

@@ -115,6 +115,7 @@ struct SceneConfig {
   double glideSeconds = 0.6;  // tiles glide to new places
   // photomosaic
   double hysteresis = 6;  // CIE76 delta E a new feed must fit a cell better by
+  double reuse = 3;       // feeds appear between 1/reuse and reuse times their fair share
   // spotlight
   SceneScore score = SceneScore::kMotion;
   double emphasis = 3;

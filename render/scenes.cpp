@@ -40,6 +40,7 @@ std::vector<compositor::SceneSpec> loadScenes(const std::vector<core::SceneConfi
     s.glideSeconds = c.glideSeconds;
     s.photomosaic.tint = static_cast<float>(c.tint);
     s.photomosaic.hysteresis = static_cast<float>(c.hysteresis);
+    s.photomosaic.reuse = static_cast<float>(c.reuse);
     s.spotlight.score = spotlightScore(c.score);
     s.spotlight.emphasis = static_cast<float>(c.emphasis);
     if (c.pinned) s.spotlight.pinned = core::FeedId{*c.pinned};

@@ -63,6 +63,7 @@ PhotomosaicParams params(std::shared_ptr<ColourGrid> target) {
   p.target = std::move(target);
   p.budget = std::chrono::microseconds::max();  // solve within one update unless a test slices
   p.minSolveIntervalS = 0;
+  p.reuse = 1;  // every feed equally often, unless a test says otherwise
   return p;
 }
 
@@ -320,4 +321,33 @@ TEST_CASE("photomosaic cells of a feed that leaves go at once to feeds that are 
   // Everyone leaves: no tiles.
   CHECK(engine.update({}, &scores, 200.0));
   CHECK(engine.layout().tiles.empty());
+}
+
+TEST_CASE("photomosaic reuse lets feeds that fit appear more often, everyone at least once",
+          "[compositor][photomosaic]") {
+  // 16 red cells and 16 blue ones; 8 feeds, 7 of them red and 1 blue. Balanced, each feed gets 4
+  // cells, so red feeds fill 12 blue cells; with reuse 4 the blue feed may take up to 16.
+  std::vector<Rgb> cells(32, kRed);
+  std::fill(cells.begin() + 16, cells.end(), kBlue);
+  const auto feeds = makeFeeds(8);
+  ScoreTable scores;
+  scores.version = 1;
+  for (int i = 0; i < 8; ++i) {
+    const Rgb c = i == 7 ? kBlue : kRed;
+    scores.byFeed[feeds[i]] = scoresWithColour(c[0], c[1], c[2]);
+  }
+  const auto blueCells = [&](float reuse) {
+    auto p = params(grid(8, 4, cells));
+    p.reuse = reuse;
+    PhotomosaicEngine engine(p, {400, 200}, kTile);
+    engine.update(feeds, &scores, 0.0);
+    const auto uses = usesPerFeed(engine.layout());
+    CHECK(uses.size() == 8);  // everyone is on the canvas
+    int blue = 0;
+    for (int c = 16; c < 32; ++c) blue += engine.layout().tiles[c].feed == feeds[7];
+    return blue;
+  };
+  CHECK(blueCells(1) == 4);
+  CHECK(blueCells(4) == 16);
+  CHECK(blueCells(2) == 8);
 }

@@ -689,6 +689,7 @@ TEST_CASE("scene parameters of the layouts: defaults and values", "[core][config
   CHECK(d.fadeSeconds == 1.0);
   CHECK(d.glideSeconds == 0.6);
   CHECK(d.hysteresis == 6.0);
+  CHECK(d.reuse == 3.0);
   CHECK(d.score == SceneScore::kMotion);
   CHECK(d.emphasis == 3.0);
   CHECK_FALSE(d.pinned);
@@ -705,7 +706,7 @@ TEST_CASE("scene parameters of the layouts: defaults and values", "[core][config
       "name = \"focus\"\nlayout = \"spotlight\"\nfade_seconds = 2.5\nglide_seconds = 0\n"
       "score = \"faces\"\nemphasis = 8\npinned = 12\npinned_share = 0.6\n"
       "[[scenes]]\nname = \"paint\"\nlayout = \"brush\"\nstrokes = 900\nstroke_size = 40\n"
-      "stroke_fade_seconds = 10\nflow_speed = 200\nflow_scale = 500\nhysteresis = 0\n",
+      "stroke_fade_seconds = 10\nflow_speed = 200\nflow_scale = 500\nhysteresis = 0\nreuse = 1\n",
       "t.toml");
   REQUIRE(c.scenes.size() == 3);
   const SceneConfig& s = c.scenes[1];
@@ -723,6 +724,7 @@ TEST_CASE("scene parameters of the layouts: defaults and values", "[core][config
   CHECK(b.flowSpeed == 200.0);
   CHECK(b.flowScale == 500.0);
   CHECK(b.hysteresis == 0.0);
+  CHECK(b.reuse == 1.0);
   CHECK(std::string(toString(SceneScore::kSharpness)) == "sharpness");
 }
 
@@ -749,6 +751,8 @@ TEST_CASE("bad scene parameters name file, line and key", "[core][config][scenes
         "t.toml:6: scenes[0].flow_speed: expected a number in 0..10000, got -3",
         "t.toml:7: scenes[0].flow_scale: expected a number in 1..100000, got 0",
         "t.toml:8: scenes[0].hysteresis: expected a number in 0..100, got 101"}},
+      {"[[scenes]]\nname = \"a\"\nreuse = 0.5\n",
+       {"t.toml:3: scenes[0].reuse: expected a number in 1..100, got 0.5"}},
       {"[[scenes]]\nname = \"a\"\nstrkes = 3\n",
        {R"(t.toml:3: scenes[0].strkes: unknown key (did you mean "strokes"?))"}},
   };
