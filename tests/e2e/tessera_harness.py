@@ -112,7 +112,7 @@ def mean_rgb(image, rect, inset=0.2):
 class Tessera:
     """A `tessera run` process on a loopback port, stopped (SIGTERM) when the test ends."""
 
-    def __init__(self, binary, toml_text, extra_args=(), duration=120):
+    def __init__(self, binary, toml_text, extra_args=(), duration=120, headless=True):
         self.dir = tempfile.mkdtemp(prefix="tessera-e2e-")
         self.config = os.path.join(self.dir, "installation.toml")
         with open(self.config, "w") as f:
@@ -122,8 +122,8 @@ class Tessera:
         self.log_path = os.path.join(self.dir, "tessera.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [binary, "run", self.config, "--http", f"127.0.0.1:{self.port}", "--headless",
-             "--duration", str(duration), *extra_args],
+            [binary, "run", self.config, "--http", f"127.0.0.1:{self.port}",
+             *(["--headless"] if headless else []), "--duration", str(duration), *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def json(self, path):
