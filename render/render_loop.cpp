@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/log.hpp"
@@ -152,6 +153,8 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   std::vector<TileInstance> changed;
   std::vector<std::uint8_t> uploaded(static_cast<std::size_t>(mSettings.maxFeeds), 0);
   bool releaseLayers = false;  // feeds left the table: free their layers once not drawn
+  std::unordered_set<core::FeedId> inTable;
+  std::vector<std::uint8_t> layerDrawn(static_cast<std::size_t>(mSettings.maxFeeds), 0);
   core::FrameRef lastCanvas;
   std::uint64_t index = 0;
   bool fullRedraw = true;
@@ -188,6 +191,10 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     if (auto t = mFeeds.peek(); t != table) {
       table = t;
       releaseLayers = true;
+      inTable.clear();
+      if (table) {
+        for (const auto& c : table->feeds) inTable.insert(c->id());
+      }
     }
     visible.clear();
     visibleChannels.clear();
@@ -250,14 +257,15 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     }
     if (releaseLayers) {
       // Layers of feeds that left stay while a tile still fades out with their last picture.
+      std::fill(layerDrawn.begin(), layerDrawn.end(), 0);
+      for (const TileInstance& t : instances) layerDrawn[static_cast<std::size_t>(t.layer)] = 1;
       bool stillShown = false;
       slots.keepOnly([&](core::FeedId id) {
-        const bool inTable = table && std::any_of(table->feeds.begin(), table->feeds.end(),
-                                                  [&](const auto& c) { return c->id() == id; });
-        const bool drawn = std::any_of(frame.tiles.begin(), frame.tiles.end(),
-                                       [&](const auto& p) { return p.feed == id; });
-        stillShown = stillShown || (!inTable && drawn);
-        return inTable || drawn;
+        const bool present = inTable.contains(id);
+        const int layer = slots.find(id);
+        const bool drawn = layer >= 0 && layerDrawn[static_cast<std::size_t>(layer)];
+        stillShown = stillShown || (!present && drawn);
+        return present || drawn;
       });
       releaseLayers = stillShown;
     }
