@@ -137,10 +137,13 @@ void HttpServer::serveWhipPost(SoupServerMessage* msg) {
   }
   // The answer takes a few milliseconds (ICE gathering): hold the response until then.
   soup_server_message_pause(msg);
-  g_object_ref(msg);
+  // Held until the answer: the callback may run after this handler has returned.
+  auto held = std::make_shared<platform::GObjectPtr<SoupServerMessage>>(
+      platform::GObjectPtr<SoupServerMessage>::retain(msg));
   const char* host = soup_server_message_get_remote_host(msg);
   const std::string client = host ? host : "?";
-  mWhip->whipOffer(offer, [msg, client](const WhipAnswer& answer) {
+  mWhip->whipOffer(offer, [held, client](const WhipAnswer& answer) {
+    SoupServerMessage* msg = held->get();
     if (answer.status == 201) {
       setHeader(msg, "Location", "/whip/" + answer.sessionId);
       setHeader(msg, "ETag", answer.etag);
@@ -159,7 +162,6 @@ void HttpServer::serveWhipPost(SoupServerMessage* msg) {
       respondProblem(msg, answer.status, title, answer.detail);
     }
     soup_server_message_unpause(msg);
-    g_object_unref(msg);
   });
 }
 

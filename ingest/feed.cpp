@@ -123,27 +123,29 @@ std::optional<platform::Pipeline> Feed::buildPull(std::string* error) {
       "appsink name=sink",
       mTile.width, mTile.height);
   GError* raw = nullptr;
-  GstElement* tail = gst_parse_bin_from_description(tailDesc.c_str(), TRUE, &raw);
+  auto tail = platform::GstPtr<GstElement>::adopt(
+      gst_parse_bin_from_description(tailDesc.c_str(), TRUE, &raw));
   std::unique_ptr<GError, platform::GErrorDeleter> err(raw);
   if (!tail || err) {
     if (error) *error = err ? err->message : "cannot build decode tail";
     return std::nullopt;
   }
-  gst_element_set_name(tail, "tail");
-  GstElement* decode = gst_element_factory_make("uridecodebin", "src");
+  gst_element_set_name(tail.get(), "tail");
+  auto decode =
+      platform::GstPtr<GstElement>::adopt(gst_element_factory_make("uridecodebin", "src"));
   if (!decode) {
     if (error) *error = "uridecodebin is not installed";
-    gst_object_unref(tail);
     return std::nullopt;
   }
-  g_object_set(decode, "uri", mSpec.uri.c_str(), "expose-all-streams", FALSE, nullptr);
-  g_signal_connect(decode, "autoplug-continue", G_CALLBACK(skipAudio), nullptr);
-  g_signal_connect(decode, "pad-added", G_CALLBACK(linkDecodedPad), tail);
+  g_object_set(decode.get(), "uri", mSpec.uri.c_str(), "expose-all-streams", FALSE, nullptr);
+  g_signal_connect(decode.get(), "autoplug-continue", G_CALLBACK(skipAudio), nullptr);
+  // The pipeline owns `tail` for as long as this signal can fire.
+  g_signal_connect(decode.get(), "pad-added", G_CALLBACK(linkDecodedPad), tail.get());
 
-  mScalerPad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(tail, "sink"));
+  mScalerPad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(tail.get(), "sink"));
   auto pipeline = platform::GstPtr<GstElement>::adopt(gst_pipeline_new(logName().c_str()));
   g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(limitDecoderThreads), nullptr);
-  gst_bin_add_many(GST_BIN(pipeline.get()), decode, tail, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline.get()), decode.get(), tail.get(), nullptr);
   return platform::Pipeline(logName(), std::move(pipeline));
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/log.hpp"
 #include "ingest/sample_frame.hpp"
+#include "platform/gobject_ptr.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -102,7 +103,9 @@ void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data) {
         decode, stream->tile.width, stream->tile.height);
   }
   GError* raw = nullptr;
-  GstElement* bin = gst_parse_bin_from_description(description.c_str(), TRUE, &raw);
+  auto binRef = platform::GstPtr<GstElement>::adopt(
+      gst_parse_bin_from_description(description.c_str(), TRUE, &raw));
+  GstElement* bin = binRef.get();
   std::unique_ptr<GError, platform::GErrorDeleter> err(raw);
   if (!bin) {
     core::logError(kModule, "{}: cannot build decoder: {}", feed, err ? err->message : "?");
@@ -110,10 +113,7 @@ void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data) {
   }
   auto parent =
       platform::GstPtr<GstElement>::adopt(GST_ELEMENT(gst_element_get_parent(GST_ELEMENT(webrtc))));
-  if (!parent) {
-    gst_object_unref(bin);
-    return;
-  }
+  if (!parent) return;
   if (auto sink = platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "sink"))) {
     auto* branch = new BranchContext{stream, nullptr};  // freed with the appsink's callbacks
     // The scaler's sink pad tells the size the phone actually sends.
@@ -220,20 +220,22 @@ bool WhipSession::buildPipeline(std::string* error) {
       gst_caps_from_string("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000;"
                            "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"
                            "packetization-mode=(string)1"));
-  GstWebRTCRTPTransceiver* transceiver = nullptr;
+  GstWebRTCRTPTransceiver* raw = nullptr;
   g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
-                        caps.get(), &transceiver);
+                        caps.get(), &raw);
+  const auto transceiver = platform::GObjectPtr<GstWebRTCRTPTransceiver>::adopt(raw);
   if (!transceiver) {
     if (error) *error = "webrtcbin refused the video transceiver";
     return false;
   }
-  gst_object_unref(transceiver);
   return true;
 }
 
 void WhipSession::configureIce() {
-  GObject* ice = nullptr;
-  g_object_get(mWebrtc.get(), "ice-agent", &ice, nullptr);
+  GObject* rawIce = nullptr;
+  g_object_get(mWebrtc.get(), "ice-agent", &rawIce, nullptr);
+  const auto iceRef = platform::GObjectPtr<GObject>::adopt(rawIce);
+  GObject* ice = iceRef.get();
   if (!ice) return;
   // TCP candidates cost descriptors and rarely help a phone on the gallery's Wi-Fi.
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "ice-tcp")) {
@@ -244,9 +246,10 @@ void WhipSession::configureIce() {
                  static_cast<guint>(mSettings.udpPortMax), nullptr);
   }
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
-    NiceAgent* agent = nullptr;
-    g_object_get(ice, "agent", &agent, nullptr);
-    if (agent) {
+    NiceAgent* rawAgent = nullptr;
+    g_object_get(ice, "agent", &rawAgent, nullptr);
+    const auto agentRef = platform::GObjectPtr<NiceAgent>::adopt(rawAgent);
+    if (NiceAgent* agent = agentRef.get()) {
       // libnice's UPnP discovery multicasts SSDP and delays gathering by 200 ms: off.
       g_object_set(agent, "upnp", FALSE, nullptr);
       for (const auto& address : mSettings.iceAddresses) {
@@ -258,10 +261,8 @@ void WhipSession::configureIce() {
           core::logWarn(kModule, "ice_addresses: \"{}\" is not an IP address", address);
         }
       }
-      g_object_unref(agent);
     }
   }
-  g_object_unref(ice);
   for (const auto& url : mSettings.iceServers) {
     if (url.rfind("stun:", 0) == 0) {
       g_object_set(mWebrtc.get(), "stun-server", ("stun://" + url.substr(5)).c_str(), nullptr);
