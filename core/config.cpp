@@ -698,8 +698,9 @@ void readScenes(Parser& parser, Section& root, std::vector<SceneConfig>& out) {
 
 void readOutput(Parser& parser, const toml::table& t, OutputConfig& out) {
   Section s(parser, t, "output",
-            {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length"});
+            {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr"});
   s.readBool("window", out.window);
+  s.readBool("qr", out.qr);
   s.readBool("hls", out.hls);
   s.readInt("bitrate_kbps", out.bitrateKbps, 100, 100000);
   s.readInt("hls_segment_seconds", out.hlsSegmentSeconds, 1, 10);

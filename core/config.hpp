@@ -135,6 +135,7 @@ struct OutputConfig {
   int bitrateKbps = 4000;
   int hlsSegmentSeconds = 2;
   int hlsPlaylistLength = 6;
+  bool qr = false;  // the join QR code in the canvas's bottom-right corner
 };
 
 struct Config {

@@ -291,7 +291,16 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       renderer->overlaySnapshot(1 - u);
       drew = true;
     }
+    if (auto overlay = mOverlay.takeNew()) {
+      // The QR code in the bottom-right corner, a fifth of the canvas high.
+      const float side = std::max(64.0f, std::round(mSettings.canvas.height * 0.2f));
+      const float margin = std::round(mSettings.canvas.height * 0.02f);
+      renderer->setOverlay(*overlay, {mSettings.canvas.width - side - margin,
+                                      mSettings.canvas.height - side - margin, side, side});
+      drew = true;
+    }
     if (drew) {
+      renderer->drawOverlay();  // on top of whatever was drawn
       renderer->startReadback();
       ++totals.redraws;
     }

@@ -81,6 +81,8 @@ class RenderLoop {
   void setScene(std::size_t index);
 
   core::LatestMailbox<core::VideoFrame>& canvas() { return mCanvas; }
+  // Any thread: an RGBA picture kept on top of the canvas, bottom right (the join QR code).
+  void setOverlay(core::FrameRef rgba) { mOverlay.put(std::move(rgba)); }
   // Where the tiles are going: published when the layout changes (brush: a few times a second).
   core::LatestMailbox<compositor::Layout>& layout() { return mLayout; }
   core::LatestMailbox<core::ScoreTable>& scores() { return *mScores; }
@@ -94,6 +96,7 @@ class RenderLoop {
   CanvasListener* const mListener;
   std::shared_ptr<core::BufferPool> mPool;
   core::LatestMailbox<core::VideoFrame> mCanvas;
+  core::LatestMailbox<core::VideoFrame> mOverlay;
   core::LatestMailbox<compositor::Layout> mLayout;
   core::LatestMailbox<core::ScoreTable> mOwnScores;
   core::LatestMailbox<core::ScoreTable>* const mScores;

@@ -372,6 +372,42 @@ void TileRenderer::overlaySnapshot(float alpha) {
   glDisable(GL_BLEND);
 }
 
+bool TileRenderer::setOverlay(const core::VideoFrame& rgba, core::Rect rect) {
+  mOverlayFramebuffer.reset();
+  mOverlayTexture.reset();
+  if (rgba.format != core::PixelFormat::kRgba || rgba.strideBytes % 4 != 0 || !rgba.data) {
+    return false;
+  }
+  mOverlayTexture = platform::makeTexture();
+  glBindTexture(GL_TEXTURE_2D, mOverlayTexture.id());
+  glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, rgba.width, rgba.height);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  glPixelStorei(GL_UNPACK_ROW_LENGTH, static_cast<GLint>(rgba.strideBytes / 4));
+  glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, rgba.width, rgba.height, GL_RGBA, GL_UNSIGNED_BYTE,
+                  rgba.data);
+  glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+  mOverlayFramebuffer = platform::makeFramebuffer();
+  glBindFramebuffer(GL_FRAMEBUFFER, mOverlayFramebuffer.id());
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, mOverlayTexture.id(),
+                         0);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  mOverlaySize = {rgba.width, rgba.height};
+  mOverlayRect = rect;
+  return true;
+}
+
+void TileRenderer::drawOverlay() {
+  if (!mOverlayFramebuffer) return;
+  // Row 0 of the picture is its top, as row 0 of the canvas is: no flip.
+  const auto x0 = static_cast<GLint>(mOverlayRect.x), y0 = static_cast<GLint>(mOverlayRect.y);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, mOverlayFramebuffer.id());
+  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, mFramebuffer.id());
+  glBlitFramebuffer(0, 0, mOverlaySize.width, mOverlaySize.height, x0, y0,
+                    x0 + static_cast<GLint>(mOverlayRect.w),
+                    y0 + static_cast<GLint>(mOverlayRect.h), GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
 void TileRenderer::startReadback() {
   glBindFramebuffer(GL_READ_FRAMEBUFFER, mFramebuffer.id());
   glBindBuffer(GL_PIXEL_PACK_BUFFER, mReadback[mReadbackNext].id());

@@ -75,6 +75,11 @@ class TileRenderer {
   void snapshot();
   // ... and draws it over the canvas with opacity `alpha` (a cross-fade to the new scene).
   void overlaySnapshot(float alpha);
+  // An RGBA picture kept on top of the canvas (the join page's QR code): scaled without
+  // filtering (crisp modules) into `rect`, canvas pixels, by drawOverlay() after every draw.
+  // False (and no overlay) for a frame that is not RGBA.
+  bool setOverlay(const core::VideoFrame& rgba, core::Rect rect);
+  void drawOverlay();
 
   // Starts reading the canvas into the next pixel buffer.
   void startReadback();
@@ -118,6 +123,10 @@ class TileRenderer {
   platform::GlFramebuffer mFramebuffer;
   platform::GlTexture mPaintTexture;  // the brush's persistent paint
   platform::GlFramebuffer mPaintFramebuffer;
+  platform::GlTexture mOverlayTexture;  // setOverlay's picture, attached to its framebuffer
+  platform::GlFramebuffer mOverlayFramebuffer;
+  core::SizePx mOverlaySize;
+  core::Rect mOverlayRect;
   platform::GlTexture mSnapshotTexture;  // the outgoing scene's last frame
   platform::GlFramebuffer mSnapshotFramebuffer;
   platform::GlVertexArray mVertexArray;

@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "platform/main_loop.hpp"
 #include "platform/pipeline.hpp"
+#include "platform/qr.hpp"
 #include "platform/system.hpp"
 #include "platform/tls.hpp"
 #include "render/scenes.hpp"
@@ -163,6 +164,10 @@ bool Server::startStages() {
   while (!base.empty() && base.back() == '/') base.pop_back();
   mJoinUrl = base + "/join" + (whip.token ? "?t=" + *whip.token : "");
   mHttp->setJoinUrl(mJoinUrl);
+  if (mConfig.output.qr && mWhip) {
+    platform::QrImage qr = platform::makeQr(mJoinUrl, 1);  // the GPU scales it, unfiltered
+    mRender->setOverlay(core::VideoFrame::fromPixels(qr.width, qr.width, std::move(qr.rgba)));
+  }
 
   mIngest->startConfiguredFeeds();
   return true;
