@@ -130,6 +130,8 @@ PhotomosaicEngine::PhotomosaicEngine(PhotomosaicParams params, core::SizePx canv
 
 bool PhotomosaicEngine::update(std::span<const core::FeedId> feeds, const core::ScoreTable* scores,
                                double nowS) {
+  // The budget covers everything here, building a new solve's costs included.
+  const auto started = std::chrono::steady_clock::now();
   bool changed = false;
   const bool feedsChanged = !std::equal(feeds.begin(), feeds.end(), mFeeds.begin(), mFeeds.end());
   if (feedsChanged) {
@@ -158,8 +160,6 @@ bool PhotomosaicEngine::update(std::span<const core::FeedId> feeds, const core::
   }
   if (feedsChanged) changed = patchDeparted();
 
-  // The budget covers everything below, building a new solve's costs included.
-  const auto started = std::chrono::steady_clock::now();
   const auto remaining = [&] {
     const auto spent = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
@@ -263,8 +263,8 @@ void PhotomosaicEngine::applyResult() {
 int PhotomosaicEngine::nearestFeed(int cell) const {
   int best = -1;
   float bestD = std::numeric_limits<float>::max();
-  for (int f = 0; f < static_cast<int>(mFeeds.size()); ++f) {
-    const float d = distance2(mCellLab[cell], mColours.at(mFeeds[f]).lab);
+  for (int f = 0; f < static_cast<int>(mFeedLab.size()); ++f) {
+    const float d = distance2(mCellLab[cell], mFeedLab[f]);
     if (d < bestD) {
       bestD = d;
       best = f;
@@ -280,6 +280,8 @@ bool PhotomosaicEngine::patchDeparted() {
     return had;
   }
   bool changed = false;
+  mFeedLab.clear();
+  for (const core::FeedId id : mFeeds) mFeedLab.push_back(mColours.at(id).lab);
   if (mCellFeed.size() != static_cast<std::size_t>(mCells)) {
     // Nothing assigned yet: each cell its nearest feed, until the balanced solve is done.
     mCellFeed.resize(static_cast<std::size_t>(mCells));

@@ -114,6 +114,7 @@ class PhotomosaicEngine {
   std::vector<core::FeedId> mFeeds;
   std::unordered_set<core::FeedId> mPresent;
   std::unordered_map<core::FeedId, FeedColour> mColours;
+  std::vector<Rgb> mFeedLab;  // scratch: the Lab colour of each of mFeeds
   std::uint64_t mScoresVersion = ~std::uint64_t{0};
   bool mDirty = false;  // inputs changed since the running or last solve started
   double mLastSolveStartS = -1e9;
