@@ -249,3 +249,29 @@ TEST_CASE("a scene switch passes through a blend of the two scenes", "[render][g
   CHECK(waitUntil([&] { return loop.stats().scene == 1 && !loop.stats().crossFading; }, 3s));
   loop.stop();
 }
+
+TEST_CASE("a photomosaic target that is not a PNG is a problem naming file, line and key",
+          "[render][scenes]") {
+  const auto bogus = std::filesystem::temp_directory_path() /
+                     ("tessera-scenes-test-" + std::to_string(::getpid()) + "-bogus.png");
+  std::ofstream(bogus) << "not a png";
+  SceneConfig grid;
+  grid.name = "grid";
+  SceneConfig mosaic;
+  mosaic.name = "portrait";
+  mosaic.layout = LayoutKind::kPhotomosaic;
+  mosaic.target = bogus;
+  mosaic.line = 12;
+  std::vector<tessera::core::ConfigProblem> problems;
+  const auto specs = tessera::render::loadScenes({grid, mosaic}, kCanvas, "inst.toml", &problems);
+  std::filesystem::remove(bogus);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].file == "inst.toml");
+  CHECK(problems[0].line == 12);
+  CHECK(problems[0].key == "scenes[1].target");
+  CHECK_THAT(problems[0].message, Catch::Contains("PNG"));
+  // The scene still exists (as a grid), so indices stay those of the file.
+  REQUIRE(specs.size() == 2);
+  CHECK(specs[1].name == "portrait");
+  CHECK(specs[1].kind == LayoutKind::kGrid);
+}
