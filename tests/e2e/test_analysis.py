@@ -46,11 +46,17 @@ def make_clips(directory):
 
 
 def children(pid):
-    """Process ids of the children of `pid` (any of its threads)."""
+    """Process ids of the `tessera worker` children of `pid` (started by any of its threads)."""
     out = set()
     for tid in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{tid}/children") as f:
-            out.update(int(x) for x in f.read().split())
+            for child in f.read().split():
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as c:
+                        if b"\0worker\0" in c.read():
+                            out.add(int(child))
+                except FileNotFoundError:
+                    pass  # ended meanwhile
     return out
 
 
