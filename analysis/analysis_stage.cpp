@@ -68,10 +68,11 @@ bool AnalysisStage::start(std::string* error) {
 }
 
 void AnalysisStage::stop() {
-  // Workers first (they are told to stop while the service still answers), then the service.
+  // The service first (nothing is sent any more, so a stopping worker is not reported as lost),
+  // then the workers (SIGTERM; they leave cleanly).
+  if (mService) mService->stop();
   if (mSupervisor) mSupervisor->stop();
   mSupervisor.reset();
-  if (mService) mService->stop();
 }
 
 void AnalysisStage::onWorkerExited(std::uint32_t pid) {
