@@ -160,7 +160,8 @@ WhipSession::WhipSession(std::string id, WhipSettings settings,
       mSettings(std::move(settings)),
       mChannel(std::move(channel)),
       mListener(listener),
-      mEtag("\"" + mId.substr(0, 16) + "\"") {}
+      // Independent of the id: the id is the session's secret, the ETag only versions it.
+      mEtag("\"" + newSessionId().substr(0, 16) + "\"") {}
 
 WhipSession::~WhipSession() {
   stop();
