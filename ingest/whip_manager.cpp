@@ -62,7 +62,7 @@ void WhipManager::offer(const std::string& sdp, Done done) {
   }
   const std::string id = newSessionId();
   auto session = WhipSession::create(id, mSettings, channel, this);
-  mSessions[id] = Entry{session, std::move(done), std::chrono::steady_clock::now()};
+  mSessions[id] = Entry{session, std::move(done), std::chrono::steady_clock::now(), {}};
   if (!session->start(sdp, &error)) {
     onWhipAnswer(id, {}, error);
     return;
