@@ -46,7 +46,7 @@ inline const char* toString(FeedSource s) {
   return "?";
 }
 
-enum class FeedState { kConnecting, kLive, kFrozen, kRetrying, kFailed, kGone };
+enum class FeedState { kConnecting, kLive, kFrozen, kRetrying, kGone };
 
 inline const char* toString(FeedState s) {
   switch (s) {
@@ -58,8 +58,6 @@ inline const char* toString(FeedState s) {
       return "frozen";
     case FeedState::kRetrying:
       return "retrying";
-    case FeedState::kFailed:
-      return "failed";
     case FeedState::kGone:
       return "gone";
   }

@@ -216,7 +216,12 @@ int Server::run() {
   core::logInfo(kModule, "shutting down");
   shutdown();
   core::logInfo(kModule, "stopped cleanly (peak RSS {} MiB)", platform::peakRssKib() / 1024);
-  return mExitCode;
+  // An output that failed while the rest ran on is a runtime failure all the same.
+  if (mHls && mHls->failed()) {
+    core::logError(kModule, "exit 1: the HLS output failed during the run (see above)");
+    return 1;
+  }
+  return 0;
 }
 
 void Server::shutdown() {

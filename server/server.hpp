@@ -95,7 +95,6 @@ class Server final : public control::ApiModel,
   std::string mJoinUrl;
   std::shared_ptr<const compositor::Layout> mLastLayout;  // last layout seen (main thread)
   std::unordered_set<core::FeedId> mShownFeeds;           // the feeds with a tile in it
-  int mExitCode = 0;
 };
 
 }  // namespace tessera::server
