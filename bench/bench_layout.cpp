@@ -23,6 +23,7 @@
 #include "compositor/layout.hpp"
 #include "compositor/photomosaic.hpp"
 #include "compositor/spotlight.hpp"
+#include "core/synthetic_palette.hpp"
 #include "platform/png.hpp"
 
 namespace {
@@ -75,39 +76,11 @@ std::vector<core::FeedId> feedsOf(int n) {
 
 // The mean colours of the built-in synthetic participants: a background of their own hue
 // (golden-ratio steps, two saturations, three values) with a contrasting ball over ~9 % of it.
-compositor::Rgb hsv(double h, double s, double v) {
-  h = std::fmod(h, 1.0) * 6;
-  const int i = static_cast<int>(h);
-  const double f = h - i, p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-  double r = v, g = t, b = p;
-  switch (i % 6) {
-    case 1:
-      r = q, g = v, b = p;
-      break;
-    case 2:
-      r = p, g = v, b = t;
-      break;
-    case 3:
-      r = p, g = q, b = v;
-      break;
-    case 4:
-      r = t, g = p, b = v;
-      break;
-    case 5:
-      r = v, g = p, b = q;
-      break;
-    default:
-      break;
-  }
-  return {static_cast<float>(r * 255), static_cast<float>(g * 255), static_cast<float>(b * 255)};
-}
 
 compositor::Rgb syntheticMean(int index) {
-  constexpr double kSaturation[] = {0.55, 0.85};
-  constexpr double kValue[] = {0.38, 0.60, 0.82};
-  const double hue = std::fmod(index * 0.6180339887, 1.0);
-  const auto bg = hsv(hue, kSaturation[index % 2], kValue[index % 3]);
-  const auto fg = hsv(hue + 0.5, 0.35, 1.0);
+  const core::SyntheticColours colours = core::syntheticColours(index);
+  const auto& bg = colours.background;
+  const auto& fg = colours.ball;
   constexpr float kBall = 0.09f;
   return {bg[0] * (1 - kBall) + fg[0] * kBall, bg[1] * (1 - kBall) + fg[1] * kBall,
           bg[2] * (1 - kBall) + fg[2] * kBall};

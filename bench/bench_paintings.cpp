@@ -19,6 +19,7 @@
 #include "compositor/photomosaic.hpp"
 #include "compositor/scene.hpp"
 #include "core/frame.hpp"
+#include "core/synthetic_palette.hpp"
 #include "platform/gl_surface.hpp"
 #include "platform/png.hpp"
 #include "render/tile_renderer.hpp"
@@ -36,33 +37,6 @@ double processCpuMs() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-compositor::Rgb hsv(double h, double s, double v) {
-  h = std::fmod(h, 1.0) * 6;
-  const int i = static_cast<int>(h);
-  const double f = h - i, p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-  double r = v, g = t, b = p;
-  switch (i % 6) {
-    case 1:
-      r = q, g = v, b = p;
-      break;
-    case 2:
-      r = p, g = v, b = t;
-      break;
-    case 3:
-      r = p, g = q, b = v;
-      break;
-    case 4:
-      r = t, g = p, b = v;
-      break;
-    case 5:
-      r = v, g = p, b = q;
-      break;
-    default:
-      break;
-  }
-  return {static_cast<float>(r * 255), static_cast<float>(g * 255), static_cast<float>(b * 255)};
-}
-
 // A synthetic participant's picture (as ingest's videotestsrc "ball" pattern: its own hue at one
 // of six saturation/value levels, a ball of the opposite hue) and its mean colour.
 struct Participant {
@@ -71,11 +45,9 @@ struct Participant {
 };
 
 Participant participant(int index) {
-  constexpr double kSaturation[] = {0.55, 0.85};
-  constexpr double kValue[] = {0.38, 0.60, 0.82};
-  const double hue = std::fmod(index * 0.6180339887, 1.0);
-  const auto bg = hsv(hue, kSaturation[index % 2], kValue[index % 3]);
-  const auto fg = hsv(hue + 0.5, 0.35, 1.0);
+  const core::SyntheticColours colours = core::syntheticColours(index);
+  const auto& bg = colours.background;
+  const auto& fg = colours.ball;
   std::vector<std::uint8_t> px(static_cast<std::size_t>(kTile.width) * kTile.height * 4);
   double sum[3] = {0, 0, 0};
   const float cx = 40.0f + (index * 37) % 80, cy = 30.0f + (index * 23) % 60, r = 20;

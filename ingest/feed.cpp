@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/log.hpp"
+#include "core/synthetic_palette.hpp"
 #include "ingest/sample_frame.hpp"
 
 namespace tessera::ingest {
@@ -12,34 +13,9 @@ namespace {
 
 constexpr const char* kModule = "ingest";
 
-std::uint32_t hsvToArgb(double h, double s, double v) {
-  h = std::fmod(h, 1.0) * 6.0;
-  const int i = static_cast<int>(h);
-  const double f = h - i;
-  const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-  double r = v, g = t, b = p;
-  switch (i % 6) {
-    case 0:
-      r = v, g = t, b = p;
-      break;
-    case 1:
-      r = q, g = v, b = p;
-      break;
-    case 2:
-      r = p, g = v, b = t;
-      break;
-    case 3:
-      r = p, g = q, b = v;
-      break;
-    case 4:
-      r = t, g = p, b = v;
-      break;
-    default:
-      r = v, g = p, b = q;
-      break;
-  }
-  auto c = [](double x) { return static_cast<std::uint32_t>(std::lround(x * 255)); };
-  return 0xFF000000u | (c(r) << 16) | (c(g) << 8) | c(b);
+std::uint32_t toArgb(const std::array<float, 3>& rgb) {
+  auto c = [](float x) { return static_cast<std::uint32_t>(std::lround(x)); };
+  return 0xFF000000u | (c(rgb[0]) << 16) | (c(rgb[1]) << 8) | c(rgb[2]);
 }
 
 // Skips decoding audio: pulled clips often carry it, and nothing here uses it.
@@ -90,14 +66,10 @@ std::string Feed::logName() const {
 }
 
 std::string Feed::syntheticDescription(int index, core::SizePx tile, int fps) {
-  // Each participant gets its own hue (golden-ratio steps spread them evenly) at one of six
-  // saturation/value levels (hue alone nearly repeats every 13 steps), a contrasting ball, and
-  // one of several motions, so a crowd of them reads as different people.
-  constexpr double kSaturation[] = {0.55, 0.85};
-  constexpr double kValue[] = {0.38, 0.60, 0.82};
-  const double hue = std::fmod(index * 0.6180339887, 1.0);
-  const std::uint32_t background = hsvToArgb(hue, kSaturation[index % 2], kValue[index % 3]);
-  const std::uint32_t foreground = hsvToArgb(hue + 0.5, 0.35, 1.0);
+  // Their own colours (core/synthetic_palette.hpp) and one of several motions.
+  const core::SyntheticColours colours = core::syntheticColours(index);
+  const std::uint32_t background = toArgb(colours.background);
+  const std::uint32_t foreground = toArgb(colours.ball);
   static const char* kMotions[] = {"wavy", "sweep", "hsweep"};
   const char* motion = kMotions[index % 3];
   return fmt::format(
