@@ -547,9 +547,9 @@ bool isLoopbackHost(std::string_view host) {
 }
 
 void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
-  Section s(parser, t, "analysis",
-            {"workers", "rate_hz", "faces_hz", "endpoint", "curve_secret_key",
-             "curve_client_keys"});
+  Section s(
+      parser, t, "analysis",
+      {"workers", "rate_hz", "faces_hz", "endpoint", "curve_secret_key", "curve_client_keys"});
   if (const toml::node* node = s.find("workers")) {
     const std::string expected = fmt::format("\"auto\" or an integer in 0..{}", kMaxWorkers);
     if (const auto* str = node->as_string(); str && str->get() == "auto") {

@@ -15,11 +15,11 @@ struct PaletteColour {
 };
 
 struct Scores {
-  std::array<float, 3> meanRgb{};  // 0-255
-  float brightness = 0;            // 0-1
-  float motion = 0;                // 0-1, frame-difference energy; 0 for a still picture
-  float sharpness = 0;             // variance of the Laplacian; higher is sharper
-  int faces = 0;                   // from the most recent face detection
+  std::array<float, 3> meanRgb{};          // 0-255
+  float brightness = 0;                    // 0-1
+  float motion = 0;                        // 0-1, frame-difference energy; 0 for a still picture
+  float sharpness = 0;                     // variance of the Laplacian; higher is sharper
+  int faces = 0;                           // from the most recent face detection
   std::array<PaletteColour, 3> palette{};  // k-means (k = 3), largest share first
   bool frozen = false;  // the picture has not changed (or no frame came) for a while
   bool black = false;   // (nearly) every pixel is dark: a covered lens, no signal

@@ -185,11 +185,13 @@ const std::vector<ValidCase> kValid = {
      }},
     {"a public endpoint with CURVE keys",
      "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\n"
-     "curve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\ncurve_client_keys = [\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
+     "curve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\ncurve_client_keys = "
+     "[\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
      [](const Config& c) {
        CHECK(c.analysis.endpoint == "tcp://0.0.0.0:5555");
        CHECK(c.analysis.curveSecretKey == "D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58");
-       CHECK(c.analysis.curveClientKeys == std::vector<std::string>{"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o"});
+       CHECK(c.analysis.curveClientKeys ==
+             std::vector<std::string>{"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o"});
      }},
     {"scenes replace the default scene",
      "[[scenes]]\nname = \"calm\"\nlayout = \"spotlight\"\ncolumns = 1\nrows = 256\ntint = 0\n"
@@ -348,17 +350,24 @@ const std::vector<InvalidCase> kInvalid = {
     {"a CURVE secret key that is not Z85 (and is not echoed)",
      "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\ncurve_secret_key = \"hunter2\"\n"
      "curve_client_keys = [\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
-     {"t.toml:3: analysis.curve_secret_key: expected a Z85 CURVE key (40 characters; `tessera worker --keygen` makes one)"}},
+     {"t.toml:3: analysis.curve_secret_key: expected a Z85 CURVE key (40 characters; `tessera "
+      "worker --keygen` makes one)"}},
     {"a CURVE client key that is not Z85",
-     "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\ncurve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\n"
+     "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\ncurve_secret_key = "
+     "\"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\n"
      "curve_client_keys = [\"nope\"]\n",
      {R"(t.toml:4: analysis.curve_client_keys[0]: expected a Z85 CURVE public key (40 characters), got "nope")"}},
     {"a CURVE secret key without client keys",
-     "[analysis]\nendpoint = \"tcp://127.0.0.1:5555\"\ncurve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\n",
-     {"t.toml:1: analysis.curve_client_keys: missing required key (CURVE needs the server's secret key and the workers' public keys)"}},
+     "[analysis]\nendpoint = \"tcp://127.0.0.1:5555\"\ncurve_secret_key = "
+     "\"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\n",
+     {"t.toml:1: analysis.curve_client_keys: missing required key (CURVE needs the server's secret "
+      "key and the workers' public keys)"}},
     {"CURVE keys without an endpoint",
-     "[analysis]\ncurve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\ncurve_client_keys = [\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
-     {"t.toml:2: analysis.curve_secret_key: only used with analysis.endpoint (local workers need no keys)"}},
+     "[analysis]\ncurve_secret_key = "
+     "\"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\ncurve_client_keys = "
+     "[\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
+     {"t.toml:2: analysis.curve_secret_key: only used with analysis.endpoint (local workers need "
+      "no keys)"}},
 
     // Ranges.
     {"canvas too small",
