@@ -37,6 +37,7 @@ import os
 import re
 import resource
 import shlex
+import shutil
 import signal
 import struct
 import subprocess
@@ -439,6 +440,8 @@ def run_tessera(args, clips, work):
     code, took, killed = stop(p, signal.SIGTERM, args.stop_timeout)
     result["exit"] = code
     result["exit_s"] = took
+    # tessera writes HLS to $TMPDIR/tessera-NAME-PID/ and leaves it there (~10 MB a run).
+    shutil.rmtree(Path(tempfile.gettempdir()) / f"tessera-bench-{p.pid}", ignore_errors=True)
     if killed or code != 0:
         result["error"] = (f"SIGTERM: {'killed after ' + str(args.stop_timeout) + ' s' if killed else 'exit ' + str(code)}")
         log(f"N={n}: tessera {result['error']}; log tail:\n{tail(logfile)}")
