@@ -24,7 +24,9 @@ using tessera::ingest::FeedChannel;
 using tessera::ingest::FeedSpec;
 using tessera::ingest::testing::Clips;
 using tessera::ingest::testing::kTile;
+using tessera::ingest::testing::pull;
 using tessera::ingest::testing::RecordingFeedListener;
+using tessera::ingest::testing::synthetic;
 using tessera::test::changedFraction;
 using tessera::test::fileUri;
 using tessera::test::meanRgb;
@@ -36,21 +38,6 @@ using tessera::test::waitUntil;
 namespace {
 
 const tessera::platform::GstRuntime kGst;
-
-FeedSpec synthetic(int index) {
-  FeedSpec spec;
-  spec.source = FeedSource::kSynthetic;
-  spec.syntheticIndex = index;
-  return spec;
-}
-
-FeedSpec pull(std::string uri, bool loop) {
-  FeedSpec spec;
-  spec.source = FeedSource::kPull;
-  spec.uri = std::move(uri);
-  spec.loop = loop;
-  return spec;
-}
 
 std::shared_ptr<FeedChannel> channelFor(const FeedSpec& spec, std::uint32_t id = 1) {
   return std::make_shared<FeedChannel>(FeedId{id}, spec.source, spec.uri);

@@ -16,6 +16,21 @@ namespace tessera::ingest::testing {
 
 inline constexpr core::SizePx kTile{160, 120};
 
+inline FeedSpec synthetic(int index) {
+  FeedSpec spec;
+  spec.source = core::FeedSource::kSynthetic;
+  spec.syntheticIndex = index;
+  return spec;
+}
+
+inline FeedSpec pull(std::string uri, bool loop) {
+  FeedSpec spec;
+  spec.source = core::FeedSource::kPull;
+  spec.uri = std::move(uri);
+  spec.loop = loop;
+  return spec;
+}
+
 // Clips are made on first use and deleted when the test executable exits.
 class Clips {
  public:

@@ -20,6 +20,8 @@ using tessera::ingest::FeedSpec;
 using tessera::ingest::IngestManager;
 using tessera::ingest::testing::Clips;
 using tessera::ingest::testing::kTile;
+using tessera::ingest::testing::pull;
+using tessera::ingest::testing::synthetic;
 using tessera::test::fileUri;
 using tessera::test::waitUntil;
 
@@ -33,21 +35,6 @@ IngestConfig config(int maxFeeds = 16) {
   c.tileWidth = kTile.width;
   c.tileHeight = kTile.height;
   return c;
-}
-
-FeedSpec synthetic(int index) {
-  FeedSpec spec;
-  spec.source = FeedSource::kSynthetic;
-  spec.syntheticIndex = index;
-  return spec;
-}
-
-FeedSpec pull(std::string uri, bool loop) {
-  FeedSpec spec;
-  spec.source = FeedSource::kPull;
-  spec.uri = std::move(uri);
-  spec.loop = loop;
-  return spec;
 }
 
 std::vector<FeedId> tableIds(IngestManager& manager) {
