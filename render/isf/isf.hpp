@@ -40,14 +40,14 @@ struct Input {
   std::string name;
   std::string uniform;  // the GLSL uniform the renderer sets: the name, but ShaderToy's iMouse
                         // is "tessera_iMouse" (a vec2 behind a vec4 iMouse macro)
-  std::string label;  // LABEL, or empty
+  std::string label;    // LABEL, or empty
   InputType type = InputType::kFloat;
   Value defaultValue{};  // DEFAULT, or the type's zero (color: 0,0,0,1)
   std::optional<Value> min, max;
-  std::optional<Value> identity;  // IDENTITY
-  std::vector<int> values;        // long: VALUES (when absent and MIN/MAX given: MIN..MAX)
+  std::optional<Value> identity;    // IDENTITY
+  std::vector<int> values;          // long: VALUES (when absent and MIN/MAX given: MIN..MAX)
   std::vector<std::string> labels;  // long: LABELS, one per value
-  int maxSamples = 0;  // audio/audioFFT: MAX
+  int maxSamples = 0;               // audio/audioFFT: MAX
 };
 
 struct Pass {
@@ -70,14 +70,14 @@ struct Document {
   std::string isfVersion;  // ISFVSN, "2" when absent
   std::string description, credit;
   std::vector<std::string> categories;
-  std::vector<Input> inputs;      // ShaderToy: iChannel0..3 (images) and iMouse (point2D)
-  std::vector<Pass> passes;       // at least one
+  std::vector<Input> inputs;  // ShaderToy: iChannel0..3 (images) and iMouse (point2D)
+  std::vector<Pass> passes;   // at least one
   std::vector<Imported> imported;
   // The GLSL after the header, with the header's lines blanked so that line numbers match the
   // file. ShaderToy: the whole file.
   std::string body;
-  // True when the code calls IMG_THIS_PIXEL/IMG_NORM_PIXEL etc. on `inputImage`, i.e. the shader
-  // is a filter over the canvas so far.
+  // True when an image input is called `inputImage` (the ISF filter convention): the shader is a
+  // filter over the canvas so far.
   bool isFilter() const;
   const Input* findInput(std::string_view name) const;
 };
