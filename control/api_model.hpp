@@ -43,6 +43,45 @@ struct HealthInfo {
   std::string scene;
   std::string installation;
   double uptimeSeconds = 0;
+  std::size_t shaderErrors = 0;  // shader files whose last load failed
+};
+
+// One input of an artist's shader, as the admin page lists it. Numbers of the input's type:
+// bool/event/long/float one, point2D two, color four (RGBA 0-1); empty when absent.
+struct ShaderParamInfo {
+  std::string name;
+  std::string label;
+  std::string type;  // ISF spelling: "float", "point2D", "color", "image", ...
+  std::vector<double> value, defaultValue, min, max;
+  std::vector<int> values;          // long: the choices
+  std::vector<std::string> labels;  // long: their labels
+};
+
+struct ShaderInfo {
+  std::string scene;
+  std::string role;       // "layout" or "filter"
+  std::size_t index = 0;  // filter: its place in the scene's chain
+  std::string name;       // the file's name without extension
+  std::string file;       // the file's name
+  bool running = false;   // a program is on screen (the last good one)
+  std::string error;      // the last load's compile log in the artist's lines; empty when fine
+  std::uint64_t loads = 0;
+  std::vector<ShaderParamInfo> params;
+};
+
+// A value sent for a shader input: numbers (true/false as 1/0), or text (a long's LABEL,
+// a colour "#rrggbb").
+struct ParamValue {
+  std::string name;
+  std::vector<double> numbers;
+  std::optional<std::string> text;
+};
+
+struct ParamResult {
+  int status = 200;    // 200, or 404 (unknown scene, shader or input) / 422 (bad value)
+  std::string detail;  // what was wrong
+  std::string scene;   // where the values went
+  std::vector<std::string> shaders;
 };
 
 class ApiModel {
@@ -56,6 +95,12 @@ class ApiModel {
   // Prometheus text exposition lines, without the HTTP framing.
   virtual std::string metrics() = 0;
   virtual bool switchScene(const std::string& name) = 0;
+  virtual std::vector<ShaderInfo> shaders() = 0;
+  // Sets inputs of the shaders of `scene` (the current scene when absent): of the one named
+  // `shader` (file name with or without extension), or of every shader there with that input.
+  virtual ParamResult setParams(const std::optional<std::string>& scene,
+                                const std::optional<std::string>& shader,
+                                const std::vector<ParamValue>& values) = 0;
 };
 
 }  // namespace tessera::control

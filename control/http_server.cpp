@@ -2,6 +2,8 @@
 
 #include <libsoup/soup.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -181,6 +183,17 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
       soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", "POST");
       respondProblem(msg, 405, "Method Not Allowed", "use POST {\"name\": SCENE}");
     }
+  } else if (path == "/api/v1/params") {
+    if (method == "PATCH") {
+      servePatchParams(msg);
+    } else if (isGet) {
+      serveParams(msg);
+    } else {
+      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
+                                   "GET, HEAD, PATCH");
+      respondProblem(msg, 405, "Method Not Allowed",
+                     method + " is not allowed on " + path + " (GET lists, PATCH sets)");
+    }
   } else if (path == "/metrics") {
     if (onlyGet()) {
       respond(msg, 200, "text/plain; version=0.0.4; charset=utf-8", mModel.metrics());
@@ -238,6 +251,8 @@ void HttpServer::serveHealth(SoupServerMessage* msg) {
                {"uptime_s", std::round(h.uptimeSeconds * 10) / 10}};
   // Degraded still answers 200: the canvas runs (on the last scores known).
   if (!h.degraded.empty()) body["degraded"] = h.degraded;
+  if (h.shaderErrors) body["shader_errors"] = h.shaderErrors;
+
   respondJson(msg, h.rendering ? 200 : 503, body);
 }
 
@@ -328,6 +343,86 @@ void HttpServer::serveScene(SoupServerMessage* msg) {
     return;
   }
   respondJson(msg, 200, json{{"scene", name}});
+}
+
+void HttpServer::serveParams(SoupServerMessage* msg) {
+  json list = json::array();
+  for (const ShaderInfo& s : mModel.shaders()) {
+    json params = json::array();
+    for (const ShaderParamInfo& p : s.params) {
+      json item = {{"name", p.name}, {"type", p.type}};
+      if (!p.label.empty()) item["label"] = p.label;
+      auto put = [&](const char* key, const std::vector<double>& v) {
+        if (v.empty()) return;
+        item[key] = v.size() == 1 ? json(v[0]) : json(v);
+      };
+      put("value", p.value);
+      put("default", p.defaultValue);
+      put("min", p.min);
+      put("max", p.max);
+      if (!p.values.empty()) item["values"] = p.values;
+      if (!p.labels.empty()) item["labels"] = p.labels;
+      params.push_back(std::move(item));
+    }
+    json item = {{"scene", s.scene},     {"role", s.role},   {"name", s.name},  {"file", s.file},
+                 {"running", s.running}, {"loads", s.loads}, {"params", params}};
+    if (s.role == "filter") item["index"] = s.index;
+    item["error"] = s.error.empty() ? json(nullptr) : json(s.error);
+    list.push_back(std::move(item));
+  }
+  respondJson(msg, 200, json{{"scene", mModel.health().scene}, {"shaders", list}});
+}
+
+void HttpServer::servePatchParams(SoupServerMessage* msg) {
+  if (!checkAdmin(msg)) return;
+  constexpr const char* kShape =
+      "expected a JSON object {\"scene\": SCENE (optional), \"shader\": NAME (optional), "
+      "\"values\": {INPUT: VALUE, ...}}";
+  const json request = json::parse(detail::requestBody(msg), nullptr, false);
+  if (request.is_discarded() || !request.is_object() || !request.contains("values") ||
+      !request["values"].is_object() || request["values"].empty()) {
+    respondProblem(msg, 400, "Bad Request", kShape);
+    return;
+  }
+  std::optional<std::string> scene, shader;
+  for (const auto& [key, value] : request.items()) {
+    if (key == "values") continue;
+    if ((key != "scene" && key != "shader") || !value.is_string()) {
+      respondProblem(msg, 400, "Bad Request", fmt::format("unexpected \"{}\": {}", key, kShape));
+      return;
+    }
+    (key == "scene" ? scene : shader) = value.get<std::string>();
+  }
+  std::vector<ParamValue> values;
+  for (const auto& [name, v] : request["values"].items()) {
+    ParamValue p;
+    p.name = name;
+    if (v.is_boolean()) {
+      p.numbers = {v.get<bool>() ? 1.0 : 0.0};
+    } else if (v.is_number()) {
+      p.numbers = {v.get<double>()};
+    } else if (v.is_string()) {
+      p.text = v.get<std::string>();
+    } else if (v.is_array() && !v.empty() && v.size() <= 4 &&
+               std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_number(); })) {
+      for (const json& e : v) p.numbers.push_back(e.get<double>());
+    } else {
+      respondProblem(msg, 422, "Unprocessable Content",
+                     fmt::format("values.{}: expected a number, a boolean, a string or an array "
+                                 "of 1-4 numbers, got {}",
+                                 name, v.dump()));
+      return;
+    }
+    values.push_back(std::move(p));
+  }
+  const ParamResult r = mModel.setParams(scene, shader, values);
+  if (r.status != 200) {
+    respondProblem(msg, r.status, r.status == 404 ? "Not Found" : "Unprocessable Content",
+                   r.detail);
+    return;
+  }
+  respondJson(msg, 200,
+              json{{"scene", r.scene}, {"shaders", r.shaders}, {"values", request["values"]}});
 }
 
 }  // namespace tessera::control

@@ -74,6 +74,9 @@ class HttpServer {
   void serveCanvasPng(SoupServerMessage* msg);
   void serveHls(SoupServerMessage* msg, const std::string& name);
   void serveScene(SoupServerMessage* msg);
+  void serveParams(SoupServerMessage* msg);
+  void servePatchParams(SoupServerMessage* msg);
+
   bool checkAdmin(SoupServerMessage* msg);
   // WHIP and the join page (whip_routes.cpp).
   static void handleEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,

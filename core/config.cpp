@@ -613,9 +613,28 @@ void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
 
 void readScene(Parser& parser, const toml::table& t, std::string path, SceneConfig& out) {
   Section s(parser, t, std::move(path),
-            {"name", "layout", "target", "columns", "rows", "tint", "fade_seconds", "glide_seconds",
-             "hysteresis", "reuse", "score", "emphasis", "pinned", "pinned_share", "strokes",
-             "stroke_size", "stroke_fade_seconds", "flow_speed", "flow_scale"});
+            {"name",
+             "layout",
+             "target",
+             "columns",
+             "rows",
+             "tint",
+             "fade_seconds",
+             "glide_seconds",
+             "hysteresis",
+             "reuse",
+             "score",
+             "emphasis",
+             "pinned",
+             "pinned_share",
+             "strokes",
+             "stroke_size",
+             "stroke_fade_seconds",
+             "flow_speed",
+             "flow_scale",
+             "shader",
+             "filters",
+             "params"});
   out.line = s.line();
   if (!s.readString("name", out.name) && !s.find("name")) s.missing("name");
   const bool layoutOk = s.readEnum("layout", out.layout, kLayoutNames);
@@ -673,6 +692,67 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
                [](double v) { return v >= 0 && v <= 10000; });
   s.readNumber("flow_scale", out.flowScale, "in 1..100000",
                [](double v) { return v >= 1 && v <= 100000; });
+
+  // Shaders: files must exist; whether they compile is `tessera check`'s and the renderer's.
+  auto shaderFile = [&](const std::string& written, std::string_view key,
+                        const toml::node& node) -> std::optional<fs::path> {
+    const fs::path resolved = parser.resolve(written);
+    std::error_code ec;
+    if (!fs::is_regular_file(resolved, ec)) {
+      s.problem(node, key,
+                fmt::format("shader not found: {} (looked for {})", tomlQuoted(written),
+                            resolved.string()));
+      return std::nullopt;
+    }
+    return resolved;
+  };
+  std::string shader;
+  if (s.readString("shader", shader)) {
+    if (layoutOk && out.layout != LayoutKind::kShader) {
+      s.problem(*s.find("shader"), "shader",
+                "only used with layout = \"shader\" (other layouts take `filters`)");
+    } else {
+      out.shader = shaderFile(shader, "shader", *s.find("shader"));
+    }
+  } else if (!s.find("shader") && layoutOk && out.layout == LayoutKind::kShader) {
+    s.missing("shader", "layout \"shader\" needs a shader file (ISF .fs or ShaderToy)");
+  }
+  std::vector<std::string> filters;
+  if (s.readStringArray("filters", filters)) {
+    const auto* array = s.find("filters")->as_array();
+    for (std::size_t i = 0; i < filters.size(); ++i) {
+      if (auto f = shaderFile(filters[i], fmt::format("filters[{}]", i), *array->get(i))) {
+        out.filters.push_back(*f);
+      }
+    }
+  }
+  if (const toml::table* params = s.table("params")) {
+    for (const auto& [key, node] : *params) {
+      SceneConfig::Param p;
+      p.name = std::string(key.str());
+      p.line = lineOf(node);
+      const std::string where = fmt::format("params.{}", p.name);
+      if (auto b = node.as_boolean()) {
+        p.numbers = {b->get() ? 1.0 : 0.0};
+      } else if (node.is_number()) {
+        p.numbers = {node.value<double>().value_or(0)};
+      } else if (auto str = node.as_string()) {
+        p.text = str->get();
+      } else if (auto array = node.as_array();
+                 array && array->size() >= 2 && array->size() <= 4 &&
+                 std::all_of(array->begin(), array->end(),
+                             [](const toml::node& e) { return e.is_number(); })) {
+        for (const auto& e : *array) p.numbers.push_back(e.value<double>().value_or(0));
+      } else {
+        s.problem(node, where,
+                  "expected a number, a boolean, a string (a LABEL, \"#rrggbb\") or an array of "
+                  "2-4 numbers, got " +
+                      describe(node));
+        continue;
+      }
+      out.params.push_back(std::move(p));
+    }
+  }
 }
 
 void readScenes(Parser& parser, Section& root, std::vector<SceneConfig>& out) {

@@ -127,6 +127,19 @@ struct SceneConfig {
   double strokeFadeSeconds = 4;
   double flowSpeed = 90;   // pixels per second
   double flowScale = 320;  // pixels
+  // shaders (docs/shaders.md): the layout shader (layout = "shader") and filters any scene ends
+  // in, resolved against the installation file
+  std::optional<std::filesystem::path> shader;
+  std::vector<std::filesystem::path> filters;
+  // Initial values of the shaders' inputs, by input name: numbers (bool: 0/1; point2D, color:
+  // several), or text (a long's LABEL, a colour "#rrggbb").
+  struct Param {
+    std::string name;
+    std::vector<double> numbers;
+    std::optional<std::string> text;
+    int line = 0;
+  };
+  std::vector<Param> params;
 };
 
 struct OutputConfig {

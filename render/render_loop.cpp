@@ -11,6 +11,8 @@
 #include "core/log.hpp"
 #include "platform/gl_surface.hpp"
 #include "platform/system.hpp"
+#include "render/crowd.hpp"
+
 #include "render/tile_renderer.hpp"
 
 namespace tessera::render {
@@ -105,6 +107,13 @@ void RenderLoop::stop() {
   if (mThread.joinable()) mThread.join();
 }
 
+bool RenderLoop::changeParams(std::vector<ParamChange> changes) {
+  std::lock_guard lock(mParamMutex);
+  if (mPendingParams.size() + changes.size() > kMaxPendingParams) return false;
+  for (auto& c : changes) mPendingParams.push_back(std::move(c));
+  return true;
+}
+
 RenderStats RenderLoop::stats() const {
   std::lock_guard lock(mStatsMutex);
   return mStats;
@@ -133,6 +142,33 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     ready->set_value(error.empty() ? "render set-up failed" : error);
     return;
   }
+  // The scenes' shaders: all loaded now, so errors show at start and switching is instant.
+  std::vector<std::unique_ptr<SceneShaders>> sceneShaders;
+  std::unique_ptr<ChainTargets> chainTargets;
+  std::unique_ptr<CrowdData> crowdData;
+  std::uint64_t shaderStatusVersion = 0;
+  for (std::size_t i = 0; i < mSettings.scenes.size(); ++i) {
+    if (i < mSettings.sceneConfigs.size()) {
+      sceneShaders.push_back(std::make_unique<SceneShaders>(i, mSettings.sceneConfigs[i],
+                                                            isf::CrowdLimits{mSettings.maxFeeds}));
+      sceneShaders.back()->load();
+    } else {
+      sceneShaders.push_back(nullptr);
+    }
+    if (sceneShaders.back() && !sceneShaders.back()->empty() && !chainTargets) {
+      chainTargets = std::make_unique<ChainTargets>(mSettings.canvas);
+      crowdData = std::make_unique<CrowdData>(mSettings.maxFeeds);
+    }
+  }
+  auto publishShaderStatus = [&] {
+    auto status = std::make_shared<ShaderStatus>();
+    status->version = ++shaderStatusVersion;
+    for (const auto& s : sceneShaders) {
+      if (s) s->appendStatus(status->shaders);
+    }
+    mShaderStatus.put(std::move(status));
+  };
+  publishShaderStatus();
   const std::string description = surface->description();
   core::logInfo(kModule, "canvas {}x{} at {} fps on {}", mSettings.canvas.width,
                 mSettings.canvas.height, mSettings.fps, description);
@@ -156,6 +192,12 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   std::unordered_set<core::FeedId> inTable;
   std::vector<std::uint8_t> layerDrawn(static_cast<std::size_t>(mSettings.maxFeeds), 0);
   core::FrameRef lastCanvas;
+  std::vector<CrowdFeed> crowd;
+  std::unordered_map<core::FeedId, core::Rect> tileRects;
+  auto lastShaderPoll = Clock::now();
+  double lastShaderTimeS = -1;
+  int shaderFrame = 0;
+  std::vector<ParamChange> params;
   std::uint64_t index = 0;
   bool fullRedraw = true;
   bool windowOpen = true;
@@ -173,6 +215,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   std::uint64_t windowFrames = 0;
   double windowWork = 0;
   double windowPhase[4] = {0, 0, 0, 0};  // upload, draw, readback, hand-off
+  double windowShader = 0;
   RenderStats totals;
   auto msSince = [](Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -220,6 +263,31 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       core::logInfo(kModule, "scene \"{}\" ({}), cross-fade {:.2f} s", spec.name,
                     core::toString(spec.kind), fadeS);
     }
+    // Shaders: files saved since the last look are swapped in; API parameter changes applied.
+    SceneShaders* shaders = sceneShaders[sceneIndex].get();
+    if (shaders && shaders->empty()) shaders = nullptr;
+    if (tickStart - lastShaderPoll >= mSettings.shaderPollPeriod) {
+      lastShaderPoll = tickStart;
+      bool changed = false;
+      for (auto& s : sceneShaders) changed = (s && s->reloadChanged()) || changed;
+      if (changed) publishShaderStatus();
+    }
+    {
+      std::lock_guard lock(mParamMutex);
+      params.swap(mPendingParams);
+    }
+    if (!params.empty()) {
+      for (const ParamChange& p : params) {
+        std::string error;
+        if (p.scene >= sceneShaders.size() || !sceneShaders[p.scene] ||
+            !sceneShaders[p.scene]->setValue(p.slot, p.name, p.value, &error)) {
+          core::logWarn(kModule, "shader parameter {}: {}", p.name, error);
+        }
+      }
+      params.clear();
+      publishShaderStatus();
+    }
+
     const auto scores = mScores->peek();
     const compositor::SceneFrame frame = planner->update(visible, scores.get(), nowS);
     if (frame.layoutChanged || lastLayoutS < 0 ||
@@ -276,9 +344,14 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     auto buffer = mPool->acquire();
     bool haveFrame = false;
     bool drew = true;
+    // A scene with shaders redraws every frame (they move with TIME): its tiles are drawn
+    // whole when the shaders read them, not at all when a layout shader draws everything.
+    const bool tilesNeeded = !shaders || shaders->needsTiles();
     if (frame.paint) {
       renderer->paint(instances, frame.fade);
-    } else if (fullRedraw || frame.redrawAll || fading) {
+    } else if (!tilesNeeded) {
+      drew = false;
+    } else if (fullRedraw || frame.redrawAll || fading || shaders) {
       renderer->draw(instances, true);
     } else if (!changed.empty()) {
       renderer->draw(changed, false);
@@ -286,6 +359,37 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       drew = false;
     }
     fullRedraw = false;
+    if (shaders) {
+      const auto shaderStart = Clock::now();
+      crowd.clear();
+      tileRects.clear();
+      for (const compositor::Placement& p : frame.tiles) tileRects.try_emplace(p.feed, p.rect);
+      for (const core::FeedId id : visible) {
+        const int layer = slots.find(id);
+        if (layer < 0) continue;
+        CrowdFeed f;
+        f.id = id;
+        f.layer = layer;
+        f.yuv = renderer->layerIsYuv(layer);
+        if (auto it = tileRects.find(id); it != tileRects.end()) f.rect = it->second;
+        f.scores = scores ? scores->find(id) : nullptr;
+        crowd.push_back(f);
+      }
+      crowdData->update(crowd, mSettings.canvas);
+      ShaderClock clock;
+      clock.timeS = nowS;
+      clock.deltaS = lastShaderTimeS < 0 ? 0.0 : nowS - lastShaderTimeS;
+      clock.frameIndex = shaderFrame++;
+      clock.date = ShaderClock::dateNow();
+      lastShaderTimeS = nowS;
+      shaders->render(renderer->framebuffer(), mSettings.canvas, *chainTargets, clock,
+                      crowdData->binding(renderer->tileArray(), renderer->planeArray(0),
+                                         renderer->planeArray(1), renderer->planeArray(2)));
+      // The tiles were drawn over by the chain: next frame draws them whole again.
+      fullRedraw = true;
+      drew = true;
+      windowShader += msSince(shaderStart);
+    }
     if (fading) {
       const float u = compositor::easeInOut(static_cast<float>((nowS - fadeStartS) / fadeS));
       renderer->overlaySnapshot(1 - u);
@@ -343,6 +447,9 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       mStats.drawMsAvg = windowPhase[1] / ticks;
       mStats.readbackMsAvg = windowPhase[2] / ticks;
       mStats.handoffMsAvg = windowPhase[3] / ticks;
+      mStats.shaderMsAvg = windowShader / ticks;
+      windowShader = 0;
+
       std::fill(std::begin(windowPhase), std::end(windowPhase), 0.0);
       mStats.frames = totals.frames;
       mStats.redraws = totals.redraws;

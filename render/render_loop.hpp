@@ -24,6 +24,7 @@
 #include "core/mailbox.hpp"
 #include "core/score_table.hpp"
 #include "ingest/feed_channel.hpp"
+#include "render/scene_shaders.hpp"
 
 namespace tessera::render {
 
@@ -37,6 +38,19 @@ struct RenderSettings {
   std::filesystem::path shaderDir;
   // The scenes setScene() chooses from; the first is shown at start. Empty: one grid scene.
   std::vector<compositor::SceneSpec> scenes;
+  // The scenes as configured, parallel to `scenes`: their shaders (layout shader, filters,
+  // params). Empty or shorter: those scenes have none.
+  std::vector<core::SceneConfig> sceneConfigs;
+  // How often shader files are checked for changes (hot reload).
+  std::chrono::milliseconds shaderPollPeriod{250};
+};
+
+// A change to a shader input asked for through the API, applied on the render thread.
+struct ParamChange {
+  std::size_t scene = 0;
+  std::size_t slot = 0;  // 0 = the layout shader if the scene has one, then its filters
+  std::string name;
+  isf::Value value{};
 };
 
 struct RenderStats {
@@ -50,6 +64,7 @@ struct RenderStats {
   double drawMsAvg = 0;       //           draw + starting the readback
   double readbackMsAvg = 0;   //           finishing the readback (copy out)
   double handoffMsAvg = 0;    //           listeners (encoder push)
+  double shaderMsAvg = 0;     //           of draw: the scene's shaders
   std::size_t tiles = 0;
   std::string renderer;
   std::size_t scene = 0;     // index into RenderSettings::scenes
@@ -86,6 +101,11 @@ class RenderLoop {
   // Where the tiles are going: published when the layout changes (brush: a few times a second).
   core::LatestMailbox<compositor::Layout>& layout() { return mLayout; }
   core::LatestMailbox<core::ScoreTable>& scores() { return *mScores; }
+  // The shaders' state (files, errors, inputs and values), republished on every change.
+  core::LatestMailbox<ShaderStatus>& shaderStatus() { return mShaderStatus; }
+  // Any thread: queued for the render thread (at most kMaxPendingParams; false when full).
+  static constexpr std::size_t kMaxPendingParams = 1024;
+  bool changeParams(std::vector<ParamChange> changes);
   RenderStats stats() const;
 
  private:
@@ -101,6 +121,9 @@ class RenderLoop {
   core::LatestMailbox<core::ScoreTable> mOwnScores;
   core::LatestMailbox<core::ScoreTable>* const mScores;
   core::LatestMailbox<std::size_t> mSceneRequests;
+  core::LatestMailbox<ShaderStatus> mShaderStatus;
+  std::mutex mParamMutex;
+  std::vector<ParamChange> mPendingParams;  // guarded by mParamMutex
   std::atomic<bool> mStop{false};
   std::thread mThread;
   mutable std::mutex mStatsMutex;

@@ -56,6 +56,10 @@ class TileRenderer {
   core::SizePx tile() const { return mTile; }
   int layers() const { return mLayers; }
   GLuint framebuffer() const { return mFramebuffer.id(); }
+  // The tile arrays, for shaders that read the feeds (FEED_PIXEL).
+  GLuint tileArray() const { return mTileArray.id(); }
+  GLuint planeArray(int plane) const { return mPlaneArrays[plane].id(); }
+  bool layerIsYuv(int layer) const { return mLayerIsYuv[static_cast<std::size_t>(layer)] != 0; }
 
   // Copies one frame (RGBA or I420) into a layer; a frame of another size is refused (ingest
   // scales to the tile). The layer is drawn in the format of the frame uploaded last.

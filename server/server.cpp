@@ -14,6 +14,7 @@
 #include "platform/system.hpp"
 #include "platform/tls.hpp"
 #include "render/scenes.hpp"
+#include "render/shader_preview.hpp"
 
 #ifndef TESSERA_DATA_DIR
 #define TESSERA_DATA_DIR "."
@@ -101,6 +102,7 @@ bool Server::startStages() {
   rs.shaderDir = mOptions.dataDir / "shaders";
   std::vector<core::ConfigProblem> sceneProblems;
   rs.scenes = render::loadScenes(mConfig.scenes, rs.canvas, mConfig.file.string(), &sceneProblems);
+  rs.sceneConfigs = mConfig.scenes;
   for (const auto& p : sceneProblems) core::logError(kModule, "{}", p.str());
   if (!sceneProblems.empty()) return false;
   mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this,
@@ -285,7 +287,132 @@ control::HealthInfo Server::health() {
   h.installation = mConfig.installation.name;
   h.uptimeSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - mStarted).count();
+  if (auto status = mRender ? mRender->shaderStatus().peek() : nullptr) {
+    for (const auto& s : status->shaders) h.shaderErrors += s.error.empty() ? 0 : 1;
+  }
   return h;
+}
+
+std::vector<control::ShaderInfo> Server::shaders() {
+  std::vector<control::ShaderInfo> out;
+  auto status = mRender ? mRender->shaderStatus().peek() : nullptr;
+  if (!status) return out;
+  for (const render::ShaderState& s : status->shaders) {
+    control::ShaderInfo info;
+    info.scene = s.sceneName;
+    info.role = s.layout ? "layout" : "filter";
+    info.index = s.index;
+    info.name = s.file.stem().string();
+    info.file = s.file.filename().string();
+    info.running = s.running;
+    info.error = s.error;
+    info.loads = s.loads;
+    for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+      const render::isf::Input& in = s.inputs[i];
+      const int n = render::isf::componentCount(in.type);
+      auto numbers = [n](const render::isf::Value& v) {
+        return std::vector<double>(v.begin(), v.begin() + n);
+      };
+      control::ShaderParamInfo p;
+      p.name = in.name;
+      p.label = in.label;
+      p.type = render::isf::toString(in.type);
+      if (n > 0) {
+        p.value = numbers(s.values[i]);
+        p.defaultValue = numbers(in.defaultValue);
+        if (in.min) p.min = numbers(*in.min);
+        if (in.max) p.max = numbers(*in.max);
+      }
+      p.values = in.values;
+      p.labels = in.labels;
+      info.params.push_back(std::move(p));
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+control::ParamResult Server::setParams(const std::optional<std::string>& scene,
+                                       const std::optional<std::string>& shader,
+                                       const std::vector<control::ParamValue>& values) {
+  control::ParamResult r;
+  auto fail = [&](int status, std::string detail) {
+    r.status = status;
+    r.detail = std::move(detail);
+    return r;
+  };
+  r.scene = scene.value_or(mScene);
+  auto status = mRender ? mRender->shaderStatus().peek() : nullptr;
+  std::size_t sceneIndex = mConfig.scenes.size();
+  for (std::size_t i = 0; i < mConfig.scenes.size(); ++i) {
+    if (mConfig.scenes[i].name == r.scene) sceneIndex = i;
+  }
+  if (sceneIndex == mConfig.scenes.size())
+    return fail(404, fmt::format("no scene \"{}\"", r.scene));
+  // The scene's shaders, in slot order (the layout shader first).
+  std::vector<const render::ShaderState*> slots;
+  if (status) {
+    for (const auto& s : status->shaders) {
+      if (s.scene == sceneIndex) slots.push_back(&s);
+    }
+  }
+  if (slots.empty()) return fail(404, fmt::format("scene \"{}\" has no shaders", r.scene));
+  std::vector<std::size_t> chosen;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const auto& f = slots[i]->file;
+    if (!shader || *shader == f.stem().string() || *shader == f.filename().string()) {
+      chosen.push_back(i);
+    }
+  }
+  if (chosen.empty()) {
+    std::string known;
+    for (const auto* s : slots) known += (known.empty() ? "" : ", ") + s->file.stem().string();
+    return fail(404, fmt::format("scene \"{}\" has no shader \"{}\" (its shaders: {})", r.scene,
+                                 *shader, known));
+  }
+  std::vector<render::ParamChange> changes;
+  for (const control::ParamValue& pv : values) {
+    bool found = false;
+    for (std::size_t slot : chosen) {
+      const render::ShaderState& s = *slots[slot];
+      for (const render::isf::Input& in : s.inputs) {
+        if (in.name != pv.name) continue;
+        found = true;
+        std::string error;
+        std::optional<render::isf::Value> v;
+        const int n = render::isf::componentCount(in.type);
+        if (pv.text) {
+          v = render::parseValueText(in, *pv.text, &error);
+        } else if (n > 0 &&
+                   (static_cast<int>(pv.numbers.size()) == n ||
+                    (in.type == render::isf::InputType::kColor && pv.numbers.size() == 3))) {
+          render::isf::Value value{0, 0, 0, 1};
+          for (std::size_t c = 0; c < pv.numbers.size(); ++c) {
+            value[c] = static_cast<float>(pv.numbers[c]);
+          }
+          v = value;
+        } else {
+          error = n == 0 ? fmt::format("{} is an {} input: not settable through the API", in.name,
+                                       render::isf::toString(in.type))
+                         : fmt::format("{} ({}) takes {} number(s), got {}", in.name,
+                                       render::isf::toString(in.type), n, pv.numbers.size());
+        }
+        if (!v || !render::validateValue(in, *v, &error)) {
+          return fail(422, fmt::format("{}: {}", s.file.filename().string(), error));
+        }
+        changes.push_back({sceneIndex, slot, pv.name, *v});
+      }
+    }
+    if (!found) {
+      return fail(404, fmt::format("no shader input \"{}\" in scene \"{}\"{}", pv.name, r.scene,
+                                   shader ? " shader \"" + *shader + "\"" : std::string()));
+    }
+  }
+  for (std::size_t slot : chosen) r.shaders.push_back(slots[slot]->file.stem().string());
+  if (!mRender->changeParams(std::move(changes))) {
+    return fail(422, "too many parameter changes pending; try again");
+  }
+  return r;
 }
 
 std::vector<control::FeedInfo> Server::feeds() {

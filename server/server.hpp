@@ -57,6 +57,10 @@ class Server final : public control::ApiModel,
   std::vector<std::string> sceneNames() override;
   std::string metrics() override;
   bool switchScene(const std::string& name) override;
+  std::vector<control::ShaderInfo> shaders() override;
+  control::ParamResult setParams(const std::optional<std::string>& scene,
+                                 const std::optional<std::string>& shader,
+                                 const std::vector<control::ParamValue>& values) override;
 
   // WhipService (main-loop thread).
   void whipOffer(const std::string& sdp,

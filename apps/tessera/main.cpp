@@ -1,7 +1,11 @@
 // tessera: the one executable. Subcommands parse their arguments here and hand over to the
 // libraries; exit codes are 0 ok, 1 runtime failure, 2 bad usage or invalid installation file.
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,7 +20,9 @@
 #include "core/log.hpp"
 #include "platform/gl_surface.hpp"
 #include "platform/pipeline.hpp"
+#include "platform/png.hpp"
 #include "render/scenes.hpp"
+#include "render/shader_preview.hpp"
 #include "server/server.hpp"
 
 namespace {
@@ -260,10 +266,117 @@ int cmdVersion() {
   return kOk;
 }
 
-int cmdNotYet(const char* what, const char* issue) {
-  std::fprintf(stderr, "tessera %s: not available in this build yet (tracked in issue %s)\n", what,
-               issue);
-  return kFailure;
+constexpr const char* kShaderHelp =
+    R"(usage: tessera shader render SHADER --out OUT.png [--size WxH] [--time S] [--frames N]
+                             [--fps F] [--set NAME=VALUE]... [--image NAME=FILE]... [--feeds N]
+
+Renders an ISF (.fs, with a companion .vs when there is one) or ShaderToy shader headless to a
+PNG. On a compile error prints the compiler's log with the shader's own line numbers and exits 2.
+  --out OUT.png     where to write the picture (required)
+  --size WxH        picture size (default 640x360)
+  --time S          TIME of the first frame, seconds (default 0)
+  --frames N        frames to draw, TIME advancing by 1/fps (default 1); the last one is written
+                    (persistent buffers and feedback need several)
+  --fps F           frame rate for --frames (default 60)
+  --set NAME=VALUE  an input's value: bool true|false, long an integer or a LABEL, float a number,
+                    point2D X,Y, color R,G,B[,A] (0-1) or #RRGGBB[AA]; may repeat
+  --image NAME=FILE a PNG for an image input (ShaderToy: iChannel0..3); may repeat
+  --feeds N         N synthetic participants for the crowd inputs (FEED_*, CROWD_*; default 0)
+Exit codes: 0 written, 1 runtime failure (no GL, cannot write), 2 bad usage or shader error.
+)";
+
+std::optional<std::pair<std::string, std::string>> splitAssignment(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) return std::nullopt;
+  return std::pair{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+int cmdShader(Args args) {
+  if (wantsHelp(args.items)) return std::printf("%s", kShaderHelp), kOk;
+  if (args.done() || args.next() != "render") {
+    return usageError("the shader command is `tessera shader render SHADER --out OUT.png`",
+                      kShaderHelp);
+  }
+  render::PreviewOptions options;
+  std::optional<std::string> shader, out;
+  while (!args.done()) {
+    const std::string a = args.next();
+    std::optional<std::string> v;
+    if (a.rfind("--", 0) == 0 && a != "--help") {
+      if (args.done()) return usageError(a + " takes a value", kShaderHelp);
+      v = args.next();
+    }
+    auto positive = [&](double lo) -> std::optional<double> {
+      char* end = nullptr;
+      const double x = std::strtod(v->c_str(), &end);
+      if (v->empty() || *end != '\0' || !(x >= lo) || !std::isfinite(x)) return std::nullopt;
+      return x;
+    };
+    if (a == "--out") {
+      out = *v;
+    } else if (a == "--size") {
+      int w = 0, h = 0;
+      char extra = 0;
+      if (std::sscanf(v->c_str(), "%dx%d%c", &w, &h, &extra) != 2 || w < 1 || h < 1) {
+        return usageError("--size takes WxH, e.g. 1920x1080", kShaderHelp);
+      }
+      options.size = {w, h};
+    } else if (a == "--time") {
+      auto t = positive(-1e9);
+      if (!t) return usageError("--time takes a number of seconds", kShaderHelp);
+      options.timeS = *t;
+    } else if (a == "--frames") {
+      auto n = positive(1);
+      if (!n || *n > 100000 || *n != std::floor(*n)) {
+        return usageError("--frames takes a whole number from 1 to 100000", kShaderHelp);
+      }
+      options.frames = static_cast<int>(*n);
+    } else if (a == "--fps") {
+      auto f = positive(0.001);
+      if (!f) return usageError("--fps takes a positive number", kShaderHelp);
+      options.fps = *f;
+    } else if (a == "--feeds") {
+      auto n = positive(0);
+      if (!n || *n > 1024 || *n != std::floor(*n)) {
+        return usageError("--feeds takes a whole number from 0 to 1024", kShaderHelp);
+      }
+      options.feeds = static_cast<int>(*n);
+      options.maxFeeds = std::max(256, options.feeds);
+    } else if (a == "--set" || a == "--image") {
+      auto kv = splitAssignment(*v);
+      if (!kv) return usageError(a + " takes NAME=VALUE", kShaderHelp);
+      if (a == "--set") {
+        options.values.push_back(*kv);
+      } else {
+        options.images.emplace_back(kv->first, kv->second);
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option " + a, kShaderHelp);
+    } else if (!shader) {
+      shader = a;
+    } else {
+      return usageError("shader render takes one SHADER", kShaderHelp);
+    }
+  }
+  if (!shader) return usageError("shader render needs a SHADER file", kShaderHelp);
+  if (!out) return usageError("shader render needs --out OUT.png", kShaderHelp);
+  options.shader = *shader;
+  const render::PreviewOutcome r = render::renderPreview(options);
+  using Status = render::PreviewOutcome::Status;
+  if (r.status != Status::kOk) {
+    std::fprintf(stderr, "%s\n", r.message.c_str());
+    return r.status == Status::kFailure ? kFailure : kUsage;
+  }
+  const auto png = platform::encodePng(r.image.rgba.data(), r.image.width, r.image.height,
+                                       static_cast<std::size_t>(r.image.width) * 4);
+  std::FILE* f = std::fopen(out->c_str(), "wb");
+  bool written = f && std::fwrite(png.data(), 1, png.size(), f) == png.size();
+  if (f && std::fclose(f) != 0) written = false;
+  if (!written) {
+    std::fprintf(stderr, "tessera: cannot write %s: %s\n", out->c_str(), std::strerror(errno));
+    return kFailure;
+  }
+  return kOk;
 }
 
 }  // namespace
@@ -280,6 +393,6 @@ int main(int argc, char** argv) {
   if (command == "check") return cmdCheck(rest);
   if (command == "version" || command == "--version") return cmdVersion();
   if (command == "worker") return cmdWorker(rest);
-  if (command == "shader") return cmdNotYet("shader", "#6");
+  if (command == "shader") return cmdShader(rest);
   return usageError("unknown command \"" + command + "\"", kMainHelp);
 }

@@ -1,0 +1,196 @@
+#include "render/scene_shaders.hpp"
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "render/shader_preview.hpp"
+
+namespace tessera::render {
+namespace {
+
+constexpr const char* kModule = "render";
+
+std::optional<std::filesystem::file_time_type> stampOf(const std::filesystem::path& file) {
+  std::error_code ec;
+  auto t = std::filesystem::last_write_time(file, ec);
+  if (ec) return std::nullopt;
+  return t;
+}
+
+// Copies between the canvas (rows top-first) and a chain texture (GL orientation).
+void blitFlipped(GLuint from, GLuint to, core::SizePx size) {
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, from);
+  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, to);
+  glBlitFramebuffer(0, 0, size.width, size.height, 0, size.height, size.width, 0,
+                    GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+std::string describe(const std::filesystem::path& file, bool layout) {
+  return fmt::format("{} {}", layout ? "layout shader" : "filter", file.filename().string());
+}
+
+}  // namespace
+
+ChainTargets::ChainTargets(core::SizePx canvas) {
+  for (int i = 0; i < 2; ++i) {
+    mTexture[i] = platform::makeTexture();
+    glBindTexture(GL_TEXTURE_2D, mTexture[i].id());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, canvas.width, canvas.height, 0, GL_RGBA,
+                 GL_UNSIGNED_BYTE, nullptr);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    mFramebuffer[i] = platform::makeFramebuffer();
+    glBindFramebuffer(GL_FRAMEBUFFER, mFramebuffer[i].id());
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, mTexture[i].id(),
+                           0);
+  }
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+SceneShaders::SceneShaders(std::size_t scene, const core::SceneConfig& config,
+                           isf::CrowdLimits limits)
+    : mScene(scene), mSceneName(config.name), mParams(config.params), mLimits(limits) {
+  if (config.layout == core::LayoutKind::kShader && config.shader) {
+    Slot s;
+    s.file = *config.shader;
+    s.layout = true;
+    mSlots.push_back(std::move(s));
+    mHasLayout = true;
+  }
+  for (const auto& f : config.filters) {
+    Slot s;
+    s.file = f;
+    mSlots.push_back(std::move(s));
+  }
+}
+
+void SceneShaders::load() {
+  for (Slot& s : mSlots) loadSlot(s, true);
+}
+
+bool SceneShaders::loadSlot(Slot& slot, bool initial) {
+  slot.stamp = stampOf(slot.file);
+  auto vs = slot.file;
+  vs.replace_extension(".vs");
+  slot.vertexStamp = stampOf(vs);
+  std::string error;
+  auto program = ShaderProgram::load(slot.file, mLimits, &error);
+  if (!program) {
+    slot.error = error;
+    core::logError(kModule, "scene \"{}\": {}: {}{}", mSceneName, describe(slot.file, slot.layout),
+                   slot.program ? "keeping the last good version; " : "", error);
+    return false;
+  }
+  if (slot.program) {
+    program->adoptValues(*slot.program);
+  }
+  slot.program = std::move(program);
+  if (!slot.program->document().isFilter() && !slot.layout) {
+    core::logWarn(kModule, "scene \"{}\": {} has no inputImage: it replaces the canvas", mSceneName,
+                  describe(slot.file, slot.layout));
+  }
+  if (initial) applyParams(slot);
+  slot.error.clear();
+  ++slot.loads;
+  core::logInfo(kModule, "scene \"{}\": {} {} ({} input(s), {} pass(es))", mSceneName,
+                describe(slot.file, slot.layout), initial ? "loaded" : "reloaded",
+                slot.program->document().inputs.size(), slot.program->document().passes.size());
+  return true;
+}
+
+void SceneShaders::applyParams(Slot& slot) {
+  for (const auto& p : mParams) {
+    const isf::Input* input = slot.program->document().findInput(p.name);
+    if (!input) continue;
+    std::string error;
+    std::optional<isf::Value> value;
+    if (p.text) {
+      value = parseValueText(*input, *p.text, &error);
+    } else if (static_cast<int>(p.numbers.size()) ==
+                   std::max(isf::componentCount(input->type), 1) ||
+               (input->type == isf::InputType::kColor && p.numbers.size() == 3)) {
+      isf::Value v{0, 0, 0, 1};
+      for (std::size_t i = 0; i < p.numbers.size(); ++i) v[i] = static_cast<float>(p.numbers[i]);
+      value = v;
+    } else {
+      error = fmt::format("{} ({}) takes {} number(s), got {}", p.name, toString(input->type),
+                          isf::componentCount(input->type), p.numbers.size());
+    }
+    if (!value || !slot.program->setValue(p.name, *value, &error)) {
+      core::logError(kModule, "scene \"{}\": line {}: params.{}: {}", mSceneName, p.line, p.name,
+                     error);
+    }
+  }
+}
+
+bool SceneShaders::reloadChanged() {
+  bool any = false;
+  for (Slot& s : mSlots) {
+    auto vs = s.file;
+    vs.replace_extension(".vs");
+    if (stampOf(s.file) != s.stamp || stampOf(vs) != s.vertexStamp) {
+      loadSlot(s, false);
+      any = true;
+    }
+  }
+  return any;
+}
+
+bool SceneShaders::needsTiles() const {
+  if (!mHasLayout) return true;
+  const Slot& layout = mSlots.front();
+  return !layout.program || layout.program->isFilter();
+}
+
+void SceneShaders::render(GLuint canvasFramebuffer, core::SizePx canvas, ChainTargets& targets,
+                          const ShaderClock& clock, const CrowdBinding& crowd) {
+  int current = -1;  // the chain texture holding the picture so far; -1: still the canvas
+  for (Slot& s : mSlots) {
+    if (!s.program) continue;
+    if (s.program->isFilter()) {
+      if (current < 0) {
+        blitFlipped(canvasFramebuffer, targets.framebuffer(0), canvas);
+        current = 0;
+      }
+      s.program->setImage("inputImage", targets.texture(current));
+    }
+    const int next = current == 0 ? 1 : 0;
+    s.program->render(targets.framebuffer(next), canvas, clock, &crowd);
+    current = next;
+  }
+  if (current >= 0) blitFlipped(targets.framebuffer(current), canvasFramebuffer, canvas);
+}
+
+bool SceneShaders::setValue(std::size_t slot, const std::string& name, const isf::Value& value,
+                            std::string* error) {
+  if (slot >= mSlots.size() || !mSlots[slot].program) {
+    if (error) *error = "that shader is not running";
+    return false;
+  }
+  return mSlots[slot].program->setValue(name, value, error);
+}
+
+void SceneShaders::appendStatus(std::vector<ShaderState>& out) const {
+  std::size_t filter = 0;
+  for (const Slot& s : mSlots) {
+    ShaderState st;
+    st.scene = mScene;
+    st.sceneName = mSceneName;
+    st.layout = s.layout;
+    st.index = s.layout ? 0 : filter++;
+    st.file = s.file;
+    st.running = s.program != nullptr;
+    st.error = s.error;
+    st.loads = s.loads;
+    if (s.program) {
+      st.inputs = s.program->document().inputs;
+      st.values = s.program->values();
+    }
+    out.push_back(std::move(st));
+  }
+}
+
+}  // namespace tessera::render

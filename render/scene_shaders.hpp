@@ -1,0 +1,96 @@
+// A scene's shaders: the layout shader (layout = "shader": it draws the canvas) and the chain of
+// ISF filters the scene ends in (each one's inputImage is the canvas so far). Each file is kept
+// as its last good program and watched: a saved file is swapped in; one that does not compile
+// leaves the last good program on screen and its error (in the artist's line numbers) in the
+// report.
+//
+// Thread: the render thread, with the GL context current.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/types.hpp"
+#include "platform/gl.hpp"
+#include "render/shader_program.hpp"
+
+namespace tessera::render {
+
+// What the API shows of one shader file.
+struct ShaderState {
+  std::size_t scene = 0;
+  std::string sceneName;
+  bool layout = false;  // the layout shader, else filter number `index`
+  std::size_t index = 0;
+  std::filesystem::path file;
+  bool running = false;     // a program is on screen (the last good one)
+  std::string error;        // the last load's error; empty when it loaded
+  std::uint64_t loads = 0;  // successful loads (1 at start, +1 per reload)
+  std::vector<isf::Input> inputs;
+  std::vector<isf::Value> values;  // per input
+};
+
+struct ShaderStatus {
+  std::uint64_t version = 0;  // increases with every change
+  std::vector<ShaderState> shaders;
+};
+
+// Where filters draw: two canvas-sized textures in GL orientation, ping-ponged.
+class ChainTargets {
+ public:
+  explicit ChainTargets(core::SizePx canvas);
+  GLuint texture(int i) const { return mTexture[i].id(); }
+  GLuint framebuffer(int i) const { return mFramebuffer[i].id(); }
+
+ private:
+  platform::GlTexture mTexture[2];
+  platform::GlFramebuffer mFramebuffer[2];
+};
+
+class SceneShaders {
+ public:
+  SceneShaders(std::size_t scene, const core::SceneConfig& config, isf::CrowdLimits limits);
+
+  // Loads every file (errors are logged and reported; such a slot draws nothing yet).
+  void load();
+  // Reloads the files that changed on disk since they were last read; true when any did.
+  bool reloadChanged();
+  bool empty() const { return mSlots.empty(); }
+  bool hasLayoutShader() const { return mHasLayout; }
+  // The tiles must be drawn first: there is no layout shader running, or it reads inputImage.
+  bool needsTiles() const;
+  // Runs the chain over `canvasFramebuffer` (rows top-first, `canvas` pixels) and writes the
+  // result back there.
+  void render(GLuint canvasFramebuffer, core::SizePx canvas, ChainTargets& targets,
+              const ShaderClock& clock, const CrowdBinding& crowd);
+  // Sets an input of slot `slot` (0 = the layout shader when there is one, then the filters).
+  bool setValue(std::size_t slot, const std::string& name, const isf::Value& value,
+                std::string* error);
+  void appendStatus(std::vector<ShaderState>& out) const;
+
+ private:
+  struct Slot {
+    std::filesystem::path file;
+    bool layout = false;
+    std::unique_ptr<ShaderProgram> program;  // the last good one
+    std::string error;
+    std::uint64_t loads = 0;
+    std::optional<std::filesystem::file_time_type> stamp, vertexStamp;
+  };
+  bool loadSlot(Slot& slot, bool initial);
+  void applyParams(Slot& slot);
+
+  std::size_t mScene;
+  std::string mSceneName;
+  std::vector<core::SceneConfig::Param> mParams;
+  isf::CrowdLimits mLimits;
+  std::vector<Slot> mSlots;
+  bool mHasLayout = false;
+};
+
+}  // namespace tessera::render

@@ -1,0 +1,528 @@
+#include "render/shader_program.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace tessera::render {
+namespace {
+
+constexpr std::uintmax_t kMaxShaderBytes = 1 << 20;
+constexpr int kMaxTargetSide = 8192;
+
+std::optional<std::string> readText(const std::filesystem::path& file, std::string* error) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    *error = fmt::format("{}: cannot read: {}", file.string(), ec.message());
+    return std::nullopt;
+  }
+  if (size > kMaxShaderBytes) {
+    *error = fmt::format("{}: {} bytes is too large for a shader (at most {})", file.string(), size,
+                         kMaxShaderBytes);
+    return std::nullopt;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in && !in.eof()) {
+    *error = fmt::format("{}: cannot read", file.string());
+    return std::nullopt;
+  }
+  return text.str();
+}
+
+void setSampling(GLenum target) {
+  glTexParameteri(target, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(target, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glTexParameteri(target, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(target, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+}
+
+platform::GlTexture solidTexture(std::uint8_t grey, std::uint8_t alpha) {
+  const std::uint8_t px[4] = {grey, grey, grey, alpha};
+  return uploadImage(px, 1, 1, 4);
+}
+
+bool isImageType(isf::InputType t) {
+  return t == isf::InputType::kImage || t == isf::InputType::kAudio ||
+         t == isf::InputType::kAudioFft;
+}
+
+}  // namespace
+
+std::array<float, 4> ShaderClock::dateNow() {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  return {static_cast<float>(local.tm_year + 1900), static_cast<float>(local.tm_mon + 1),
+          static_cast<float>(local.tm_mday),
+          static_cast<float>(local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec)};
+}
+
+platform::GlTexture uploadImage(const std::uint8_t* rgba, int width, int height,
+                                std::size_t strideBytes) {
+  std::vector<std::uint8_t> flipped(static_cast<std::size_t>(width) * height * 4);
+  const std::size_t row = static_cast<std::size_t>(width) * 4;
+  for (int y = 0; y < height; ++y) {
+    std::copy_n(rgba + static_cast<std::size_t>(height - 1 - y) * strideBytes, row,
+                flipped.data() + static_cast<std::size_t>(y) * row);
+  }
+  auto texture = platform::makeTexture();
+  glBindTexture(GL_TEXTURE_2D, texture.id());
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE,
+               flipped.data());
+  setSampling(GL_TEXTURE_2D);
+  return texture;
+}
+
+struct ShaderProgram::Target {
+  std::string name;
+  bool persistent = false;
+  bool floatTarget = false;
+  std::optional<isf::Expression> width, height;
+  platform::GlTexture texture[2];
+  platform::GlFramebuffer framebuffer[2];
+  int current = 0;  // the texture holding the latest picture; the pass draws into the other
+  core::SizePx size{0, 0};
+  GLint location = -1;
+  int unit = -1;
+};
+
+ShaderProgram::~ShaderProgram() = default;
+
+std::unique_ptr<ShaderProgram> ShaderProgram::load(const std::filesystem::path& file,
+                                                   const isf::CrowdLimits& limits,
+                                                   std::string* error) {
+  std::string scratch;
+  if (!error) error = &scratch;
+  auto text = readText(file, error);
+  if (!text) return nullptr;
+  isf::Problem problem;
+  auto doc = isf::parse(*text, &problem);
+  if (!doc) {
+    *error = problem.line > 0 ? fmt::format("{}:{}:{}: error: {}", file.string(), problem.line,
+                                            std::max(problem.column, 1), problem.message)
+                              : fmt::format("{}: error: {}", file.string(), problem.message);
+    return nullptr;
+  }
+  std::unique_ptr<ShaderProgram> p(new ShaderProgram);
+  p->mFile = file;
+  p->mMaxFeeds = limits.maxFeeds;
+  std::string vertexBody;
+  if (doc->dialect == isf::Dialect::kIsf) {
+    auto vs = file;
+    vs.replace_extension(".vs");
+    if (std::filesystem::exists(vs)) {
+      auto vsText = readText(vs, error);
+      if (!vsText) return nullptr;
+      vertexBody = std::move(*vsText);
+      p->mVertexFile = vs;
+    }
+  }
+  p->mDoc = std::move(*doc);
+  const isf::Sources sources = isf::translate(p->mDoc, vertexBody, limits);
+  if (!p->link(sources, error)) return nullptr;
+
+  // Pass sizes: the expressions are checked now, evaluated when the output size is known.
+  std::vector<std::string> names = {"$WIDTH", "$HEIGHT"};
+  for (const isf::Input& in : p->mDoc.inputs) names.push_back(in.name);
+  int unit = kCrowdUnits;
+  for (std::size_t i = 0; i < p->mDoc.inputs.size(); ++i) {
+    if (isImageType(p->mDoc.inputs[i].type)) p->mInputUnits[i] = unit++;
+  }
+  for (std::size_t i = 0; i < p->mDoc.passes.size(); ++i) {
+    const isf::Pass& pass = p->mDoc.passes[i];
+    if (pass.target.empty()) {
+      p->mTargets.push_back(nullptr);
+      continue;
+    }
+    auto t = std::make_unique<Target>();
+    t->name = pass.target;
+    t->persistent = pass.persistent;
+    t->floatTarget = pass.floatTarget;
+    for (auto [expr, slot, key] : {std::tuple{&pass.widthExpr, &t->width, "WIDTH"},
+                                   std::tuple{&pass.heightExpr, &t->height, "HEIGHT"}}) {
+      if (expr->empty()) continue;
+      std::string why;
+      *slot = isf::Expression::parse(*expr, names, &why);
+      if (!*slot) {
+        *error =
+            fmt::format("{}: error: PASSES[{}].{} \"{}\": {}", file.string(), i, key, *expr, why);
+        return nullptr;
+      }
+    }
+    t->location = glGetUniformLocation(p->mProgram.id(), t->name.c_str());
+    t->unit = unit++;
+    p->mTargets.push_back(std::move(t));
+  }
+  const auto base = file.parent_path();
+  for (const isf::Imported& imp : p->mDoc.imported) {
+    std::string why;
+    auto image = platform::loadPng(base / imp.path, &why);
+    if (!image) {
+      *error = fmt::format("{}: error: IMPORTED {}: cannot load {}: {}", file.string(), imp.name,
+                           (base / imp.path).string(), why);
+      return nullptr;
+    }
+    Imported i;
+    i.texture = uploadImage(image->rgba.data(), image->width, image->height,
+                            static_cast<std::size_t>(image->width) * 4);
+    i.unit = unit++;
+    glUseProgram(p->mProgram.id());
+    glUniform1i(glGetUniformLocation(p->mProgram.id(), imp.name.c_str()), i.unit);
+    p->mImported.push_back(std::move(i));
+  }
+  GLint maxUnits = 16;
+  glGetIntegerv(GL_MAX_TEXTURE_IMAGE_UNITS, &maxUnits);
+  if (unit > maxUnits) {
+    *error = fmt::format(
+        "{}: error: needs {} textures (images, targets, imports and tessera's {} "
+        "crowd textures); this GPU has {}",
+        file.string(), unit, kCrowdUnits, maxUnits);
+    return nullptr;
+  }
+  glUseProgram(p->mProgram.id());
+  for (std::size_t i = 0; i < p->mDoc.inputs.size(); ++i) {
+    if (p->mInputUnits[i] >= 0) glUniform1i(p->mInputLocations[i], p->mInputUnits[i]);
+  }
+  for (const auto& t : p->mTargets) {
+    if (t) glUniform1i(t->location, t->unit);
+  }
+  const char* crowd[kCrowdUnits] = {"tessera_feedRgba", "tessera_feedY", "tessera_feedU",
+                                    "tessera_feedV", "tessera_feedData"};
+  for (int i = 0; i < kCrowdUnits; ++i) {
+    glUniform1i(glGetUniformLocation(p->mProgram.id(), crowd[i]), i);
+  }
+  glUseProgram(0);
+
+  p->mBlack = solidTexture(0, 0);
+  p->mSilence = solidTexture(128, 255);
+  p->mEmptyArray = platform::makeTexture();
+  glBindTexture(GL_TEXTURE_2D_ARRAY, p->mEmptyArray.id());
+  const std::uint8_t zero[4] = {0, 0, 0, 255};
+  glTexImage3D(GL_TEXTURE_2D_ARRAY, 0, GL_RGBA8, 1, 1, 1, 0, GL_RGBA, GL_UNSIGNED_BYTE, zero);
+  setSampling(GL_TEXTURE_2D_ARRAY);
+  p->mEmptyData = platform::makeTexture();
+  glBindTexture(GL_TEXTURE_2D, p->mEmptyData.id());
+  std::vector<float> zeros(static_cast<std::size_t>(limits.maxFeeds) * 4 * 4, 0.0f);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32F, limits.maxFeeds, 4, 0, GL_RGBA, GL_FLOAT,
+               zeros.data());
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  p->mVertexArray = platform::makeVertexArray();
+  if (auto e = platform::glErrorString(); !e.empty()) {
+    *error = fmt::format("{}: error: setting up the shader's textures: {}", file.string(), e);
+    return nullptr;
+  }
+  return p;
+}
+
+bool ShaderProgram::link(const isf::Sources& sources, std::string* error) {
+  std::string log;
+  auto program = platform::buildProgram(sources.vertex, sources.fragment, &log);
+  if (!program) {
+    const bool vertex = log.rfind("vertex shader: ", 0) == 0;
+    const std::string name = vertex && !mVertexFile.empty() ? mVertexFile.string() : mFile.string();
+    const auto colon = log.find(": ");
+    std::string body = colon == std::string::npos ? log : log.substr(colon + 2);
+    *error = isf::remapLog(body, name);
+    while (!error->empty() && (error->back() == '\n' || error->back() == ' ')) error->pop_back();
+    if (error->empty()) *error = fmt::format("{}: error: the shader did not compile", name);
+    return false;
+  }
+  mProgram = std::move(*program);
+  const auto& inputs = mDoc.inputs;
+  mValues.resize(inputs.size());
+  mInputLocations.resize(inputs.size());
+  mInputTextures.assign(inputs.size(), 0);
+  mInputUnits.assign(inputs.size(), -1);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    mValues[i] = inputs[i].defaultValue;
+    mInputLocations[i] = glGetUniformLocation(mProgram.id(), inputs[i].uniform.c_str());
+  }
+  const GLuint id = mProgram.id();
+  mLoc.passIndex = glGetUniformLocation(id, "PASSINDEX");
+  mLoc.renderSize = glGetUniformLocation(id, "RENDERSIZE");
+  mLoc.time = glGetUniformLocation(id, "TIME");
+  mLoc.timeDelta = glGetUniformLocation(id, "TIMEDELTA");
+  mLoc.date = glGetUniformLocation(id, "DATE");
+  mLoc.frameIndex = glGetUniformLocation(id, "FRAMEINDEX");
+  mLoc.feedCount = glGetUniformLocation(id, "FEED_COUNT");
+  mLoc.crowdColour = glGetUniformLocation(id, "CROWD_COLOR");
+  mLoc.crowdMotion = glGetUniformLocation(id, "CROWD_MOTION");
+  mLoc.crowdBrightness = glGetUniformLocation(id, "CROWD_BRIGHTNESS");
+  mLoc.crowdFaces = glGetUniformLocation(id, "CROWD_FACES");
+  mLoc.channelResolution = glGetUniformLocation(id, "iChannelResolution");
+  mLoc.channelTime = glGetUniformLocation(id, "iChannelTime");
+  return true;
+}
+
+bool validateValue(const isf::Input& in, isf::Value& value, std::string* error) {
+  const int n = isf::componentCount(in.type);
+  if (n == 0) {
+    if (error) *error = fmt::format("{} is an {} input, not a value", in.name, toString(in.type));
+    return false;
+  }
+  for (int c = 0; c < n; ++c) {
+    if (!std::isfinite(value[c])) {
+      if (error) *error = fmt::format("{}: not a finite number", in.name);
+      return false;
+    }
+  }
+  if (in.type == isf::InputType::kLong) {
+    const int v = static_cast<int>(std::lround(value[0]));
+    if (!in.values.empty() && std::find(in.values.begin(), in.values.end(), v) == in.values.end()) {
+      if (error) {
+        *error = fmt::format("{}: {} is not one of its VALUES [{}]", in.name, v,
+                             fmt::join(in.values, ", "));
+      }
+      return false;
+    }
+  }
+  if (in.type == isf::InputType::kFloat || in.type == isf::InputType::kPoint2D ||
+      (in.type == isf::InputType::kLong && in.values.empty())) {
+    for (int c = 0; c < n; ++c) {
+      const bool low = in.min && value[c] < (*in.min)[c];
+      const bool high = in.max && value[c] > (*in.max)[c];
+      if (low || high) {
+        if (error) {
+          *error = fmt::format("{}: {} is outside its range {}..{}", in.name, value[c],
+                               in.min ? (*in.min)[c] : -INFINITY, in.max ? (*in.max)[c] : INFINITY);
+        }
+        return false;
+      }
+    }
+  }
+  if (in.type == isf::InputType::kBool || in.type == isf::InputType::kEvent) {
+    value = {value[0] != 0 ? 1.0f : 0.0f, 0, 0, 0};
+  } else if (in.type == isf::InputType::kLong) {
+    value = {static_cast<float>(std::lround(value[0])), 0, 0, 0};
+  } else if (in.type == isf::InputType::kFloat) {
+    value = {value[0], 0, 0, 0};
+  } else if (in.type == isf::InputType::kPoint2D) {
+    value = {value[0], value[1], 0, 0};
+  }
+  return true;
+}
+
+bool ShaderProgram::setValue(std::string_view name, const isf::Value& value, std::string* error) {
+  const auto& inputs = mDoc.inputs;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].name != name) continue;
+    isf::Value v = value;
+    if (!validateValue(inputs[i], v, error)) return false;
+    mValues[i] = v;
+    return true;
+  }
+  if (error) *error = fmt::format("{} has no input named {}", mFile.filename().string(), name);
+  return false;
+}
+
+std::optional<isf::Value> ShaderProgram::value(std::string_view name) const {
+  for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
+    if (mDoc.inputs[i].name == name) return mValues[i];
+  }
+  return std::nullopt;
+}
+
+void ShaderProgram::adoptValues(const ShaderProgram& other) {
+  for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
+    const isf::Input& in = mDoc.inputs[i];
+    if (in.type == isf::InputType::kEvent) continue;
+    for (std::size_t j = 0; j < other.mDoc.inputs.size(); ++j) {
+      const isf::Input& o = other.mDoc.inputs[j];
+      if (o.name == in.name && o.type == in.type) {
+        if (isImageType(in.type)) {
+          mInputTextures[i] = other.mInputTextures[j];
+        } else {
+          // Through setValue: the new file may have narrowed the range.
+          setValue(in.name, other.mValues[j], nullptr);
+        }
+      }
+    }
+  }
+}
+
+bool ShaderProgram::setImage(std::string_view name, GLuint texture) {
+  for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
+    if (mDoc.inputs[i].name == name && mInputUnits[i] >= 0) {
+      mInputTextures[i] = texture;
+      return true;
+    }
+  }
+  return false;
+}
+
+double ShaderProgram::lookup(std::string_view name, core::SizePx size) const {
+  if (name == "$WIDTH") return size.width;
+  if (name == "$HEIGHT") return size.height;
+  if (!name.empty() && name.front() == '$') name.remove_prefix(1);
+  for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
+    if (mDoc.inputs[i].name == name) return mValues[i][0];
+  }
+  return 0;
+}
+
+void ShaderProgram::resizeTargets(core::SizePx size) {
+  std::vector<double> inputs;
+  for (const isf::Value& v : mValues) inputs.push_back(v[0]);
+  if (size.width == mTargetsFor.width && size.height == mTargetsFor.height &&
+      inputs == mTargetInputs) {
+    return;
+  }
+  mTargetsFor = size;
+  mTargetInputs = std::move(inputs);
+  auto fn = [&](std::string_view n) { return lookup(n, size); };
+  for (auto& t : mTargets) {
+    if (!t) continue;
+    auto side = [&](const std::optional<isf::Expression>& e, int whole) {
+      const double v = e ? std::floor(e->evaluate(fn)) : whole;
+      return static_cast<int>(std::clamp(v, 1.0, static_cast<double>(kMaxTargetSide)));
+    };
+    const core::SizePx want{side(t->width, size.width), side(t->height, size.height)};
+    if (want.width == t->size.width && want.height == t->size.height) continue;
+    t->size = want;
+    for (int k = 0; k < 2; ++k) {
+      t->texture[k] = platform::makeTexture();
+      glBindTexture(GL_TEXTURE_2D, t->texture[k].id());
+      glTexImage2D(GL_TEXTURE_2D, 0, t->floatTarget ? GL_RGBA32F : GL_RGBA8, want.width,
+                   want.height, 0, GL_RGBA, t->floatTarget ? GL_FLOAT : GL_UNSIGNED_BYTE, nullptr);
+      setSampling(GL_TEXTURE_2D);
+      t->framebuffer[k] = platform::makeFramebuffer();
+      glBindFramebuffer(GL_FRAMEBUFFER, t->framebuffer[k].id());
+      glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
+                             t->texture[k].id(), 0);
+      glClearColor(0, 0, 0, 0);
+      glClear(GL_COLOR_BUFFER_BIT);
+    }
+  }
+}
+
+void ShaderProgram::render(GLuint outputFramebuffer, core::SizePx size, const ShaderClock& clock,
+                           const CrowdBinding* crowd) {
+  resizeTargets(size);
+  glDisable(GL_BLEND);
+  glBindVertexArray(mVertexArray.id());
+  glUseProgram(mProgram.id());
+  glUniform1f(mLoc.time, static_cast<float>(clock.timeS));
+  glUniform1f(mLoc.timeDelta, static_cast<float>(clock.deltaS));
+  glUniform4fv(mLoc.date, 1, clock.date.data());
+  glUniform1i(mLoc.frameIndex, clock.frameIndex);
+
+  // The crowd.
+  const GLuint arrays[4] = {crowd && crowd->rgbaArray ? crowd->rgbaArray : mEmptyArray.id(),
+                            crowd && crowd->yArray ? crowd->yArray : mEmptyArray.id(),
+                            crowd && crowd->uArray ? crowd->uArray : mEmptyArray.id(),
+                            crowd && crowd->vArray ? crowd->vArray : mEmptyArray.id()};
+  for (int i = 0; i < 4; ++i) {
+    glActiveTexture(GL_TEXTURE0 + i);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, arrays[i]);
+  }
+  glActiveTexture(GL_TEXTURE0 + 4);
+  glBindTexture(GL_TEXTURE_2D, crowd && crowd->data ? crowd->data : mEmptyData.id());
+  glUniform1i(mLoc.feedCount, crowd ? std::min(crowd->feedCount, mMaxFeeds) : 0);
+  const std::array<float, 3> noColour{};
+  glUniform3fv(mLoc.crowdColour, 1, crowd ? crowd->colour.data() : noColour.data());
+  glUniform1f(mLoc.crowdMotion, crowd ? crowd->motion : 0.0f);
+  glUniform1f(mLoc.crowdBrightness, crowd ? crowd->brightness : 0.0f);
+  glUniform1f(mLoc.crowdFaces, crowd ? crowd->faces : 0.0f);
+
+  // Inputs.
+  float channelResolution[12] = {};
+  int channel = 0;
+  for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
+    const isf::Input& in = mDoc.inputs[i];
+    const GLint loc = mInputLocations[i];
+    const isf::Value& v = mValues[i];
+    switch (in.type) {
+      case isf::InputType::kEvent:
+      case isf::InputType::kBool:
+      case isf::InputType::kLong:
+        glUniform1i(loc, static_cast<int>(v[0]));
+        break;
+      case isf::InputType::kFloat:
+        glUniform1f(loc, v[0]);
+        break;
+      case isf::InputType::kPoint2D:
+        glUniform2f(loc, v[0], v[1]);
+        break;
+      case isf::InputType::kColor:
+        glUniform4fv(loc, 1, v.data());
+        break;
+      case isf::InputType::kImage:
+      case isf::InputType::kAudio:
+      case isf::InputType::kAudioFft: {
+        GLuint texture = mInputTextures[i];
+        if (!texture) {
+          texture = in.type == isf::InputType::kAudio ? mSilence.id() : mBlack.id();
+        }
+        glActiveTexture(GL_TEXTURE0 + mInputUnits[i]);
+        glBindTexture(GL_TEXTURE_2D, texture);
+        if (mDoc.dialect == isf::Dialect::kShaderToy && channel < 4) {
+          GLint w = 0, h = 0;
+          glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_WIDTH, &w);
+          glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_HEIGHT, &h);
+          channelResolution[channel * 3] = static_cast<float>(w);
+          channelResolution[channel * 3 + 1] = static_cast<float>(h);
+          channelResolution[channel * 3 + 2] = 1;
+          ++channel;
+        }
+        break;
+      }
+    }
+  }
+  if (mLoc.channelResolution >= 0) glUniform3fv(mLoc.channelResolution, 4, channelResolution);
+  if (mLoc.channelTime >= 0) {
+    const float t = static_cast<float>(clock.timeS);
+    const float times[4] = {t, t, t, t};
+    glUniform1fv(mLoc.channelTime, 4, times);
+  }
+  for (const Imported& imp : mImported) {
+    glActiveTexture(GL_TEXTURE0 + imp.unit);
+    glBindTexture(GL_TEXTURE_2D, imp.texture.id());
+  }
+  for (const auto& t : mTargets) {
+    if (!t) continue;
+    glActiveTexture(GL_TEXTURE0 + t->unit);
+    glBindTexture(GL_TEXTURE_2D, t->texture[t->current].id());
+  }
+
+  // Passes: a targeted pass reads its target's latest picture and draws into the other texture.
+  for (std::size_t i = 0; i < mDoc.passes.size(); ++i) {
+    Target* t = mTargets[i].get();
+    const core::SizePx passSize = t ? t->size : size;
+    glBindFramebuffer(GL_FRAMEBUFFER, t ? t->framebuffer[1 - t->current].id() : outputFramebuffer);
+    glViewport(0, 0, passSize.width, passSize.height);
+    glUniform1i(mLoc.passIndex, static_cast<int>(i));
+    glUniform2f(mLoc.renderSize, static_cast<float>(passSize.width),
+                static_cast<float>(passSize.height));
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    if (t) {
+      t->current = 1 - t->current;
+      glActiveTexture(GL_TEXTURE0 + t->unit);
+      glBindTexture(GL_TEXTURE_2D, t->texture[t->current].id());
+    }
+  }
+  // The last pass is the output; when it also has a TARGET, show that target.
+  if (Target* last = mTargets.empty() ? nullptr : mTargets.back().get()) {
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, last->framebuffer[last->current].id());
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, outputFramebuffer);
+    glBlitFramebuffer(0, 0, last->size.width, last->size.height, 0, 0, size.width, size.height,
+                      GL_COLOR_BUFFER_BIT, GL_LINEAR);
+  }
+  glActiveTexture(GL_TEXTURE0);
+  glUseProgram(0);
+  glBindVertexArray(0);
+  // Events are true for one frame.
+  for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
+    if (mDoc.inputs[i].type == isf::InputType::kEvent) mValues[i][0] = 0;
+  }
+}
+
+}  // namespace tessera::render
