@@ -91,8 +91,8 @@ class Parser {
   const std::string& error() const { return mError; }
 
  private:
-  NodePtr fail(std::string what) {
-    if (mError.empty()) mError = fmt::format("{} at column {}", what, mPos + 1);
+  NodePtr fail(std::string_view what, std::string_view hint = {}) {
+    if (mError.empty()) mError = fmt::format("{} at column {}{}", what, mPos + 1, hint);
     return nullptr;
   }
   void skipSpace() {
@@ -248,8 +248,8 @@ class Parser {
                                        [&](const Function& f) { return f.name == name; });
     if (function == std::end(kFunctions)) {
       mPos = start;
-      return fail(
-          fmt::format("unknown function \"{}\" (floor ceil round abs sqrt max min pow)", name));
+      return fail(fmt::format("unknown function \"{}\"", name),
+                  " (known: floor ceil round abs sqrt max min pow)");
     }
     auto node = std::make_shared<Node>();
     node->kind = Node::Kind::kCall;
