@@ -4,7 +4,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "compositor/layout.hpp"
 #include "core/synthetic_palette.hpp"
@@ -260,6 +262,84 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
                 out.image.rgba.data() + static_cast<std::size_t>(y) * row);
   }
   return result(Status::kOk, {});
+}
+
+}  // namespace tessera::render
+
+namespace tessera::render {
+
+std::vector<core::ConfigProblem> checkShaders(const core::Config& config, std::string* note) {
+  std::vector<core::ConfigProblem> problems;
+  bool any = false;
+  for (const auto& s : config.scenes) any = any || s.shader || !s.filters.empty();
+  if (!any) return problems;
+  std::string error;
+  auto surface = platform::createHeadlessSurface(&error);
+  if (!surface && note) *note = "shaders parsed but not compiled: no headless GL (" + error + ")";
+  const isf::CrowdLimits limits{config.ingest.maxFeeds};
+  for (std::size_t i = 0; i < config.scenes.size(); ++i) {
+    const core::SceneConfig& scene = config.scenes[i];
+    std::vector<std::pair<std::string, std::filesystem::path>> files;
+    if (scene.shader) files.emplace_back(fmt::format("scenes[{}].shader", i), *scene.shader);
+    for (std::size_t k = 0; k < scene.filters.size(); ++k) {
+      files.emplace_back(fmt::format("scenes[{}].filters[{}]", i, k), scene.filters[k]);
+    }
+    std::vector<std::unique_ptr<ShaderProgram>> programs;
+    std::vector<isf::Document> docs;
+    for (const auto& [key, file] : files) {
+      if (surface) {
+        auto program = ShaderProgram::load(file, limits, &error);
+        if (!program) {
+          problems.push_back({config.file.string(), scene.line, key, error});
+          continue;
+        }
+        docs.push_back(program->document());
+      } else {
+        std::ifstream in(file, std::ios::binary);
+        std::ostringstream text;
+        text << in.rdbuf();
+        isf::Problem problem;
+        auto doc = isf::parse(text.str(), &problem);
+        if (!doc) {
+          problems.push_back(
+              {config.file.string(), scene.line, key,
+               fmt::format("{}:{}: error: {}", file.string(), problem.line, problem.message)});
+          continue;
+        }
+        docs.push_back(std::move(*doc));
+      }
+    }
+    for (const auto& p : scene.params) {
+      const std::string key = fmt::format("scenes[{}].params.{}", i, p.name);
+      bool taken = false;
+      for (const isf::Document& doc : docs) {
+        const isf::Input* input = doc.findInput(p.name);
+        if (!input) continue;
+        taken = true;
+        std::optional<isf::Value> value;
+        const int n = isf::componentCount(input->type);
+        if (p.text) {
+          value = parseValueText(*input, *p.text, &error);
+        } else if (n > 0 && (static_cast<int>(p.numbers.size()) == n ||
+                             (input->type == isf::InputType::kColor && p.numbers.size() == 3))) {
+          isf::Value v{0, 0, 0, 1};
+          for (std::size_t c = 0; c < p.numbers.size(); ++c)
+            v[c] = static_cast<float>(p.numbers[c]);
+          value = v;
+        } else {
+          error = fmt::format("{} ({}) takes {} number(s)", p.name, toString(input->type), n);
+        }
+        if (!value || !validateValue(*input, *value, &error)) {
+          problems.push_back({config.file.string(), p.line, key, error});
+        }
+      }
+      if (!taken && !docs.empty()) {
+        problems.push_back({config.file.string(), p.line, key,
+                            "no shader of this scene has an input of that name"});
+      }
+    }
+  }
+  return problems;
 }
 
 }  // namespace tessera::render

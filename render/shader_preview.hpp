@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/types.hpp"
+
 #include "platform/png.hpp"
 #include "render/isf/isf.hpp"
 
@@ -37,6 +39,12 @@ struct PreviewOutcome {
 };
 
 PreviewOutcome renderPreview(const PreviewOptions& options);
+
+// `tessera check`: compiles every scene's shaders (on a headless GL context when one can be
+// made; otherwise parses and translates them only, and says so in `note`) and checks the scenes'
+// params against their inputs. One problem per failing shader (the message is the compile log in
+// the shader's own lines) and per param that no shader takes or whose value is refused.
+std::vector<core::ConfigProblem> checkShaders(const core::Config& config, std::string* note);
 
 // A value written as text for an input: bool/event true|false|1|0|on|off; long an integer or
 // one of its LABELS; float a number; point2D "x,y"; color "r,g,b[,a]" (0-1) or "#rrggbb[aa]".

@@ -109,6 +109,13 @@ int cmdCheck(Args args) {
   const auto shaders = server::defaultDataDir() / "shaders";
   int problems = 0;
   if (!sceneAssetsOk(*config)) ++problems;
+  std::string note;
+  for (const auto& p : render::checkShaders(*config, &note)) {
+    std::fprintf(stderr, "%s\n", p.str().c_str());
+    ++problems;
+  }
+  if (!note.empty()) std::fprintf(stderr, "%s: note: %s\n", args.items[0].c_str(), note.c_str());
+
   for (const char* name : {"tiles.vert", "tiles.frag", "canvas.vert", "canvas.frag"}) {
     if (!std::filesystem::exists(shaders / name)) {
       std::fprintf(stderr, "%s:0: (shaders): missing %s\n", args.items[0].c_str(),
