@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "render/isf/detail/glsl_scan.hpp"
@@ -212,9 +211,12 @@ std::optional<double> finiteNumber(const Json& j) {
   return v;
 }
 
+// Long values travel as floats (Value), which hold integers exactly up to 2^24.
+constexpr double kMaxLong = 16777216;
+
 std::optional<int> intNumber(const Json& j) {
   const std::optional<double> v = finiteNumber(j);
-  if (!v || std::abs(*v) > std::numeric_limits<int>::max() - 1) return std::nullopt;
+  if (!v || std::abs(*v) > kMaxLong) return std::nullopt;
   return static_cast<int>(std::lround(*v));
 }
 
@@ -239,7 +241,7 @@ std::optional<Value> readValue(const Json& j, InputType type, std::string* why) 
         v[0] = static_cast<float>(*n);
         return v;
       }
-      *why = "must be an integer";
+      *why = "must be an integer (at most 16777216 in size)";
       return std::nullopt;
     case InputType::kFloat:
       if (const auto n = finiteNumber(j)) {

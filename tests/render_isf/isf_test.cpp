@@ -175,6 +175,15 @@ TEST_CASE("long inputs: VALUES and LABELS, or MIN..MAX", "[isf][parse]") {
   CHECK(doc.inputs[0].values == std::vector<int>{-1, 0, 1, 2});
   CHECK(doc.inputs[0].labels.empty());
 
+  // Near the largest integer a float holds exactly.
+  doc = parseOk(isf(R"({"INPUTS": [{"NAME": "n", "TYPE": "long", "MIN": 16777200,
+      "MAX": 16777216}]})"));
+  CHECK(doc.inputs[0].values.size() == 17);
+  CHECK(doc.inputs[0].values.back() == 16777216);
+  CHECK(contains(
+      parseBad(isf(R"({"INPUTS": [{"NAME": "n", "TYPE": "long", "MAX": 16777217}]})")).message,
+      "integer"));
+
   // A huge range is not spelled out.
   doc = parseOk(isf(R"({"INPUTS": [{"NAME": "n", "TYPE": "long", "MIN": 0, "MAX": 1000000}]})"));
   CHECK(doc.inputs[0].values.empty());
@@ -300,6 +309,9 @@ TEST_CASE("ShaderToy: no JSON header and a mainImage", "[isf][parse]") {
 
   // A leading comment that is not a JSON object does not make an ISF file.
   CHECK(parseOk("/*{ Plasma by me }*/\nvoid mainImage(out vec4 c, vec2 p) {}").dialect ==
+        Dialect::kShaderToy);
+  // So does a broken JSON header when the code has a mainImage (without one it is an error).
+  CHECK(parseOk("/*{\"a\": }*/\nvoid mainImage(out vec4 c, vec2 p) {}").dialect ==
         Dialect::kShaderToy);
   // An ISF header wins over a mainImage in the code.
   CHECK(parseOk(isf("{}") + "void mainImage() {}").dialect == Dialect::kIsf);
