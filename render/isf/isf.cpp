@@ -193,7 +193,10 @@ std::string nameProblem(std::string_view name) {
   }
   if (name.starts_with("gl_")) return "starts with \"gl_\", which GLSL reserves";
   if (name.find("__") != std::string_view::npos) return "contains \"__\", which GLSL reserves";
-  if (name.starts_with("tessera_")) return "starts with \"tessera_\", which tessera reserves";
+  for (std::string_view prefix : {"tessera_", "FEED_", "CROWD_"}) {  // docs/shaders.md
+    if (name.starts_with(prefix))
+      return fmt::format("starts with \"{}\", which tessera reserves", prefix);
+  }
   if (std::find(std::begin(kBuiltins), std::end(kBuiltins), name) != std::end(kBuiltins)) {
     return "collides with a built-in";
   }

@@ -393,7 +393,7 @@ TEST_CASE("bad headers name the problem and its line", "[isf][parse]") {
       {"/*{\"IMPORTED\": {\n\"tex\": {\"PATH\": 3}}}*/", 2, "PATH"},
       {"/*{\"IMPORTED\": {\"tex\": {\"PATH\": [\"a\", \"b\"]}}}*/", 1, "cube"},
       {"/*{\"IMPORTED\": [{\"PATH\": \"a.png\"}]}*/", 1, "NAME"},
-      {"/*{\"IMPORTED\": {\"FEED_PIXEL\": {\"PATH\": \"a.png\"}}}*/", 1, "built-in"},
+      {"/*{\"IMPORTED\": {\"IMG_PIXEL\": {\"PATH\": \"a.png\"}}}*/", 1, "built-in"},
       {"/*{\"INPUTS\": [{\"NAME\": \"t\", \"TYPE\": \"image\"}], "
        "\"IMPORTED\": {\"t\": {\"PATH\": \"a.png\"}}}*/",
        1, "used twice"},
@@ -413,11 +413,11 @@ TEST_CASE("bad headers name the problem and its line", "[isf][parse]") {
 
 TEST_CASE("every built-in name is refused as an input name", "[isf][parse]") {
   for (const char* name :
-       {"TIME",        "TIMEDELTA",         "FRAMEINDEX",       "DATE",        "RENDERSIZE",
-        "PASSINDEX",   "isf_FragNormCoord", "FEED_COUNT",       "FEED_MAX",    "CROWD_COUNT",
-        "CROWD_COLOR", "CROWD_MOTION",      "CROWD_BRIGHTNESS", "CROWD_FACES", "FEED_PIXEL",
-        "FEED_RECT",   "FEED_SCORES",       "FEED_COLOR",       "FEED_ID",     "tessera_feedData",
-        "gl_FragColor"}) {
+       {"TIME",         "TIMEDELTA",         "FRAMEINDEX",       "DATE",        "RENDERSIZE",
+        "PASSINDEX",    "isf_FragNormCoord", "FEED_COUNT",       "FEED_MAX",    "CROWD_COUNT",
+        "CROWD_COLOR",  "CROWD_MOTION",      "CROWD_BRIGHTNESS", "CROWD_FACES", "FEED_PIXEL",
+        "FEED_RECT",    "FEED_SCORES",       "FEED_COLOR",       "FEED_ID",     "tessera_feedData",
+        "gl_FragColor", "FEED_NEXT",         "CROWD_TAPS"}) {
     INFO(name);
     const Problem problem =
         parseBad(isf(std::string(R"({"INPUTS": [{"NAME": ")") + name + R"(", "TYPE": "float"}]})"));
