@@ -157,7 +157,6 @@ std::unique_ptr<ShaderProgram> ShaderProgram::load(const std::filesystem::path& 
         return nullptr;
       }
     }
-    t->location = glGetUniformLocation(p->mProgram.id(), t->name.c_str());
     t->unit = unit++;
     p->mTargets.push_back(std::move(t));
   }
@@ -174,8 +173,7 @@ std::unique_ptr<ShaderProgram> ShaderProgram::load(const std::filesystem::path& 
     i.texture = uploadImage(image->rgba.data(), image->width, image->height,
                             static_cast<std::size_t>(image->width) * 4);
     i.unit = unit++;
-    glUseProgram(p->mProgram.id());
-    glUniform1i(glGetUniformLocation(p->mProgram.id(), imp.name.c_str()), i.unit);
+    i.name = imp.name;
     p->mImported.push_back(std::move(i));
   }
   GLint maxUnits = 16;
@@ -187,17 +185,22 @@ std::unique_ptr<ShaderProgram> ShaderProgram::load(const std::filesystem::path& 
         file.string(), unit, kCrowdUnits, maxUnits);
     return nullptr;
   }
-  glUseProgram(p->mProgram.id());
-  for (std::size_t i = 0; i < p->mDoc.inputs.size(); ++i) {
-    if (p->mInputUnits[i] >= 0) glUniform1i(p->mInputLocations[i], p->mInputUnits[i]);
-  }
-  for (const auto& t : p->mTargets) {
-    if (t) glUniform1i(t->location, t->unit);
-  }
+  // Texture units are the same in every pass's program.
   const char* crowd[kCrowdUnits] = {"tessera_feedRgba", "tessera_feedY", "tessera_feedU",
                                     "tessera_feedV", "tessera_feedData"};
-  for (int i = 0; i < kCrowdUnits; ++i) {
-    glUniform1i(glGetUniformLocation(p->mProgram.id(), crowd[i]), i);
+  for (const Program& program : p->mPrograms) {
+    const GLuint id = program.program.id();
+    glUseProgram(id);
+    for (std::size_t i = 0; i < p->mDoc.inputs.size(); ++i) {
+      if (p->mInputUnits[i] >= 0) glUniform1i(program.inputs[i], p->mInputUnits[i]);
+    }
+    for (const auto& t : p->mTargets) {
+      if (t) glUniform1i(glGetUniformLocation(id, t->name.c_str()), t->unit);
+    }
+    for (const Imported& imp : p->mImported) {
+      glUniform1i(glGetUniformLocation(id, imp.name.c_str()), imp.unit);
+    }
+    for (int i = 0; i < kCrowdUnits; ++i) glUniform1i(glGetUniformLocation(id, crowd[i]), i);
   }
   glUseProgram(0);
 
@@ -224,42 +227,54 @@ std::unique_ptr<ShaderProgram> ShaderProgram::load(const std::filesystem::path& 
 }
 
 bool ShaderProgram::link(const isf::Sources& sources, std::string* error) {
-  std::string log;
-  auto program = platform::buildProgram(sources.vertex, sources.fragment, &log);
-  if (!program) {
-    const bool vertex = log.rfind("vertex shader: ", 0) == 0;
-    const std::string name = vertex && !mVertexFile.empty() ? mVertexFile.string() : mFile.string();
-    const auto colon = log.find(": ");
-    std::string body = colon == std::string::npos ? log : log.substr(colon + 2);
-    *error = isf::remapLog(body, name);
-    while (!error->empty() && (error->back() == '\n' || error->back() == ' ')) error->pop_back();
-    if (error->empty()) *error = fmt::format("{}: error: the shader did not compile", name);
-    return false;
-  }
-  mProgram = std::move(*program);
   const auto& inputs = mDoc.inputs;
   mValues.resize(inputs.size());
-  mInputLocations.resize(inputs.size());
   mInputTextures.assign(inputs.size(), 0);
   mInputUnits.assign(inputs.size(), -1);
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    mValues[i] = inputs[i].defaultValue;
-    mInputLocations[i] = glGetUniformLocation(mProgram.id(), inputs[i].uniform.c_str());
+  for (std::size_t i = 0; i < inputs.size(); ++i) mValues[i] = inputs[i].defaultValue;
+  const std::string declaration = "uniform int PASSINDEX;";
+  for (std::size_t pass = 0; pass < mDoc.passes.size(); ++pass) {
+    const std::string constant = fmt::format("const int PASSINDEX = {};", pass);
+    std::string vertex = sources.vertex, fragment = sources.fragment;
+    for (std::string* s : {&vertex, &fragment}) {
+      if (const auto at = s->find(declaration); at != std::string::npos) {
+        s->replace(at, declaration.size(), constant);
+      }
+    }
+    std::string log;
+    auto program = platform::buildProgram(vertex, fragment, &log);
+    if (!program) {
+      const bool isVertex = log.rfind("vertex shader: ", 0) == 0;
+      const std::string name =
+          isVertex && !mVertexFile.empty() ? mVertexFile.string() : mFile.string();
+      const auto colon = log.find(": ");
+      std::string body = colon == std::string::npos ? log : log.substr(colon + 2);
+      *error = isf::remapLog(body, name);
+      while (!error->empty() && (error->back() == '\n' || error->back() == ' ')) error->pop_back();
+      if (error->empty()) *error = fmt::format("{}: error: the shader did not compile", name);
+      return false;
+    }
+    Program p;
+    p.program = std::move(*program);
+    const GLuint id = p.program.id();
+    p.inputs.resize(inputs.size());
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      p.inputs[i] = glGetUniformLocation(id, inputs[i].uniform.c_str());
+    }
+    p.loc.renderSize = glGetUniformLocation(id, "RENDERSIZE");
+    p.loc.time = glGetUniformLocation(id, "TIME");
+    p.loc.timeDelta = glGetUniformLocation(id, "TIMEDELTA");
+    p.loc.date = glGetUniformLocation(id, "DATE");
+    p.loc.frameIndex = glGetUniformLocation(id, "FRAMEINDEX");
+    p.loc.feedCount = glGetUniformLocation(id, "FEED_COUNT");
+    p.loc.crowdColour = glGetUniformLocation(id, "CROWD_COLOR");
+    p.loc.crowdMotion = glGetUniformLocation(id, "CROWD_MOTION");
+    p.loc.crowdBrightness = glGetUniformLocation(id, "CROWD_BRIGHTNESS");
+    p.loc.crowdFaces = glGetUniformLocation(id, "CROWD_FACES");
+    p.loc.channelResolution = glGetUniformLocation(id, "iChannelResolution");
+    p.loc.channelTime = glGetUniformLocation(id, "iChannelTime");
+    mPrograms.push_back(std::move(p));
   }
-  const GLuint id = mProgram.id();
-  mLoc.passIndex = glGetUniformLocation(id, "PASSINDEX");
-  mLoc.renderSize = glGetUniformLocation(id, "RENDERSIZE");
-  mLoc.time = glGetUniformLocation(id, "TIME");
-  mLoc.timeDelta = glGetUniformLocation(id, "TIMEDELTA");
-  mLoc.date = glGetUniformLocation(id, "DATE");
-  mLoc.frameIndex = glGetUniformLocation(id, "FRAMEINDEX");
-  mLoc.feedCount = glGetUniformLocation(id, "FEED_COUNT");
-  mLoc.crowdColour = glGetUniformLocation(id, "CROWD_COLOR");
-  mLoc.crowdMotion = glGetUniformLocation(id, "CROWD_MOTION");
-  mLoc.crowdBrightness = glGetUniformLocation(id, "CROWD_BRIGHTNESS");
-  mLoc.crowdFaces = glGetUniformLocation(id, "CROWD_FACES");
-  mLoc.channelResolution = glGetUniformLocation(id, "iChannelResolution");
-  mLoc.channelTime = glGetUniformLocation(id, "iChannelTime");
   return true;
 }
 
@@ -404,18 +419,56 @@ void ShaderProgram::resizeTargets(core::SizePx size) {
   }
 }
 
+void ShaderProgram::setUniforms(const Program& program, const ShaderClock& clock,
+                                const CrowdBinding* crowd, const float* channelResolution) {
+  const Locations& loc = program.loc;
+  glUniform1f(loc.time, static_cast<float>(clock.timeS));
+  glUniform1f(loc.timeDelta, static_cast<float>(clock.deltaS));
+  glUniform4fv(loc.date, 1, clock.date.data());
+  glUniform1i(loc.frameIndex, clock.frameIndex);
+  glUniform1i(loc.feedCount, crowd ? std::min(crowd->feedCount, mMaxFeeds) : 0);
+  const std::array<float, 3> noColour{};
+  glUniform3fv(loc.crowdColour, 1, crowd ? crowd->colour.data() : noColour.data());
+  glUniform1f(loc.crowdMotion, crowd ? crowd->motion : 0.0f);
+  glUniform1f(loc.crowdBrightness, crowd ? crowd->brightness : 0.0f);
+  glUniform1f(loc.crowdFaces, crowd ? crowd->faces : 0.0f);
+  for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
+    const GLint at = program.inputs[i];
+    const isf::Value& v = mValues[i];
+    switch (mDoc.inputs[i].type) {
+      case isf::InputType::kEvent:
+      case isf::InputType::kBool:
+      case isf::InputType::kLong:
+        glUniform1i(at, static_cast<int>(v[0]));
+        break;
+      case isf::InputType::kFloat:
+        glUniform1f(at, v[0]);
+        break;
+      case isf::InputType::kPoint2D:
+        glUniform2f(at, v[0], v[1]);
+        break;
+      case isf::InputType::kColor:
+        glUniform4fv(at, 1, v.data());
+        break;
+      default:
+        break;  // images: bound to their units once per frame
+    }
+  }
+  if (loc.channelResolution >= 0) glUniform3fv(loc.channelResolution, 4, channelResolution);
+  if (loc.channelTime >= 0) {
+    const float t = static_cast<float>(clock.timeS);
+    const float times[4] = {t, t, t, t};
+    glUniform1fv(loc.channelTime, 4, times);
+  }
+}
+
 void ShaderProgram::render(GLuint outputFramebuffer, core::SizePx size, const ShaderClock& clock,
                            const CrowdBinding* crowd) {
   resizeTargets(size);
   glDisable(GL_BLEND);
   glBindVertexArray(mVertexArray.id());
-  glUseProgram(mProgram.id());
-  glUniform1f(mLoc.time, static_cast<float>(clock.timeS));
-  glUniform1f(mLoc.timeDelta, static_cast<float>(clock.deltaS));
-  glUniform4fv(mLoc.date, 1, clock.date.data());
-  glUniform1i(mLoc.frameIndex, clock.frameIndex);
 
-  // The crowd.
+  // Textures, bound once for every pass: the crowd, images, imports, targets.
   const GLuint arrays[4] = {crowd && crowd->rgbaArray ? crowd->rgbaArray : mEmptyArray.id(),
                             crowd && crowd->yArray ? crowd->yArray : mEmptyArray.id(),
                             crowd && crowd->uArray ? crowd->uArray : mEmptyArray.id(),
@@ -426,62 +479,25 @@ void ShaderProgram::render(GLuint outputFramebuffer, core::SizePx size, const Sh
   }
   glActiveTexture(GL_TEXTURE0 + 4);
   glBindTexture(GL_TEXTURE_2D, crowd && crowd->data ? crowd->data : mEmptyData.id());
-  glUniform1i(mLoc.feedCount, crowd ? std::min(crowd->feedCount, mMaxFeeds) : 0);
-  const std::array<float, 3> noColour{};
-  glUniform3fv(mLoc.crowdColour, 1, crowd ? crowd->colour.data() : noColour.data());
-  glUniform1f(mLoc.crowdMotion, crowd ? crowd->motion : 0.0f);
-  glUniform1f(mLoc.crowdBrightness, crowd ? crowd->brightness : 0.0f);
-  glUniform1f(mLoc.crowdFaces, crowd ? crowd->faces : 0.0f);
-
-  // Inputs.
   float channelResolution[12] = {};
   int channel = 0;
   for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
-    const isf::Input& in = mDoc.inputs[i];
-    const GLint loc = mInputLocations[i];
-    const isf::Value& v = mValues[i];
-    switch (in.type) {
-      case isf::InputType::kEvent:
-      case isf::InputType::kBool:
-      case isf::InputType::kLong:
-        glUniform1i(loc, static_cast<int>(v[0]));
-        break;
-      case isf::InputType::kFloat:
-        glUniform1f(loc, v[0]);
-        break;
-      case isf::InputType::kPoint2D:
-        glUniform2f(loc, v[0], v[1]);
-        break;
-      case isf::InputType::kColor:
-        glUniform4fv(loc, 1, v.data());
-        break;
-      case isf::InputType::kImage:
-      case isf::InputType::kAudio:
-      case isf::InputType::kAudioFft: {
-        GLuint texture = mInputTextures[i];
-        if (!texture) {
-          texture = in.type == isf::InputType::kAudio ? mSilence.id() : mBlack.id();
-        }
-        glActiveTexture(GL_TEXTURE0 + mInputUnits[i]);
-        glBindTexture(GL_TEXTURE_2D, texture);
-        if (mDoc.dialect == isf::Dialect::kShaderToy && channel < 4) {
-          GLint w = 0, h = 0;
-          glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_WIDTH, &w);
-          glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_HEIGHT, &h);
-          channelResolution[channel * 3] = static_cast<float>(w);
-          channelResolution[channel * 3 + 1] = static_cast<float>(h);
-          channelResolution[channel * 3 + 2] = 1;
-          ++channel;
-        }
-        break;
-      }
+    if (mInputUnits[i] < 0) continue;
+    GLuint texture = mInputTextures[i];
+    if (!texture) {
+      texture = mDoc.inputs[i].type == isf::InputType::kAudio ? mSilence.id() : mBlack.id();
     }
-  }
-  if (mLoc.channelResolution >= 0) glUniform3fv(mLoc.channelResolution, 4, channelResolution);
-  if (mLoc.channelTime >= 0) {
-    const float t = static_cast<float>(clock.timeS);
-    const float times[4] = {t, t, t, t};
-    glUniform1fv(mLoc.channelTime, 4, times);
+    glActiveTexture(GL_TEXTURE0 + mInputUnits[i]);
+    glBindTexture(GL_TEXTURE_2D, texture);
+    if (mDoc.dialect == isf::Dialect::kShaderToy && channel < 4) {
+      GLint w = 0, h = 0;
+      glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_WIDTH, &w);
+      glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_HEIGHT, &h);
+      channelResolution[channel * 3] = static_cast<float>(w);
+      channelResolution[channel * 3 + 1] = static_cast<float>(h);
+      channelResolution[channel * 3 + 2] = 1;
+      ++channel;
+    }
   }
   for (const Imported& imp : mImported) {
     glActiveTexture(GL_TEXTURE0 + imp.unit);
@@ -495,12 +511,14 @@ void ShaderProgram::render(GLuint outputFramebuffer, core::SizePx size, const Sh
 
   // Passes: a targeted pass reads its target's latest picture and draws into the other texture.
   for (std::size_t i = 0; i < mDoc.passes.size(); ++i) {
+    const Program& program = mPrograms[i];
+    glUseProgram(program.program.id());
+    setUniforms(program, clock, crowd, channelResolution);
     Target* t = mTargets[i].get();
     const core::SizePx passSize = t ? t->size : size;
     glBindFramebuffer(GL_FRAMEBUFFER, t ? t->framebuffer[1 - t->current].id() : outputFramebuffer);
     glViewport(0, 0, passSize.width, passSize.height);
-    glUniform1i(mLoc.passIndex, static_cast<int>(i));
-    glUniform2f(mLoc.renderSize, static_cast<float>(passSize.width),
+    glUniform2f(program.loc.renderSize, static_cast<float>(passSize.width),
                 static_cast<float>(passSize.height));
     glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
     if (t) {

@@ -95,15 +95,15 @@ class ShaderProgram {
   std::filesystem::path mFile;
   std::filesystem::path mVertexFile;
   isf::Document mDoc;
-  platform::GlProgram mProgram;
   platform::GlVertexArray mVertexArray;
-  std::vector<isf::Value> mValues;  // per input
-  std::vector<GLint> mInputLocations;
+  std::vector<isf::Value> mValues;                // per input
   std::vector<GLuint> mInputTextures;             // per input: image inputs' borrowed textures
   std::vector<int> mInputUnits;                   // texture unit per image input, -1 otherwise
   std::vector<std::unique_ptr<Target>> mTargets;  // per pass (null: no TARGET)
   struct Imported {
+    std::string name;
     platform::GlTexture texture;
+
     int unit = -1;
   };
   std::vector<Imported> mImported;
@@ -115,10 +115,20 @@ class ShaderProgram {
   core::SizePx mTargetsFor{0, 0};
   std::vector<double> mTargetInputs;  // input values the target sizes were evaluated with
   struct Locations {
-    GLint passIndex = -1, renderSize = -1, time = -1, timeDelta = -1, date = -1, frameIndex = -1;
+    GLint renderSize = -1, time = -1, timeDelta = -1, date = -1, frameIndex = -1;
     GLint feedCount = -1, crowdColour = -1, crowdMotion = -1, crowdBrightness = -1, crowdFaces = -1;
     GLint channelResolution = -1, channelTime = -1;
-  } mLoc;
+  };
+  // One program per pass, PASSINDEX a constant in each: the compiler drops the other passes'
+  // branches (a software rasteriser would otherwise run them all, masked).
+  struct Program {
+    platform::GlProgram program;
+    Locations loc;
+    std::vector<GLint> inputs;  // per input
+  };
+  std::vector<Program> mPrograms;
+  void setUniforms(const Program& program, const ShaderClock& clock, const CrowdBinding* crowd,
+                   const float* channelResolution);
 };
 
 // Sampler units of the crowd textures in every shader program.
