@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -193,7 +194,8 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   std::vector<std::uint8_t> layerDrawn(static_cast<std::size_t>(mSettings.maxFeeds), 0);
   core::FrameRef lastCanvas;
   std::vector<CrowdFeed> crowd;
-  std::unordered_map<core::FeedId, core::Rect> tileRects;
+  std::vector<std::pair<core::FeedId, core::Rect>> tileRects;  // sorted by feed
+
   auto lastShaderPoll = Clock::now();
   double lastShaderTimeS = -1;
   int shaderFrame = 0;
@@ -363,7 +365,13 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       const auto shaderStart = Clock::now();
       crowd.clear();
       tileRects.clear();
-      for (const compositor::Placement& p : frame.tiles) tileRects.try_emplace(p.feed, p.rect);
+      for (const compositor::Placement& p : frame.tiles) tileRects.emplace_back(p.feed, p.rect);
+      // A feed in several cells (photomosaic) is given its top-left one.
+      std::sort(tileRects.begin(), tileRects.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.first, a.second.y, a.second.x) <
+               std::tie(b.first, b.second.y, b.second.x);
+      });
+
       for (const core::FeedId id : visible) {
         const int layer = slots.find(id);
         if (layer < 0) continue;
@@ -371,7 +379,11 @@ void RenderLoop::run(std::promise<std::string>* ready) {
         f.id = id;
         f.layer = layer;
         f.yuv = renderer->layerIsYuv(layer);
-        if (auto it = tileRects.find(id); it != tileRects.end()) f.rect = it->second;
+        const auto it =
+            std::lower_bound(tileRects.begin(), tileRects.end(), id,
+                             [](const auto& entry, core::FeedId key) { return entry.first < key; });
+        if (it != tileRects.end() && it->first == id) f.rect = it->second;
+
         f.scores = scores ? scores->find(id) : nullptr;
         crowd.push_back(f);
       }

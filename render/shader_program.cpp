@@ -385,14 +385,15 @@ double ShaderProgram::lookup(std::string_view name, core::SizePx size) const {
 }
 
 void ShaderProgram::resizeTargets(core::SizePx size) {
-  std::vector<double> inputs;
-  for (const isf::Value& v : mValues) inputs.push_back(v[0]);
-  if (size.width == mTargetsFor.width && size.height == mTargetsFor.height &&
-      inputs == mTargetInputs) {
-    return;
-  }
+  // Sizes depend on the output size and (through expressions) on input values.
+  bool same = size.width == mTargetsFor.width && size.height == mTargetsFor.height &&
+              mTargetInputs.size() == mValues.size();
+  for (std::size_t i = 0; same && i < mValues.size(); ++i) same = mTargetInputs[i] == mValues[i][0];
+  if (same) return;
   mTargetsFor = size;
-  mTargetInputs = std::move(inputs);
+  mTargetInputs.resize(mValues.size());
+  for (std::size_t i = 0; i < mValues.size(); ++i) mTargetInputs[i] = mValues[i][0];
+
   auto fn = [&](std::string_view n) { return lookup(n, size); };
   for (auto& t : mTargets) {
     if (!t) continue;
