@@ -47,9 +47,34 @@ def main():
     for name in ("tessera", "GStreamer 1.", "OpenCV 4.", "ZeroMQ 4.", "GL "):
         assert name in r.stdout, (name, r.stdout)
 
-    # check: the demo is valid.
-    r = run(b, "check", os.path.join(SOURCE_DIR, "installations/demo.toml"))
-    assert r.returncode == 0 and "ok" in r.stdout, r
+    # check: every shipped installation is valid (shaders compiled, params in range).
+    for name in sorted(os.listdir(os.path.join(SOURCE_DIR, "installations"))):
+        if name.endswith(".toml"):
+            r = run(b, "check", os.path.join(SOURCE_DIR, "installations", name))
+            assert r.returncode == 0 and "ok" in r.stdout, (name, r)
+
+    # check: a shader that does not compile, a param no shader takes and one out of range, each
+    # named with the installation's line and key and the shader's own line.
+    shader_dir = tempfile.mkdtemp(prefix="tessera-cli-shader-")
+    with open(os.path.join(shader_dir, "bad.fs"), "w") as f:
+        f.write('/*{ "INPUTS": [ {"NAME": "k", "TYPE": "float", "MIN": 0, "MAX": 1} ] }*/\n'
+                "void main() {\n  gl_FragColor = vec4(k) * undefinedThing;\n}\n")
+    with open(os.path.join(shader_dir, "good.fs"), "w") as f:
+        f.write('/*{ "INPUTS": [ {"NAME": "inputImage", "TYPE": "image"},'
+                ' {"NAME": "k", "TYPE": "float", "MIN": 0, "MAX": 1} ] }*/\n'
+                "void main() { gl_FragColor = IMG_THIS_PIXEL(inputImage) * k; }\n")
+    inst = os.path.join(shader_dir, "inst.toml")
+    with open(inst, "w") as f:
+        f.write('[installation]\nname = "x"\n[[scenes]]\nname = "a"\nlayout = "shader"\n'
+                'shader = "bad.fs"\n[[scenes]]\nname = "b"\nfilters = ["good.fs"]\n'
+                "params = { k = 2.0, nope = 1 }\n")
+    r = run(b, "check", inst)
+    assert r.returncode == 2, r
+    assert f"{inst}:3: scenes[0].shader: " in r.stderr and "bad.fs:3:" in r.stderr, r.stderr
+    assert "undefinedThing" in r.stderr, r.stderr
+    assert f"{inst}:10: scenes[1].params.k: " in r.stderr and "0..1" in r.stderr, r.stderr
+    assert f"{inst}:10: scenes[1].params.nope: " in r.stderr, r.stderr
+
 
     # check and run: a bad file names file, line and key, exit 2.
     bad = write('[installation]\nname = "x"\n[canvas]\nwidht = 640\nfps = "fast"\n')
