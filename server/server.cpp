@@ -539,6 +539,9 @@ std::string Server::metrics() {
   gauge("tessera_render_draw_ms", "Draw and readback start per frame, last second.", r.drawMsAvg);
   gauge("tessera_render_readback_ms", "Readback copy per frame, last second.", r.readbackMsAvg);
   gauge("tessera_render_handoff_ms", "Encoder hand-off per frame, last second.", r.handoffMsAvg);
+  gauge("tessera_render_shader_ms", "Artists' shaders per frame (part of draw), last second.",
+        r.shaderMsAvg);
+
   if (mHls) {
     gauge("tessera_hls_frames_total", "Frames handed to the HLS encoder.",
           static_cast<double>(mHls->pushed()), "counter");
