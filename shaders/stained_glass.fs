@@ -5,7 +5,7 @@
   "CATEGORIES": ["Crowd", "Stylize"],
   "INPUTS": [
     { "NAME": "cells", "LABEL": "Panes across", "TYPE": "float", "DEFAULT": 7.0, "MIN": 2.0, "MAX": 32.0 },
-    { "NAME": "lineWidth", "LABEL": "Lead width", "TYPE": "float", "DEFAULT": 0.06, "MIN": 0.0, "MAX": 0.3 },
+    { "NAME": "lineWidth", "LABEL": "Lead width", "TYPE": "float", "DEFAULT": 0.045, "MIN": 0.0, "MAX": 0.3 },
     { "NAME": "leadColor", "LABEL": "Lead colour", "TYPE": "color", "DEFAULT": [0.07, 0.06, 0.06, 1.0] },
     { "NAME": "drift", "LABEL": "Drift", "TYPE": "float", "DEFAULT": 0.3, "MIN": 0.0, "MAX": 2.0 },
     { "NAME": "light", "LABEL": "Light", "TYPE": "long", "DEFAULT": 1,
