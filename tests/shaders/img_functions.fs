@@ -1,5 +1,5 @@
 /*{
-  "DESCRIPTION": "Test: the IMG_ functions on an image input, in four horizontal bands from the top: IMG_THIS_PIXEL, IMG_THIS_NORM_PIXEL (flipped left-right by sampling 1-x is not possible, so the same), IMG_PIXEL at pixel coordinates, IMG_SIZE / 255 and IMG_NORM_PIXEL.",
+  "DESCRIPTION": "Test: the IMG_ functions on an image input, in four horizontal bands from the top: IMG_THIS_PIXEL, IMG_THIS_NORM_PIXEL, IMG_PIXEL at pixel coordinates, then IMG_SIZE / 255 (left) and IMG_NORM_PIXEL (right).",
   "CREDIT": "tessera",
   "ISFVSN": "2",
   "INPUTS": [
