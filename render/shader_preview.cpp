@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -18,6 +19,22 @@ namespace tessera::render {
 namespace {
 
 constexpr core::SizePx kTile{160, 120};
+
+// Every feed at its tile rectangle on the near-black canvas the grid scene clears to.
+constexpr const char* kGridShader = R"ISF(/*{ "INPUTS": [] }*/
+void main() {
+  vec4 c = vec4(0.02, 0.02, 0.03, 1.0);
+  for (int i = 0; i < FEED_COUNT; ++i) {
+    vec4 r = FEED_RECT(i);
+    vec2 p = (isf_FragNormCoord - r.xy) / r.zw;
+    if (p.x >= 0.0 && p.y >= 0.0 && p.x < 1.0 && p.y < 1.0) {
+      c = vec4(FEED_PIXEL(i, p).rgb, 1.0);
+      break;
+    }
+  }
+  gl_FragColor = c;
+}
+)ISF";
 
 std::optional<float> number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -223,9 +240,30 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
   }
   std::unique_ptr<SyntheticCrowd> crowd;
   CrowdBinding binding;
+  platform::GlTexture gridTexture;
+  platform::GlFramebuffer gridFramebuffer;
   if (o.feeds > 0) {
     crowd = std::make_unique<SyntheticCrowd>(o.feeds, o.maxFeeds, o.size);
     binding = crowd->data->binding(crowd->array.id(), 0, 0, 0);
+    const bool inputGiven = std::any_of(o.images.begin(), o.images.end(),
+                                        [](const auto& i) { return i.first == "inputImage"; });
+    if (program->isFilter() && !inputGiven) {
+      // A filter previews over the participants' grid, as it would run in a scene.
+      auto grid = ShaderProgram::fromText(kGridShader, "(tessera grid)", {o.maxFeeds}, &error);
+      if (!grid) return result(Status::kFailure, "the preview grid shader: " + error);
+      gridTexture = platform::makeTexture();
+      glBindTexture(GL_TEXTURE_2D, gridTexture.id());
+      glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, o.size.width, o.size.height, 0, GL_RGBA,
+                   GL_UNSIGNED_BYTE, nullptr);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+      gridFramebuffer = platform::makeFramebuffer();
+      glBindFramebuffer(GL_FRAMEBUFFER, gridFramebuffer.id());
+      glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, gridTexture.id(),
+                             0);
+      grid->render(gridFramebuffer.id(), o.size, {}, &binding);
+      program->setImage("inputImage", gridTexture.id());
+    }
   }
 
   auto texture = platform::makeTexture();

@@ -103,8 +103,17 @@ std::unique_ptr<ShaderProgram> ShaderProgram::load(const std::filesystem::path& 
   if (!error) error = &scratch;
   auto text = readText(file, error);
   if (!text) return nullptr;
+  return fromText(*text, file, limits, error);
+}
+
+std::unique_ptr<ShaderProgram> ShaderProgram::fromText(std::string_view text,
+                                                       const std::filesystem::path& file,
+                                                       const isf::CrowdLimits& limits,
+                                                       std::string* error) {
+  std::string scratch;
+  if (!error) error = &scratch;
   isf::Problem problem;
-  auto doc = isf::parse(*text, &problem);
+  auto doc = isf::parse(text, &problem);
   if (!doc) {
     *error = problem.line > 0 ? fmt::format("{}:{}:{}: error: {}", file.string(), problem.line,
                                             std::max(problem.column, 1), problem.message)
@@ -491,9 +500,12 @@ void ShaderProgram::render(GLuint outputFramebuffer, core::SizePx size, const Sh
     glActiveTexture(GL_TEXTURE0 + mInputUnits[i]);
     glBindTexture(GL_TEXTURE_2D, texture);
     if (mDoc.dialect == isf::Dialect::kShaderToy && channel < 4) {
+      // ShaderToy reports 0x0 for a channel with nothing bound.
       GLint w = 0, h = 0;
-      glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_WIDTH, &w);
-      glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_HEIGHT, &h);
+      if (mInputTextures[i]) {
+        glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_WIDTH, &w);
+        glGetTexLevelParameteriv(GL_TEXTURE_2D, 0, GL_TEXTURE_HEIGHT, &h);
+      }
       channelResolution[channel * 3] = static_cast<float>(w);
       channelResolution[channel * 3 + 1] = static_cast<float>(h);
       channelResolution[channel * 3 + 2] = 1;

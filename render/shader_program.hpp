@@ -59,6 +59,12 @@ class ShaderProgram {
   // more lines "FILE:LINE:COL: error: ..." in the artist's own line numbers) on failure.
   static std::unique_ptr<ShaderProgram> load(const std::filesystem::path& file,
                                              const isf::CrowdLimits& limits, std::string* error);
+  // The same from text already read; `file` names it in errors and locates a companion .vs and
+  // IMPORTED images.
+  static std::unique_ptr<ShaderProgram> fromText(std::string_view text,
+                                                 const std::filesystem::path& file,
+                                                 const isf::CrowdLimits& limits,
+                                                 std::string* error);
   ~ShaderProgram();
   ShaderProgram(const ShaderProgram&) = delete;
   ShaderProgram& operator=(const ShaderProgram&) = delete;

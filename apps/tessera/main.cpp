@@ -288,7 +288,9 @@ PNG. On a compile error prints the compiler's log with the shader's own line num
   --set NAME=VALUE  an input's value: bool true|false, long an integer or a LABEL, float a number,
                     point2D X,Y, color R,G,B[,A] (0-1) or #RRGGBB[AA]; may repeat
   --image NAME=FILE a PNG for an image input (ShaderToy: iChannel0..3); may repeat
-  --feeds N         N synthetic participants for the crowd inputs (FEED_*, CROWD_*; default 0)
+  --feeds N         N synthetic participants for the crowd inputs (FEED_*, CROWD_*; default 0);
+                    a filter's inputImage is then their grid unless --image gives one
+
 Exit codes: 0 written, 1 runtime failure (no GL, cannot write), 2 bad usage or shader error.
 )";
 

@@ -262,7 +262,8 @@ def check_toy_basic(img, run):
 
 def check_toy_channel(img, run):
     check_quadrants(img, run, 0, img.width // 2)
-    expect(img, 48, 18, (4, 4, 0), tol=0, what="iChannelResolution[0] = 4x4")
+    expect(img, 48, 18, (4, 4, 0), tol=0,
+           what="iChannelResolution[0] = 4x4, iChannelResolution[1] = 0 (unbound)")
 
 
 def check_crowd_data(img, run):
@@ -383,6 +384,17 @@ def check_motion_heat(img, run):
         expect(img, x, y, canvas.px(x, y)[:3], tol=1, what="outside the tiles: the canvas")
 
 
+def check_filter_over_grid(img, run):
+    # No --image inputImage but --feeds: a filter previews over the participants' grid. With
+    # opacity 0 the heat map shows that grid untouched.
+    rects = run.feed_rects("320x180", 16)
+    for i, rect in enumerate(rects):
+        bg, _ = synthetic_colours(i)
+        for u, v in ((0.06, 0.06), (0.94, 0.94)):
+            x, y = to_pixel(img, rect, u, v)
+            expect(img, x, y, bg, tol=3, what=f"feed {i}'s picture under the filter")
+
+
 def no_check(img, run):
     pass
 
@@ -444,6 +456,8 @@ CASES = [
     ("motion_heat_opaque", "shaders/motion_heat.fs",
      ["--size", "320x180", "--feeds", "16", "--set", "opacity=1", "--set", "ramp=Fire", *CANVAS],
      False, check_motion_heat),
+    ("filter_over_grid", "shaders/motion_heat.fs",
+     ["--size", "320x180", "--feeds", "16", "--set", "opacity=0"], False, check_filter_over_grid),
 ]
 
 # Cases known to fail because of a bug in tessera (name -> why); they must keep failing, so a fix
