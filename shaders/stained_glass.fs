@@ -11,6 +11,11 @@
     { "NAME": "light", "LABEL": "Light", "TYPE": "long", "DEFAULT": 1,
       "VALUES": [0, 1, 2], "LABELS": ["Flat", "Glass", "Sunlit"] },
     { "NAME": "tint", "LABEL": "Glass tint", "TYPE": "float", "DEFAULT": 0.25, "MIN": 0.0, "MAX": 1.0 }
+  ],
+  "PASSES": [
+    { "TARGET": "seeds", "FLOAT": true,
+      "WIDTH": "ceil($cells) + 3", "HEIGHT": "ceil($cells * $HEIGHT / $WIDTH) + 3" },
+    { }
   ]
 }*/
 
@@ -33,7 +38,18 @@ vec2 seed(vec2 cell) {
 	return 0.5 + 0.38 * sin(TIME * drift * (0.6 + 0.4 * h.yx) + 6.2831 * h);
 }
 
+// Pass 0 writes one texel per cell (offset by one: cells -1 .. n+1): its seed and hash, so the
+// picture pass reads 9 texels per pixel instead of computing 18 seeds (sines) per pixel.
+vec4 cellData(vec2 cell) {
+	return texelFetch(seeds, ivec2(cell) + 1, 0);
+}
+
 void main() {
+	if (PASSINDEX == 0) {
+		vec2 cell = floor(gl_FragCoord.xy) - 1.0;
+		gl_FragColor = vec4(seed(cell), hash1(cell + 17.0), 0.0);
+		return;
+	}
 	vec2 aspect = vec2(RENDERSIZE.x / RENDERSIZE.y, 1.0);
 	float across = max(cells, 1.0);
 	vec2 p = isf_FragNormCoord * aspect * (across / aspect.x);
@@ -41,37 +57,31 @@ void main() {
 	vec2 f = p - cell;
 
 	// Nearest seed among the 3x3 neighbours.
-	vec2 nearestCell = vec2(0.0);
-	vec2 nearestR = vec2(0.0);
+	vec2 rs[9];
+	int nearest = 0;
 	float best = 8.0;
-	for (int j = -1; j <= 1; j++) {
-		for (int i = -1; i <= 1; i++) {
-			vec2 n = vec2(float(i), float(j));
-			vec2 r = n + seed(cell + n) - f;
-			float d = dot(r, r);
-			if (d < best) {
-				best = d;
-				nearestR = r;
-				nearestCell = cell + n;
-			}
+	for (int k = 0; k < 9; k++) {
+		vec2 n = vec2(float(k % 3 - 1), float(k / 3 - 1));
+		rs[k] = n + cellData(cell + n).xy - f;
+		float d = dot(rs[k], rs[k]);
+		if (d < best) {
+			best = d;
+			nearest = k;
 		}
 	}
-	// Distance to the nearest border: projected onto each bisector (3x3 again).
+	vec2 nearestR = rs[nearest];
+	vec2 nearestCell = cell + vec2(float(nearest % 3 - 1), float(nearest / 3 - 1));
+	// Distance to the nearest border: projected onto each bisector.
 	float edge = 8.0;
-	for (int j = -1; j <= 1; j++) {
-		for (int i = -1; i <= 1; i++) {
-			vec2 n = vec2(float(i), float(j));
-			vec2 other = cell + n;
-			if (other == nearestCell) continue;
-			vec2 r = n + seed(other) - f;
-			vec2 diff = r - nearestR;
-			float len2 = dot(diff, diff);
-			if (len2 > 1e-6)
-				edge = min(edge, dot(0.5 * (nearestR + r), diff / sqrt(len2)));
-		}
+	for (int k = 0; k < 9; k++) {
+		if (k == nearest) continue;
+		vec2 diff = rs[k] - nearestR;
+		float len2 = dot(diff, diff);
+		if (len2 > 1e-6)
+			edge = min(edge, dot(0.5 * (nearestR + rs[k]), diff / sqrt(len2)));
 	}
 
-	float h = hash1(nearestCell + 17.0);
+	float h = cellData(nearestCell).z;
 	vec3 hue = 0.55 + 0.45 * cos(6.2831 * (h + vec3(0.0, 0.33, 0.67)));
 	vec3 glass;
 	if (FEED_COUNT > 0) {
