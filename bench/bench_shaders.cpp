@@ -3,7 +3,8 @@
 //     for each shader given (default: the shipped ones and the 3-pass filter below);
 //  2. frame time of a 3-pass ISF filter (downsample, horizontal blur, vertical blur + mix with
 //     the input) at 1920x1080: wall and CPU milliseconds per frame;
-//  3. hot reload in a running render loop: a saved file to the first canvas frame showing it.
+//  3. what a scene's filter chain adds (the canvas flipped into the chain and back);
+//  4. hot reload in a running render loop: a saved file to the first canvas frame showing it.
 //
 //   tessera_bench_shaders [--size 1920x1080] [--frames 60] [--reloads 10] [SHADER...]
 #include <time.h>
@@ -21,7 +22,9 @@
 #include "core/config.hpp"
 #include "core/mailbox.hpp"
 #include "platform/gl_surface.hpp"
+#include "render/crowd.hpp"
 #include "render/render_loop.hpp"
+#include "render/scene_shaders.hpp"
 #include "render/shader_program.hpp"
 
 using namespace tessera;
@@ -186,7 +189,53 @@ int main(int argc, char** argv) {
     }
   }
 
-  // 3. Hot reload in a running render loop (720p canvas, no feeds).
+  // 3. What a scene's chain adds to its shaders: the canvas copied (flipped) into the chain and
+  // back, around a pass-through filter.
+  {
+    auto surface = platform::createHeadlessSurface(&error);
+    const core::SizePx canvas{1280, 720};
+    const auto through = dir / "through.fs";
+    write(through,
+          "/*{ \"INPUTS\": [ {\"NAME\": \"inputImage\", \"TYPE\": \"image\"} ] }*/\n"
+          "void main() { gl_FragColor = IMG_THIS_PIXEL(inputImage); }\n");
+    auto target = platform::makeTexture();
+    glBindTexture(GL_TEXTURE_2D, target.id());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, canvas.width, canvas.height, 0, GL_RGBA,
+                 GL_UNSIGNED_BYTE, nullptr);
+    auto fbo = platform::makeFramebuffer();
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo.id());
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, target.id(), 0);
+    core::SceneConfig scene;
+    scene.name = "bench";
+    scene.filters = {through};
+    render::SceneShaders shaders(0, scene, {256});
+    shaders.load();
+    render::ChainTargets chain(canvas);
+    render::CrowdData crowd(256);
+    auto program = render::ShaderProgram::load(through, {256}, &error);
+    program->setImage("inputImage", chain.texture(0));
+    auto time = [&](auto&& draw) {
+      draw();
+      glFinish();
+      std::vector<double> wall;
+      for (int f = 0; f < frames; ++f) {
+        const auto t = Clock::now();
+        draw();
+        glFinish();
+        wall.push_back(msSince(t));
+      }
+      return percentile(wall, 0.5);
+    };
+    const double alone = time([&] { program->render(chain.framebuffer(1), canvas, {}, nullptr); });
+    const double inChain =
+        time([&] { shaders.render(fbo.id(), canvas, chain, {}, crowd.binding(0, 0, 0, 0)); });
+    std::printf(
+        "\n3. a pass-through filter at 1280x720: alone %.1f ms, in a scene's chain %.1f ms "
+        "(the canvas flipped into the chain and back: %.1f ms)\n",
+        alone, inChain, inChain - alone);
+  }
+
+  // 4. Hot reload in a running render loop (720p canvas, no feeds).
   if (reloads > 0) {
     const auto live = dir / "live.fs";
     write(live, solid(0));
@@ -228,7 +277,7 @@ int main(int argc, char** argv) {
     }
     loop.stop();
     std::printf(
-        "\n3. hot reload, saved file to canvas frame showing it (%d reloads, 1280x720, "
+        "\n4. hot reload, saved file to canvas frame showing it (%d reloads, 1280x720, "
         "poll %lld ms): p50 %.0f ms, p95 %.0f ms, max %.0f ms\n",
         reloads, static_cast<long long>(rs.shaderPollPeriod.count()), percentile(latency, 0.5),
         percentile(latency, 0.95), percentile(latency, 1.0));
