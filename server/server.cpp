@@ -305,7 +305,13 @@ std::vector<control::ShaderInfo> Server::shaders() {
     info.name = s.file.stem().string();
     info.file = s.file.filename().string();
     info.running = s.running;
+    // The API is not admin-only: name files, not where the server keeps them.
     info.error = s.error;
+    const std::string dir = s.file.parent_path().string() + "/";
+    for (auto at = info.error.find(dir); at != std::string::npos; at = info.error.find(dir, at)) {
+      info.error.erase(at, dir.size());
+    }
+
     info.loads = s.loads;
     for (std::size_t i = 0; i < s.inputs.size(); ++i) {
       const render::isf::Input& in = s.inputs[i];
