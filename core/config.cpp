@@ -714,9 +714,8 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
     } else {
       out.shader = shaderFile(shader, "shader", *s.find("shader"));
     }
-  } else if (!s.find("shader") && layoutOk && out.layout == LayoutKind::kShader) {
-    s.missing("shader", "layout \"shader\" needs a shader file (ISF .fs or ShaderToy)");
   }
+
   std::vector<std::string> filters;
   if (s.readStringArray("filters", filters)) {
     const auto* array = s.find("filters")->as_array();

@@ -13,7 +13,6 @@
 #include "platform/gl_surface.hpp"
 #include "platform/system.hpp"
 #include "render/crowd.hpp"
-
 #include "render/tile_renderer.hpp"
 
 namespace tessera::render {
@@ -150,8 +149,10 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   std::uint64_t shaderStatusVersion = 0;
   for (std::size_t i = 0; i < mSettings.scenes.size(); ++i) {
     if (i < mSettings.sceneConfigs.size()) {
-      sceneShaders.push_back(std::make_unique<SceneShaders>(i, mSettings.sceneConfigs[i],
-                                                            isf::CrowdLimits{mSettings.maxFeeds}));
+      sceneShaders.push_back(std::make_unique<SceneShaders>(
+          i, mSettings.sceneConfigs[i], isf::CrowdLimits{mSettings.maxFeeds},
+          mSettings.shaderDir / "stained_glass.fs"));
+
       sceneShaders.back()->load();
     } else {
       sceneShaders.push_back(nullptr);
@@ -195,7 +196,6 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   core::FrameRef lastCanvas;
   std::vector<CrowdFeed> crowd;
   std::vector<std::pair<core::FeedId, core::Rect>> tileRects;  // sorted by feed
-
   auto lastShaderPoll = Clock::now();
   double lastShaderTimeS = -1;
   int shaderFrame = 0;
@@ -371,7 +371,6 @@ void RenderLoop::run(std::promise<std::string>* ready) {
         return std::tie(a.first, a.second.y, a.second.x) <
                std::tie(b.first, b.second.y, b.second.x);
       });
-
       for (const core::FeedId id : visible) {
         const int layer = slots.find(id);
         if (layer < 0) continue;
@@ -383,7 +382,6 @@ void RenderLoop::run(std::promise<std::string>* ready) {
             std::lower_bound(tileRects.begin(), tileRects.end(), id,
                              [](const auto& entry, core::FeedId key) { return entry.first < key; });
         if (it != tileRects.end() && it->first == id) f.rect = it->second;
-
         f.scores = scores ? scores->find(id) : nullptr;
         crowd.push_back(f);
       }
@@ -461,7 +459,6 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       mStats.handoffMsAvg = windowPhase[3] / ticks;
       mStats.shaderMsAvg = windowShader / ticks;
       windowShader = 0;
-
       std::fill(std::begin(windowPhase), std::end(windowPhase), 0.0);
       mStats.frames = totals.frames;
       mStats.redraws = totals.redraws;

@@ -51,11 +51,12 @@ ChainTargets::ChainTargets(core::SizePx canvas) {
 }
 
 SceneShaders::SceneShaders(std::size_t scene, const core::SceneConfig& config,
-                           isf::CrowdLimits limits)
+                           isf::CrowdLimits limits, const std::filesystem::path& defaultShader)
     : mScene(scene), mSceneName(config.name), mParams(config.params), mLimits(limits) {
-  if (config.layout == core::LayoutKind::kShader && config.shader) {
+  if (config.layout == core::LayoutKind::kShader && (config.shader || !defaultShader.empty())) {
     Slot s;
-    s.file = *config.shader;
+    s.file = config.shader ? *config.shader : defaultShader;
+
     s.layout = true;
     mSlots.push_back(std::move(s));
     mHasLayout = true;

@@ -54,7 +54,9 @@ class ChainTargets {
 
 class SceneShaders {
  public:
-  SceneShaders(std::size_t scene, const core::SceneConfig& config, isf::CrowdLimits limits);
+  // A `shader` scene without a shader file draws `defaultShader` (tessera's stained glass).
+  SceneShaders(std::size_t scene, const core::SceneConfig& config, isf::CrowdLimits limits,
+               const std::filesystem::path& defaultShader = {});
 
   // Loads every file (errors are logged and reported; such a slot draws nothing yet).
   void load();

@@ -208,6 +208,7 @@ const std::vector<ValidCase> kValid = {
        CHECK(c.scenes[1].layout == LayoutKind::kBrush);
        CHECK(c.scenes[1].tint == 1.0);
        CHECK(c.scenes[2].layout == LayoutKind::kShader);
+       CHECK_FALSE(c.scenes[2].shader);  // the renderer's default (stained glass)
        CHECK(c.scenes[3].name == "plain");
        CHECK(c.scenes[3].layout == LayoutKind::kGrid);
      }},
@@ -460,6 +461,20 @@ const std::vector<InvalidCase> kInvalid = {
     {"photomosaic without target",
      "[[scenes]]\nname = \"p\"\nlayout = \"photomosaic\"\n",
      {R"(t.toml:1: scenes[0].target: missing required key (layout "photomosaic" needs a target image))"}},
+    {"shader with another layout",
+     "[[scenes]]\nname = \"s\"\nlayout = \"grid\"\nshader = \"x.fs\"\n",
+     {R"(t.toml:4: scenes[0].shader: only used with layout = "shader" (other layouts take `filters`))"}},
+    {"filters not strings",
+     "[[scenes]]\nname = \"s\"\nfilters = [1]\n",
+     {"t.toml:3: scenes[0].filters[0]: expected a non-empty string, got integer 1"}},
+    {"params of the wrong shape",
+     "[[scenes]]\nname = \"s\"\nparams = { a = [1], b = { c = 1 }, d = [1, \"x\"] }\n",
+     {"t.toml:3: scenes[0].params.a: expected a number, a boolean, a string (a LABEL, \"#rrggbb\") "
+      "or an array of 2-4 numbers, got array",
+      "t.toml:3: scenes[0].params.b: expected a number, a boolean, a string (a LABEL, \"#rrggbb\") "
+      "or an array of 2-4 numbers, got table",
+      "t.toml:3: scenes[0].params.d: expected a number, a boolean, a string (a LABEL, \"#rrggbb\") "
+      "or an array of 2-4 numbers, got array"}},
 
     // Syntax errors: one per file, since the parser cannot go on.
     {"syntax error: missing value",
@@ -589,6 +604,51 @@ TEST_CASE("scene targets are resolved against the installation file", "[core][co
   REQUIRE(std::holds_alternative<TlsFiles>(config.http.tls));
   CHECK(std::get<TlsFiles>(config.http.tls).cert == dir.path() / "tls/cert.pem");
   CHECK(std::get<TlsFiles>(config.http.tls).key == dir.path() / "tls/key.pem");
+}
+
+TEST_CASE("scene shaders, filters and params", "[core][config][scenes]") {
+  TempDir dir;
+  dir.write("shaders/glass.fs", "only existence is checked here");
+  dir.write("kaleido.fs", "");
+  const fs::path file = dir.write("inst.toml",
+                                  "[[scenes]]\n"
+                                  "name = \"glass\"\n"
+                                  "layout = \"shader\"\n"
+                                  "shader = \"shaders/glass.fs\"\n"
+                                  "filters = [\"kaleido.fs\", \"shaders/glass.fs\"]\n"
+                                  "params = { cells = 12, on = true, tint = [1, 0.5, 0], "
+                                  "mode = \"Sunlit\" }\n"
+                                  "[[scenes]]\n"
+                                  "name = \"missing\"\n"
+                                  "filters = [\"nope.fs\"]\n");
+  try {
+    loadConfig(file);
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.problems().size() == 1);
+    CHECK(e.problems()[0].str() ==
+          fmt::format("{}:9: scenes[1].filters[0]: shader not found: \"nope.fs\" (looked for "
+                      "{}/nope.fs)",
+                      file.string(), dir.path().string()));
+  }
+  dir.write("nope.fs", "");
+  const Config config = loadConfig(file);
+  const SceneConfig& s = config.scenes[0];
+  REQUIRE(s.shader);
+  CHECK(*s.shader == dir.path() / "shaders/glass.fs");
+  REQUIRE(s.filters.size() == 2);
+  CHECK(s.filters[0] == dir.path() / "kaleido.fs");
+  REQUIRE(s.params.size() == 4);
+  // toml++ keeps a table's keys sorted.
+  CHECK(s.params[0].name == "cells");
+  CHECK(s.params[0].numbers == std::vector<double>{12});
+  CHECK(s.params[0].line == 6);
+  CHECK(s.params[1].name == "mode");
+  CHECK(s.params[1].text == "Sunlit");
+  CHECK(s.params[2].name == "on");
+  CHECK(s.params[2].numbers == std::vector<double>{1});
+  CHECK(s.params[3].name == "tint");
+  CHECK(s.params[3].numbers == std::vector<double>{1, 0.5, 0});
 }
 
 TEST_CASE("a missing scene target is reported with where it was looked for", "[core][config]") {

@@ -96,6 +96,9 @@ name = "inverted"
 layout = "grid"
 fade_seconds = 0
 filters = ["{invert}"]
+[[scenes]]
+name = "default"
+layout = "shader"
 """
 
 
@@ -177,6 +180,8 @@ def main():
         amount = next(p for p in flt["params"] if p["name"] == "amount")
         assert amount["value"] == 0.0, f"params.amount from the installation file: {amount}"
         assert t.json("/healthz").get("shader_errors") is None
+        default = shader_state(t, "default", "layout")
+        assert default["file"] == "stained_glass.fs" and default["running"], default
 
         # 1. The layout shader draws each feed where the grid puts it.
         painted = wait_until(lambda: (lambda c: c if all(max(v) > 20 for v in c.values())
