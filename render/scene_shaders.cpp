@@ -107,19 +107,7 @@ void SceneShaders::applyParams(Slot& slot) {
     const isf::Input* input = slot.program->document().findInput(p.name);
     if (!input) continue;
     std::string error;
-    std::optional<isf::Value> value;
-    if (p.text) {
-      value = parseValueText(*input, *p.text, &error);
-    } else if (static_cast<int>(p.numbers.size()) ==
-                   std::max(isf::componentCount(input->type), 1) ||
-               (input->type == isf::InputType::kColor && p.numbers.size() == 3)) {
-      isf::Value v{0, 0, 0, 1};
-      for (std::size_t i = 0; i < p.numbers.size(); ++i) v[i] = static_cast<float>(p.numbers[i]);
-      value = v;
-    } else {
-      error = fmt::format("{} ({}) takes {} number(s), got {}", p.name, toString(input->type),
-                          isf::componentCount(input->type), p.numbers.size());
-    }
+    const auto value = makeValue(*input, p.numbers, p.text, &error);
     if (!value || !slot.program->setValue(p.name, *value, &error)) {
       core::logError(kModule, "scene \"{}\": line {}: params.{}: {}", mSceneName, p.line, p.name,
                      error);

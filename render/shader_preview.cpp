@@ -192,6 +192,30 @@ std::optional<isf::Value> parseValueText(const isf::Input& input, std::string_vi
   return std::nullopt;
 }
 
+std::optional<isf::Value> makeValue(const isf::Input& input, const std::vector<double>& numbers,
+                                    const std::optional<std::string>& text, std::string* error) {
+  std::optional<isf::Value> value;
+  const int n = isf::componentCount(input.type);
+  if (n == 0) {
+    if (error)
+      *error = fmt::format("{} is an {} input, not a value", input.name, toString(input.type));
+    return std::nullopt;
+  }
+  if (text) {
+    value = parseValueText(input, *text, error);
+  } else if (static_cast<int>(numbers.size()) == n ||
+             (input.type == isf::InputType::kColor && numbers.size() == 3)) {
+    isf::Value v{0, 0, 0, 1};
+    for (std::size_t c = 0; c < numbers.size(); ++c) v[c] = static_cast<float>(numbers[c]);
+    value = v;
+  } else if (error) {
+    *error = fmt::format("{} ({}) takes {} number(s), got {}", input.name, toString(input.type), n,
+                         numbers.size());
+  }
+  if (!value || !validateValue(input, *value, error)) return std::nullopt;
+  return value;
+}
+
 PreviewOutcome renderPreview(const PreviewOptions& o) {
   using Status = PreviewOutcome::Status;
   PreviewOutcome out;
@@ -354,20 +378,7 @@ std::vector<core::ConfigProblem> checkShaders(const core::Config& config, std::s
         const isf::Input* input = doc.findInput(p.name);
         if (!input) continue;
         taken = true;
-        std::optional<isf::Value> value;
-        const int n = isf::componentCount(input->type);
-        if (p.text) {
-          value = parseValueText(*input, *p.text, &error);
-        } else if (n > 0 && (static_cast<int>(p.numbers.size()) == n ||
-                             (input->type == isf::InputType::kColor && p.numbers.size() == 3))) {
-          isf::Value v{0, 0, 0, 1};
-          for (std::size_t c = 0; c < p.numbers.size(); ++c)
-            v[c] = static_cast<float>(p.numbers[c]);
-          value = v;
-        } else {
-          error = fmt::format("{} ({}) takes {} number(s)", p.name, toString(input->type), n);
-        }
-        if (!value || !validateValue(*input, *value, &error)) {
+        if (!makeValue(*input, p.numbers, p.text, &error)) {
           problems.push_back({config.file.string(), p.line, key, error});
         }
       }

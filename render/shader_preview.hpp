@@ -52,4 +52,9 @@ std::vector<core::ConfigProblem> checkShaders(const core::Config& config, std::s
 std::optional<isf::Value> parseValueText(const isf::Input& input, std::string_view text,
                                          std::string* error);
 
+// A value as an installation file or the API gives it: `text` (see parseValueText) or numbers,
+// as many as the input's type has (a colour may omit alpha), checked by validateValue.
+std::optional<isf::Value> makeValue(const isf::Input& input, const std::vector<double>& numbers,
+                                    const std::optional<std::string>& text, std::string* error);
+
 }  // namespace tessera::render

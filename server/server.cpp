@@ -385,25 +385,8 @@ control::ParamResult Server::setParams(const std::optional<std::string>& scene,
         if (in.name != pv.name) continue;
         found = true;
         std::string error;
-        std::optional<render::isf::Value> v;
-        const int n = render::isf::componentCount(in.type);
-        if (pv.text) {
-          v = render::parseValueText(in, *pv.text, &error);
-        } else if (n > 0 &&
-                   (static_cast<int>(pv.numbers.size()) == n ||
-                    (in.type == render::isf::InputType::kColor && pv.numbers.size() == 3))) {
-          render::isf::Value value{0, 0, 0, 1};
-          for (std::size_t c = 0; c < pv.numbers.size(); ++c) {
-            value[c] = static_cast<float>(pv.numbers[c]);
-          }
-          v = value;
-        } else {
-          error = n == 0 ? fmt::format("{} is an {} input: not settable through the API", in.name,
-                                       render::isf::toString(in.type))
-                         : fmt::format("{} ({}) takes {} number(s), got {}", in.name,
-                                       render::isf::toString(in.type), n, pv.numbers.size());
-        }
-        if (!v || !render::validateValue(in, *v, &error)) {
+        const auto v = render::makeValue(in, pv.numbers, pv.text, &error);
+        if (!v) {
           return fail(422, fmt::format("{}: {}", s.file.filename().string(), error));
         }
         changes.push_back({sceneIndex, slot, pv.name, *v});
