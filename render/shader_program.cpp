@@ -83,8 +83,7 @@ platform::GlTexture uploadImage(const std::uint8_t* rgba, int width, int height,
 
 struct ShaderProgram::Target {
   std::string name;
-  bool persistent = false;
-  bool floatTarget = false;
+  bool floatTarget = false;  // persistence needs nothing more: targets keep their pictures
   std::optional<isf::Expression> width, height;
   platform::GlTexture texture[2];
   platform::GlFramebuffer framebuffer[2];
@@ -153,7 +152,6 @@ std::unique_ptr<ShaderProgram> ShaderProgram::fromText(std::string_view text,
     }
     auto t = std::make_unique<Target>();
     t->name = pass.target;
-    t->persistent = pass.persistent;
     t->floatTarget = pass.floatTarget;
     for (auto [expr, slot, key] : {std::tuple{&pass.widthExpr, &t->width, "WIDTH"},
                                    std::tuple{&pass.heightExpr, &t->height, "HEIGHT"}}) {
