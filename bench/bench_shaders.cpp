@@ -227,8 +227,8 @@ int main(int argc, char** argv) {
       return percentile(wall, 0.5);
     };
     const double alone = time([&] { program->render(chain.framebuffer(1), canvas, {}, nullptr); });
-    const double inChain =
-        time([&] { shaders.render(fbo.id(), canvas, chain, {}, crowd.binding(0, 0, 0, 0)); });
+    const double inChain = time(
+        [&] { shaders.render(fbo.id(), fbo.id(), canvas, chain, {}, crowd.binding(0, 0, 0, 0)); });
     std::printf(
         "\n3. a pass-through filter at 1280x720: alone %.1f ms, in a scene's chain %.1f ms "
         "(the canvas flipped into the chain and back: %.1f ms)\n",

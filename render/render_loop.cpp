@@ -199,6 +199,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   auto lastShaderPoll = Clock::now();
   double lastShaderTimeS = -1;
   int shaderFrame = 0;
+  bool tilesWereNeeded = true;
   std::vector<ParamChange> params;
   std::uint64_t index = 0;
   bool fullRedraw = true;
@@ -346,14 +347,18 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     auto buffer = mPool->acquire();
     bool haveFrame = false;
     bool drew = true;
-    // A scene with shaders redraws every frame (they move with TIME): its tiles are drawn
-    // whole when the shaders read them, not at all when a layout shader draws everything.
+    // A scene with shaders draws every frame (they move with TIME) from its tiles, which stay
+    // in their own framebuffer (partial redraws go on), or without tiles when a layout shader
+    // draws everything.
+    renderer->setPostProcessing(shaders != nullptr);
     const bool tilesNeeded = !shaders || shaders->needsTiles();
+    if (tilesNeeded && !tilesWereNeeded) fullRedraw = true;  // the tiles were not kept up
+    tilesWereNeeded = tilesNeeded;
     if (frame.paint) {
       renderer->paint(instances, frame.fade);
     } else if (!tilesNeeded) {
       drew = false;
-    } else if (fullRedraw || frame.redrawAll || fading || shaders) {
+    } else if (fullRedraw || frame.redrawAll || fading) {
       renderer->draw(instances, true);
     } else if (!changed.empty()) {
       renderer->draw(changed, false);
@@ -392,11 +397,10 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       clock.frameIndex = shaderFrame++;
       clock.date = ShaderClock::dateNow();
       lastShaderTimeS = nowS;
-      shaders->render(renderer->framebuffer(), mSettings.canvas, *chainTargets, clock,
+      shaders->render(renderer->tilesFramebuffer(), renderer->framebuffer(), mSettings.canvas,
+                      *chainTargets, clock,
                       crowdData->binding(renderer->tileArray(), renderer->planeArray(0),
                                          renderer->planeArray(1), renderer->planeArray(2)));
-      // The tiles were drawn over by the chain: next frame draws them whole again.
-      fullRedraw = true;
       drew = true;
       windowShader += msSince(shaderStart);
     }

@@ -17,12 +17,13 @@ std::optional<std::filesystem::file_time_type> stampOf(const std::filesystem::pa
   return t;
 }
 
-// Copies between the canvas (rows top-first) and a chain texture (GL orientation).
-void blitFlipped(GLuint from, GLuint to, core::SizePx size) {
+// Copies a canvas-sized picture; `flip` between the canvas (rows top-first) and a chain texture
+// (GL orientation).
+void blit(GLuint from, GLuint to, core::SizePx size, bool flip) {
   glBindFramebuffer(GL_READ_FRAMEBUFFER, from);
   glBindFramebuffer(GL_DRAW_FRAMEBUFFER, to);
-  glBlitFramebuffer(0, 0, size.width, size.height, 0, size.height, size.width, 0,
-                    GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBlitFramebuffer(0, 0, size.width, size.height, 0, flip ? size.height : 0, size.width,
+                    flip ? 0 : size.height, GL_COLOR_BUFFER_BIT, GL_NEAREST);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
@@ -134,14 +135,15 @@ bool SceneShaders::needsTiles() const {
   return !layout.program || layout.program->isFilter();
 }
 
-void SceneShaders::render(GLuint canvasFramebuffer, core::SizePx canvas, ChainTargets& targets,
-                          const ShaderClock& clock, const CrowdBinding& crowd) {
+void SceneShaders::render(GLuint tilesFramebuffer, GLuint outputFramebuffer, core::SizePx canvas,
+                          ChainTargets& targets, const ShaderClock& clock,
+                          const CrowdBinding& crowd) {
   int current = -1;  // the chain texture holding the picture so far; -1: still the canvas
   for (Slot& s : mSlots) {
     if (!s.program) continue;
     if (s.program->isFilter()) {
       if (current < 0) {
-        blitFlipped(canvasFramebuffer, targets.framebuffer(0), canvas);
+        blit(tilesFramebuffer, targets.framebuffer(0), canvas, true);
         current = 0;
       }
       s.program->setImage("inputImage", targets.texture(current));
@@ -150,7 +152,11 @@ void SceneShaders::render(GLuint canvasFramebuffer, core::SizePx canvas, ChainTa
     s.program->render(targets.framebuffer(next), canvas, clock, &crowd);
     current = next;
   }
-  if (current >= 0) blitFlipped(targets.framebuffer(current), canvasFramebuffer, canvas);
+  if (current >= 0) {
+    blit(targets.framebuffer(current), outputFramebuffer, canvas, true);
+  } else {
+    blit(tilesFramebuffer, outputFramebuffer, canvas, false);
+  }
 }
 
 bool SceneShaders::setValue(std::size_t slot, const std::string& name, const isf::Value& value,

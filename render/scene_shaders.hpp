@@ -66,10 +66,11 @@ class SceneShaders {
   bool hasLayoutShader() const { return mHasLayout; }
   // The tiles must be drawn first: there is no layout shader running, or it reads inputImage.
   bool needsTiles() const;
-  // Runs the chain over `canvasFramebuffer` (rows top-first, `canvas` pixels) and writes the
-  // result back there.
-  void render(GLuint canvasFramebuffer, core::SizePx canvas, ChainTargets& targets,
-              const ShaderClock& clock, const CrowdBinding& crowd);
+  // Runs the chain over `tilesFramebuffer` (the scene's tiles, rows top-first, `canvas` pixels)
+  // and writes the result to `outputFramebuffer` (same orientation); with no shader running,
+  // copies the tiles there.
+  void render(GLuint tilesFramebuffer, GLuint outputFramebuffer, core::SizePx canvas,
+              ChainTargets& targets, const ShaderClock& clock, const CrowdBinding& crowd);
   // Sets an input of slot `slot` (0 = the layout shader when there is one, then the filters).
   bool setValue(std::size_t slot, const std::string& name, const isf::Value& value,
                 std::string* error);

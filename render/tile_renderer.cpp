@@ -359,12 +359,19 @@ void TileRenderer::clearPaint() {
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
+void TileRenderer::setPostProcessing(bool on) {
+  if (on && !mPostFramebuffer) {
+    if (!makeCanvasTarget(mCanvas, &mPostTexture, &mPostFramebuffer)) return;
+  }
+  mPostActive = on;
+}
+
 void TileRenderer::snapshot() {
-  blit(mFramebuffer.id(), mSnapshotFramebuffer.id(), mCanvas);
+  blit(framebuffer(), mSnapshotFramebuffer.id(), mCanvas);
 }
 
 void TileRenderer::overlaySnapshot(float alpha) {
-  glBindFramebuffer(GL_FRAMEBUFFER, mFramebuffer.id());
+  glBindFramebuffer(GL_FRAMEBUFFER, framebuffer());
   glViewport(0, 0, mCanvas.width, mCanvas.height);
   glEnable(GL_BLEND);
   glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ZERO, GL_ONE);
@@ -401,7 +408,7 @@ void TileRenderer::drawOverlay() {
   // Row 0 of the picture is its top, as row 0 of the canvas is: no flip.
   const auto x0 = static_cast<GLint>(mOverlayRect.x), y0 = static_cast<GLint>(mOverlayRect.y);
   glBindFramebuffer(GL_READ_FRAMEBUFFER, mOverlayFramebuffer.id());
-  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, mFramebuffer.id());
+  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, framebuffer());
   glBlitFramebuffer(0, 0, mOverlaySize.width, mOverlaySize.height, x0, y0,
                     x0 + static_cast<GLint>(mOverlayRect.w),
                     y0 + static_cast<GLint>(mOverlayRect.h), GL_COLOR_BUFFER_BIT, GL_NEAREST);
@@ -409,7 +416,7 @@ void TileRenderer::drawOverlay() {
 }
 
 void TileRenderer::startReadback() {
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, mFramebuffer.id());
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer());
   glBindBuffer(GL_PIXEL_PACK_BUFFER, mReadback[mReadbackNext].id());
   glPixelStorei(GL_PACK_ALIGNMENT, 4);
   glReadPixels(0, 0, mCanvas.width, mCanvas.height, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
@@ -437,7 +444,7 @@ bool TileRenderer::finishReadback(std::uint8_t* dst, bool allowNewest) {
 }
 
 void TileRenderer::readNow(std::uint8_t* dst) {
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, mFramebuffer.id());
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer());
   glPixelStorei(GL_PACK_ALIGNMENT, 4);
   glReadPixels(0, 0, mCanvas.width, mCanvas.height, GL_RGBA, GL_UNSIGNED_BYTE, dst);
 }

@@ -55,7 +55,12 @@ class TileRenderer {
   core::SizePx canvas() const { return mCanvas; }
   core::SizePx tile() const { return mTile; }
   int layers() const { return mLayers; }
-  GLuint framebuffer() const { return mFramebuffer.id(); }
+  // Where tiles are drawn (rows top-first); it keeps them between frames for partial redraws.
+  GLuint tilesFramebuffer() const { return mFramebuffer.id(); }
+  // The picture shown and read back: the tiles, or with post-processing on, a second canvas
+  // that a scene's shaders fill from the tiles each frame (so the tiles are never drawn over).
+  GLuint framebuffer() const { return mPostActive ? mPostFramebuffer.id() : mFramebuffer.id(); }
+  void setPostProcessing(bool on);
   // The tile arrays, for shaders that read the feeds (FEED_PIXEL).
   GLuint tileArray() const { return mTileArray.id(); }
   GLuint planeArray(int plane) const { return mPlaneArrays[plane].id(); }
@@ -131,6 +136,9 @@ class TileRenderer {
   platform::GlFramebuffer mOverlayFramebuffer;
   core::SizePx mOverlaySize;
   core::Rect mOverlayRect;
+  platform::GlTexture mPostTexture;  // setPostProcessing's picture, made when first needed
+  platform::GlFramebuffer mPostFramebuffer;
+  bool mPostActive = false;
   platform::GlTexture mSnapshotTexture;  // the outgoing scene's last frame
   platform::GlFramebuffer mSnapshotFramebuffer;
   platform::GlVertexArray mVertexArray;

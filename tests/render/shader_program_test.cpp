@@ -213,7 +213,7 @@ TEST_CASE("a scene's shader survives a broken save and takes the fixed one",
   ChainTargets chain(size);
   CrowdData crowd(16);
   auto draw = [&] {
-    shaders.render(canvas.fbo.id(), size, chain, {}, crowd.binding(0, 0, 0, 0));
+    shaders.render(canvas.fbo.id(), canvas.fbo.id(), size, chain, {}, crowd.binding(0, 0, 0, 0));
     return canvas.at(8, 8);
   };
   auto status = [&] {
