@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "core/log.hpp"
@@ -397,7 +398,11 @@ control::ParamResult Server::setParams(const std::optional<std::string>& scene,
                                    shader ? " shader \"" + *shader + "\"" : std::string()));
     }
   }
-  for (std::size_t slot : chosen) r.shaders.push_back(slots[slot]->file.stem().string());
+  for (std::size_t slot : chosen) {
+    const bool changed = std::any_of(changes.begin(), changes.end(),
+                                     [&](const render::ParamChange& c) { return c.slot == slot; });
+    if (changed) r.shaders.push_back(slots[slot]->file.stem().string());
+  }
   if (!mRender->changeParams(std::move(changes))) {
     return fail(422, "too many parameter changes pending; try again");
   }

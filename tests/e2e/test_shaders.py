@@ -238,6 +238,7 @@ def main():
         # Without "shader": every shader of the scene with that input (here the filter's).
         status, body = patch(t, {"values": {"amount": 1.0}})
         assert status == 200 and body["scene"] == "painted", (status, body)
+        assert body["shaders"] == ["invert"], body  # the shader that has the input
         wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), (255, 255, 255), 3),
                    3, "black tiles inverted to white")
         patch(t, {"values": {"amount": 0.0, "gain": 1.0}})
