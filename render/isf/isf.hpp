@@ -39,7 +39,8 @@ int componentCount(InputType type);  // 1, 2 or 4; 0 for images and audio
 struct Input {
   std::string name;
   std::string uniform;  // the GLSL uniform the renderer sets: the name, but ShaderToy's iMouse
-                        // is "tessera_iMouse" (a vec2 behind a vec4 iMouse macro)
+                        // is "tessera_iMouse" (a vec2 behind a vec4 iMouse macro) and an input
+                        // named like a GLSL function ("mix") is "tessera_in_mix"
   std::string label;    // LABEL, or empty
   InputType type = InputType::kFloat;
   Value defaultValue{};  // DEFAULT, or the type's zero (color: 0,0,0,1)

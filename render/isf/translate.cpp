@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "render/isf/detail/glsl_scan.hpp"
 
@@ -17,6 +20,9 @@ struct Rewritten {
   std::string code;     // same number of lines as the input
   std::string hoisted;  // "#line N 0\n#extension ...\n" for each #extension line
 };
+
+// An input whose uniform is not called by its name (see parse): name -> uniform.
+using Renames = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // The directive name after '#' at `pos` (spaces allowed between), e.g. "version".
 std::string_view directiveName(std::string_view s, std::size_t pos) {
@@ -44,6 +50,146 @@ std::size_t indexZeroLength(std::string_view s, std::size_t pos) {
   return i + 1 - pos;
 }
 
+// A token of GLSL code outside comments and preprocessor lines, with the nesting it sits in
+// (before the token itself opens or closes one).
+struct Token {
+  std::string_view text;
+  std::size_t begin = 0;  // offset in the code
+  int braceDepth = 0;     // { }
+  int parenDepth = 0;     // ( ) and [ ]
+};
+
+// Identifiers, numbers and single punctuation characters of `code`.
+std::vector<Token> tokenize(std::string_view code) {
+  std::vector<Token> out;
+  int brace = 0;
+  int paren = 0;
+  bool lineStart = true;
+  std::size_t i = 0;
+  while (i < code.size()) {
+    if (const std::size_t end = detail::skipComment(code, i); end != i) {
+      i = end;
+      continue;
+    }
+    const char c = code[i];
+    if (c == '\n') {
+      lineStart = true;
+      ++i;
+      continue;
+    }
+    if (detail::isBlank(c)) {
+      ++i;
+      continue;
+    }
+    if (c == '#' && lineStart) {  // a directive, continued by a backslash at the end of a line
+      while (i < code.size() && code[i] != '\n') {
+        i += code[i] == '\\' && i + 1 < code.size() && code[i + 1] == '\n' ? 2 : 1;
+      }
+      continue;
+    }
+    lineStart = false;
+    const std::size_t start = i;
+    if (detail::isIdentStart(c)) {
+      while (i < code.size() && detail::isIdentChar(code[i])) ++i;
+    } else if (detail::isDigit(c)) {
+      while (i < code.size() && (detail::isIdentChar(code[i]) || code[i] == '.')) ++i;
+    } else {
+      ++i;
+    }
+    out.push_back(Token{code.substr(start, i - start), start, brace, paren});
+    if (c == '{') {
+      ++brace;
+    } else if (c == '}') {
+      brace = std::max(0, brace - 1);
+    } else if (c == '(' || c == '[') {
+      ++paren;
+    } else if (c == ')' || c == ']') {
+      paren = std::max(0, paren - 1);
+    }
+  }
+  return out;
+}
+
+bool isIdentifier(std::string_view text) {
+  return !text.empty() && detail::isIdentStart(text[0]);
+}
+
+bool isPrecision(std::string_view text) {
+  return text == "lowp" || text == "mediump" || text == "highp";
+}
+
+// True when the code defines `void main(...) {` itself (a prototype does not count).
+bool definesMain(const std::vector<Token>& tokens) {
+  for (std::size_t k = 1; k + 1 < tokens.size(); ++k) {
+    const Token& t = tokens[k];
+    if (t.text != "main" || t.braceDepth != 0 || t.parenDepth != 0) continue;
+    if (tokens[k - 1].text != "void" || tokens[k + 1].text != "(") continue;
+    for (std::size_t j = k + 2; j + 1 < tokens.size(); ++j) {
+      if (tokens[j].text == ")" && tokens[j].parenDepth == 1) {
+        if (tokens[j + 1].text == "{") return true;
+        break;
+      }
+    }
+  }
+  return false;
+}
+
+// True when the code declares its own fragment output (`out vec4 color;` at global scope), as
+// GLSL 1.30+ code does instead of writing gl_FragColor.
+bool declaresOutput(const std::vector<Token>& tokens) {
+  return std::any_of(tokens.begin(), tokens.end(), [](const Token& t) {
+    return t.text == "out" && t.braceDepth == 0 && t.parenDepth == 0;
+  });
+}
+
+// What ShaderToy promises; code written for hosts that declare them as uniforms repeats them.
+constexpr std::string_view kShaderToyNames[] = {
+    "iResolution", "iTime",     "iGlobalTime", "iTimeDelta",   "iFrame",
+    "iFrameRate",  "iMouse",    "iDate",       "iSampleRate",  "iChannel0",
+    "iChannel1",   "iChannel2", "iChannel3",   "iChannelTime", "iChannelResolution"};
+
+// The byte ranges of global `uniform TYPE NAME[N], ...;` declarations in which every NAME is one
+// of ShaderToy's built-ins: the preamble declares them already (some as macros).
+std::vector<std::pair<std::size_t, std::size_t>> shaderToyUniforms(
+    const std::vector<Token>& tokens) {
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    const Token& t = tokens[k];
+    if (t.text != "uniform" || t.braceDepth != 0 || t.parenDepth != 0) continue;
+    std::size_t j = k + 1;
+    if (j < tokens.size() && isPrecision(tokens[j].text)) ++j;
+    if (j >= tokens.size() || !isIdentifier(tokens[j].text)) continue;  // the type
+    ++j;
+    bool allBuiltins = true;
+    bool wellFormed = false;
+    while (j < tokens.size() && isIdentifier(tokens[j].text)) {
+      allBuiltins = allBuiltins && std::find(std::begin(kShaderToyNames), std::end(kShaderToyNames),
+                                             tokens[j].text) != std::end(kShaderToyNames);
+      ++j;
+      if (j < tokens.size() && tokens[j].text == "[") {  // an array size
+        while (j < tokens.size() && !(tokens[j].text == "]" && tokens[j].parenDepth == 1)) ++j;
+        ++j;
+      }
+      if (j < tokens.size() && tokens[j].text == ",") {
+        ++j;
+        continue;
+      }
+      wellFormed = j < tokens.size() && tokens[j].text == ";";
+      break;
+    }
+    if (wellFormed && allBuiltins) ranges.emplace_back(t.begin, tokens[j].begin + 1);
+    k = j;
+  }
+  return ranges;
+}
+
+// Blanks [begin, end) of `text` keeping line breaks, so later lines keep their numbers.
+void blank(std::string& text, std::size_t begin, std::size_t end) {
+  for (std::size_t i = begin; i < end && i < text.size(); ++i) {
+    if (text[i] != '\n') text[i] = ' ';
+  }
+}
+
 std::string_view replacement(std::string_view identifier, Stage stage) {
   if (identifier == "gl_FragColor") return "isf_FragColor";
   if (identifier == "texture2D" || identifier == "texture2DRect" || identifier == "textureCube") {
@@ -57,8 +203,9 @@ std::string_view replacement(std::string_view identifier, Stage stage) {
 }
 
 // Rewrites old GLSL in `code` without adding or removing a line break: whole identifiers outside
-// comments, #version lines blanked, #extension lines moved to `hoisted`.
-Rewritten rewrite(std::string_view code, Stage stage) {
+// comments, #version lines blanked, #extension lines moved to `hoisted`, and a renamed input's
+// name, where it is not called as a function, replaced by its uniform.
+Rewritten rewrite(std::string_view code, Stage stage, const Renames& renames) {
   Rewritten out;
   out.code.reserve(code.size() + code.size() / 16);
   int line = 1;
@@ -111,6 +258,16 @@ Rewritten rewrite(std::string_view code, Stage stage) {
           continue;
         }
       }
+      const auto renamed = std::find_if(renames.begin(), renames.end(),
+                                        [&](const auto& r) { return r.first == identifier; });
+      if (renamed != renames.end()) {
+        std::size_t next = i;
+        while (next < code.size() && (detail::isBlank(code[next]) || code[next] == '\n')) ++next;
+        if (next >= code.size() || code[next] != '(') {
+          out.code.append(renamed->second);
+          continue;
+        }
+      }
       out.code.append(replacement(identifier, stage));
       continue;
     }
@@ -147,7 +304,9 @@ const char* uniformType(InputType type) {
   return "float";
 }
 
-std::string preamble(const Document& doc, Stage stage, const CrowdLimits& limits) {
+// `ownOutput`: the artist's fragment code declares its own `out` variable, so isf_FragColor is
+// not declared (a second output would have no defined location).
+std::string preamble(const Document& doc, Stage stage, const CrowdLimits& limits, bool ownOutput) {
   const bool fragment = stage == Stage::kFragment;
   // Textures read outside a fragment shader have no derivatives: level 0 explicitly.
   const auto sample = [&](std::string_view sampler, std::string_view coord) {
@@ -163,7 +322,7 @@ std::string preamble(const Document& doc, Stage stage, const CrowdLimits& limits
   p += "uniform int FRAMEINDEX;\n";
   if (fragment) {
     p += "in vec2 isf_FragNormCoord;\n";
-    p += "out vec4 isf_FragColor;\n";
+    if (!ownOutput) p += "out vec4 isf_FragColor;\n";
   } else {
     p += "out vec2 isf_FragNormCoord;\n";
   }
@@ -171,7 +330,7 @@ std::string preamble(const Document& doc, Stage stage, const CrowdLimits& limits
 
   for (const Input& input : doc.inputs) {
     p += fmt::format("uniform {} {};\n", uniformType(input.type), input.uniform);
-    if (input.uniform != input.name && input.type == InputType::kPoint2D) {
+    if (doc.dialect == Dialect::kShaderToy && input.name == "iMouse") {
       // ShaderToy's iMouse is a vec4 (click position in zw, not tracked): a vec2 behind it.
       p += fmt::format("#define {} vec4({}, 0.0, 0.0)\n", input.name, input.uniform);
     }
@@ -265,15 +424,30 @@ int lineCount(std::string_view text) {
 Sources translate(const Document& doc, std::string_view vertexBody, const CrowdLimits& limits) {
   Sources out;
 
-  const Rewritten fragmentBody = rewrite(doc.body, Stage::kFragment);
-  const std::string fragmentPreamble = preamble(doc, Stage::kFragment, limits);
+  Renames renames;
+  for (const Input& input : doc.inputs) {
+    const bool shaderToyMouse = doc.dialect == Dialect::kShaderToy && input.name == "iMouse";
+    if (input.uniform != input.name && !shaderToyMouse)
+      renames.emplace_back(input.name, input.uniform);
+  }
+
+  std::string body = doc.body;
+  const std::vector<Token> tokens = tokenize(doc.body);  // offsets hold for `body` too
+  if (doc.dialect == Dialect::kShaderToy) {
+    for (const auto& [begin, end] : shaderToyUniforms(tokens)) blank(body, begin, end);
+  }
+  const Rewritten fragmentBody = rewrite(body, Stage::kFragment, renames);
+  const std::string fragmentPreamble =
+      preamble(doc, Stage::kFragment, limits, declaresOutput(tokens));
   out.fragment = "#version 330 core\n";
   out.fragment += fragmentBody.hoisted;
   out.fragment += "#line 1 1\n";
   out.fragment += fragmentPreamble;
   out.fragment += "#line 1 0\n";
   out.fragment += fragmentBody.code;
-  if (doc.dialect == Dialect::kShaderToy) {
+  // A ShaderToy file written for a host that needs a main (grimoire, Processing, exports) brings
+  // its own; a second one would not compile.
+  if (doc.dialect == Dialect::kShaderToy && !definesMain(tokens)) {
     if (!out.fragment.ends_with('\n')) out.fragment += '\n';
     out.fragment += fmt::format("#line {} 1\n", lineCount(fragmentPreamble) + 1);
     out.fragment +=
@@ -283,11 +457,12 @@ Sources translate(const Document& doc, std::string_view vertexBody, const CrowdL
 
   const bool defaultVertex = std::all_of(vertexBody.begin(), vertexBody.end(),
                                          [](char c) { return detail::isBlank(c) || c == '\n'; });
-  const Rewritten vertex = rewrite(defaultVertex ? std::string_view() : vertexBody, Stage::kVertex);
+  const Rewritten vertex =
+      rewrite(defaultVertex ? std::string_view() : vertexBody, Stage::kVertex, renames);
   out.vertex = "#version 330 core\n";
   out.vertex += vertex.hoisted;
   out.vertex += "#line 1 1\n";
-  out.vertex += preamble(doc, Stage::kVertex, limits);
+  out.vertex += preamble(doc, Stage::kVertex, limits, false);
   if (defaultVertex) {
     out.vertex += "void main() { isf_vertShaderInit(); }\n";
   } else {

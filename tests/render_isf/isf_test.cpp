@@ -815,3 +815,105 @@ TEST_CASE("remapLog maps source 0 to the file and source 1 to the preamble", "[i
   CHECK(remapLog("0:1(1): error: a\nlink failed\n0(2) : error C1: b\n", "x.fs") ==
         "x.fs:1:1: error: a\nlink failed\nx.fs:2: error C1: b\n");
 }
+
+TEST_CASE("idioms of shaders written for other hosts translate", "[isf][translate]") {
+  struct Row {
+    std::string what;
+    std::string source;
+    std::vector<std::pair<int, std::string>> lines;  // artist line -> translated text
+    bool wrapper;                                    // the ShaderToy main() is added
+    bool fragColor;                                  // "out vec4 isf_FragColor;" is declared
+    std::vector<std::string> present;                // in the fragment source
+  };
+  const std::string header =
+      "/*{\"INPUTS\": [{\"NAME\": \"mix\", \"TYPE\": \"float\"}, "
+      "{\"NAME\": \"distance\", \"TYPE\": \"point2D\"}]}*/\n";
+  const std::vector<Row> rows{
+      {"ShaderToy with its own output and main (grimoire, exports)",
+       "void mainImage(out vec4 c, in vec2 p) { c = vec4(1.0); }\n"
+       "out vec4 color;\n"
+       "void main() { mainImage(color, gl_FragCoord.xy); }\n",
+       {{2, "out vec4 color;"}},
+       false,
+       false,
+       {}},
+      {"ShaderToy with a prototype and a main writing gl_FragColor (Processing)",
+       "void mainImage(out vec4 c, in vec2 p);\n"
+       "void main ( void )\n{ mainImage(gl_FragColor, gl_FragCoord.xy); }\n"
+       "void mainImage(out vec4 c, in vec2 p) { c = vec4(p, 0.0, 1.0); }\n",
+       {{3, "{ mainImage(isf_FragColor, gl_FragCoord.xy); }"}},
+       false,
+       true,
+       {}},
+      {"ShaderToy: a prototype of main or a name ending in main is not a main",
+       "void main();\nfloat domain() { return 1.0; }\n"
+       "void mainImage(out vec4 c, in vec2 p) { c = vec4(domain()); }\n",
+       {{2, "float domain() { return 1.0; }"}},
+       true,
+       true,
+       {}},
+      {"ShaderToy: the host's uniform declarations of ShaderToy names are blanked",
+       "uniform vec3 iResolution; // pixels\n"
+       "uniform highp float iTime;\n"
+       "uniform float iChannelTime[4], iTimeDelta;\n"
+       "uniform sampler2D iChannel0;\n"
+       "uniform float gain;\n"
+       "void f(out float x) { x = 1.0; }\n"
+       "void mainImage(out vec4 c, in vec2 p) { c = vec4(p / iResolution.xy, iTime, 1.0); }\n",
+       {{1, "                          // pixels"},
+        {2, std::string(26, ' ')},
+        {3, std::string(42, ' ')},
+        {4, std::string(28, ' ')},
+        {5, "uniform float gain;"}},
+       true,
+       true,
+       {"#define iResolution vec3(RENDERSIZE, 1.0)\n", "uniform sampler2D iChannel0;"}},
+      {"ISF: an input named like a GLSL function is a renamed uniform where not called",
+       header + "void main() {\n  gl_FragColor = mix (vec4(0.0), vec4(distance, 0.0, 1.0), mix);\n"
+                "  float d = distance(distance, vec2(0.0));\n}\n",
+       {{3,
+         "  isf_FragColor = mix (vec4(0.0), vec4(tessera_in_distance, 0.0, 1.0), "
+         "tessera_in_mix);"},
+        {4, "  float d = distance(tessera_in_distance, vec2(0.0));"}},
+       false,
+       true,
+       {"uniform float tessera_in_mix;\n", "uniform vec2 tessera_in_distance;\n"}},
+      {"ISF: a GLSL 1.30 style body declaring its own output",
+       "/*{}*/\nout vec4 fragColor;\nvoid main() { fragColor = vec4(1.0); }\n",
+       {{2, "out vec4 fragColor;"}},
+       false,
+       false,
+       {}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    const Document doc = parseOk(row.source);
+    const Sources sources = translate(doc, "", CrowdLimits{});
+    const std::string& f = sources.fragment;
+    const std::string code = f.substr(f.find("#line 1 0\n") + 10);
+    CHECK(countLines(code) - (row.wrapper ? 2 : 0) == countLines(row.source));
+    for (const auto& [line, text] : row.lines) {
+      INFO("line " << line);
+      CHECK(artistLine(f, line) == text);
+    }
+    CHECK(contains(f, "mainImage(c, gl_FragCoord.xy);") == row.wrapper);
+    CHECK(contains(f, "out vec4 isf_FragColor;") == row.fragColor);
+    CHECK_FALSE(contains(f, "#define distance"));
+    for (const std::string& text : row.present) {
+      INFO(text);
+      CHECK(contains(f, text));
+    }
+  }
+
+  // The renamed uniform is what the renderer sets; the API keeps the input's name.
+  const Document doc = parseOk(header + "void main() { gl_FragColor = vec4(mix); }\n");
+  REQUIRE(doc.inputs.size() == 2);
+  CHECK(doc.inputs[0].name == "mix");
+  CHECK(doc.inputs[0].uniform == "tessera_in_mix");
+  CHECK(doc.inputs[1].uniform == "tessera_in_distance");
+  const Sources sources = translate(
+      doc, "varying float v;\nvoid main() { isf_vertShaderInit(); v = mix; }\n", CrowdLimits{});
+  CHECK(artistLine(sources.vertex, 2) ==
+        "void main() { isf_vertShaderInit(); v = tessera_in_mix; }");
+  CHECK(contains(sources.vertex, "uniform float tessera_in_mix;\n"));
+}
