@@ -126,13 +126,9 @@ int main(int argc, char** argv) {
     auto surface = platform::createHeadlessSurface(&error);
     if (!surface) return std::fprintf(stderr, "%s\n", error.c_str()), 1;
     std::printf("GL: %s\n\n", platform::glRendererDescription().c_str());
-    auto target = platform::makeTexture();
-    glBindTexture(GL_TEXTURE_2D, target.id());
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, size.width, size.height, 0, GL_RGBA, GL_UNSIGNED_BYTE,
-                 nullptr);
-    auto fbo = platform::makeFramebuffer();
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo.id());
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, target.id(), 0);
+    auto target = platform::makeTarget(size.width, size.height);
+    if (!target) return std::fprintf(stderr, "cannot draw at %dx%d\n", size.width, size.height), 1;
+    const platform::GlFramebuffer& fbo = target->framebuffer;
     // A noisy input picture (a filter's inputImage).
     std::vector<std::uint8_t> noise(static_cast<std::size_t>(size.width) * size.height * 4);
     std::mt19937 rng(1);
@@ -198,13 +194,8 @@ int main(int argc, char** argv) {
     write(through,
           "/*{ \"INPUTS\": [ {\"NAME\": \"inputImage\", \"TYPE\": \"image\"} ] }*/\n"
           "void main() { gl_FragColor = IMG_THIS_PIXEL(inputImage); }\n");
-    auto target = platform::makeTexture();
-    glBindTexture(GL_TEXTURE_2D, target.id());
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, canvas.width, canvas.height, 0, GL_RGBA,
-                 GL_UNSIGNED_BYTE, nullptr);
-    auto fbo = platform::makeFramebuffer();
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo.id());
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, target.id(), 0);
+    auto target = platform::makeTarget(canvas.width, canvas.height);
+    const platform::GlFramebuffer& fbo = target->framebuffer;
     core::SceneConfig scene;
     scene.name = "bench";
     scene.filters = {through};

@@ -25,6 +25,34 @@ GlVertexArray makeVertexArray() {
   return GlVertexArray::wrap(id);
 }
 
+std::optional<GlTarget> makeTarget(int width, int height, GLenum internalFormat, GLint filter) {
+  GlTarget t{makeTexture(), makeFramebuffer()};
+  glBindTexture(GL_TEXTURE_2D, t.texture.id());
+  glTexStorage2D(GL_TEXTURE_2D, 1, internalFormat, width, height);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  glBindFramebuffer(GL_FRAMEBUFFER, t.framebuffer.id());
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, t.texture.id(), 0);
+  const bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+  if (complete) {
+    glClearColor(0, 0, 0, 0);
+    glClear(GL_COLOR_BUFFER_BIT);
+  }
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  if (!complete) return std::nullopt;
+  return t;
+}
+
+void blit(GLuint from, GLuint to, int width, int height, bool flipRows) {
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, from);
+  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, to);
+  glBlitFramebuffer(0, 0, width, height, 0, flipRows ? height : 0, width, flipRows ? 0 : height,
+                    GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
 namespace {
 
 std::optional<GlShader> compile(GLenum stage, const std::string& source, std::string* log) {

@@ -78,6 +78,18 @@ GlBuffer makeBuffer();
 GlFramebuffer makeFramebuffer();
 GlVertexArray makeVertexArray();
 
+// A 2D texture and a framebuffer drawing into it, cleared to transparent black; sampled with
+// `filter`, clamped at the edges. Null when the format cannot be drawn into here.
+struct GlTarget {
+  GlTexture texture;
+  GlFramebuffer framebuffer;
+};
+std::optional<GlTarget> makeTarget(int width, int height, GLenum internalFormat = GL_RGBA8,
+                                   GLint filter = GL_LINEAR);
+
+// Copies a width x height picture between framebuffers, upside down with `flipRows`.
+void blit(GLuint from, GLuint to, int width, int height, bool flipRows = false);
+
 // Compiles and links a vertex + fragment program. On failure returns nullopt and puts the
 // compiler's log (with the stage that failed) into `log`.
 std::optional<GlProgram> buildProgram(const std::string& vertexSource,

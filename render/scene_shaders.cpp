@@ -20,11 +20,7 @@ std::optional<std::filesystem::file_time_type> stampOf(const std::filesystem::pa
 // Copies a canvas-sized picture; `flip` between the canvas (rows top-first) and a chain texture
 // (GL orientation).
 void blit(GLuint from, GLuint to, core::SizePx size, bool flip) {
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, from);
-  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, to);
-  glBlitFramebuffer(0, 0, size.width, size.height, 0, flip ? size.height : 0, size.width,
-                    flip ? 0 : size.height, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  platform::blit(from, to, size.width, size.height, flip);
 }
 
 std::string describe(const std::filesystem::path& file, bool layout) {
@@ -34,21 +30,9 @@ std::string describe(const std::filesystem::path& file, bool layout) {
 }  // namespace
 
 ChainTargets::ChainTargets(core::SizePx canvas) {
-  for (int i = 0; i < 2; ++i) {
-    mTexture[i] = platform::makeTexture();
-    glBindTexture(GL_TEXTURE_2D, mTexture[i].id());
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, canvas.width, canvas.height, 0, GL_RGBA,
-                 GL_UNSIGNED_BYTE, nullptr);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    mFramebuffer[i] = platform::makeFramebuffer();
-    glBindFramebuffer(GL_FRAMEBUFFER, mFramebuffer[i].id());
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, mTexture[i].id(),
-                           0);
-  }
-  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  // RGBA8 is always drawable (GL 3.3 requires it).
+  for (auto& target : mTargets)
+    target = std::move(*platform::makeTarget(canvas.width, canvas.height));
 }
 
 SceneShaders::SceneShaders(std::size_t scene, const core::SceneConfig& config,

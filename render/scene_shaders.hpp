@@ -44,12 +44,11 @@ struct ShaderStatus {
 class ChainTargets {
  public:
   explicit ChainTargets(core::SizePx canvas);
-  GLuint texture(int i) const { return mTexture[i].id(); }
-  GLuint framebuffer(int i) const { return mFramebuffer[i].id(); }
+  GLuint texture(int i) const { return mTargets[i].texture.id(); }
+  GLuint framebuffer(int i) const { return mTargets[i].framebuffer.id(); }
 
  private:
-  platform::GlTexture mTexture[2];
-  platform::GlFramebuffer mFramebuffer[2];
+  platform::GlTarget mTargets[2];
 };
 
 class SceneShaders {

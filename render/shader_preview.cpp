@@ -264,8 +264,7 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
   }
   std::unique_ptr<SyntheticCrowd> crowd;
   CrowdBinding binding;
-  platform::GlTexture gridTexture;
-  platform::GlFramebuffer gridFramebuffer;
+  std::optional<platform::GlTarget> gridTarget;
   if (o.feeds > 0) {
     crowd = std::make_unique<SyntheticCrowd>(o.feeds, o.maxFeeds, o.size);
     binding = crowd->data->binding(crowd->array.id(), 0, 0, 0);
@@ -275,30 +274,16 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
       // A filter previews over the participants' grid, as it would run in a scene.
       auto grid = ShaderProgram::fromText(kGridShader, "(tessera grid)", {o.maxFeeds}, &error);
       if (!grid) return result(Status::kFailure, "the preview grid shader: " + error);
-      gridTexture = platform::makeTexture();
-      glBindTexture(GL_TEXTURE_2D, gridTexture.id());
-      glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, o.size.width, o.size.height, 0, GL_RGBA,
-                   GL_UNSIGNED_BYTE, nullptr);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-      gridFramebuffer = platform::makeFramebuffer();
-      glBindFramebuffer(GL_FRAMEBUFFER, gridFramebuffer.id());
-      glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, gridTexture.id(),
-                             0);
-      grid->render(gridFramebuffer.id(), o.size, {}, &binding);
-      program->setImage("inputImage", gridTexture.id());
+      gridTarget = platform::makeTarget(o.size.width, o.size.height);
+      if (!gridTarget) return result(Status::kFailure, "cannot draw the preview grid");
+      grid->render(gridTarget->framebuffer.id(), o.size, {}, &binding);
+      program->setImage("inputImage", gridTarget->texture.id());
     }
   }
 
-  auto texture = platform::makeTexture();
-  glBindTexture(GL_TEXTURE_2D, texture.id());
-  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, o.size.width, o.size.height, 0, GL_RGBA,
-               GL_UNSIGNED_BYTE, nullptr);
-  auto framebuffer = platform::makeFramebuffer();
-  glBindFramebuffer(GL_FRAMEBUFFER, framebuffer.id());
-  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture.id(), 0);
-  glClearColor(0, 0, 0, 0);
-  glClear(GL_COLOR_BUFFER_BIT);
+  auto target = platform::makeTarget(o.size.width, o.size.height);
+  if (!target) return result(Status::kFailure, "cannot draw into a picture of that size");
+  const GLuint framebuffer = target->framebuffer.id();
   const auto date = ShaderClock::dateNow();
   for (int k = 0; k < std::max(o.frames, 1); ++k) {
     ShaderClock clock;
@@ -306,10 +291,10 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
     clock.deltaS = k == 0 ? 0.0 : 1.0 / o.fps;
     clock.frameIndex = k;
     clock.date = date;
-    program->render(framebuffer.id(), o.size, clock, crowd ? &binding : nullptr);
+    program->render(framebuffer, o.size, clock, crowd ? &binding : nullptr);
   }
   std::vector<std::uint8_t> pixels(static_cast<std::size_t>(o.size.width) * o.size.height * 4);
-  glBindFramebuffer(GL_FRAMEBUFFER, framebuffer.id());
+  glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadPixels(0, 0, o.size.width, o.size.height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
   if (auto e = platform::glErrorString(); !e.empty()) {

@@ -85,8 +85,7 @@ struct ShaderProgram::Target {
   std::string name;
   bool floatTarget = false;  // persistence needs nothing more: targets keep their pictures
   std::optional<isf::Expression> width, height;
-  platform::GlTexture texture[2];
-  platform::GlFramebuffer framebuffer[2];
+  platform::GlTarget targets[2];
   int current = 0;  // the texture holding the latest picture; the pass draws into the other
   core::SizePx size{0, 0};
   GLint location = -1;
@@ -411,18 +410,10 @@ void ShaderProgram::resizeTargets(core::SizePx size) {
     const core::SizePx want{side(t->width, size.width), side(t->height, size.height)};
     if (want.width == t->size.width && want.height == t->size.height) continue;
     t->size = want;
-    for (int k = 0; k < 2; ++k) {
-      t->texture[k] = platform::makeTexture();
-      glBindTexture(GL_TEXTURE_2D, t->texture[k].id());
-      glTexImage2D(GL_TEXTURE_2D, 0, t->floatTarget ? GL_RGBA32F : GL_RGBA8, want.width,
-                   want.height, 0, GL_RGBA, t->floatTarget ? GL_FLOAT : GL_UNSIGNED_BYTE, nullptr);
-      setSampling(GL_TEXTURE_2D);
-      t->framebuffer[k] = platform::makeFramebuffer();
-      glBindFramebuffer(GL_FRAMEBUFFER, t->framebuffer[k].id());
-      glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
-                             t->texture[k].id(), 0);
-      glClearColor(0, 0, 0, 0);
-      glClear(GL_COLOR_BUFFER_BIT);
+    // RGBA8 and RGBA32F are always drawable (GL 3.3 requires both).
+    for (auto& target : t->targets) {
+      target = std::move(
+          *platform::makeTarget(want.width, want.height, t->floatTarget ? GL_RGBA32F : GL_RGBA8));
     }
   }
 }
@@ -517,7 +508,7 @@ void ShaderProgram::render(GLuint outputFramebuffer, core::SizePx size, const Sh
   for (const auto& t : mTargets) {
     if (!t) continue;
     glActiveTexture(GL_TEXTURE0 + t->unit);
-    glBindTexture(GL_TEXTURE_2D, t->texture[t->current].id());
+    glBindTexture(GL_TEXTURE_2D, t->targets[t->current].texture.id());
   }
 
   // Passes: a targeted pass reads its target's latest picture and draws into the other texture.
@@ -527,7 +518,8 @@ void ShaderProgram::render(GLuint outputFramebuffer, core::SizePx size, const Sh
     setUniforms(program, clock, crowd, channelResolution);
     Target* t = mTargets[i].get();
     const core::SizePx passSize = t ? t->size : size;
-    glBindFramebuffer(GL_FRAMEBUFFER, t ? t->framebuffer[1 - t->current].id() : outputFramebuffer);
+    glBindFramebuffer(GL_FRAMEBUFFER,
+                      t ? t->targets[1 - t->current].framebuffer.id() : outputFramebuffer);
     glViewport(0, 0, passSize.width, passSize.height);
     glUniform2f(program.loc.renderSize, static_cast<float>(passSize.width),
                 static_cast<float>(passSize.height));
@@ -535,12 +527,12 @@ void ShaderProgram::render(GLuint outputFramebuffer, core::SizePx size, const Sh
     if (t) {
       t->current = 1 - t->current;
       glActiveTexture(GL_TEXTURE0 + t->unit);
-      glBindTexture(GL_TEXTURE_2D, t->texture[t->current].id());
+      glBindTexture(GL_TEXTURE_2D, t->targets[t->current].texture.id());
     }
   }
   // The last pass is the output; when it also has a TARGET, show that target.
   if (Target* last = mTargets.empty() ? nullptr : mTargets.back().get()) {
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, last->framebuffer[last->current].id());
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, last->targets[last->current].framebuffer.id());
     glBindFramebuffer(GL_DRAW_FRAMEBUFFER, outputFramebuffer);
     glBlitFramebuffer(0, 0, last->size.width, last->size.height, 0, 0, size.width, size.height,
                       GL_COLOR_BUFFER_BIT, GL_LINEAR);

@@ -49,26 +49,18 @@ std::string tileDefines(int variant) {
 // A canvas-sized RGBA8 texture and a framebuffer drawing into it; false if incomplete.
 bool makeCanvasTarget(core::SizePx canvas, platform::GlTexture* texture,
                       platform::GlFramebuffer* framebuffer) {
-  *texture = platform::makeTexture();
-  glBindTexture(GL_TEXTURE_2D, texture->id());
-  glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, canvas.width, canvas.height);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-  *framebuffer = platform::makeFramebuffer();
+  auto target = platform::makeTarget(canvas.width, canvas.height, GL_RGBA8, GL_NEAREST);
+  if (!target) return false;
+  *texture = std::move(target->texture);
+  *framebuffer = std::move(target->framebuffer);
   glBindFramebuffer(GL_FRAMEBUFFER, framebuffer->id());
-  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture->id(), 0);
-  const bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
   glClearColor(kClearColour[0], kClearColour[1], kClearColour[2], kClearColour[3]);
   glClear(GL_COLOR_BUFFER_BIT);
-  return complete;
+  return true;
 }
 
 void blit(GLuint from, GLuint to, core::SizePx size) {
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, from);
-  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, to);
-  glBlitFramebuffer(0, 0, size.width, size.height, 0, 0, size.width, size.height,
-                    GL_COLOR_BUFFER_BIT, GL_NEAREST);
-  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  platform::blit(from, to, size.width, size.height);
 }
 
 void setTileSampling(GLenum target) {

@@ -244,7 +244,8 @@ def main():
         patch(t, {"values": {"amount": 0.0, "gain": 1.0}})
         print("parameters: 401/404/422/400 refused, 200 applied")
 
-        # 4. Hot reload: red shows within a second of saving.
+        # 4. Hot reload: red shows soon after saving (how soon is bench_shaders' figure: p95
+        # 0.3 s on a quiet machine; the bound here only catches a reload that never comes).
         def save(text):
             tmp = crowd + ".tmp"
             with open(tmp, "w") as f:
@@ -253,7 +254,7 @@ def main():
         red = (255, 0, 0)
         saved = time.monotonic()
         save(SOLID.format(r=1.0, g=0.0))
-        wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), red, 2), 1.5,
+        wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), red, 2), 5,
                    "the reloaded (red) shader on the canvas")
         print(f"reload shown after {time.monotonic() - saved:.2f} s")
         assert shader_state(t, "painted", "layout")["loads"] == 2
@@ -273,7 +274,7 @@ def main():
 
         # Fixed: green shows, the error clears.
         save(SOLID.format(r=0.0, g=1.0))
-        wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), (0, 255, 0), 2), 1.5,
+        wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), (0, 255, 0), 2), 5,
                    "the fixed (green) shader")
         state = shader_state(t, "painted", "layout")
         assert state["error"] is None and state["loads"] == 3, state

@@ -48,16 +48,13 @@ struct Gl {
 // An RGBA8 (or RGBA32F) render target with readback of one pixel (GL orientation).
 struct Target {
   core::SizePx size;
-  platform::GlTexture texture;
   platform::GlFramebuffer fbo;
+  platform::GlTexture texture;
   Target(core::SizePx s, bool floating = false) : size(s) {
-    texture = platform::makeTexture();
-    glBindTexture(GL_TEXTURE_2D, texture.id());
-    glTexImage2D(GL_TEXTURE_2D, 0, floating ? GL_RGBA32F : GL_RGBA8, s.width, s.height, 0, GL_RGBA,
-                 floating ? GL_FLOAT : GL_UNSIGNED_BYTE, nullptr);
-    fbo = platform::makeFramebuffer();
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo.id());
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture.id(), 0);
+    auto t = platform::makeTarget(s.width, s.height, floating ? GL_RGBA32F : GL_RGBA8);
+    REQUIRE(t);
+    fbo = std::move(t->framebuffer);
+    texture = std::move(t->texture);
   }
   std::array<float, 4> at(int x, int y) const {
     std::array<float, 4> px{};
