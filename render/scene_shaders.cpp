@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "render/shader_preview.hpp"
 
@@ -58,12 +60,18 @@ void SceneShaders::load() {
 }
 
 bool SceneShaders::loadSlot(Slot& slot, bool initial) {
-  slot.stamp = stampOf(slot.file);
+  // Times are taken before reading, so a save during the load is seen at the next look.
   auto vs = slot.file;
   vs.replace_extension(".vs");
-  slot.vertexStamp = stampOf(vs);
+  slot.watched.clear();
+  slot.watched.emplace_back(slot.file, stampOf(slot.file));
+  slot.watched.emplace_back(vs, stampOf(vs));
+  std::vector<std::filesystem::path> images;
+  if (slot.program) images = slot.program->importedFiles();
   std::string error;
   auto program = ShaderProgram::load(slot.file, mLimits, &error);
+  if (program) images = program->importedFiles();
+  for (const auto& image : images) slot.watched.emplace_back(image, stampOf(image));
   if (!program) {
     slot.error = error;
     core::logError(kModule, "scene \"{}\": {}: {}{}", mSceneName, describe(slot.file, slot.layout),
@@ -103,9 +111,9 @@ void SceneShaders::applyParams(Slot& slot) {
 bool SceneShaders::reloadChanged() {
   bool any = false;
   for (Slot& s : mSlots) {
-    auto vs = s.file;
-    vs.replace_extension(".vs");
-    if (stampOf(s.file) != s.stamp || stampOf(vs) != s.vertexStamp) {
+    const bool changed = std::any_of(s.watched.begin(), s.watched.end(),
+                                     [](const auto& w) { return stampOf(w.first) != w.second; });
+    if (changed) {
       loadSlot(s, false);
       any = true;
     }

@@ -82,7 +82,9 @@ class SceneShaders {
     std::unique_ptr<ShaderProgram> program;  // the last good one
     std::string error;
     std::uint64_t loads = 0;
-    std::optional<std::filesystem::file_time_type> stamp, vertexStamp;
+    // The files read (shader, .vs companion, IMPORTED images) and their times when read.
+    std::vector<std::pair<std::filesystem::path, std::optional<std::filesystem::file_time_type>>>
+        watched;
   };
   bool loadSlot(Slot& slot, bool initial);
   void applyParams(Slot& slot);

@@ -181,6 +181,7 @@ std::unique_ptr<ShaderProgram> ShaderProgram::fromText(std::string_view text,
     i.unit = unit++;
     i.name = imp.name;
     p->mImported.push_back(std::move(i));
+    p->mImportedFiles.push_back(base / imp.path);
   }
   GLint maxUnits = 16;
   glGetIntegerv(GL_MAX_TEXTURE_IMAGE_UNITS, &maxUnits);

@@ -71,6 +71,8 @@ class ShaderProgram {
 
   const std::filesystem::path& file() const { return mFile; }
   const std::filesystem::path& vertexFile() const { return mVertexFile; }  // empty: none
+  // The IMPORTED images' files, as read.
+  const std::vector<std::filesystem::path>& importedFiles() const { return mImportedFiles; }
   const isf::Document& document() const { return mDoc; }
 
   // Sets a non-image input. False with `error` for an unknown name, an image input, or a value
@@ -100,6 +102,7 @@ class ShaderProgram {
 
   std::filesystem::path mFile;
   std::filesystem::path mVertexFile;
+  std::vector<std::filesystem::path> mImportedFiles;
   isf::Document mDoc;
   platform::GlVertexArray mVertexArray;
   std::vector<isf::Value> mValues;                // per input

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "platform/gl_surface.hpp"
+#include "platform/png.hpp"
 #include "render/crowd.hpp"
 #include "render/scene_shaders.hpp"
 
@@ -244,6 +245,45 @@ TEST_CASE("a scene's shader survives a broken save and takes the fixed one",
   CHECK(px[1] == Approx(1.0));
   CHECK(status().error.empty());
   CHECK(status().loads == 2);
+}
+
+TEST_CASE("saving a shader's IMPORTED image reloads it", "[render][shader][gl]") {
+  Gl gl;
+  TempDir dir;
+  auto writePng = [&](std::uint8_t r, std::uint8_t b, int secondsLater) {
+    const std::vector<std::uint8_t> rgba = {r, 0, b, 255, r, 0, b, 255, r, 0, b, 255, r, 0, b, 255};
+    const auto png = platform::encodePng(rgba.data(), 2, 2, 8);
+    const auto file = dir.path / "pic.png";
+    std::ofstream(file, std::ios::binary)
+        .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+    std::filesystem::last_write_time(
+        file, std::filesystem::file_time_type::clock::now() + std::chrono::seconds(secondsLater));
+  };
+  writePng(255, 0, 0);
+  core::SceneConfig config;
+  config.name = "s";
+  config.layout = core::LayoutKind::kShader;
+  config.shader =
+      dir.write("s.fs", R"ISF(/*{ "INPUTS": [], "IMPORTED": { "pic": { "PATH": "pic.png" } } }*/
+void main() { gl_FragColor = IMG_NORM_PIXEL(pic, vec2(0.5)); }
+)ISF");
+  SceneShaders shaders(0, config, {16});
+  shaders.load();
+  const core::SizePx size{8, 8};
+  Target canvas(size);
+  ChainTargets chain(size);
+  CrowdData crowd(16);
+  auto draw = [&] {
+    shaders.render(canvas.fbo.id(), canvas.fbo.id(), size, chain, {}, crowd.binding(0, 0, 0, 0));
+    return canvas.at(4, 4);
+  };
+  CHECK(draw()[0] == Approx(1.0));
+  CHECK_FALSE(shaders.reloadChanged());
+  writePng(0, 255, 1);
+  CHECK(shaders.reloadChanged());
+  const auto px = draw();
+  CHECK(px[0] == Approx(0.0));
+  CHECK(px[2] == Approx(1.0));
 }
 
 TEST_CASE("the crowd texture holds rects bottom-left, scores, colours and layers",
