@@ -77,7 +77,7 @@ def main():
         print(f"{args.installation}: {len(scenes)} scenes; each {args.settle:.0f} s settle + "
               f"{args.seconds:.0f} s measured")
         print(f"{'scene':<16} {'cores':>6} {'fps':>6} {'work ms':>8} {'draw ms':>8} "
-              f"{'shader ms':>9}")
+              f"{'shader ms':>9} {'scale':>6}")
         for scene in scenes:
             status, _, _ = http_request(url + "/api/v1/scene", "POST",
                                         json.dumps({"name": scene}).encode(),
@@ -95,7 +95,7 @@ def main():
                 return sum(metric(s, name) for s in samples) / len(samples)
             print(f"{scene:<16} {cores:6.2f} {avg('tessera_render_fps'):6.1f} "
                   f"{avg('tessera_render_work_ms'):8.1f} {avg('tessera_render_draw_ms'):8.1f} "
-                  f"{avg('tessera_render_shader_ms'):9.1f}")
+                  f"{avg('tessera_render_shader_ms'):9.1f} {avg('tessera_render_shader_scale'):6.2f}")
     finally:
         proc.terminate()
         proc.wait(30)

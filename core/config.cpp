@@ -634,7 +634,8 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
              "flow_scale",
              "shader",
              "filters",
-             "params"});
+             "params",
+             "shader_scale"});
   out.line = s.line();
   if (!s.readString("name", out.name) && !s.find("name")) s.missing("name");
   const bool layoutOk = s.readEnum("layout", out.layout, kLayoutNames);
@@ -722,6 +723,21 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
     for (std::size_t i = 0; i < filters.size(); ++i) {
       if (auto f = shaderFile(filters[i], fmt::format("filters[{}]", i), *array->get(i))) {
         out.filters.push_back(*f);
+      }
+    }
+  }
+  if (const toml::node* scale = s.find("shader_scale")) {
+    if (const auto* text = scale->as_string()) {
+      if (text->get() != "auto") {
+        s.problem(*scale, "shader_scale",
+                  fmt::format("expected \"auto\" or a number in 0.25..1, got {}",
+                              tomlQuoted(text->get())));
+      }
+    } else {
+      double v = 1;
+      if (s.readNumber("shader_scale", v, "in 0.25..1 (or \"auto\")",
+                       [](double x) { return x >= 0.25 && x <= 1; })) {
+        out.shaderScale = v;
       }
     }
   }

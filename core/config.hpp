@@ -131,6 +131,9 @@ struct SceneConfig {
   // in, resolved against the installation file
   std::optional<std::filesystem::path> shader;
   std::vector<std::filesystem::path> filters;
+  // The share of the canvas's width and height the shaders draw at (the result is scaled up):
+  // a fixed 0.25..1, or none for "auto" (full size, lowered while the canvas runs late).
+  std::optional<double> shaderScale;
   // Initial values of the shaders' inputs, by input name: numbers (bool: 0/1; point2D, color:
   // several), or text (a long's LABEL, a colour "#rrggbb").
   struct Param {

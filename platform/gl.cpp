@@ -46,10 +46,16 @@ std::optional<GlTarget> makeTarget(int width, int height, GLenum internalFormat,
 }
 
 void blit(GLuint from, GLuint to, int width, int height, bool flipRows) {
+  blitScaled(from, to, width, height, width, height, flipRows);
+}
+
+void blitScaled(GLuint from, GLuint to, int fromWidth, int fromHeight, int toWidth, int toHeight,
+                bool flipRows) {
   glBindFramebuffer(GL_READ_FRAMEBUFFER, from);
   glBindFramebuffer(GL_DRAW_FRAMEBUFFER, to);
-  glBlitFramebuffer(0, 0, width, height, 0, flipRows ? height : 0, width, flipRows ? 0 : height,
-                    GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  const bool same = fromWidth == toWidth && fromHeight == toHeight;
+  glBlitFramebuffer(0, 0, fromWidth, fromHeight, 0, flipRows ? toHeight : 0, toWidth,
+                    flipRows ? 0 : toHeight, GL_COLOR_BUFFER_BIT, same ? GL_NEAREST : GL_LINEAR);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 

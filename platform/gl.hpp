@@ -89,6 +89,9 @@ std::optional<GlTarget> makeTarget(int width, int height, GLenum internalFormat 
 
 // Copies a width x height picture between framebuffers, upside down with `flipRows`.
 void blit(GLuint from, GLuint to, int width, int height, bool flipRows = false);
+// The same, scaled (filtered) from fromWidth x fromHeight to toWidth x toHeight.
+void blitScaled(GLuint from, GLuint to, int fromWidth, int fromHeight, int toWidth, int toHeight,
+                bool flipRows);
 
 // Compiles and links a vertex + fragment program. On failure returns nullopt and puts the
 // compiler's log (with the stage that failed) into `log`.

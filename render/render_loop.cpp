@@ -59,6 +59,56 @@ class LayerSlots {
   std::unordered_map<core::FeedId, int> mUsed;
 };
 
+// shader_scale = "auto": a scene's shaders draw at a lower resolution (scaled up after) while
+// the render thread's work per frame stays over 90 % of the frame period (2 seconds running),
+// and a step back up once the work that step would add (the shaders' cost grows with their
+// area) still fits in 75 % (3 seconds running). The first 2 seconds of a scene (its fade, the
+// driver compiling its shaders) do not count. A GPU never needs it; a CPU rasteriser keeps the
+// canvas on time.
+class ShaderScaler {
+ public:
+  static constexpr float kStep = 0.85f;
+  static constexpr float kMin = 0.5f;
+  float scale() const { return mScale; }
+  // Once a second, with that second's mean render work and shader time per frame.
+  void update(double workMs, double shaderMs, double periodMs, const std::string& scene) {
+    if (mWarmUp > 0) {
+      --mWarmUp;
+      return;
+    }
+    const float before = mScale;
+    const float up = std::min(1.0f, mScale / kStep);
+    const double workAfterUp = workMs + shaderMs * ((up * up) / (mScale * mScale) - 1);
+    if (workMs > 0.9 * periodMs) {
+      mUnder = 0;
+      if (++mOver >= 2 && mScale > kMin) {
+        mScale = std::max(kMin, mScale * kStep);
+        mOver = 0;
+      }
+    } else if (mScale < 1 && workAfterUp < 0.75 * periodMs) {
+      mOver = 0;
+      if (++mUnder >= 3) {
+        mScale = up;
+        mUnder = 0;
+      }
+    } else {
+      mOver = mUnder = 0;
+    }
+    if (mScale != before) {
+      core::logInfo(kModule,
+                    "scene \"{}\": shaders now draw at {:.0f} % of the canvas (render work "
+                    "{:.1f} ms a frame of {:.1f})",
+                    scene, mScale * 100, workMs, periodMs);
+    }
+  }
+
+ private:
+  float mScale = 1;
+  int mWarmUp = 2;
+  int mOver = 0;
+  int mUnder = 0;
+};
+
 // The brush's layout (one dab per feed) is published this often: it moves every frame.
 constexpr double kBrushLayoutPeriodS = 0.25;
 
@@ -200,6 +250,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   double lastShaderTimeS = -1;
   int shaderFrame = 0;
   bool tilesWereNeeded = true;
+  ShaderScaler autoScale;  // the active scene's shaders draw smaller while the canvas runs late
   std::vector<ParamChange> params;
   std::uint64_t index = 0;
   bool fullRedraw = true;
@@ -262,6 +313,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       if (spec.kind == core::LayoutKind::kBrush) renderer->clearPaint();
       fadeStartS = nowS;
       fadeS = spec.fadeSeconds;
+      autoScale = ShaderScaler{};
       lastLayoutS = -1;
       core::logInfo(kModule, "scene \"{}\" ({}), cross-fade {:.2f} s", spec.name,
                     core::toString(spec.kind), fadeS);
@@ -400,7 +452,8 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       shaders->render(renderer->tilesFramebuffer(), renderer->framebuffer(), mSettings.canvas,
                       *chainTargets, clock,
                       crowdData->binding(renderer->tileArray(), renderer->planeArray(0),
-                                         renderer->planeArray(1), renderer->planeArray(2)));
+                                         renderer->planeArray(1), renderer->planeArray(2)),
+                      shaders->fixedScale().value_or(autoScale.scale()));
       drew = true;
       windowShader += msSince(shaderStart);
     }
@@ -463,6 +516,11 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       mStats.handoffMsAvg = windowPhase[3] / ticks;
       mStats.shaderMsAvg = windowShader / ticks;
       windowShader = 0;
+      if (shaders && !shaders->fixedScale()) {
+        autoScale.update(mStats.workMsAvg, mStats.shaderMsAvg, 1000.0 / mSettings.fps,
+                         mSettings.scenes[sceneIndex].name);
+      }
+      mStats.shaderScale = shaders ? shaders->fixedScale().value_or(autoScale.scale()) : 1.0f;
       std::fill(std::begin(windowPhase), std::end(windowPhase), 0.0);
       mStats.frames = totals.frames;
       mStats.redraws = totals.redraws;

@@ -65,6 +65,7 @@ struct RenderStats {
   double readbackMsAvg = 0;   //           finishing the readback (copy out)
   double handoffMsAvg = 0;    //           listeners (encoder push)
   double shaderMsAvg = 0;     //           of draw: the scene's shaders
+  float shaderScale = 1;      // the share of the canvas's width/height the shaders draw at
   std::size_t tiles = 0;
   std::string renderer;
   std::size_t scene = 0;     // index into RenderSettings::scenes

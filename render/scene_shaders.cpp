@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/log.hpp"
 #include "render/shader_preview.hpp"
@@ -19,10 +20,11 @@ std::optional<std::filesystem::file_time_type> stampOf(const std::filesystem::pa
   return t;
 }
 
-// Copies a canvas-sized picture; `flip` between the canvas (rows top-first) and a chain texture
-// (GL orientation).
-void blit(GLuint from, GLuint to, core::SizePx size, bool flip) {
-  platform::blit(from, to, size.width, size.height, flip);
+// Copies between the canvas (rows top-first) and a chain texture (GL orientation): flipped, and
+// scaled when the shaders draw at less than the canvas's size.
+void blitFlipped(GLuint from, core::SizePx fromSize, GLuint to, core::SizePx toSize) {
+  platform::blitScaled(from, to, fromSize.width, fromSize.height, toSize.width, toSize.height,
+                       true);
 }
 
 std::string describe(const std::filesystem::path& file, bool layout) {
@@ -31,15 +33,17 @@ std::string describe(const std::filesystem::path& file, bool layout) {
 
 }  // namespace
 
-ChainTargets::ChainTargets(core::SizePx canvas) {
+void ChainTargets::resize(core::SizePx size) {
+  if (size.width == mSize.width && size.height == mSize.height) return;
+  mSize = size;
   // RGBA8 is always drawable (GL 3.3 requires it).
-  for (auto& target : mTargets)
-    target = std::move(*platform::makeTarget(canvas.width, canvas.height));
+  for (auto& target : mTargets) target = std::move(*platform::makeTarget(size.width, size.height));
 }
 
 SceneShaders::SceneShaders(std::size_t scene, const core::SceneConfig& config,
                            isf::CrowdLimits limits, const std::filesystem::path& defaultShader)
     : mScene(scene), mSceneName(config.name), mParams(config.params), mLimits(limits) {
+  if (config.shaderScale) mFixedScale = static_cast<float>(*config.shaderScale);
   if (config.layout == core::LayoutKind::kShader && (config.shader || !defaultShader.empty())) {
     Slot s;
     s.file = config.shader ? *config.shader : defaultShader;
@@ -129,25 +133,29 @@ bool SceneShaders::needsTiles() const {
 
 void SceneShaders::render(GLuint tilesFramebuffer, GLuint outputFramebuffer, core::SizePx canvas,
                           ChainTargets& targets, const ShaderClock& clock,
-                          const CrowdBinding& crowd) {
+                          const CrowdBinding& crowd, float scale) {
+  scale = std::clamp(scale, 0.25f, 1.0f);
+  const core::SizePx size{std::max(1, static_cast<int>(std::lround(canvas.width * scale))),
+                          std::max(1, static_cast<int>(std::lround(canvas.height * scale)))};
+  targets.resize(size);
   int current = -1;  // the chain texture holding the picture so far; -1: still the canvas
   for (Slot& s : mSlots) {
     if (!s.program) continue;
     if (s.program->isFilter()) {
       if (current < 0) {
-        blit(tilesFramebuffer, targets.framebuffer(0), canvas, true);
+        blitFlipped(tilesFramebuffer, canvas, targets.framebuffer(0), size);
         current = 0;
       }
       s.program->setImage("inputImage", targets.texture(current));
     }
     const int next = current == 0 ? 1 : 0;
-    s.program->render(targets.framebuffer(next), canvas, clock, &crowd);
+    s.program->render(targets.framebuffer(next), size, clock, &crowd);
     current = next;
   }
   if (current >= 0) {
-    blit(targets.framebuffer(current), outputFramebuffer, canvas, true);
+    blitFlipped(targets.framebuffer(current), size, outputFramebuffer, canvas);
   } else {
-    blit(tilesFramebuffer, outputFramebuffer, canvas, false);
+    platform::blit(tilesFramebuffer, outputFramebuffer, canvas.width, canvas.height);
   }
 }
 

@@ -40,14 +40,18 @@ struct ShaderStatus {
   std::vector<ShaderState> shaders;
 };
 
-// Where filters draw: two canvas-sized textures in GL orientation, ping-ponged.
+// Where a scene's shaders draw: two textures in GL orientation, ping-ponged, at the size the
+// shaders draw at (the canvas, or less: see SceneShaders::render's `scale`).
 class ChainTargets {
  public:
-  explicit ChainTargets(core::SizePx canvas);
+  explicit ChainTargets(core::SizePx size) { resize(size); }
+  void resize(core::SizePx size);
+  core::SizePx size() const { return mSize; }
   GLuint texture(int i) const { return mTargets[i].texture.id(); }
   GLuint framebuffer(int i) const { return mTargets[i].framebuffer.id(); }
 
  private:
+  core::SizePx mSize{0, 0};
   platform::GlTarget mTargets[2];
 };
 
@@ -67,9 +71,13 @@ class SceneShaders {
   bool needsTiles() const;
   // Runs the chain over `tilesFramebuffer` (the scene's tiles, rows top-first, `canvas` pixels)
   // and writes the result to `outputFramebuffer` (same orientation); with no shader running,
-  // copies the tiles there.
+  // copies the tiles there. The shaders draw at `scale` (0.25..1) of the canvas's width and
+  // height (RENDERSIZE), scaled up into the output.
   void render(GLuint tilesFramebuffer, GLuint outputFramebuffer, core::SizePx canvas,
-              ChainTargets& targets, const ShaderClock& clock, const CrowdBinding& crowd);
+              ChainTargets& targets, const ShaderClock& clock, const CrowdBinding& crowd,
+              float scale = 1);
+  // The scene's fixed shader_scale, or none for "auto".
+  std::optional<float> fixedScale() const { return mFixedScale; }
   // Sets an input of slot `slot` (0 = the layout shader when there is one, then the filters).
   bool setValue(std::size_t slot, const std::string& name, const isf::Value& value,
                 std::string* error);
@@ -95,6 +103,7 @@ class SceneShaders {
   isf::CrowdLimits mLimits;
   std::vector<Slot> mSlots;
   bool mHasLayout = false;
+  std::optional<float> mFixedScale;
 };
 
 }  // namespace tessera::render

@@ -535,6 +535,8 @@ std::string Server::metrics() {
   gauge("tessera_render_handoff_ms", "Encoder hand-off per frame, last second.", r.handoffMsAvg);
   gauge("tessera_render_shader_ms", "Artists' shaders per frame (part of draw), last second.",
         r.shaderMsAvg);
+  gauge("tessera_render_shader_scale",
+        "Share of the canvas's width and height the scene's shaders draw at.", r.shaderScale);
 
   if (mHls) {
     gauge("tessera_hls_frames_total", "Frames handed to the HLS encoder.",

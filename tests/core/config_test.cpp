@@ -467,6 +467,11 @@ const std::vector<InvalidCase> kInvalid = {
     {"filters not strings",
      "[[scenes]]\nname = \"s\"\nfilters = [1]\n",
      {"t.toml:3: scenes[0].filters[0]: expected a non-empty string, got integer 1"}},
+    {"shader_scale out of range or not auto",
+     "[[scenes]]\nname = \"a\"\nshader_scale = 0.1\n[[scenes]]\nname = \"b\"\nshader_scale = "
+     "\"fast\"\n",
+     {"t.toml:3: scenes[0].shader_scale: expected a number in 0.25..1 (or \"auto\"), got 0.1",
+      "t.toml:6: scenes[1].shader_scale: expected \"auto\" or a number in 0.25..1, got \"fast\""}},
     {"params of the wrong shape",
      "[[scenes]]\nname = \"s\"\nparams = { a = [1], b = { c = 1 }, d = [1, \"x\"] }\n",
      {"t.toml:3: scenes[0].params.a: expected a number, a boolean, a string (a LABEL, \"#rrggbb\") "
@@ -649,6 +654,18 @@ TEST_CASE("scene shaders, filters and params", "[core][config][scenes]") {
   CHECK(s.params[2].numbers == std::vector<double>{1});
   CHECK(s.params[3].name == "tint");
   CHECK(s.params[3].numbers == std::vector<double>{1, 0.5, 0});
+  CHECK_FALSE(s.shaderScale);  // "auto"
+}
+
+TEST_CASE("shader_scale: auto or a fixed share", "[core][config][scenes]") {
+  TempDir dir;
+  const Config config = loadConfig(
+      dir.write("inst.toml",
+                "[[scenes]]\nname = \"a\"\nshader_scale = \"auto\"\n[[scenes]]\nname = \"b\"\n"
+                "shader_scale = 0.75\n[[scenes]]\nname = \"c\"\nshader_scale = 1\n"));
+  CHECK_FALSE(config.scenes[0].shaderScale);
+  CHECK(config.scenes[1].shaderScale == 0.75);
+  CHECK(config.scenes[2].shaderScale == 1.0);
 }
 
 TEST_CASE("a missing scene target is reported with where it was looked for", "[core][config]") {

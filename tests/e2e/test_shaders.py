@@ -87,6 +87,7 @@ shader = "{crowd}"
 filters = ["{invert}"]
 fade_seconds = 0
 params = {{ amount = 0.0 }}
+shader_scale = 1  # pixels compared exactly: never drawn smaller, however busy the machine
 [[scenes]]
 name = "grid"
 layout = "grid"
@@ -96,6 +97,7 @@ name = "inverted"
 layout = "grid"
 fade_seconds = 0
 filters = ["{invert}"]
+shader_scale = 1
 [[scenes]]
 name = "default"
 layout = "shader"

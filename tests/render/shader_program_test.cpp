@@ -247,6 +247,41 @@ TEST_CASE("a scene's shader survives a broken save and takes the fixed one",
   CHECK(status().loads == 2);
 }
 
+TEST_CASE("a scene's shaders draw at a scale and fill the canvas", "[render][shader][gl]") {
+  Gl gl;
+  TempDir dir;
+  core::SceneConfig config;
+  config.name = "s";
+  config.layout = core::LayoutKind::kShader;
+  config.shaderScale = 0.5;
+  // RENDERSIZE / 256 in red and green; blue 1 on the top half of the picture.
+  config.shader = dir.write("s.fs", R"ISF(/*{ "INPUTS": [] }*/
+void main() {
+  gl_FragColor = vec4(RENDERSIZE / 256.0, step(0.5, isf_FragNormCoord.y), 1.0);
+}
+)ISF");
+  SceneShaders shaders(0, config, {16});
+  shaders.load();
+  REQUIRE(shaders.fixedScale());
+  CHECK(*shaders.fixedScale() == Approx(0.5));
+  const core::SizePx size{128, 64};
+  Target canvas(size);
+  ChainTargets chain(size);
+  CrowdData crowd(16);
+  shaders.render(canvas.fbo.id(), canvas.fbo.id(), size, chain, {}, crowd.binding(0, 0, 0, 0),
+                 *shaders.fixedScale());
+  CHECK(chain.size().width == 64);
+  CHECK(chain.size().height == 32);
+  // The canvas is stored top row first: its row 2 is the picture's top (blue), row 61 bottom.
+  for (int x : {1, 64, 126}) {
+    const auto top = canvas.at(x, 2), bottom = canvas.at(x, 61);
+    CHECK(top[0] == Approx(64 / 256.0).margin(0.003));
+    CHECK(top[1] == Approx(32 / 256.0).margin(0.003));
+    CHECK(top[2] == Approx(1.0));
+    CHECK(bottom[2] == Approx(0.0));
+  }
+}
+
 TEST_CASE("saving a shader's IMPORTED image reloads it", "[render][shader][gl]") {
   Gl gl;
   TempDir dir;
