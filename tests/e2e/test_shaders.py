@@ -40,11 +40,17 @@ void main() {
 INVERT = """/*{
   "INPUTS": [
     {"NAME": "inputImage", "TYPE": "image"},
-    {"NAME": "amount", "TYPE": "float", "DEFAULT": 1.0, "MIN": 0.0, "MAX": 1.0}
+    {"NAME": "amount", "TYPE": "float", "DEFAULT": 1.0, "MIN": 0.0, "MAX": 1.0},
+    {"NAME": "tone", "TYPE": "color", "DEFAULT": [1.0, 1.0, 1.0, 1.0]},
+    {"NAME": "mode", "TYPE": "long", "DEFAULT": 0, "VALUES": [0, 1, 2],
+     "LABELS": ["plain", "warm", "cold"]},
+    {"NAME": "focus", "TYPE": "point2D", "DEFAULT": [0.5, 0.5], "MIN": [0, 0], "MAX": [1, 1]},
+    {"NAME": "flash", "TYPE": "bool", "DEFAULT": false}
   ]
 }*/
 void main() {
   vec4 c = IMG_THIS_PIXEL(inputImage);
+  // tone, mode, focus and flash are unused on purpose: their values must still be kept.
   gl_FragColor = vec4(mix(c.rgb, 1.0 - c.rgb, amount), 1.0);
 }
 """
@@ -244,7 +250,30 @@ def main():
         wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), (255, 255, 255), 3),
                    3, "black tiles inverted to white")
         patch(t, {"values": {"amount": 0.0, "gain": 1.0}})
-        print("parameters: 401/404/422/400 refused, 200 applied")
+
+        # Every value type through the API: a colour as hex or as numbers (alpha optional), a
+        # long by label or value, a point2D, a bool; wrong shapes and choices are 422.
+        def listed(name):
+            return next(p for p in shader_state(t, "painted", "filter")["params"]
+                        if p["name"] == name)
+        status, body = patch(t, {"shader": "invert", "values": {
+            "tone": "#ff8000", "mode": "cold", "focus": [0.25, 0.75], "flash": True}})
+        assert status == 200, (status, body)
+        wait_until(lambda: listed("mode")["value"] == 2, 3, "mode cold (2) listed")
+        tone = listed("tone")["value"]
+        assert [round(v, 3) for v in tone] == [1.0, 0.502, 0.0, 1.0], tone
+        assert listed("focus")["value"] == [0.25, 0.75] and listed("flash")["value"] == 1
+        assert listed("mode")["labels"] == ["plain", "warm", "cold"]
+        assert listed("focus")["min"] == [0, 0] and listed("focus")["max"] == [1, 1]
+        status, body = patch(t, {"values": {"tone": [0, 0.5, 1], "mode": 1}})
+        assert status == 200, (status, body)
+        wait_until(lambda: listed("mode")["value"] == 1 and listed("tone")["value"] == [0, 0.5, 1, 1],
+                   3, "tone [0, 0.5, 1] (alpha 1) and mode 1")
+        for bad in ({"mode": 3}, {"mode": "hot"}, {"focus": [0.5]}, {"focus": [2, 0]},
+                    {"tone": "#12"}, {"tone": [1, 2, 3, 4, 5]}, {"amount": [1, 2]}):
+            status, body = patch(t, {"values": bad})
+            assert status == 422, (bad, status, body)
+        print("parameters: 401/404/422/400 refused, 200 applied, every value type")
 
         # 4. Hot reload: red shows soon after saving (how soon is bench_shaders' figure: p95
         # 0.3 s on a quiet machine; the bound here only catches a reload that never comes).
