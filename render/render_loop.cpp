@@ -164,6 +164,13 @@ bool RenderLoop::changeParams(std::vector<ParamChange> changes) {
   return true;
 }
 
+double RenderLoop::secondsSinceTick() const {
+  const std::int64_t at = mTickStartNs.load(std::memory_order_relaxed);
+  if (at == 0) return 0;
+  const std::int64_t now = Clock::now().time_since_epoch() / std::chrono::nanoseconds(1);
+  return static_cast<double>(now - at) / 1e9;
+}
+
 RenderStats RenderLoop::stats() const {
   std::lock_guard lock(mStatsMutex);
   return mStats;
@@ -278,6 +285,8 @@ void RenderLoop::run(std::promise<std::string>* ready) {
   auto deadline = Clock::now();
   while (!mStop) {
     const auto tickStart = Clock::now();
+    mTickStartNs.store(tickStart.time_since_epoch() / std::chrono::nanoseconds(1),
+                       std::memory_order_relaxed);
     const double nowS = std::chrono::duration<double>(tickStart - startedAt).count();
     if (windowOpen && !surface->pollEvents()) {
       windowOpen = false;
@@ -542,6 +551,7 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     }
     std::this_thread::sleep_until(deadline);
   }
+  mTickStartNs.store(0, std::memory_order_relaxed);
   core::logInfo(kModule, "stopped after {} frames ({} redrawn, {} late)", totals.frames,
                 totals.redraws, totals.late);
 }

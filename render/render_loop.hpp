@@ -108,6 +108,9 @@ class RenderLoop {
   static constexpr std::size_t kMaxPendingParams = 1024;
   bool changeParams(std::vector<ParamChange> changes);
   RenderStats stats() const;
+  // Any thread: seconds since the render thread last began a tick (0 before it starts). A
+  // shader stuck in an endless loop on a CPU rasteriser shows here: nothing can interrupt it.
+  double secondsSinceTick() const;
 
  private:
   void run(std::promise<std::string>* ready);
@@ -126,6 +129,8 @@ class RenderLoop {
   std::mutex mParamMutex;
   std::vector<ParamChange> mPendingParams;  // guarded by mParamMutex
   std::atomic<bool> mStop{false};
+  // When the current tick began (steady clock, ns); 0 while not running.
+  std::atomic<std::int64_t> mTickStartNs{0};
   std::thread mThread;
   mutable std::mutex mStatsMutex;
   RenderStats mStats;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 
 #include "core/log.hpp"
 #include "platform/main_loop.hpp"
@@ -228,6 +229,13 @@ int Server::run() {
 }
 
 void Server::shutdown() {
+  if (auto why = renderStall()) {
+    // Joining a render thread stuck inside a draw would wait for ever: finish what was
+    // recorded and leave without it.
+    core::logError(kModule, "{}: finishing the outputs and exiting without it", *why);
+    if (mHls) mHls->finish();
+    std::_Exit(1);
+  }
   // Order matters: the render thread stops pushing before the outputs end their streams.
   if (mRender) mRender->stop();
   if (mHls) mHls->finish();
@@ -250,7 +258,21 @@ void Server::requestKeyframesForNewTiles() {
   mLastLayout = std::move(layout);
 }
 
+std::optional<std::string> Server::renderStall() const {
+  // A tick takes a frame period plus its work; seconds without one mean the render thread is
+  // stuck, and on a CPU rasteriser only an artist's shader can hold it that long.
+  constexpr double kStalledS = 3;
+  const double stuck = mRender ? mRender->secondsSinceTick() : 0;
+  if (stuck < kStalledS) return std::nullopt;
+  return fmt::format(
+      "render: no canvas frame for {:.0f} s in scene \"{}\" (a shader far too slow, or in an "
+      "endless loop? "
+      "try it with `tessera shader render`; only a restart frees the render thread)",
+      stuck, mScene);
+}
+
 void Server::logStatus() {
+  if (auto why = renderStall()) core::logError(kModule, "{}", *why);
   const auto h = health();
   const auto r = mRender->stats();
   core::logInfo(kModule,
@@ -283,6 +305,7 @@ control::HealthInfo Server::health() {
   if (auto why = mAnalysis ? mAnalysis->degradedReason() : std::nullopt) {
     h.degraded.push_back(std::move(*why));
   }
+  if (auto why = renderStall()) h.degraded.push_back(std::move(*why));
   h.fps = mRender ? mRender->stats().fps : 0;
   h.scene = mScene;
   h.installation = mConfig.installation.name;

@@ -74,6 +74,8 @@ class Server final : public control::ApiModel,
   void onWindowClosed() override;
 
  private:
+  // Why the canvas has stopped (the render thread has not ticked for seconds), if it has.
+  std::optional<std::string> renderStall() const;
   bool startStages();
   void shutdown();
   void logStatus();

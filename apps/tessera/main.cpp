@@ -1,10 +1,14 @@
 // tessera: the one executable. Subcommands parse their arguments here and hand over to the
 // libraries; exit codes are 0 ok, 1 runtime failure, 2 bad usage or invalid installation file.
 #include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include <optional>
 #include <string>
@@ -288,6 +292,8 @@ PNG. On a compile error prints the compiler's log with the shader's own line num
   --set NAME=VALUE  an input's value: bool true|false, long an integer or a LABEL, float a number,
                     point2D X,Y, color R,G,B[,A] (0-1) or #RRGGBB[AA]; may repeat
   --image NAME=FILE a PNG for an image input (ShaderToy: iChannel0..3); may repeat
+  --timeout S       give up after S seconds (default 60): a shader stuck in an endless loop
+                    would otherwise hold a CPU rasteriser for ever; exit 2
   --feeds N         N synthetic participants for the crowd inputs (FEED_*, CROWD_*; default 0);
                     a filter's inputImage is then their grid unless --image gives one
 
@@ -308,6 +314,7 @@ int cmdShader(Args args) {
   }
   render::PreviewOptions options;
   std::optional<std::string> shader, out;
+  double timeoutS = 60;
   while (!args.done()) {
     const std::string a = args.next();
     std::optional<std::string> v;
@@ -344,6 +351,10 @@ int cmdShader(Args args) {
       auto f = positive(0.001);
       if (!f) return usageError("--fps takes a positive number", kShaderHelp);
       options.fps = *f;
+    } else if (a == "--timeout") {
+      auto s = positive(0.1);
+      if (!s || *s > 86400) return usageError("--timeout takes seconds, 0.1 to 86400", kShaderHelp);
+      timeoutS = *s;
     } else if (a == "--feeds") {
       auto n = positive(0);
       if (!n || *n > 1024 || *n != std::floor(*n)) {
@@ -370,7 +381,28 @@ int cmdShader(Args args) {
   if (!shader) return usageError("shader render needs a SHADER file", kShaderHelp);
   if (!out) return usageError("shader render needs --out OUT.png", kShaderHelp);
   options.shader = *shader;
+  // Nothing interrupts a draw on a CPU rasteriser: a watchdog ends the process instead.
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mutex);
+    const auto limit = std::chrono::duration<double>(timeoutS);
+    if (!finished.wait_for(lock, limit, [&] { return done; })) {
+      std::fprintf(stderr,
+                   "%s: error: no picture after %.1f s: the shader is far too slow or stuck in an "
+                   "endless loop (--timeout)\n",
+                   shader->c_str(), timeoutS);
+      std::_Exit(kUsage);
+    }
+  });
   const render::PreviewOutcome r = render::renderPreview(options);
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  finished.notify_one();
+  watchdog.join();
   using Status = render::PreviewOutcome::Status;
   if (r.status != Status::kOk) {
     std::fprintf(stderr, "%s\n", r.message.c_str());

@@ -558,6 +558,8 @@ def main():
                 ("--set unknown LABEL", "inputs_all.fs", ["--set", "choice=huge"], "choice"),
                 ("--size 0x0", "inputs_all.fs", ["--size", "0x0"], "--size"),
                 ("missing file", "no_such_shader.fs", [], "no_such_shader.fs"),
+                ("a frame that takes minutes", "endless_loop.fs",
+                 ["--size", "1280x720", "--timeout", "1"], "endless loop"),
             ]
             for what, shader, args, mention in usage:
                 try:
