@@ -252,7 +252,6 @@ void HttpServer::serveHealth(SoupServerMessage* msg) {
   // Degraded still answers 200: the canvas runs (on the last scores known).
   if (!h.degraded.empty()) body["degraded"] = h.degraded;
   if (h.shaderErrors) body["shader_errors"] = h.shaderErrors;
-
   respondJson(msg, h.rendering ? 200 : 503, body);
 }
 
