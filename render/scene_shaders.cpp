@@ -87,8 +87,10 @@ bool SceneShaders::loadSlot(Slot& slot, bool initial) {
   }
   slot.program = std::move(program);
   if (!slot.program->document().isFilter() && !slot.layout) {
-    core::logWarn(kModule, "scene \"{}\": {} has no inputImage: it replaces the canvas", mSceneName,
-                  describe(slot.file, slot.layout));
+    core::logWarn(
+        kModule,
+        "scene \"{}\": {} reads no inputImage (ShaderToy: iChannel0): it replaces the canvas",
+        mSceneName, describe(slot.file, slot.layout));
   }
   if (initial) applyParams(slot);
   slot.error.clear();
@@ -146,7 +148,7 @@ void SceneShaders::render(GLuint tilesFramebuffer, GLuint outputFramebuffer, cor
         blitFlipped(tilesFramebuffer, canvas, targets.framebuffer(0), size);
         current = 0;
       }
-      s.program->setImage("inputImage", targets.texture(current));
+      s.program->setImage(s.program->document().canvasInput(), targets.texture(current));
     }
     const int next = current == 0 ? 1 : 0;
     s.program->render(targets.framebuffer(next), size, clock, &crowd);

@@ -268,8 +268,10 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
   if (o.feeds > 0) {
     crowd = std::make_unique<SyntheticCrowd>(o.feeds, o.maxFeeds, o.size);
     binding = crowd->data->binding(crowd->array.id(), 0, 0, 0);
-    const bool inputGiven = std::any_of(o.images.begin(), o.images.end(),
-                                        [](const auto& i) { return i.first == "inputImage"; });
+    const char* canvasInput = program->document().canvasInput();
+    const bool inputGiven =
+        canvasInput && std::any_of(o.images.begin(), o.images.end(),
+                                   [&](const auto& i) { return i.first == canvasInput; });
     if (program->isFilter() && !inputGiven) {
       // A filter previews over the participants' grid, as it would run in a scene.
       auto grid = ShaderProgram::fromText(kGridShader, "(tessera grid)", {o.maxFeeds}, &error);
@@ -277,7 +279,7 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
       gridTarget = platform::makeTarget(o.size.width, o.size.height);
       if (!gridTarget) return result(Status::kFailure, "cannot draw the preview grid");
       grid->render(gridTarget->framebuffer.id(), o.size, {}, &binding);
-      program->setImage("inputImage", gridTarget->texture.id());
+      program->setImage(canvasInput, gridTarget->texture.id());
     }
   }
 

@@ -825,9 +825,12 @@ int componentCount(InputType type) {
   return 0;
 }
 
-bool Document::isFilter() const {
+const char* Document::canvasInput() const {
+  if (dialect == Dialect::kShaderToy) {
+    return detail::containsIdentifier(body, "iChannel0") ? "iChannel0" : nullptr;
+  }
   const Input* input = findInput("inputImage");
-  return input != nullptr && input->type == InputType::kImage;
+  return input != nullptr && input->type == InputType::kImage ? "inputImage" : nullptr;
 }
 
 const Input* Document::findInput(std::string_view name) const {

@@ -77,9 +77,11 @@ struct Document {
   // The GLSL after the header, with the header's lines blanked so that line numbers match the
   // file. ShaderToy: the whole file.
   std::string body;
-  // True when an image input is called `inputImage` (the ISF filter convention): the shader is a
-  // filter over the canvas so far.
-  bool isFilter() const;
+  // The image input a host fills with the canvas so far, making the shader a filter:
+  // `inputImage` (the ISF convention) or, in ShaderToy code that reads it, `iChannel0`. Null
+  // when the shader draws without one.
+  const char* canvasInput() const;
+  bool isFilter() const { return canvasInput() != nullptr; }
   const Input* findInput(std::string_view name) const;
 };
 

@@ -61,6 +61,12 @@ void main() {{
 }}
 """
 
+# A ShaderToy filter: iChannel0 is the canvas so far.
+TOY_INVERT = """void mainImage(out vec4 fragColor, in vec2 fragCoord) {
+  fragColor = vec4(1.0 - texture(iChannel0, fragCoord / iResolution.xy).rgb, 1.0);
+}
+"""
+
 # Line 4 uses an undeclared name.
 BROKEN = """/*{ "INPUTS": [] }*/
 void main() {
@@ -70,7 +76,7 @@ void main() {
 """
 
 
-def config(crowd, invert):
+def config(crowd, invert, toy):
     return f"""
 [installation]
 name = "shaders-e2e"
@@ -107,6 +113,12 @@ shader_scale = 1
 [[scenes]]
 name = "default"
 layout = "shader"
+[[scenes]]
+name = "toy"
+layout = "grid"
+fade_seconds = 0
+filters = ["{toy}"]
+shader_scale = 1
 """
 
 
@@ -170,8 +182,11 @@ def main():
         f.write(CROWD)
     with open(invert, "w") as f:
         f.write(INVERT)
+    toy = os.path.join(work, "toy_invert.glsl")
+    with open(toy, "w") as f:
+        f.write(TOY_INVERT)
 
-    with Tessera(args.tessera, config(crowd, invert)) as t:
+    with Tessera(args.tessera, config(crowd, invert, toy)) as t:
         t.wait_healthy(FEEDS)
         feeds = wait_until(lambda: (lambda fs: fs if all(f["tile"] for f in fs) else None)(
             t.json("/api/v1/feeds")), 10, "tiles for every feed")
@@ -216,7 +231,14 @@ def main():
         for fid, colour in grid.items():
             want = [255 - c for c in colour]
             assert near(inverted[fid], want, 6), f"feed {fid}: {inverted[fid]} is not {want}"
-        print("filter inverts the grid")
+        # The same as a ShaderToy filter (iChannel0).
+        switch(t, "toy")
+        image = wait_until(lambda: (lambda im: im if near(pixel(im, 0, 0), margin, 3)
+                                    else None)(canvas(t)), 5, "the margin inverted by ShaderToy")
+        toy_inverted = tile_corner_colours(image, feeds)
+        for fid, colour in grid.items():
+            assert near(toy_inverted[fid], [255 - c for c in colour], 6), (fid, toy_inverted[fid])
+        print("filters (ISF inputImage, ShaderToy iChannel0) invert the grid")
 
         # 3. Parameters through the API.
         assert patch(t, {"scene": "painted", "values": {"gain": 0.5}}, token=None)[0] == 401

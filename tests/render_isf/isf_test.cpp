@@ -320,6 +320,22 @@ TEST_CASE("ShaderToy: no JSON header and a mainImage", "[isf][parse]") {
   CHECK(parseBad("void mainImage2() {}").message.find("ShaderToy") != std::string::npos);
 }
 
+TEST_CASE("the canvas input: inputImage for ISF filters, iChannel0 for ShaderToy reading it",
+          "[isf][parse]") {
+  const std::string toy = "void mainImage(out vec4 c, vec2 p) { c = texture(iChannel0, p); }";
+  CHECK(std::string(parseOk(toy).canvasInput()) == "iChannel0");
+  CHECK(parseOk(toy).isFilter());
+  // iChannel0 only in a comment, or another channel: it draws on its own.
+  const std::string comment = "// iChannel0\nvoid mainImage(out vec4 c, vec2 p) { c = vec4(1.0); }";
+  CHECK(parseOk(comment).canvasInput() == nullptr);
+  const std::string other = "void mainImage(out vec4 c, vec2 p) { c = texture(iChannel1, p); }";
+  CHECK_FALSE(parseOk(other).isFilter());
+  const Document filter = parseOk(isf(R"({"INPUTS": [{"NAME": "inputImage", "TYPE": "image"}]})"));
+  CHECK(std::string(filter.canvasInput()) == "inputImage");
+  const Document image = parseOk(isf(R"({"INPUTS": [{"NAME": "other", "TYPE": "image"}]})"));
+  CHECK(image.canvasInput() == nullptr);
+}
+
 TEST_CASE("bad headers name the problem and its line", "[isf][parse]") {
   struct Row {
     std::string source;
