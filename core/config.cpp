@@ -639,21 +639,30 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
   out.line = s.line();
   if (!s.readString("name", out.name) && !s.find("name")) s.missing("name");
   const bool layoutOk = s.readEnum("layout", out.layout, kLayoutNames);
-  std::string target;
-  if (s.readString("target", target)) {
-    const fs::path resolved = parser.resolve(target);
+  // A file the scene names (target, shaders), resolved against the installation file: it must
+  // exist and not be a directory. `notFound` opens the message for a missing one.
+  auto existingFile = [&](const std::string& written, std::string_view key, const toml::node& node,
+                          std::string_view notFound,
+                          std::string_view kind) -> std::optional<fs::path> {
+    const fs::path resolved = parser.resolve(written);
     std::error_code ec;
     const fs::file_status status = fs::status(resolved, ec);
     if (!fs::exists(status)) {
       s.problem(
-          *s.find("target"), "target",
-          fmt::format("file not found: {} (looked for {})", tomlQuoted(target), resolved.string()));
-    } else if (fs::is_directory(status)) {
-      s.problem(*s.find("target"), "target",
-                fmt::format("expected an image file, got a directory: {}", resolved.string()));
-    } else {
-      out.target = resolved;
+          node, key,
+          fmt::format("{}: {} (looked for {})", notFound, tomlQuoted(written), resolved.string()));
+      return std::nullopt;
     }
+    if (fs::is_directory(status)) {
+      s.problem(node, key,
+                fmt::format("expected {} file, got a directory: {}", kind, resolved.string()));
+      return std::nullopt;
+    }
+    return resolved;
+  };
+  std::string target;
+  if (s.readString("target", target)) {
+    out.target = existingFile(target, "target", *s.find("target"), "file not found", "an image");
   } else if (!s.find("target") && layoutOk && out.layout == LayoutKind::kPhotomosaic) {
     s.missing("target", "layout \"photomosaic\" needs a target image");
   }
@@ -695,17 +704,8 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
                [](double v) { return v >= 1 && v <= 100000; });
 
   // Shaders: files must exist; whether they compile is `tessera check`'s and the renderer's.
-  auto shaderFile = [&](const std::string& written, std::string_view key,
-                        const toml::node& node) -> std::optional<fs::path> {
-    const fs::path resolved = parser.resolve(written);
-    std::error_code ec;
-    if (!fs::is_regular_file(resolved, ec)) {
-      s.problem(node, key,
-                fmt::format("shader not found: {} (looked for {})", tomlQuoted(written),
-                            resolved.string()));
-      return std::nullopt;
-    }
-    return resolved;
+  auto shaderFile = [&](const std::string& written, std::string_view key, const toml::node& node) {
+    return existingFile(written, key, node, "shader not found", "a shader");
   };
   std::string shader;
   if (s.readString("shader", shader)) {
