@@ -131,6 +131,12 @@ class Tessera:
         assert status == 200, f"{path}: HTTP {status}"
         return json.loads(body)
 
+    def canvas(self):
+        """The latest canvas frame, decoded (see decode_png)."""
+        status, _, png = http_get(self.url + "/api/v1/canvas.png")
+        assert status == 200, f"/api/v1/canvas.png: HTTP {status}"
+        return decode_png(png)
+
     def log_text(self):
         with open(self.log_path) as f:
             return f.read()

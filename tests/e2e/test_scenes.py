@@ -17,7 +17,7 @@ import tempfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tessera_harness import Tessera, decode_png, http_get, http_request, wait_until  # noqa: E402
+from tessera_harness import Tessera, http_request, wait_until  # noqa: E402
 
 WIDTH, HEIGHT, FEEDS, TOKEN = 320, 180, 4, "e2e-admin"
 BLUE = (0, 0, 255)
@@ -92,12 +92,6 @@ def distance(a, b):
     return sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
 
 
-def canvas(t):
-    status, _, png = http_get(t.url + "/api/v1/canvas.png")
-    assert status == 200
-    return decode_png(png)
-
-
 def switch(t, name, expect=200):
     code, _, body = http_request(t.url + "/api/v1/scene", "POST", json.dumps({"name": name}).encode(),
                                  {"Authorization": f"Bearer {TOKEN}",
@@ -122,7 +116,7 @@ def main():
         t.wait_healthy(FEEDS)
         assert t.json("/healthz")["scene"] == "grid"
         wait_until(lambda: all(f["tile"] for f in t.json("/api/v1/feeds")), 10, "grid tiles")
-        grid = mean_colour(canvas(t))
+        grid = mean_colour(t.canvas())
         start = distance(grid, BLUE)
         assert start > 100, f"the grid is already blue? {grid}"
 
@@ -132,7 +126,7 @@ def main():
         progress = []
 
         def all_blue():
-            p = 1 - distance(mean_colour(canvas(t)), BLUE) / start
+            p = 1 - distance(mean_colour(t.canvas()), BLUE) / start
             progress.append(round(p, 3))
             return p > 0.98
         wait_until(all_blue, 15, "the canvas to turn blue", interval=0.05)
@@ -149,7 +143,7 @@ def main():
 
         # Spotlight: tiles inside the canvas, no overlap; the canvas is no longer blue.
         switch(t, "focus")
-        wait_until(lambda: distance(mean_colour(canvas(t)), BLUE) > 100, 10, "spotlight tiles")
+        wait_until(lambda: distance(mean_colour(t.canvas()), BLUE) > 100, 10, "spotlight tiles")
 
         def spotlight_tiles():
             fs = t.json("/api/v1/feeds")
@@ -168,10 +162,10 @@ def main():
         # Brush: the paint keeps moving.
         switch(t, "paint")
         first = wait_until(lambda: (lambda c: c if t.json("/healthz")["scene"] == "paint" else None)(
-            canvas(t)), 5, "the brush scene")
+            t.canvas()), 5, "the brush scene")
 
         def painting():
-            now = canvas(t)
+            now = t.canvas()
             changed = sum(a != b for a, b in zip(first[3][90], now[3][90]))
             return changed > WIDTH  # bytes of one row that differ
         wait_until(painting, 10, "brush strokes to move", interval=0.3)

@@ -10,10 +10,9 @@ import shutil
 import sys
 import tempfile
 import time
-import urllib.error
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tessera_harness import Tessera, http_get, wait_until  # noqa: E402
+from tessera_harness import Tessera, http_request, wait_until  # noqa: E402
 
 SLOW = os.path.join(os.path.dirname(__file__), "..", "shaders", "endless_loop.fs")
 
@@ -47,7 +46,7 @@ shader_scale = 1
     with Tessera(args.tessera, config) as t:
         def stalled():
             assert t.proc.poll() is None, f"tessera exited:\n{t.log_text()}"
-            _, _, body = http_get_any(t.url + "/healthz")
+            _, _, body = http_request(t.url + "/healthz")  # 503 before a first frame
             h = json.loads(body)
             return h if any("no canvas frame" in d for d in h.get("degraded", [])) else None
         h = wait_until(stalled, 30, "/healthz reporting the stalled canvas")
@@ -62,14 +61,6 @@ shader_scale = 1
         assert code == 1, f"exit {code}:\n{t.log_text()}"
         assert "exiting without it" in t.log_text()
     print("ok")
-
-
-def http_get_any(url):
-    """GET that returns 503 bodies too (/healthz answers 503 before the first canvas frame)."""
-    try:
-        return http_get(url)
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tessera_harness import Tessera, decode_png, http_get, http_request, mean_rgb, wait_until  # noqa: E402
+from tessera_harness import Tessera, http_request, mean_rgb, wait_until  # noqa: E402
 
 WIDTH, HEIGHT, FEEDS, TOKEN = 320, 180, 4, "e2e-shader-admin"
 
@@ -122,12 +122,6 @@ shader_scale = 1
 """
 
 
-def canvas(t):
-    status, _, body = http_get(t.url + "/api/v1/canvas.png")
-    assert status == 200
-    return decode_png(body)
-
-
 def pixel(image, x, y):
     width, height, channels, rows = image
     return tuple(rows[y][x * channels:x * channels + 3])
@@ -208,12 +202,12 @@ def main():
 
         # 1. The layout shader draws each feed where the grid puts it.
         painted = wait_until(lambda: (lambda c: c if all(max(v) > 20 for v in c.values())
-                                      else None)(tile_corner_colours(canvas(t), feeds)),
+                                      else None)(tile_corner_colours(t.canvas(), feeds)),
                              5, "every feed drawn by the layout shader")
 
         switch(t, "grid")
         time.sleep(0.2)
-        grid_image = canvas(t)
+        grid_image = t.canvas()
         grid = tile_corner_colours(grid_image, feeds)
         margin = [255 - c for c in pixel(grid_image, 0, 0)]
         for fid, colour in grid.items():
@@ -225,7 +219,7 @@ def main():
         # 2. A filter over the grid inverts it: the black margin turns white, tiles invert.
         switch(t, "inverted")
         image = wait_until(lambda: (lambda im: im if near(pixel(im, 0, 0), margin, 3)
-                                    else None)(canvas(t)), 5, "the inverted margin")
+                                    else None)(t.canvas()), 5, "the inverted margin")
 
         inverted = tile_corner_colours(image, feeds)
         for fid, colour in grid.items():
@@ -234,7 +228,7 @@ def main():
         # The same as a ShaderToy filter (iChannel0).
         switch(t, "toy")
         image = wait_until(lambda: (lambda im: im if near(pixel(im, 0, 0), margin, 3)
-                                    else None)(canvas(t)), 5, "the margin inverted by ShaderToy")
+                                    else None)(t.canvas()), 5, "the margin inverted by ShaderToy")
         toy_inverted = tile_corner_colours(image, feeds)
         for fid, colour in grid.items():
             assert near(toy_inverted[fid], [255 - c for c in colour], 6), (fid, toy_inverted[fid])
@@ -263,13 +257,13 @@ def main():
         wait_until(lambda: next(p for p in shader_state(t, "painted", "layout")["params"]
                                 if p["name"] == "gain")["value"] == 0.0, 3, "gain 0 listed")
         switch(t, "painted")
-        wait_until(lambda: all(max(c) < 3 for c in tile_corner_colours(canvas(t), feeds).values()),
+        wait_until(lambda: all(max(c) < 3 for c in tile_corner_colours(t.canvas(), feeds).values()),
                    3, "gain 0 makes every tile black")
         # Without "shader": every shader of the scene with that input (here the filter's).
         status, body = patch(t, {"values": {"amount": 1.0}})
         assert status == 200 and body["scene"] == "painted", (status, body)
         assert body["shaders"] == ["invert"], body  # the shader that has the input
-        wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), (255, 255, 255), 3),
+        wait_until(lambda: near(pixel(t.canvas(), WIDTH // 2, HEIGHT // 2), (255, 255, 255), 3),
                    3, "black tiles inverted to white")
         patch(t, {"values": {"amount": 0.0, "gain": 1.0}})
 
@@ -307,7 +301,7 @@ def main():
         red = (255, 0, 0)
         saved = time.monotonic()
         save(SOLID.format(r=1.0, g=0.0))
-        wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), red, 2), 5,
+        wait_until(lambda: near(pixel(t.canvas(), WIDTH // 2, HEIGHT // 2), red, 2), 5,
                    "the reloaded (red) shader on the canvas")
         print(f"reload shown after {time.monotonic() - saved:.2f} s")
         assert shader_state(t, "painted", "layout")["loads"] == 2
@@ -322,12 +316,12 @@ def main():
         assert state["running"] and state["loads"] == 2, state
         assert t.json("/healthz")["shader_errors"] == 1
         time.sleep(0.4)
-        assert near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), red, 2), "the last good shader stays"
+        assert near(pixel(t.canvas(), WIDTH // 2, HEIGHT // 2), red, 2), "the last good shader stays"
         assert "crowd.fs:4:" in t.log_text()
 
         # Fixed: green shows, the error clears.
         save(SOLID.format(r=0.0, g=1.0))
-        wait_until(lambda: near(pixel(canvas(t), WIDTH // 2, HEIGHT // 2), (0, 255, 0), 2), 5,
+        wait_until(lambda: near(pixel(t.canvas(), WIDTH // 2, HEIGHT // 2), (0, 255, 0), 2), 5,
                    "the fixed (green) shader")
         state = shader_state(t, "painted", "layout")
         assert state["error"] is None and state["loads"] == 3, state
