@@ -5,9 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "compositor/layout.hpp"
 #include "core/synthetic_palette.hpp"
@@ -344,15 +342,10 @@ std::vector<core::ConfigProblem> checkShaders(const core::Config& config, std::s
         }
         docs.push_back(program->document());
       } else {
-        std::ifstream in(file, std::ios::binary);
-        std::ostringstream text;
-        text << in.rdbuf();
-        isf::Problem problem;
-        auto doc = isf::parse(text.str(), &problem);
+        auto text = readShaderText(file, &error);
+        auto doc = text ? parseShader(*text, file, &error) : std::nullopt;
         if (!doc) {
-          problems.push_back(
-              {config.file.string(), scene.line, key,
-               fmt::format("{}:{}: error: {}", file.string(), problem.line, problem.message)});
+          problems.push_back({config.file.string(), scene.line, key, error});
           continue;
         }
         docs.push_back(std::move(*doc));

@@ -14,28 +14,6 @@ namespace {
 constexpr std::uintmax_t kMaxShaderBytes = 1 << 20;
 constexpr int kMaxTargetSide = 8192;
 
-std::optional<std::string> readText(const std::filesystem::path& file, std::string* error) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  if (ec) {
-    *error = fmt::format("{}: cannot read: {}", file.string(), ec.message());
-    return std::nullopt;
-  }
-  if (size > kMaxShaderBytes) {
-    *error = fmt::format("{}: {} bytes is too large for a shader (at most {})", file.string(), size,
-                         kMaxShaderBytes);
-    return std::nullopt;
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) {
-    *error = fmt::format("{}: cannot read", file.string());
-    return std::nullopt;
-  }
-  return text.str();
-}
-
 void setSampling(GLenum target) {
   glTexParameteri(target, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
   glTexParameteri(target, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
@@ -54,6 +32,41 @@ bool isImageType(isf::InputType t) {
 }
 
 }  // namespace
+
+std::optional<std::string> readShaderText(const std::filesystem::path& file, std::string* error) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    if (error) *error = fmt::format("{}: cannot read: {}", file.string(), ec.message());
+    return std::nullopt;
+  }
+  if (size > kMaxShaderBytes) {
+    if (error)
+      *error = fmt::format("{}: {} bytes is too large for a shader (at most {})", file.string(),
+                           size, kMaxShaderBytes);
+    return std::nullopt;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in && !in.eof()) {
+    if (error) *error = fmt::format("{}: cannot read", file.string());
+    return std::nullopt;
+  }
+  return text.str();
+}
+
+std::optional<isf::Document> parseShader(std::string_view text, const std::filesystem::path& file,
+                                         std::string* error) {
+  isf::Problem problem;
+  auto doc = isf::parse(text, &problem);
+  if (!doc && error) {
+    *error = problem.line > 0 ? fmt::format("{}:{}:{}: error: {}", file.string(), problem.line,
+                                            std::max(problem.column, 1), problem.message)
+                              : fmt::format("{}: error: {}", file.string(), problem.message);
+  }
+  return doc;
+}
 
 std::array<float, 4> ShaderClock::dateNow() {
   const std::time_t now = std::time(nullptr);
@@ -99,7 +112,7 @@ std::unique_ptr<ShaderProgram> ShaderProgram::load(const std::filesystem::path& 
                                                    std::string* error) {
   std::string scratch;
   if (!error) error = &scratch;
-  auto text = readText(file, error);
+  auto text = readShaderText(file, error);
   if (!text) return nullptr;
   return fromText(*text, file, limits, error);
 }
@@ -110,14 +123,8 @@ std::unique_ptr<ShaderProgram> ShaderProgram::fromText(std::string_view text,
                                                        std::string* error) {
   std::string scratch;
   if (!error) error = &scratch;
-  isf::Problem problem;
-  auto doc = isf::parse(text, &problem);
-  if (!doc) {
-    *error = problem.line > 0 ? fmt::format("{}:{}:{}: error: {}", file.string(), problem.line,
-                                            std::max(problem.column, 1), problem.message)
-                              : fmt::format("{}: error: {}", file.string(), problem.message);
-    return nullptr;
-  }
+  auto doc = parseShader(text, file, error);
+  if (!doc) return nullptr;
   std::unique_ptr<ShaderProgram> p(new ShaderProgram);
   p->mFile = file;
   p->mMaxFeeds = limits.maxFeeds;
@@ -126,7 +133,7 @@ std::unique_ptr<ShaderProgram> ShaderProgram::fromText(std::string_view text,
     auto vs = file;
     vs.replace_extension(".vs");
     if (std::filesystem::exists(vs)) {
-      auto vsText = readText(vs, error);
+      auto vsText = readShaderText(vs, error);
       if (!vsText) return nullptr;
       vertexBody = std::move(*vsText);
       p->mVertexFile = vs;

@@ -48,6 +48,12 @@ struct CrowdBinding {
 platform::GlTexture uploadImage(const std::uint8_t* rgba, int width, int height,
                                 std::size_t strideBytes);
 
+// A shader file's text (at most 1 MiB). Nullopt with `error` naming the file.
+std::optional<std::string> readShaderText(const std::filesystem::path& file, std::string* error);
+// isf::parse with its problem as "FILE:LINE:COL: error: ..." in `error`.
+std::optional<isf::Document> parseShader(std::string_view text, const std::filesystem::path& file,
+                                         std::string* error);
+
 // Checks a value for input `in` (a value type, within MIN..MAX or one of VALUES) and normalises
 // it (bools to 0/1, longs rounded). False with `error` naming the input and the range.
 bool validateValue(const isf::Input& in, isf::Value& value, std::string* error);
