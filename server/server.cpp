@@ -373,12 +373,9 @@ control::ParamResult Server::setParams(const std::optional<std::string>& scene,
   };
   r.scene = scene.value_or(mScene);
   auto status = mRender ? mRender->shaderStatus().peek() : nullptr;
-  std::size_t sceneIndex = mConfig.scenes.size();
-  for (std::size_t i = 0; i < mConfig.scenes.size(); ++i) {
-    if (mConfig.scenes[i].name == r.scene) sceneIndex = i;
-  }
-  if (sceneIndex == mConfig.scenes.size())
-    return fail(404, fmt::format("no scene \"{}\"", r.scene));
+  const auto found = findScene(r.scene);
+  if (!found) return fail(404, fmt::format("no scene \"{}\"", r.scene));
+  const std::size_t sceneIndex = *found;
   // The scene's shaders, in slot order (the layout shader first).
   std::vector<const render::ShaderState*> slots;
   if (status) {
@@ -486,18 +483,22 @@ std::vector<std::string> Server::sceneNames() {
   return names;
 }
 
-bool Server::switchScene(const std::string& name) {
+std::optional<std::size_t> Server::findScene(const std::string& name) const {
   for (std::size_t i = 0; i < mConfig.scenes.size(); ++i) {
-    const auto& s = mConfig.scenes[i];
-    if (s.name == name) {
-      mScene = name;
-      if (mRender) mRender->setScene(i);  // the render thread cross-fades to it
-      core::logInfo(kModule, "scene: switched to \"{}\" (layout {}, fade {:.2f} s)", name,
-                    core::toString(s.layout), s.fadeSeconds);
-      return true;
-    }
+    if (mConfig.scenes[i].name == name) return i;
   }
-  return false;
+  return std::nullopt;
+}
+
+bool Server::switchScene(const std::string& name) {
+  const auto i = findScene(name);
+  if (!i) return false;
+  const auto& s = mConfig.scenes[*i];
+  mScene = name;
+  if (mRender) mRender->setScene(*i);  // the render thread cross-fades to it
+  core::logInfo(kModule, "scene: switched to \"{}\" (layout {}, fade {:.2f} s)", name,
+                core::toString(s.layout), s.fadeSeconds);
+  return true;
 }
 
 void Server::whipOffer(const std::string& sdp,

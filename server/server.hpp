@@ -74,6 +74,7 @@ class Server final : public control::ApiModel,
   void onWindowClosed() override;
 
  private:
+  std::optional<std::size_t> findScene(const std::string& name) const;
   // Why the canvas has stopped (the render thread has not ticked for seconds), if it has.
   std::optional<std::string> renderStall() const;
   bool startStages();
