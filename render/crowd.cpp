@@ -23,6 +23,7 @@ void CrowdData::update(std::span<const CrowdFeed> feeds, core::SizePx canvas) {
   std::array<float, 3> colour{};
   float motion = 0, brightness = 0, faces = 0;
   int scored = 0;
+  const auto now = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     const CrowdFeed& f = feeds[i];
     float* rect = &mRows[i * 4];
@@ -45,7 +46,7 @@ void CrowdData::update(std::span<const CrowdFeed> feeds, core::SizePx canvas) {
         mean[c] = s.meanRgb[c] / 255.0f;
         colour[c] += mean[c];
       }
-      mean[3] = static_cast<float>(s.ageMsAt(std::chrono::steady_clock::now())) / 1000.0f;
+      mean[3] = static_cast<float>(s.ageMsAt(now)) / 1000.0f;
       motion += s.motion;
       brightness += s.brightness;
       faces += static_cast<float>(s.faces);
