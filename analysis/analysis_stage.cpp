@@ -40,7 +40,7 @@ int AnalysisStage::resolveWorkerCount(int configured) {
 
 AnalysisStage::AnalysisStage(MessagingContext& context, const core::AnalysisConfig& config,
                              std::filesystem::path workerExecutable,
-                             core::LatestMailbox<ingest::FeedTable>& feeds)
+                             core::LatestMailbox<core::FeedTable>& feeds)
     : mEnabled(resolveWorkerCount(config.workers) > 0 || config.endpoint.has_value()),
       mLocalWorkers(resolveWorkerCount(config.workers)),
       mExecutable(std::move(workerExecutable)) {

@@ -16,7 +16,7 @@
 #include "core/config.hpp"
 #include "core/mailbox.hpp"
 #include "core/score_table.hpp"
-#include "ingest/feed_channel.hpp"
+#include "core/feed_channel.hpp"
 
 namespace tessera::analysis {
 
@@ -25,7 +25,7 @@ class AnalysisStage final : public WorkerSupervisorListener {
   // `workerExecutable` is the tessera binary the local workers run ("/proc/self/exe").
   AnalysisStage(MessagingContext& context, const core::AnalysisConfig& config,
                 std::filesystem::path workerExecutable,
-                core::LatestMailbox<ingest::FeedTable>& feeds);
+                core::LatestMailbox<core::FeedTable>& feeds);
   ~AnalysisStage() override;
 
   // Binds and starts the local workers; false (with `error`) when the endpoint cannot be bound.

@@ -106,7 +106,7 @@ struct AnalysisService::Impl {
     bool timedOut = false;
   };
   struct Feed {
-    std::shared_ptr<ingest::FeedChannel> channel;
+    std::shared_ptr<core::FeedChannel> channel;
     Clock::time_point nextDue;
     Clock::time_point nextFacesDue;
     Clock::time_point lastSentArrival{};
@@ -117,13 +117,13 @@ struct AnalysisService::Impl {
     std::optional<core::Scores> scores;
   };
 
-  Impl(MessagingContext& c, ServiceSettings s, core::LatestMailbox<ingest::FeedTable>& f)
+  Impl(MessagingContext& c, ServiceSettings s, core::LatestMailbox<core::FeedTable>& f)
       : context(c), settings(std::move(s)), feedTable(f) {}
 
   // Main thread.
   MessagingContext& context;
   const ServiceSettings settings;
-  core::LatestMailbox<ingest::FeedTable>& feedTable;
+  core::LatestMailbox<core::FeedTable>& feedTable;
   std::filesystem::path ipcDir;
   std::string local;
   std::optional<std::string> remote;
@@ -180,7 +180,7 @@ struct AnalysisService::Impl {
 };
 
 AnalysisService::AnalysisService(MessagingContext& context, ServiceSettings settings,
-                                 core::LatestMailbox<ingest::FeedTable>& feeds)
+                                 core::LatestMailbox<core::FeedTable>& feeds)
     : mImpl(std::make_unique<Impl>(context, std::move(settings), feeds)) {}
 
 AnalysisService::~AnalysisService() {
@@ -664,7 +664,7 @@ void AnalysisService::Impl::dispatch(Clock::time_point now) {
   backlog = 0;
   for (std::size_t i = 0; i < due.size(); ++i) {
     Feed& f = feeds.at(due[i].second);
-    const core::FrameRef frame = f.channel->frames().peek();
+    const core::FrameRef frame = f.channel->newest();
     // Nothing new to see, or a feed that stopped delivering: checked again next round.
     if (!frame || frame->arrival == f.lastSentArrival || now - frame->arrival > kMaxFrameAge) {
       continue;

@@ -24,7 +24,7 @@
 #include "analysis/messaging.hpp"
 #include "core/mailbox.hpp"
 #include "core/score_table.hpp"
-#include "ingest/feed_channel.hpp"
+#include "core/feed_channel.hpp"
 
 namespace tessera::analysis {
 
@@ -100,7 +100,7 @@ struct ServiceStats {
 class AnalysisService {
  public:
   AnalysisService(MessagingContext& context, ServiceSettings settings,
-                  core::LatestMailbox<ingest::FeedTable>& feeds);
+                  core::LatestMailbox<core::FeedTable>& feeds);
   ~AnalysisService();
   AnalysisService(const AnalysisService&) = delete;
   AnalysisService& operator=(const AnalysisService&) = delete;

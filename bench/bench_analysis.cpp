@@ -153,11 +153,11 @@ void benchCrowd(const CrowdOptions& o) {
       "%d s\n",
       o.feeds, o.rateHz, o.facesHz, o.workers, o.seconds);
   const auto frames = panFrames({160, 120}, 16);
-  core::LatestMailbox<ingest::FeedTable> table;
-  auto t = std::make_shared<ingest::FeedTable>();
+  core::LatestMailbox<core::FeedTable> table;
+  auto t = std::make_shared<core::FeedTable>();
   t->version = 1;
   for (int i = 0; i < o.feeds; ++i) {
-    t->feeds.push_back(std::make_shared<ingest::FeedChannel>(
+    t->feeds.push_back(std::make_shared<core::FeedChannel>(
         core::FeedId{static_cast<std::uint32_t>(i + 1)}, core::FeedSource::kPull, "bench://"));
   }
   table.put(t);

@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
     rs.scenes.emplace_back();
     rs.scenes.back().kind = core::LayoutKind::kShader;
     rs.sceneConfigs = {scene};
-    core::LatestMailbox<ingest::FeedTable> feeds;
+    core::LatestMailbox<core::FeedTable> feeds;
     render::RenderLoop loop(rs, feeds, nullptr);
     if (!loop.start(&error)) return std::fprintf(stderr, "%s\n", error.c_str()), 1;
     auto showsRed = [&](bool red) {

@@ -458,7 +458,7 @@ void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
 }
 
 void readPull(Parser& parser, const toml::table& t, std::string path, PullConfig& out) {
-  Section s(parser, t, std::move(path), {"uri", "loop"});
+  Section s(parser, t, std::move(path), {"uri", "loop", "offset_ms"});
   if (s.readString("uri", out.uri)) {
     if (out.uri.find("://") == std::string::npos) {
       s.problem(*s.find("uri"), "uri",
@@ -470,6 +470,35 @@ void readPull(Parser& parser, const toml::table& t, std::string path, PullConfig
     s.missing("uri");
   }
   s.readBool("loop", out.loop);
+  s.readNumber("offset_ms", out.offsetMs, "in -10000..10000",
+               [](double x) { return x >= -10000 && x <= 10000; });
+}
+
+void readSync(Parser& parser, const toml::table& t, SyncConfig& out) {
+  Section s(parser, t, "sync", {"enabled", "delay_ms", "max_delay_ms"});
+  s.readBool("enabled", out.enabled);
+  s.readNumber("max_delay_ms", out.maxDelayMs, "in 0..10000",
+               [](double x) { return x >= 0 && x <= 10000; });
+  if (const toml::node* delay = s.find("delay_ms")) {
+    if (const auto* text = delay->as_string()) {
+      if (text->get() != "auto") {
+        s.problem(*delay, "delay_ms",
+                  fmt::format("expected \"auto\" or a number of milliseconds in 0..10000, got {}",
+                              tomlQuoted(text->get())));
+      }
+    } else {
+      double v = 0;
+      if (s.readNumber("delay_ms", v, "in 0..10000 (or \"auto\")",
+                       [](double x) { return x >= 0 && x <= 10000; })) {
+        out.delayMs = v;
+      }
+    }
+  }
+  if (out.delayMs && *out.delayMs > out.maxDelayMs) {
+    s.problem(*s.find("delay_ms"), "delay_ms",
+              fmt::format("expected at most max_delay_ms ({}), got {}", out.maxDelayMs,
+                          *out.delayMs));
+  }
 }
 
 void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
@@ -852,7 +881,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
   }
 
   Section s(parser, root, "",
-            {"installation", "canvas", "http", "ingest", "analysis", "scenes", "output"});
+            {"installation", "canvas", "http", "ingest", "analysis", "scenes", "output", "sync"});
   if (const toml::table* t = s.table("installation"))
     readInstallation(parser, *t, config.installation);
   if (const toml::table* t = s.table("canvas")) readCanvas(parser, *t, config.canvas);
@@ -861,6 +890,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
   if (const toml::table* t = s.table("analysis")) readAnalysis(parser, *t, config.analysis);
   readScenes(parser, s, config.scenes);
   if (const toml::table* t = s.table("output")) readOutput(parser, *t, config.output);
+  if (const toml::table* t = s.table("sync")) readSync(parser, *t, config.sync);
 
   std::vector<ConfigProblem> problems = parser.takeProblems();
   if (!problems.empty()) throw ConfigError(std::move(problems));

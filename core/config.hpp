@@ -75,6 +75,7 @@ struct WhipConfig {
 struct PullConfig {
   std::string uri;
   bool loop = true;
+  double offsetMs = 0;  // added to this source's capture times (a camera known to run late)
 };
 
 struct IngestConfig {
@@ -154,6 +155,13 @@ struct OutputConfig {
   bool qr = false;  // the join QR code in the canvas's bottom-right corner
 };
 
+// [sync]: the playout (docs/architecture.md, "Time").
+struct SyncConfig {
+  bool enabled = true;                 // false: every tile shows its newest frame
+  std::optional<double> delayMs;       // nullopt: "auto"
+  double maxDelayMs = 1000;            // later feeds are drawn newest-first and reported late
+};
+
 struct Config {
   std::filesystem::path file;  // the installation file itself
   InstallationConfig installation;
@@ -163,6 +171,7 @@ struct Config {
   AnalysisConfig analysis;
   std::vector<SceneConfig> scenes;  // never empty after parsing: a default "grid" scene
   OutputConfig output;
+  SyncConfig sync;
 };
 
 // Parses and validates; throws ConfigError listing every problem found.

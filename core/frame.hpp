@@ -26,7 +26,11 @@ struct VideoFrame {
   const std::uint8_t* planes[3] = {nullptr, nullptr, nullptr};  // I420: Y, U, V
   std::size_t planeStrides[3] = {0, 0, 0};
   std::uint64_t sequence = 0;  // counts frames of one source, starting at 1
+  // When the frame reached the server (the appsink), and when its picture was taken, both on
+  // the server's steady clock (core/time.hpp). A source without usable timing has
+  // capture == arrival (FeedChannel fills `capture` in; docs/architecture.md, "Time").
   std::chrono::steady_clock::time_point arrival{};
+  std::chrono::steady_clock::time_point capture{};
   std::shared_ptr<const void> storage;
 
   // A frame that owns a copy of its pixels (tests, tools).

@@ -49,13 +49,15 @@ void linkDecodedPad(GstElement*, GstPad* pad, gpointer tailData) {
 
 }  // namespace
 
-Feed::Feed(FeedSpec spec, std::shared_ptr<FeedChannel> channel, core::SizePx tile, int fps,
+Feed::Feed(FeedSpec spec, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile, int fps,
            FeedListener* listener)
     : mSpec(std::move(spec)),
       mChannel(std::move(channel)),
       mTile(tile),
       mFps(fps),
-      mListener(listener) {}
+      mListener(listener),
+      mOwnTimeline(mSpec.source == core::FeedSource::kSynthetic ||
+                   mSpec.uri.rfind("file:", 0) == 0) {}
 
 Feed::~Feed() {
   stop();
@@ -158,13 +160,14 @@ void Feed::stop() {
 
 GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<Feed*>(data);
-  core::FrameRef frame = pullFrame(sink, self->mSequence + 1);
-  if (!frame) return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
+  PulledFrame pulled = pullFrame(sink, self->mSequence + 1);
+  if (!pulled.frame) return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
   ++self->mSequence;
   // The source size: the decoder's output caps, seen at the scaler's sink pad.
-  int sourceWidth = frame->width, sourceHeight = frame->height;
+  int sourceWidth = pulled.frame->width, sourceHeight = pulled.frame->height;
   videoSizeAt(self->mScalerPad.get(), &sourceWidth, &sourceHeight);
-  self->mChannel->pushFrame(std::move(frame), sourceWidth, sourceHeight);
+  const core::FrameTiming timing = timingOf(pulled, self->mOwnTimeline);
+  self->mChannel->pushFrame(std::move(pulled.frame), timing, sourceWidth, sourceHeight);
   return GST_FLOW_OK;
 }
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "core/types.hpp"
-#include "ingest/feed_channel.hpp"
+#include "core/feed_channel.hpp"
 #include "platform/pipeline.hpp"
 
 namespace tessera::ingest {
@@ -23,6 +23,7 @@ struct FeedSpec {
   std::string uri;         // pull only
   bool loop = true;        // pull only: files start again at the end
   int syntheticIndex = 0;  // synthetic only: picks its colours, pattern and motion
+  double offsetMs = 0;     // pull only: added to its capture times ([[ingest.pull]] offset_ms)
 };
 
 class FeedListener {
@@ -37,14 +38,14 @@ class Feed final : public platform::PipelineListener {
   // Nice value of a feed's streaming threads (lower priority than render and encoding).
   static constexpr int kFeedThreadNice = 4;
 
-  Feed(FeedSpec spec, std::shared_ptr<FeedChannel> channel, core::SizePx tile, int fps,
+  Feed(FeedSpec spec, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile, int fps,
        FeedListener* listener);
   ~Feed() override;
   Feed(const Feed&) = delete;
   Feed& operator=(const Feed&) = delete;
 
   const FeedSpec& spec() const { return mSpec; }
-  const std::shared_ptr<FeedChannel>& channel() const { return mChannel; }
+  const std::shared_ptr<core::FeedChannel>& channel() const { return mChannel; }
 
   // Builds and plays the pipeline. Returns false and fills `error` when it cannot be built.
   bool start(std::string* error);
@@ -67,7 +68,7 @@ class Feed final : public platform::PipelineListener {
   std::string logName() const;
 
   const FeedSpec mSpec;
-  const std::shared_ptr<FeedChannel> mChannel;
+  const std::shared_ptr<core::FeedChannel> mChannel;
   const core::SizePx mTile;
   const int mFps;
   FeedListener* const mListener;
@@ -75,6 +76,10 @@ class Feed final : public platform::PipelineListener {
   bool mFailed = false;  // one failure report per run of the pipeline
 
   platform::GstPtr<GstPad> mScalerPad;  // pull only; set before play, read by the streaming thread
+
+  // Synthetic feeds and files are timed by their own pipeline clock; live sources by their
+  // sender (RTCP) or not at all.
+  const bool mOwnTimeline;
 
   // Streaming thread only.
   std::uint64_t mSequence = 0;

@@ -13,8 +13,10 @@ constexpr const char* kModule = "ingest";
 constexpr std::chrono::seconds kHealthyRun{10};
 }  // namespace
 
-IngestManager::IngestManager(core::IngestConfig config, int canvasFps)
-    : mConfig(std::move(config)), mFps(std::clamp(canvasFps, 1, kSyntheticMaxFps)) {
+IngestManager::IngestManager(core::IngestConfig config, int canvasFps, std::size_t ringFrames)
+    : mConfig(std::move(config)),
+      mFps(std::clamp(canvasFps, 1, kSyntheticMaxFps)),
+      mRingFrames(ringFrames) {
   publish();
   mWatchdog = platform::Timer(
       std::chrono::seconds(1), [this] { checkStalls(); }, true);
@@ -54,6 +56,7 @@ void IngestManager::startConfiguredFeeds() {
     spec.source = core::FeedSource::kPull;
     spec.uri = pull.uri;
     spec.loop = pull.loop;
+    spec.offsetMs = pull.offsetMs;
     if (!addFeed(spec, &error)) core::logError(kModule, "pull {}: {}", pull.uri, error);
   }
   core::logInfo(kModule, "{} feeds started ({} synthetic, {} pulled)", mFeeds.size(),
@@ -66,7 +69,9 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
     return std::nullopt;
   }
   const core::FeedId id{mNextId++};
-  auto channel = std::make_shared<FeedChannel>(id, spec.source, spec.uri);
+  auto channel = std::make_shared<core::FeedChannel>(id, spec.source, spec.uri, mRingFrames);
+  channel->setConfigOffset(std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double, std::milli>(spec.offsetMs)));
   Entry entry;
   entry.channel = channel;
   entry.feed = std::make_unique<Feed>(std::move(spec), channel, tileSize(), mFps, this);
@@ -86,7 +91,7 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
   return id;
 }
 
-std::shared_ptr<FeedChannel> IngestManager::addExternalFeed(core::FeedSource source,
+std::shared_ptr<core::FeedChannel> IngestManager::addExternalFeed(core::FeedSource source,
                                                             std::string uri, std::string* error) {
   if (atCapacity()) {
     if (error) *error = "max_feeds (" + std::to_string(mConfig.maxFeeds) + ") reached";
@@ -94,7 +99,7 @@ std::shared_ptr<FeedChannel> IngestManager::addExternalFeed(core::FeedSource sou
   }
   const core::FeedId id{mNextId++};
   Entry entry;
-  entry.channel = std::make_shared<FeedChannel>(id, source, std::move(uri));
+  entry.channel = std::make_shared<core::FeedChannel>(id, source, std::move(uri), mRingFrames);
   entry.startedAt = std::chrono::steady_clock::now();
   auto channel = entry.channel;
   mFeeds.emplace(id, std::move(entry));
@@ -154,7 +159,7 @@ void IngestManager::onFeedEnded(core::FeedId id) {
 }
 
 void IngestManager::publish() {
-  auto table = std::make_shared<FeedTable>();
+  auto table = std::make_shared<core::FeedTable>();
   table->version = ++mVersion;
   table->feeds.reserve(mFeeds.size());
   for (const auto& [id, entry] : mFeeds) table->feeds.push_back(entry.channel);

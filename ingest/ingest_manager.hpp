@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/feed_channel.hpp"
 #include "core/mailbox.hpp"
 #include "ingest/feed.hpp"
 #include "platform/main_loop.hpp"
@@ -27,7 +28,9 @@ class IngestManager final : public FeedListener {
   // Synthetic participants move at most at this rate, like a phone camera on a busy network.
   static constexpr int kSyntheticMaxFps = 15;
 
-  IngestManager(core::IngestConfig config, int canvasFps);
+  // `ringFrames`: how many recent frames each feed keeps for the playout (core::FeedChannel).
+  IngestManager(core::IngestConfig config, int canvasFps,
+                std::size_t ringFrames = core::FeedChannel::kDefaultRingFrames);
   ~IngestManager() override;
   IngestManager(const IngestManager&) = delete;
   IngestManager& operator=(const IngestManager&) = delete;
@@ -39,7 +42,7 @@ class IngestManager final : public FeedListener {
   std::optional<core::FeedId> addFeed(FeedSpec spec, std::string* error);
   // A feed whose media arrives by other means (a WHIP session owns its own pipeline): listed
   // and counted against max_feeds, not supervised here. Null (with `error`) at max_feeds.
-  std::shared_ptr<FeedChannel> addExternalFeed(core::FeedSource source, std::string uri,
+  std::shared_ptr<core::FeedChannel> addExternalFeed(core::FeedSource source, std::string uri,
                                                std::string* error);
   bool removeFeed(core::FeedId id);
   bool atCapacity() const { return mFeeds.size() >= static_cast<std::size_t>(mConfig.maxFeeds); }
@@ -47,11 +50,11 @@ class IngestManager final : public FeedListener {
 
   std::size_t size() const { return mFeeds.size(); }
   core::SizePx tileSize() const { return {mConfig.tileWidth, mConfig.tileHeight}; }
-  core::LatestMailbox<FeedTable>& table() { return mTable; }
+  core::LatestMailbox<core::FeedTable>& table() { return mTable; }
 
  private:
   struct Entry {
-    std::shared_ptr<FeedChannel> channel;
+    std::shared_ptr<core::FeedChannel> channel;
     std::unique_ptr<Feed> feed;  // null for external feeds
     platform::Timer retry;
     int attempt = 0;
@@ -66,9 +69,10 @@ class IngestManager final : public FeedListener {
 
   const core::IngestConfig mConfig;
   const int mFps;
+  const std::size_t mRingFrames;
   std::uint32_t mNextId = 1;
   std::map<core::FeedId, Entry> mFeeds;  // ids grow, so map order is join order
-  core::LatestMailbox<FeedTable> mTable;
+  core::LatestMailbox<core::FeedTable> mTable;
   std::uint64_t mVersion = 0;
   platform::Timer mWatchdog;  // last member: stops before the feeds go
 };

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "core/time.hpp"
+
 namespace tessera::ingest {
 namespace {
 
@@ -20,22 +22,46 @@ struct MappedBuffer {
   }
 };
 
+// The caps of the reference timestamp metas rtpbin adds (NTP time of the sender's clock).
+GstCaps* ntpReferenceCaps() {
+  static GstCaps* caps = gst_caps_new_empty_simple("timestamp/x-ntp");  // lives for the process
+  return caps;
+}
+
 }  // namespace
 
-core::FrameRef pullFrame(GstAppSink* sink, std::uint64_t sequence) {
+PulledFrame pullFrame(GstAppSink* sink, std::uint64_t sequence) {
+  PulledFrame out;
   GstVideoInfo info;
   auto holder = std::make_shared<MappedBuffer>();
   {
     auto sample = platform::GstPtr<GstSample>::adopt(gst_app_sink_pull_sample(sink));
-    if (!sample) return nullptr;
-    holder->buffer = platform::GstPtr<GstBuffer>::retain(gst_sample_get_buffer(sample.get()));
+    if (!sample) return out;
+    GstBuffer* buffer = gst_sample_get_buffer(sample.get());
+    holder->buffer = platform::GstPtr<GstBuffer>::retain(buffer);
     if (!holder->buffer || !gst_video_info_from_caps(&info, gst_sample_get_caps(sample.get()))) {
-      return nullptr;
+      return out;
+    }
+    const GstSegment* segment = gst_sample_get_segment(sample.get());
+    const GstClockTime pts = GST_BUFFER_PTS(buffer);
+    if (segment && segment->format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID(pts)) {
+      const GstClockTime running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, pts);
+      const GstClockTime base = gst_element_get_base_time(GST_ELEMENT(sink));
+      if (GST_CLOCK_TIME_IS_VALID(running) && GST_CLOCK_TIME_IS_VALID(base)) {
+        out.monotonicNs = static_cast<std::int64_t>(base + running);
+      }
+    }
+    if (GstReferenceTimestampMeta* meta =
+            gst_buffer_get_reference_timestamp_meta(buffer, ntpReferenceCaps())) {
+      if (GST_CLOCK_TIME_IS_VALID(meta->timestamp) &&
+          meta->timestamp > core::kNtpToUnixSeconds * GST_SECOND) {
+        out.senderUnixNs = core::ntpNsToUnixNs(meta->timestamp);
+      }
     }
   }
   const GstVideoFormat format = GST_VIDEO_INFO_FORMAT(&info);
-  if (format != GST_VIDEO_FORMAT_I420 && format != GST_VIDEO_FORMAT_RGBA) return nullptr;
-  if (!gst_buffer_map(holder->buffer.get(), &holder->map, GST_MAP_READ)) return nullptr;
+  if (format != GST_VIDEO_FORMAT_I420 && format != GST_VIDEO_FORMAT_RGBA) return out;
+  if (!gst_buffer_map(holder->buffer.get(), &holder->map, GST_MAP_READ)) return out;
   auto frame = std::make_shared<core::VideoFrame>();
   frame->width = GST_VIDEO_INFO_WIDTH(&info);
   frame->height = GST_VIDEO_INFO_HEIGHT(&info);
@@ -50,7 +76,16 @@ core::FrameRef pullFrame(GstAppSink* sink, std::uint64_t sequence) {
   frame->sequence = sequence;
   frame->arrival = std::chrono::steady_clock::now();
   frame->storage = std::move(holder);
-  return frame;
+  out.frame = std::move(frame);
+  return out;
+}
+
+core::FrameTiming timingOf(const PulledFrame& pulled, bool ownTimeline) {
+  if (pulled.senderUnixNs) return {core::FrameTiming::Kind::kSender, *pulled.senderUnixNs};
+  if (ownTimeline && pulled.monotonicNs) {
+    return {core::FrameTiming::Kind::kTimeline, *pulled.monotonicNs};
+  }
+  return {};
 }
 
 bool videoSizeAt(GstPad* pad, int* width, int* height) {

@@ -23,7 +23,7 @@ constexpr const char* kModule = "whip";
 
 // What the decode branches of one session share. Streaming threads only touch this.
 struct StreamContext {
-  std::shared_ptr<FeedChannel> channel;
+  std::shared_ptr<core::FeedChannel> channel;
   core::SizePx tile;
   std::atomic<std::uint64_t> sequence{0};
 };
@@ -57,12 +57,14 @@ std::string promiseError(GstPromise* promise) {
 GstFlowReturn onBranchSample(GstAppSink* sink, gpointer data) {
   auto* branch = static_cast<BranchContext*>(data);
   auto& stream = *branch->stream;
-  core::FrameRef frame = pullFrame(sink, stream.sequence + 1);
-  if (!frame) return GST_FLOW_OK;
+  PulledFrame pulled = pullFrame(sink, stream.sequence + 1);
+  if (!pulled.frame) return GST_FLOW_OK;
   ++stream.sequence;
-  int w = frame->width, h = frame->height;
+  int w = pulled.frame->width, h = pulled.frame->height;
   videoSizeAt(branch->scalerPad.get(), &w, &h);
-  stream.channel->pushFrame(std::move(frame), w, h);
+  // A phone's frames are timed by its own clock (RTCP Sender Reports), never by the pipeline's.
+  const core::FrameTiming timing = timingOf(pulled, false);
+  stream.channel->pushFrame(std::move(pulled.frame), timing, w, h);
   return GST_FLOW_OK;
 }
 
@@ -148,14 +150,14 @@ void WhipSession::postIfAlive(const std::weak_ptr<WhipSession>& weak, Fn fn) {
 }
 
 std::shared_ptr<WhipSession> WhipSession::create(std::string id, WhipSettings settings,
-                                                 std::shared_ptr<FeedChannel> channel,
+                                                 std::shared_ptr<core::FeedChannel> channel,
                                                  WhipSessionListener* listener) {
   return std::shared_ptr<WhipSession>(
       new WhipSession(std::move(id), std::move(settings), std::move(channel), listener));
 }
 
 WhipSession::WhipSession(std::string id, WhipSettings settings,
-                         std::shared_ptr<FeedChannel> channel, WhipSessionListener* listener)
+                         std::shared_ptr<core::FeedChannel> channel, WhipSessionListener* listener)
     : mId(std::move(id)),
       mSettings(std::move(settings)),
       mChannel(std::move(channel)),

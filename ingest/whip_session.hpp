@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/types.hpp"
-#include "ingest/feed_channel.hpp"
+#include "core/feed_channel.hpp"
 #include "platform/main_loop.hpp"
 #include "platform/pipeline.hpp"
 
@@ -47,14 +47,14 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
                           public platform::PipelineListener {
  public:
   static std::shared_ptr<WhipSession> create(std::string id, WhipSettings settings,
-                                             std::shared_ptr<FeedChannel> channel,
+                                             std::shared_ptr<core::FeedChannel> channel,
                                              WhipSessionListener* listener);
   ~WhipSession() override;
   WhipSession(const WhipSession&) = delete;
   WhipSession& operator=(const WhipSession&) = delete;
 
   const std::string& id() const { return mId; }
-  const std::shared_ptr<FeedChannel>& channel() const { return mChannel; }
+  const std::shared_ptr<core::FeedChannel>& channel() const { return mChannel; }
   // Changes when the session's ICE credentials change (there is no ICE restart yet: constant).
   const std::string& etag() const { return mEtag; }
 
@@ -68,7 +68,7 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
   void stop();
 
  private:
-  WhipSession(std::string id, WhipSettings settings, std::shared_ptr<FeedChannel> channel,
+  WhipSession(std::string id, WhipSettings settings, std::shared_ptr<core::FeedChannel> channel,
               WhipSessionListener* listener);
   bool buildPipeline(std::string* error);
   void configureIce();
@@ -88,7 +88,7 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
 
   const std::string mId;
   const WhipSettings mSettings;
-  const std::shared_ptr<FeedChannel> mChannel;
+  const std::shared_ptr<core::FeedChannel> mChannel;
   WhipSessionListener* const mListener;
   const std::string mEtag;
   std::optional<platform::Pipeline> mPipeline;

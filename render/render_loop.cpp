@@ -119,7 +119,7 @@ std::vector<compositor::SceneSpec> scenesOrDefault(std::vector<compositor::Scene
 
 }  // namespace
 
-RenderLoop::RenderLoop(RenderSettings settings, core::LatestMailbox<ingest::FeedTable>& feeds,
+RenderLoop::RenderLoop(RenderSettings settings, core::LatestMailbox<core::FeedTable>& feeds,
                        CanvasListener* listener, core::LatestMailbox<core::ScoreTable>* scores)
     : mSettings(std::move(settings)),
       mFeeds(feeds),
@@ -241,9 +241,9 @@ void RenderLoop::run(std::promise<std::string>* ready) {
       std::chrono::duration<double>(1.0 / mSettings.fps));
   const auto startedAt = Clock::now();
   LayerSlots slots(mSettings.maxFeeds);
-  std::shared_ptr<const ingest::FeedTable> table;
+  std::shared_ptr<const core::FeedTable> table;
   std::vector<core::FeedId> visible;
-  std::vector<std::shared_ptr<ingest::FeedChannel>> visibleChannels;
+  std::vector<std::shared_ptr<core::FeedChannel>> visibleChannels;
   std::vector<TileInstance> instances;
   std::vector<TileInstance> changed;
   std::vector<std::uint8_t> uploaded(static_cast<std::size_t>(mSettings.maxFeeds), 0);
@@ -371,7 +371,9 @@ void RenderLoop::run(std::promise<std::string>* ready) {
     for (std::size_t i = 0; i < visibleChannels.size(); ++i) {
       const int layer = slots.layerFor(visible[i]);
       if (layer < 0) continue;
-      if (auto f = visibleChannels[i]->frames().takeNew()) {
+      const core::PlayoutPick pick = visibleChannels[i]->pick(
+          tickStart, std::chrono::milliseconds(0), std::chrono::milliseconds(1000), false);
+      if (auto f = pick.frame) {
         if (renderer->upload(layer, *f)) {
           ++totals.uploads;
           uploaded[static_cast<std::size_t>(layer)] = 1;

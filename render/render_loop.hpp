@@ -23,7 +23,7 @@
 #include "core/frame.hpp"
 #include "core/mailbox.hpp"
 #include "core/score_table.hpp"
-#include "ingest/feed_channel.hpp"
+#include "core/feed_channel.hpp"
 #include "render/scene_shaders.hpp"
 
 namespace tessera::render {
@@ -83,7 +83,7 @@ class CanvasListener {
 class RenderLoop {
  public:
   // `scores`: where the analysis stage publishes scores; null uses scores() (tests fill it).
-  RenderLoop(RenderSettings settings, core::LatestMailbox<ingest::FeedTable>& feeds,
+  RenderLoop(RenderSettings settings, core::LatestMailbox<core::FeedTable>& feeds,
              CanvasListener* listener, core::LatestMailbox<core::ScoreTable>* scores = nullptr);
   ~RenderLoop();
   RenderLoop(const RenderLoop&) = delete;
@@ -116,7 +116,7 @@ class RenderLoop {
   void run(std::promise<std::string>* ready);
 
   RenderSettings mSettings;  // scenes filled in by the constructor, then never changed
-  core::LatestMailbox<ingest::FeedTable>& mFeeds;
+  core::LatestMailbox<core::FeedTable>& mFeeds;
   CanvasListener* const mListener;
   std::shared_ptr<core::BufferPool> mPool;
   core::LatestMailbox<core::VideoFrame> mCanvas;

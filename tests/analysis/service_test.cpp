@@ -26,15 +26,15 @@ namespace {
 
 // Feeds of one colour each, published as a feed table.
 struct Feeds {
-  core::LatestMailbox<ingest::FeedTable> table;
-  std::vector<std::shared_ptr<ingest::FeedChannel>> channels;
+  core::LatestMailbox<core::FeedTable> table;
+  std::vector<std::shared_ptr<core::FeedChannel>> channels;
   std::vector<test::Rgba> colours;
 
   explicit Feeds(std::vector<test::Rgba> c) : colours(std::move(c)) {
-    auto t = std::make_shared<ingest::FeedTable>();
+    auto t = std::make_shared<core::FeedTable>();
     t->version = 1;
     for (std::size_t i = 0; i < colours.size(); ++i) {
-      channels.push_back(std::make_shared<ingest::FeedChannel>(
+      channels.push_back(std::make_shared<core::FeedChannel>(
           core::FeedId{static_cast<std::uint32_t>(i + 1)}, core::FeedSource::kPull, "test://"));
       t->feeds.push_back(channels.back());
     }
@@ -184,7 +184,7 @@ TEST_CASE("round trip: frames go out, scores come back", "[analysis][service]") 
   REQUIRE(test::waitUntil([&] { return service.stats().counters.results >= before + 30; }, 3s));
 
   // A feed that leaves the table leaves the scores.
-  auto smaller = std::make_shared<ingest::FeedTable>();
+  auto smaller = std::make_shared<core::FeedTable>();
   smaller->version = 2;
   smaller->feeds = {feeds.channels[0], feeds.channels[1]};
   feeds.table.put(smaller);

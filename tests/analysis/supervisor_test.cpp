@@ -21,14 +21,14 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct OneFeed {
-  core::LatestMailbox<ingest::FeedTable> table;
-  std::shared_ptr<ingest::FeedChannel> channel =
-      std::make_shared<ingest::FeedChannel>(core::FeedId{1}, core::FeedSource::kPull, "test://");
+  core::LatestMailbox<core::FeedTable> table;
+  std::shared_ptr<core::FeedChannel> channel =
+      std::make_shared<core::FeedChannel>(core::FeedId{1}, core::FeedSource::kPull, "test://");
   std::atomic<bool> stop{false};
   std::thread camera;
 
   OneFeed() {
-    auto t = std::make_shared<ingest::FeedTable>();
+    auto t = std::make_shared<core::FeedTable>();
     t->version = 1;
     t->feeds = {channel};
     table.put(t);

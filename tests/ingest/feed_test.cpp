@@ -20,7 +20,7 @@ using tessera::core::FeedState;
 using tessera::core::FrameRef;
 using tessera::core::PixelFormat;
 using tessera::ingest::Feed;
-using tessera::ingest::FeedChannel;
+using tessera::core::FeedChannel;
 using tessera::ingest::FeedSpec;
 using tessera::ingest::testing::Clips;
 using tessera::ingest::testing::kTile;
@@ -46,7 +46,7 @@ std::shared_ptr<FeedChannel> channelFor(const FeedSpec& spec, std::uint32_t id =
 // The next frame the channel has not handed out yet, pumping the main context meanwhile.
 FrameRef nextFrame(FeedChannel& channel, std::chrono::milliseconds timeout = 5s) {
   FrameRef frame;
-  waitUntil([&] { return (frame = channel.frames().takeNew()) != nullptr; }, timeout);
+  waitUntil([&] { return (frame = channel.takeNew()) != nullptr; }, timeout);
   return frame;
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("a synthetic feed delivers tile-size frames and goes live", "[ingest][
   FrameRef last;
   REQUIRE(waitUntil(
       [&] {
-        if (auto f = channel->frames().takeNew()) {
+        if (auto f = channel->takeNew()) {
           sequences.push_back(f->sequence);
           last = std::move(f);
         }
@@ -148,7 +148,7 @@ TEST_CASE("synthetic feeds differ from each other and move", "[ingest][feed]") {
   double changed = 0;
   CHECK(waitUntil(
       [&] {
-        if (auto f = a->frames().takeNew()) {
+        if (auto f = a->takeNew()) {
           changed = changedFraction(pictureA.view(), toPicture(*f).view(), 40);
         }
         return changed > 0.01;
@@ -206,7 +206,7 @@ TEST_CASE("a looping pulled file keeps delivering after its end", "[ingest][feed
   // The clip lasts 1 s: frames spanning more than 2 s have come round at least twice.
   CHECK(waitUntil(
       [&] {
-        if (auto f = channel->frames().takeNew()) {
+        if (auto f = channel->takeNew()) {
           increasing = increasing && f->sequence > last->sequence;
           last = std::move(f);
         }
@@ -292,7 +292,7 @@ TEST_CASE("looping a pulled file logs no GStreamer criticals", "[ingest][feed][r
   FrameRef held;
   REQUIRE(waitUntil(
       [&] {
-        if (auto f = channel->frames().takeNew()) held = std::move(f);
+        if (auto f = channel->takeNew()) held = std::move(f);
         return channel->status().frames > 45;  // past the end of the 30-frame clip
       },
       5s));

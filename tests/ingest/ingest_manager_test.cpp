@@ -15,7 +15,7 @@ using tessera::core::FeedId;
 using tessera::core::FeedSource;
 using tessera::core::FeedState;
 using tessera::core::IngestConfig;
-using tessera::ingest::FeedChannel;
+using tessera::core::FeedChannel;
 using tessera::ingest::FeedSpec;
 using tessera::ingest::IngestManager;
 using tessera::ingest::testing::Clips;

@@ -1,0 +1,229 @@
+#include "core/feed_channel.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tessera::core {
+
+const char* toString(ClockEstimate e) {
+  switch (e) {
+    case ClockEstimate::kNone:
+      return "none";
+    case ClockEstimate::kTimeline:
+      return "timeline";
+    case ClockEstimate::kExchange:
+      return "exchange";
+    case ClockEstimate::kSrArrival:
+      return "sr_arrival";
+  }
+  return "?";
+}
+
+const char* toString(SyncState s) {
+  switch (s) {
+    case SyncState::kAligned:
+      return "aligned";
+    case SyncState::kLate:
+      return "late";
+    case SyncState::kUnsynced:
+      return "unsynced";
+  }
+  return "?";
+}
+
+FeedChannel::FeedChannel(FeedId id, FeedSource source, std::string uri, std::size_t ringFrames)
+    : mId(id), mSource(source), mUri(std::move(uri)), mRing(ringFrames) {}
+
+void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timing,
+                            int sourceWidth, int sourceHeight) {
+  const auto now = frame->arrival;
+  FrameRef released;  // the frame pushed out of the ring is released outside the lock
+  std::lock_guard lock(mMutex);
+  // Capture time on the server's clock.
+  mTimingKind = timing.kind;
+  bool timed = false;
+  if (timing.kind == FrameTiming::Kind::kTimeline) {
+    frame->capture = fromMonotonicNs(timing.ns);
+    timed = true;
+  } else if (timing.kind == FrameTiming::Kind::kSender && mClockOffsetNs) {
+    frame->capture = fromUnixNs(timing.ns - *mClockOffsetNs);
+    timed = true;
+  } else {
+    frame->capture = now;
+  }
+  frame->capture += mConfigOffset;
+  if (mCueOffset) frame->capture += *mCueOffset;
+  if (timed || mCueOffset) recordLatencyLocked(toMs(now - frame->capture));
+  released = mRing.push(std::move(frame));
+
+  mSourceWidth = sourceWidth;
+  mSourceHeight = sourceHeight;
+  ++mFrameCount;
+  mLastFrame = now;
+  if (mState == FeedState::kConnecting || mState == FeedState::kRetrying) {
+    mState = FeedState::kLive;
+  }
+  // Frame rate over windows of at least one second.
+  if (mWindowFrames == 0) mWindowStart = now;
+  ++mWindowFrames;
+  const auto elapsed = std::chrono::duration<double>(now - mWindowStart).count();
+  if (elapsed >= 1.0) {
+    mFps = static_cast<double>(mWindowFrames - 1) / elapsed;
+    mWindowFrames = 1;
+    mWindowStart = now;
+  }
+}
+
+void FeedChannel::recordLatencyLocked(double ms) {
+  mLatencies[mLatencyCount % kLatencySamples] = ms;
+  ++mLatencyCount;
+  // Percentiles every 8 frames (and for the first ones): a sort of at most 64 numbers.
+  if (mLatencyCount % 8 != 1 && mLatencyCount > 8) return;
+  const std::size_t n = std::min(mLatencyCount, kLatencySamples);
+  std::array<double, kLatencySamples> sorted;
+  std::copy_n(mLatencies.begin(), n, sorted.begin());
+  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+  auto rank = [&](double p) {  // nearest rank
+    const auto k = static_cast<std::size_t>(std::max(1.0, std::ceil(p * static_cast<double>(n))));
+    return sorted[std::min(n, k) - 1];
+  };
+  mLatencyP50 = rank(0.5);
+  mLatencyP95 = rank(0.95);
+}
+
+void FeedChannel::setState(FeedState state, std::string error) {
+  std::lock_guard lock(mMutex);
+  mState = state;
+  if (!error.empty()) mLastError = std::move(error);
+}
+
+void FeedChannel::countRestart() {
+  std::lock_guard lock(mMutex);
+  ++mRestarts;
+}
+
+void FeedChannel::setClockOffset(std::int64_t senderMinusServerNs, ClockEstimate how) {
+  std::lock_guard lock(mMutex);
+  mClockOffsetNs = senderMinusServerNs;
+  mClockEstimate = how;
+}
+
+void FeedChannel::setConfigOffset(std::chrono::nanoseconds offset) {
+  std::lock_guard lock(mMutex);
+  mConfigOffset = offset;
+}
+
+void FeedChannel::setCueOffset(std::optional<std::chrono::nanoseconds> offset) {
+  std::lock_guard lock(mMutex);
+  mCueOffset = offset;
+  mLatencyCount = 0;  // the old latencies were measured against other capture times
+}
+
+bool FeedChannel::syncedLocked() const {
+  if (mCueOffset) return true;
+  switch (mTimingKind) {
+    case FrameTiming::Kind::kTimeline:
+      return true;
+    case FrameTiming::Kind::kSender:
+      return mClockOffsetNs.has_value();
+    case FrameTiming::Kind::kNone:
+      return false;
+  }
+  return false;
+}
+
+bool FeedChannel::synced() const {
+  std::lock_guard lock(mMutex);
+  return syncedLocked() && mLatencyCount > 0;
+}
+
+double FeedChannel::latencyMsP95() const {
+  std::lock_guard lock(mMutex);
+  return mLatencyP95;
+}
+
+PlayoutPick FeedChannel::pick(Clock::time_point now, Clock::duration delay,
+                              Clock::duration maxDelay, bool syncEnabled) {
+  std::lock_guard lock(mMutex);
+  const bool byCapture = syncEnabled && syncedLocked() && mLatencyCount > 0 &&
+                         mLatencyP50 <= toMs(maxDelay);
+  if (!byCapture) {
+    mRing.keepNewestOnly();
+    return {mRing.takeNewest(), false};
+  }
+  const auto target = now - delay;
+  PlayoutPick p{mRing.nearest(target), true};
+  // The next canvas frame's target is later; a margin covers a delay that grows meanwhile.
+  mRing.trimBefore(target - std::chrono::milliseconds(50));
+  return p;
+}
+
+FrameRef FeedChannel::newest() const {
+  std::lock_guard lock(mMutex);
+  return mRing.newest();
+}
+
+FrameRef FeedChannel::takeNew() {
+  std::lock_guard lock(mMutex);
+  return mRing.takeNewestUnshown();
+}
+
+std::vector<FrameRef> FeedChannel::recentFrames() const {
+  std::lock_guard lock(mMutex);
+  return mRing.frames();
+}
+
+bool FeedChannel::hasFrame() const {
+  std::lock_guard lock(mMutex);
+  return mFrameCount > 0;
+}
+
+std::optional<Clock::time_point> FeedChannel::lastFrameAt() const {
+  std::lock_guard lock(mMutex);
+  if (mFrameCount == 0) return std::nullopt;
+  return mLastFrame;
+}
+
+FeedStatus FeedChannel::status(Clock::time_point now) const {
+  std::lock_guard lock(mMutex);
+  FeedStatus s;
+  s.state = mState;
+  const bool silent = mFrameCount > 0 && now - mLastFrame > kFrozenAfter;
+  if (s.state == FeedState::kLive && silent) s.state = FeedState::kFrozen;
+  s.sourceWidth = mSourceWidth;
+  s.sourceHeight = mSourceHeight;
+  s.fps = silent ? 0 : mFps;
+  s.frames = mFrameCount;
+  s.dropped = mRing.droppedUnshown();
+  s.restarts = mRestarts;
+  s.lastError = mLastError;
+  return s;
+}
+
+SyncStatus FeedChannel::syncStatus(Clock::duration delay, Clock::duration maxDelay) const {
+  std::lock_guard lock(mMutex);
+  SyncStatus s;
+  s.clock = mTimingKind == FrameTiming::Kind::kTimeline ? ClockEstimate::kTimeline
+            : mTimingKind == FrameTiming::Kind::kSender ? mClockEstimate
+                                                        : ClockEstimate::kNone;
+  s.latencyMsP50 = mLatencyP50;
+  s.latencyMsP95 = mLatencyP95;
+  if (mClockOffsetNs && mTimingKind == FrameTiming::Kind::kSender) {
+    s.clockOffsetMs = static_cast<double>(*mClockOffsetNs) / 1e6;
+  }
+  if (mCueOffset) s.cueOffsetMs = std::chrono::duration<double, std::milli>(*mCueOffset).count();
+  s.configOffsetMs = std::chrono::duration<double, std::milli>(mConfigOffset).count();
+  s.ringFrames = mRing.size();
+  if (!syncedLocked() || mLatencyCount == 0) {
+    s.state = SyncState::kUnsynced;
+  } else if (mLatencyP50 > toMs(maxDelay) || mLatencyP50 > toMs(delay) + 1000.0 / 60) {
+    // Later than the playout can wait for (max_delay_ms), or than it waits now (by more than
+    // half a frame at 30 fps): drawn with its newest frame, out of step.
+    s.state = SyncState::kLate;
+  } else {
+    s.state = SyncState::kAligned;
+  }
+  return s;
+}
+
+}  // namespace tessera::core

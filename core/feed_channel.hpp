@@ -1,0 +1,176 @@
+// The frame bus: what one feed shares with every later stage. Its recent frames (a FrameRing,
+// each frame with its capture time on the server's clock), the clock offsets that put its
+// timestamps on that clock, and its status.
+//
+// Threads: frames and source size come from the feed's GStreamer streaming thread; state, the
+// clock offset and the cue offset from the main-loop thread; the render thread picks frames,
+// the analysis thread and HTTP peek. Every access is one short lock; no reader ever blocks a
+// streaming thread on its own work.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/frame.hpp"
+#include "core/frame_ring.hpp"
+#include "core/time.hpp"
+#include "core/types.hpp"
+
+namespace tessera::core {
+
+// What a source says about when a frame was taken.
+struct FrameTiming {
+  enum class Kind {
+    kNone,      // nothing usable (a live source without RTCP): capture = arrival
+    kTimeline,  // `ns` is on CLOCK_MONOTONIC: the pipeline's base time + the buffer's running
+                // time (synthetic feeds and files: their own timeline from when they started)
+    kSender,    // `ns` is the sender's wall clock as Unix ns (RTCP Sender Reports' NTP time)
+  };
+  Kind kind = Kind::kNone;
+  std::int64_t ns = 0;
+};
+
+// How a feed's sender clock is tied to the server's.
+enum class ClockEstimate {
+  kNone,         // no estimate (yet): the feed is unsynced
+  kTimeline,     // the server's own clock (synthetic feeds, files)
+  kExchange,     // the join page's NTP-style exchange with the server
+  kSrArrival,    // from the Sender Reports' arrival (the smallest one-way delay seen)
+};
+const char* toString(ClockEstimate e);
+
+enum class SyncState { kAligned, kLate, kUnsynced };
+const char* toString(SyncState s);
+
+struct SyncStatus {
+  SyncState state = SyncState::kUnsynced;
+  ClockEstimate clock = ClockEstimate::kNone;
+  double latencyMsP50 = 0;  // capture to arrival, over the last couple of seconds
+  double latencyMsP95 = 0;
+  std::optional<double> clockOffsetMs;  // sender clock minus server clock
+  std::optional<double> cueOffsetMs;    // the correction the last cue applied
+  double configOffsetMs = 0;            // [[ingest.pull]] offset_ms
+  std::size_t ringFrames = 0;           // frames held for the playout
+};
+
+struct FeedStatus {
+  FeedState state = FeedState::kConnecting;
+  int sourceWidth = 0;  // as decoded, before scaling to the tile
+  int sourceHeight = 0;
+  double fps = 0;  // frames per second arriving, over the last second or so
+  std::uint64_t frames = 0;
+  std::uint64_t dropped = 0;  // frames that left the ring without being shown
+  int restarts = 0;
+  std::string lastError;
+};
+
+// The playout's choice for one feed in one canvas frame.
+struct PlayoutPick {
+  FrameRef frame;        // null before the first frame
+  bool aligned = false;  // chosen by capture time (false: the newest frame)
+};
+
+class FeedChannel {
+ public:
+  // A live feed with no frame for this long is reported as frozen.
+  static constexpr std::chrono::milliseconds kFrozenAfter{2000};
+  // Frames a ring holds at most: a second at 30 fps and a margin (max_delay_ms bounds use).
+  static constexpr std::size_t kDefaultRingFrames = 40;
+  // Capture-to-arrival latencies kept for the percentiles.
+  static constexpr std::size_t kLatencySamples = 64;
+
+  FeedChannel(FeedId id, FeedSource source, std::string uri,
+              std::size_t ringFrames = kDefaultRingFrames);
+
+  FeedId id() const { return mId; }
+  FeedSource source() const { return mSource; }
+  const std::string& uri() const { return mUri; }
+
+  // Streaming thread: a new frame of the tile size with its source's timing. The channel sets
+  // its capture time; `frame->arrival` must be set.
+  void pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timing, int sourceWidth,
+                 int sourceHeight);
+  // Older callers and tests: no timing (capture = arrival).
+  void pushFrame(std::shared_ptr<VideoFrame> frame, int sourceWidth, int sourceHeight) {
+    pushFrame(std::move(frame), FrameTiming{}, sourceWidth, sourceHeight);
+  }
+
+  // Main-loop thread.
+  void setState(FeedState state, std::string error = {});
+  void countRestart();
+  // The sender's clock minus the server's (Unix ns), and how it was found. Frames with
+  // kSender timing are unsynced until the first one.
+  void setClockOffset(std::int64_t senderMinusServerNs, ClockEstimate how);
+  // Added to every capture time: [[ingest.pull]] offset_ms.
+  void setConfigOffset(std::chrono::nanoseconds offset);
+  // The last cue's correction, added to capture times; it also aligns a feed without timing.
+  void setCueOffset(std::optional<std::chrono::nanoseconds> offset);
+
+  // Render thread: the frame to draw for a canvas frame at `now` with the playout `delay`.
+  // Unsynced feeds, feeds later than `maxDelay` and `syncEnabled == false` get the newest. The
+  // ring then drops what no later pick can need.
+  PlayoutPick pick(Clock::time_point now, Clock::duration delay, Clock::duration maxDelay,
+                   bool syncEnabled);
+
+  // The newest frame (analysis, tools); null before the first.
+  FrameRef newest() const;
+  // The newest frame if nobody took or picked it yet (tests, tools), else null.
+  FrameRef takeNew();
+  // The frames still held, oldest first (the cue detector reads them).
+  std::vector<FrameRef> recentFrames() const;
+  bool hasFrame() const;
+  std::optional<Clock::time_point> lastFrameAt() const;
+  FeedStatus status(Clock::time_point now = Clock::now()) const;
+  // With the playout's current delay and max delay, which decide aligned or late.
+  SyncStatus syncStatus(Clock::duration delay, Clock::duration maxDelay) const;
+  // Whether the feed's capture times are usable for the playout (and its latency counts for
+  // the auto delay), and its latency's 95th percentile.
+  bool synced() const;
+  double latencyMsP95() const;
+
+ private:
+  bool syncedLocked() const;
+  void recordLatencyLocked(double ms);
+
+  const FeedId mId;
+  const FeedSource mSource;
+  const std::string mUri;
+
+  mutable std::mutex mMutex;
+  FrameRing mRing;
+  FeedState mState = FeedState::kConnecting;
+  int mSourceWidth = 0;
+  int mSourceHeight = 0;
+  std::uint64_t mFrameCount = 0;
+  int mRestarts = 0;
+  std::string mLastError;
+  Clock::time_point mLastFrame{};
+  Clock::time_point mWindowStart{};
+  std::uint64_t mWindowFrames = 0;
+  double mFps = 0;
+
+  // Timing.
+  FrameTiming::Kind mTimingKind = FrameTiming::Kind::kNone;  // of the last frame
+  std::optional<std::int64_t> mClockOffsetNs;
+  ClockEstimate mClockEstimate = ClockEstimate::kNone;
+  std::chrono::nanoseconds mConfigOffset{0};
+  std::optional<std::chrono::nanoseconds> mCueOffset;
+  std::array<double, kLatencySamples> mLatencies{};
+  std::size_t mLatencyCount = 0;  // samples written (the window holds the last 64)
+  double mLatencyP50 = 0;
+  double mLatencyP95 = 0;
+};
+
+// The feeds in join order; an immutable snapshot, replaced whole when a feed comes or goes.
+struct FeedTable {
+  std::uint64_t version = 0;
+  std::vector<std::shared_ptr<FeedChannel>> feeds;
+};
+
+}  // namespace tessera::core

@@ -1,0 +1,51 @@
+// The playout delay (docs/architecture.md, "Time"): every tile shows the instant now - delay.
+//
+// Pure and single-threaded (the render thread owns one). With a fixed delay it is that delay.
+// With "auto" it follows the smallest delay that covers about the 95th percentile of the live
+// synced feeds' capture-to-arrival latency, plus half a frame (the nearest frame has to have
+// arrived), and moves towards it by at most one frame period per second, so the canvas never
+// jumps: a delay change of d over a second repeats or skips d / period frames spread over it.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace tessera::core {
+
+struct PlayoutSettings {
+  bool enabled = true;
+  std::optional<double> fixedDelayMs;  // nullopt: "auto"
+  double maxDelayMs = 1000;
+  double fps = 30;
+};
+
+class PlayoutDelay {
+ public:
+  explicit PlayoutDelay(PlayoutSettings settings);
+
+  // The delay to use now, in ms (0 when sync is off).
+  double delayMs() const { return mDelayMs; }
+  // Where "auto" is heading (equal to delayMs() when fixed).
+  double targetMs() const { return mTargetMs; }
+  const PlayoutSettings& settings() const { return mSettings; }
+
+  // A new target from each synced live feed's latency (its 95th percentile, ms). Feeds later
+  // than max_delay_ms do not count (they are drawn late). No feeds: the target stays.
+  void setLatencies(std::vector<double> feedLatencyP95Ms);
+  // Moves the delay towards the target after `elapsedS` seconds; the first target is taken
+  // at once (nothing was shown against an older one).
+  void advance(double elapsedS);
+
+  // The target for a set of latencies (exposed for tests).
+  static double targetFor(std::vector<double> feedLatencyP95Ms, const PlayoutSettings& s);
+
+ private:
+  PlayoutSettings mSettings;
+  double mDelayMs = 0;
+  double mTargetMs = 0;
+  bool mHaveTarget = false;
+  bool mStarted = false;
+};
+
+}  // namespace tessera::core

@@ -1,0 +1,204 @@
+#include "core/feed_channel.hpp"
+
+#include "core/time.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/frames.hpp"
+
+using namespace std::chrono_literals;
+using tessera::core::FeedId;
+using tessera::core::FeedSource;
+using tessera::core::FeedState;
+using tessera::core::FeedChannel;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<tessera::core::VideoFrame> frameAt(Clock::time_point arrival,
+                                                   std::uint64_t sequence) {
+  auto f = tessera::test::solidFrame(4, 4, tessera::test::kRed);
+  f->arrival = arrival;
+  f->sequence = sequence;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("a channel goes live with its first frame and reports source size and fps",
+          "[core][channel]") {
+  FeedChannel channel(FeedId{7}, FeedSource::kPull, "file:///x.mp4");
+  CHECK(channel.id() == FeedId{7});
+  CHECK(channel.source() == FeedSource::kPull);
+  CHECK(channel.uri() == "file:///x.mp4");
+  CHECK_FALSE(channel.hasFrame());
+  CHECK(channel.status().state == FeedState::kConnecting);
+
+  // Frames 40 ms apart (25 fps) for two seconds, with chosen arrival times.
+  const auto t0 = Clock::now();
+  for (int i = 0; i <= 50; ++i) {
+    channel.pushFrame(frameAt(t0 + i * 40ms, static_cast<std::uint64_t>(i + 1)), 640, 360);
+  }
+  const auto s = channel.status(t0 + 50 * 40ms);
+  CHECK(channel.hasFrame());
+  CHECK(s.state == FeedState::kLive);
+  CHECK(s.sourceWidth == 640);
+  CHECK(s.sourceHeight == 360);
+  CHECK(s.frames == 51);
+  CHECK(s.fps == Approx(25.0).epsilon(0.05));
+  // Nobody picked: the ring keeps its newest 40, the 11 pushed out count as dropped.
+  CHECK(s.dropped == 51 - FeedChannel::kDefaultRingFrames);
+  REQUIRE(channel.newest());
+  CHECK(channel.newest()->sequence == 51);
+}
+
+TEST_CASE("a live channel without frames is reported frozen, with no fps", "[core][channel]") {
+  FeedChannel channel(FeedId{1}, FeedSource::kSynthetic, "");
+  const auto t0 = Clock::now();
+  for (int i = 0; i <= 30; ++i) channel.pushFrame(frameAt(t0 + i * 50ms, i + 1u), 4, 4);
+  const auto last = t0 + 30 * 50ms;
+  CHECK(channel.status(last + FeedChannel::kFrozenAfter - 10ms).state == FeedState::kLive);
+  const auto frozen = channel.status(last + FeedChannel::kFrozenAfter + 10ms);
+  CHECK(frozen.state == FeedState::kFrozen);
+  CHECK(frozen.fps == 0);
+  // A new frame brings it back.
+  channel.pushFrame(frameAt(last + 3s, 32), 4, 4);
+  CHECK(channel.status(last + 3s).state == FeedState::kLive);
+}
+
+TEST_CASE("state changes keep the last error and count restarts", "[core][channel]") {
+  FeedChannel channel(FeedId{2}, FeedSource::kPull, "rtsp://camera/1");
+  channel.setState(FeedState::kRetrying, "src: could not connect");
+  channel.countRestart();
+  channel.countRestart();
+  auto s = channel.status();
+  CHECK(s.state == FeedState::kRetrying);
+  CHECK(s.lastError == "src: could not connect");
+  CHECK(s.restarts == 2);
+  // A frame after a retry means the feed is back; the last error stays for the operator.
+  channel.pushFrame(frameAt(Clock::now(), 1), 4, 4);
+  s = channel.status();
+  CHECK(s.state == FeedState::kLive);
+  CHECK(s.lastError == "src: could not connect");
+  // Gone is final: frames still in flight do not revive it.
+  channel.setState(FeedState::kGone);
+  channel.pushFrame(frameAt(Clock::now(), 2), 4, 4);
+  CHECK(channel.status().state == FeedState::kGone);
+}
+
+namespace {
+using tessera::core::ClockEstimate;
+using tessera::core::FrameTiming;
+using tessera::core::SyncState;
+
+std::int64_t monotonicNs(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+TEST_CASE("capture times come from the source's timing and the offsets", "[core][channel]") {
+  const auto t0 = Clock::now();
+  SECTION("no timing: capture is arrival, unsynced") {
+    FeedChannel c(FeedId{1}, FeedSource::kPull, "rtsp://x");
+    c.pushFrame(frameAt(t0, 1), 4, 4);
+    CHECK(c.newest()->capture == t0);
+    CHECK_FALSE(c.synced());
+    CHECK(c.syncStatus(100ms, 1s).state == SyncState::kUnsynced);
+    CHECK(c.syncStatus(100ms, 1s).clock == ClockEstimate::kNone);
+  }
+  SECTION("own timeline (synthetic, files): capture is base time + running time") {
+    FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
+    c.pushFrame(frameAt(t0, 1), FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(t0 - 12ms)},
+                4, 4);
+    CHECK(c.newest()->capture == t0 - 12ms);
+    CHECK(c.synced());
+    const auto s = c.syncStatus(100ms, 1s);
+    CHECK(s.state == SyncState::kAligned);
+    CHECK(s.clock == ClockEstimate::kTimeline);
+    CHECK(s.latencyMsP50 == Approx(12));
+  }
+  SECTION("a sender's clock: unsynced until its offset is known, then mapped") {
+    FeedChannel c(FeedId{1}, FeedSource::kWhip, "");
+    // The phone's clock runs 3.5 s ahead of the server's; the frame was taken 400 ms before it
+    // arrived.
+    const std::int64_t ahead = 3'500'000'000;
+    const std::int64_t sender = tessera::core::toUnixNs(t0 - 400ms) + ahead;
+    c.pushFrame(frameAt(t0, 1), FrameTiming{FrameTiming::Kind::kSender, sender}, 4, 4);
+    CHECK(c.newest()->capture == t0);
+    CHECK_FALSE(c.synced());
+    c.setClockOffset(ahead, ClockEstimate::kExchange);
+    c.pushFrame(frameAt(t0 + 33ms, 2), FrameTiming{FrameTiming::Kind::kSender, sender + 33'000'000},
+                4, 4);
+    const auto capture = c.newest()->capture;
+    CHECK(std::chrono::abs(capture - (t0 + 33ms - 400ms)) < 1us);
+    CHECK(c.synced());
+    const auto s = c.syncStatus(500ms, 1s);
+    CHECK(s.clock == ClockEstimate::kExchange);
+    REQUIRE(s.clockOffsetMs);
+    CHECK(*s.clockOffsetMs == Approx(3500));
+    CHECK(s.latencyMsP50 == Approx(400).margin(0.01));
+    CHECK(s.state == SyncState::kAligned);
+    // The same feed against a 300 ms playout delay cannot be aligned: late.
+    CHECK(c.syncStatus(300ms, 1s).state == SyncState::kLate);
+    // And beyond max_delay it is late whatever the delay.
+    CHECK(c.syncStatus(500ms, 350ms).state == SyncState::kLate);
+  }
+  SECTION("offset_ms and a cue's correction are added; a cue aligns a feed without timing") {
+    FeedChannel c(FeedId{1}, FeedSource::kPull, "rtsp://x");
+    c.setConfigOffset(-200ms);
+    c.pushFrame(frameAt(t0, 1), 4, 4);
+    CHECK(c.newest()->capture == t0 - 200ms);
+    CHECK_FALSE(c.synced());
+    c.setCueOffset(-150ms);
+    c.pushFrame(frameAt(t0 + 40ms, 2), 4, 4);
+    CHECK(c.newest()->capture == t0 + 40ms - 350ms);
+    CHECK(c.synced());
+    const auto s = c.syncStatus(400ms, 1s);
+    CHECK(s.state == SyncState::kAligned);
+    REQUIRE(s.cueOffsetMs);
+    CHECK(*s.cueOffsetMs == Approx(-150));
+    CHECK(s.configOffsetMs == Approx(-200));
+    CHECK(s.latencyMsP50 == Approx(350));
+  }
+}
+
+TEST_CASE("the playout picks by capture time and frees what it no longer needs",
+          "[core][channel]") {
+  const auto t0 = Clock::now();
+  FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "", 16);
+  // 30 fps frames captured 0..330 ms, each arriving 200 ms after capture.
+  for (int i = 0; i <= 10; ++i) {
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture + 200ms, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+  }
+  const auto now = t0 + 330ms + 200ms;
+  // delay 300 ms: the instant now - 300 = t0 + 230 ms; nearest capture is frame 8 (231 ms).
+  auto p = c.pick(now, 300ms, 1s, true);
+  REQUIRE(p.frame);
+  CHECK(p.aligned);
+  CHECK(p.frame->sequence == 8);
+  // Frames well before the target (minus a 50 ms margin) are gone; the later ones stay.
+  CHECK(c.recentFrames().front()->sequence >= 5);
+  CHECK(c.recentFrames().back()->sequence == 11);
+  // Sync off: the newest frame, and the ring keeps only it.
+  p = c.pick(now, 300ms, 1s, false);
+  CHECK_FALSE(p.aligned);
+  CHECK(p.frame->sequence == 11);
+  CHECK(c.recentFrames().size() == 1);
+}
+
+TEST_CASE("a feed later than max_delay is drawn with its newest frame", "[core][channel]") {
+  const auto t0 = Clock::now();
+  FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
+  for (int i = 0; i < 20; ++i) {
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture + 1500ms, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+  }
+  const auto p = c.pick(t0 + 19 * 33ms + 1500ms, 200ms, 1s, true);
+  CHECK_FALSE(p.aligned);
+  CHECK(p.frame->sequence == 20);
+  CHECK(c.syncStatus(200ms, 1s).state == SyncState::kLate);
+}

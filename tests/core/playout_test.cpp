@@ -1,0 +1,105 @@
+// The playout delay: fixed, auto (95th percentile of the feeds' latencies) and its smoothing.
+#include "core/playout.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+using tessera::core::PlayoutDelay;
+using tessera::core::PlayoutSettings;
+
+namespace {
+PlayoutSettings autoAt(double fps, double maxDelayMs = 1000) {
+  PlayoutSettings s;
+  s.fps = fps;
+  s.maxDelayMs = maxDelayMs;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("auto delay covers the 95th percentile of the feeds' latencies", "[core][playout]") {
+  struct Row {
+    const char* what;
+    std::vector<double> latencies;
+    double expected;  // ms, at 30 fps: + half a frame (16.67)
+  };
+  const double half = 500.0 / 30;
+  const std::vector<Row> rows = {
+      {"no feeds: half a frame", {}, half},
+      {"one feed", {120}, 120 + half},
+      {"few feeds: the latest one", {30, 400, 90, 250}, 400 + half},
+      {"feeds beyond max_delay do not count", {30, 90, 5000}, 90 + half},
+      {"negative latency (a clock estimate a little off) counts as 0", {-20}, half},
+      {"a NaN is ignored", {std::nan(""), 50}, 50 + half},
+  };
+  for (const Row& r : rows) {
+    INFO(r.what);
+    CHECK(PlayoutDelay::targetFor(r.latencies, autoAt(30)) == Approx(r.expected));
+  }
+  // With 40 feeds the two latest (5 %) may run late rather than delay everyone.
+  std::vector<double> many;
+  for (int i = 1; i <= 40; ++i) many.push_back(i * 10.0);
+  CHECK(PlayoutDelay::targetFor(many, autoAt(30)) == Approx(380 + half));
+  // Never beyond max_delay.
+  CHECK(PlayoutDelay::targetFor({990}, autoAt(30, 1000)) == Approx(1000));
+}
+
+TEST_CASE("auto delay moves at most one frame period per second", "[core][playout]") {
+  PlayoutDelay d(autoAt(30));
+  d.setLatencies({100});
+  d.advance(1.0 / 30);
+  // The first target is taken at once.
+  CHECK(d.delayMs() == Approx(100 + 500.0 / 30));
+  // A participant 400 ms later joins: the delay climbs 33.3 ms per second, in small steps.
+  d.setLatencies({100, 400});
+  double previous = d.delayMs();
+  double biggestStep = 0;
+  for (int tick = 0; tick < 30 * 5; ++tick) {  // 5 s at 30 fps
+    d.advance(1.0 / 30);
+    biggestStep = std::max(biggestStep, d.delayMs() - previous);
+    previous = d.delayMs();
+  }
+  CHECK(d.delayMs() == Approx(100 + 500.0 / 30 + 5 * 1000.0 / 30).margin(0.01));
+  CHECK(biggestStep <= 1000.0 / 30 / 30 + 1e-9);  // 1.1 ms a tick: no visible jump
+  // Enough time: it reaches the target and stays there.
+  for (int tick = 0; tick < 30 * 20; ++tick) d.advance(1.0 / 30);
+  CHECK(d.delayMs() == Approx(400 + 500.0 / 30));
+  // The late participant leaves: it comes back down at the same rate.
+  d.setLatencies({100});
+  d.advance(1.0);
+  CHECK(d.delayMs() == Approx(400 + 500.0 / 30 - 1000.0 / 30));
+  // A tick that took long (the canvas ran late) still moves at most its share.
+  d.advance(3.0);
+  CHECK(d.delayMs() == Approx(400 + 500.0 / 30 - 4 * 1000.0 / 30));
+}
+
+TEST_CASE("jittery latencies move the delay no faster than the limit", "[core][playout]") {
+  PlayoutDelay d(autoAt(30));
+  d.setLatencies({200});
+  d.advance(0.03);
+  const double start = d.delayMs();
+  // Latency reports jumping between 50 and 350 ms every quarter second for 4 s.
+  for (int i = 0; i < 16; ++i) {
+    d.setLatencies({i % 2 ? 350.0 : 50.0});
+    for (int t = 0; t < 8; ++t) d.advance(1.0 / 32);
+  }
+  CHECK(std::abs(d.delayMs() - start) <= 4 * 1000.0 / 30 + 1e-6);
+}
+
+TEST_CASE("a fixed delay and sync off", "[core][playout]") {
+  PlayoutSettings fixed = autoAt(30);
+  fixed.fixedDelayMs = 250;
+  PlayoutDelay d(fixed);
+  CHECK(d.delayMs() == 250);
+  d.setLatencies({900});
+  d.advance(10);
+  CHECK(d.delayMs() == 250);
+
+  PlayoutSettings off = autoAt(30);
+  off.enabled = false;
+  PlayoutDelay o(off);
+  o.setLatencies({300});
+  o.advance(1);
+  CHECK(o.delayMs() == 0);
+}
