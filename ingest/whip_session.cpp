@@ -14,6 +14,7 @@
 
 #include "core/log.hpp"
 #include "ingest/sample_frame.hpp"
+#include "ingest/sender_reports.hpp"
 #include "platform/gobject_ptr.hpp"
 
 namespace tessera::ingest {
@@ -161,6 +162,7 @@ WhipSession::WhipSession(std::string id, WhipSettings settings,
     : mId(std::move(id)),
       mSettings(std::move(settings)),
       mChannel(std::move(channel)),
+      mClock(std::make_shared<ClockSync>(mChannel)),
       mListener(listener),
       // Independent of the id: the id is the session's secret, the ETag only versions it.
       mEtag("\"" + newSessionId().substr(0, 16) + "\"") {}
@@ -187,6 +189,7 @@ bool WhipSession::buildPipeline(std::string* error) {
                nullptr);
   gst_bin_add(GST_BIN(pipeline.get()), webrtc);
   mWebrtc = platform::GstPtr<GstElement>::retain(webrtc);
+  watchSenderReports(webrtc, mClock);
 
   // Decode branches are added as streams arrive.
   auto stream = std::make_shared<StreamContext>();

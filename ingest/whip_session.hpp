@@ -13,8 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "core/types.hpp"
 #include "core/feed_channel.hpp"
+#include "core/types.hpp"
+#include "ingest/clock_sync.hpp"
 #include "platform/main_loop.hpp"
 #include "platform/pipeline.hpp"
 
@@ -55,6 +56,8 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
 
   const std::string& id() const { return mId; }
   const std::shared_ptr<core::FeedChannel>& channel() const { return mChannel; }
+  // The participant's clock offset (the join page's exchanges, the Sender Reports' arrival).
+  ClockSync& clockSync() { return *mClock; }
   // Changes when the session's ICE credentials change (there is no ICE restart yet: constant).
   const std::string& etag() const { return mEtag; }
 
@@ -89,6 +92,7 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
   const std::string mId;
   const WhipSettings mSettings;
   const std::shared_ptr<core::FeedChannel> mChannel;
+  const std::shared_ptr<ClockSync> mClock;  // shared with the RTCP thread's callback
   WhipSessionListener* const mListener;
   const std::string mEtag;
   std::optional<platform::Pipeline> mPipeline;
