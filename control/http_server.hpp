@@ -84,6 +84,8 @@ class HttpServer {
   void serveWhipEndpoint(SoupServerMessage* msg, const std::string& method);
   void serveWhipSession(SoupServerMessage* msg, const std::string& method, const std::string& id);
   void serveWhipPost(SoupServerMessage* msg);
+  // POST /whip/{id}/clock: the join page's clock exchange (clock_routes.cpp).
+  void serveWhipClock(SoupServerMessage* msg, const std::string& method, const std::string& id);
   bool checkWhipToken(SoupServerMessage* msg);
   bool allowWhipPost(SoupServerMessage* msg);
   void serveJoinInfo(SoupServerMessage* msg);

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/clock_request.hpp"
 #include "control/detail/responses.hpp"
 #include "control/http_server.hpp"
 #include "core/log.hpp"
@@ -50,12 +51,20 @@ std::string iceServerLink(const std::string& url) {
 
 }  // namespace
 
-void HttpServer::handleEarly(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*,
+void HttpServer::handleEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
                              void* data) {
   // Refuse an oversized offer before its body is read into memory.
   auto* self = static_cast<HttpServer*>(data);
   const goffset length =
       soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
+  if (path && std::string_view(path).ends_with("/clock")) {
+    if (length > static_cast<goffset>(kClockMaxBodyBytes)) {
+      addCors(msg);
+      respondProblem(msg, 413, "Content Too Large",
+                     fmt::format("a clock request may have at most {} bytes", kClockMaxBodyBytes));
+    }
+    return;
+  }
   if (length > static_cast<goffset>(self->mSettings.whipMaxBodyBytes)) {
     addCors(msg);
     respondProblem(msg, 413, "Content Too Large",
@@ -167,6 +176,11 @@ void HttpServer::serveWhipPost(SoupServerMessage* msg) {
 
 void HttpServer::serveWhipSession(SoupServerMessage* msg, const std::string& method,
                                   const std::string& id) {
+  constexpr std::string_view kClock = "/clock";
+  if (id.size() > kClock.size() && id.ends_with(kClock)) {
+    serveWhipClock(msg, method, id.substr(0, id.size() - kClock.size()));
+    return;
+  }
   addCors(msg);
   const char* allow = "PATCH, DELETE, OPTIONS";
   if (method == "OPTIONS") {

@@ -4,8 +4,13 @@
 // Thread: every call and callback on the main-loop thread.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+
+#include "core/clock_offset.hpp"
 
 namespace tessera::control {
 
@@ -20,6 +25,16 @@ struct WhipAnswer {
 
 enum class WhipPatchResult { kApplied, kNotFound, kPreconditionFailed, kUnprocessable };
 
+// The answer to one request of the join page's clock exchange (POST /whip/{id}/clock).
+struct WhipClockReply {
+  enum class Status { kOk, kNotFound, kRateLimited };
+  Status status = Status::kOk;
+  bool roundAccepted = false;
+  std::optional<double> offsetMs;  // the participant's clock minus the server's, so far
+  std::chrono::milliseconds next{0};
+  std::chrono::seconds retryAfter{0};
+};
+
 class WhipService {
  public:
   virtual ~WhipService() = default;
@@ -28,6 +43,10 @@ class WhipService {
   virtual bool whipDelete(const std::string& sessionId) = 0;
   virtual WhipPatchResult whipPatch(const std::string& sessionId, const std::string& ifMatch,
                                     const std::string& fragment) = 0;
+  // A clock exchange request at server Unix time `nowUnixNs`, with the round the page completed.
+  virtual WhipClockReply whipClock(const std::string& sessionId,
+                                   const std::optional<core::ExchangeSample>& completed,
+                                   std::int64_t nowUnixNs) = 0;
 };
 
 }  // namespace tessera::control

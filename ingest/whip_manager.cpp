@@ -138,6 +138,14 @@ WhipPatchOutcome WhipManager::patch(const std::string& sessionId, const std::str
   return WhipPatchOutcome::kApplied;
 }
 
+std::optional<ClockExchangeOutcome> WhipManager::clockExchange(
+    const std::string& sessionId, const std::optional<core::ExchangeSample>& completed,
+    std::int64_t nowUnixNs) {
+  auto it = mSessions.find(sessionId);
+  if (it == mSessions.end()) return std::nullopt;
+  return it->second.session->clockSync().onExchange(completed, nowUnixNs);
+}
+
 void WhipManager::requestKeyframes() {
   for (auto& [id, e] : mSessions) e.session->requestKeyframe();
 }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/config.hpp"
@@ -57,6 +58,10 @@ class WhipManager final : public WhipSessionListener {
   // If-Match header ("" when absent).
   WhipPatchOutcome patch(const std::string& sessionId, const std::string& ifMatch,
                          const std::string& fragment);
+  // One request of the join page's clock exchange; nullopt for an unknown session.
+  std::optional<ClockExchangeOutcome> clockExchange(
+      const std::string& sessionId, const std::optional<core::ExchangeSample>& completed,
+      std::int64_t nowUnixNs);
   // Asks every participant for a keyframe.
   void requestKeyframes();
   // Asks one participant for a keyframe (its tile appeared); false when it is not a WHIP feed.

@@ -519,6 +519,25 @@ bool Server::whipDelete(const std::string& sessionId) {
   return mWhip->remove(sessionId, "the participant left");
 }
 
+control::WhipClockReply Server::whipClock(const std::string& sessionId,
+                                          const std::optional<core::ExchangeSample>& completed,
+                                          std::int64_t nowUnixNs) {
+  control::WhipClockReply reply;
+  const auto outcome = mWhip->clockExchange(sessionId, completed, nowUnixNs);
+  if (!outcome) {
+    reply.status = control::WhipClockReply::Status::kNotFound;
+    return reply;
+  }
+  if (outcome->status == ingest::ClockExchangeOutcome::Status::kRateLimited) {
+    reply.status = control::WhipClockReply::Status::kRateLimited;
+  }
+  reply.roundAccepted = outcome->roundAccepted;
+  reply.offsetMs = outcome->offsetMs;
+  reply.next = outcome->next;
+  reply.retryAfter = outcome->retryAfter;
+  return reply;
+}
+
 control::WhipPatchResult Server::whipPatch(const std::string& sessionId, const std::string& ifMatch,
                                            const std::string& fragment) {
   switch (mWhip->patch(sessionId, ifMatch, fragment)) {

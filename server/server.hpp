@@ -66,6 +66,9 @@ class Server final : public control::ApiModel,
   void whipOffer(const std::string& sdp,
                  std::function<void(const control::WhipAnswer&)> done) override;
   bool whipDelete(const std::string& sessionId) override;
+  control::WhipClockReply whipClock(const std::string& sessionId,
+                                    const std::optional<core::ExchangeSample>& completed,
+                                    std::int64_t nowUnixNs) override;
   control::WhipPatchResult whipPatch(const std::string& sessionId, const std::string& ifMatch,
                                      const std::string& fragment) override;
 
