@@ -19,6 +19,11 @@
   window.tesseraJoin = join;
 
   const kDisconnectedGraceMs = 4000;
+  // The clock exchange (POST <session>/clock): the server ties this page's clock to its own, so
+  // frames are placed by when they were filmed, however late they arrive. ?clock=0 turns it off
+  // (the server then uses the RTCP Sender Reports' arrival, as for other WHIP clients).
+  const clockExchange = params.get("clock") !== "0";
+  join.clock = { rounds: 0, offsetMs: null };
   let wakeLock = null;
   let retryTimer = null;
   let wantLive = false;
@@ -146,6 +151,40 @@
     join.postAt = postAt;
     join.joins += 1;
     await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
+    if (clockExchange) clockRound(join.sessionUrl, null);
+  }
+
+  // The browser stamps its RTCP Sender Reports with its wall clock at start plus a monotonic
+  // clock; so does this. One round: t0 sent, t1/t2 the server's receive/send, t3 received; each
+  // request carries the previous round. The server says when to come back (a burst, then every
+  // few seconds: under 1 kB/s, headers included).
+  const clockNow = () => performance.timeOrigin + performance.now();
+  async function clockRound(sessionUrl, prev) {
+    if (join.sessionUrl !== sessionUrl) return;  // left, or a new session took over
+    const t0 = clockNow();
+    let next = 3000;
+    let round = null;
+    try {
+      const r = await fetch(sessionUrl + "/clock", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(prev ? { t0, prev } : { t0 }),
+        cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer",
+      });
+      const t3 = clockNow();
+      if (r.status === 404) return;  // the session is gone
+      if (r.status === 200) {
+        const b = await r.json();
+        round = [t0, b.t1, b.t2, t3];
+        next = b.next_ms;
+        join.clock.rounds += 1;
+        join.clock.offsetMs = b.offset_ms;
+      } else if (r.status === 429) {
+        next = 1000 * (Number(r.headers.get("Retry-After")) || 5);
+      }
+    } catch (e) { /* a network blip: the next round retries */ }
+    next = Math.min(60000, Math.max(50, Number(next) || 3000));
+    setTimeout(() => clockRound(sessionUrl, round), next);
   }
 
   function onConnectionState(pc) {
