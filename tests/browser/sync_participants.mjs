@@ -1,0 +1,221 @@
+// Crowd-sync participants: headless Chromium pages join a running tessera through the REAL join
+// page; each page's camera is a canvas that flashes white at one shared wall-clock instant, and
+// each page holds its encoded frames back for its own extra delay before they are sent.
+//
+//   TESSERA_URL=http://127.0.0.1:18080 TESSERA_TOKEN=secret SYNC_DELAYS=0,250,500 \
+//   node tests/browser/sync_participants.mjs
+//
+// Why the delay is injected with WebRTC Encoded Transform (insertable streams): the page's
+// RTCPeerConnection is made with `encodedInsertableStreams: true` and the video sender's encoded
+// frames pass through a TransformStream that holds each one for the participant's delay. The
+// capture timestamps (RTP timestamps from the canvas's capture time) and the RTCP Sender Reports
+// (libwebrtc maps them from each frame's capture time) stay true; only delivery is late, as on a
+// slow network or behind a slow encoder. A netns/tc delay would also delay the Sender Reports and
+// the clock exchange (and needs root inside the test's namespace); delaying the canvas drawing
+// would change what was "filmed" when, which is not lateness at all.
+//
+// Environment: SYNC_DELAYS (ms, one participant each, joined in this order), SYNC_CLOCK (0: the
+// page does no clock exchange, ?clock=0), SYNC_FPS (camera fps, default 15), SYNC_HOLD_MS (how
+// long after the flash to stay live, default 3000), SYNC_LIVE_MS (extra time live before the
+// flash, for the bytes/s figure, default 0). Prints one JSON object on stdout. Every wait is
+// bounded.
+import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const baseUrl = (process.env.TESSERA_URL || '').replace(/\/+$/, '');
+const token = process.env.TESSERA_TOKEN || '';
+const delays = (process.env.SYNC_DELAYS || '0,500').split(',').map(Number);
+const clockOn = process.env.SYNC_CLOCK !== '0';
+const fps = Number(process.env.SYNC_FPS || 15);
+const holdMs = Number(process.env.SYNC_HOLD_MS || 3000);
+const liveMs = Number(process.env.SYNC_LIVE_MS || 0);
+const chromiumPath = process.env.TESSERA_CHROMIUM || '/usr/bin/chromium';
+const kFlashMs = 1500;  // how long the cameras stay white
+const kArgs = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+];
+
+const log = (...a) => console.error('[sync]', ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, timeoutMs, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
+                  (last ? ` (last error: ${last.message})` : ''));
+}
+
+async function whipFeeds() {
+  const r = await fetch(`${baseUrl}/api/v1/feeds`);
+  return (await r.json()).filter((f) => f.source === 'whip');
+}
+
+// Runs in each page before its scripts: the fake camera and the delayed sender.
+function initScript({ delayMs, fps, flashMs }) {
+  const now = () => performance.timeOrigin + performance.now();
+  let flashAt = Infinity;
+  let track = null;
+  let draw = null;
+  navigator.mediaDevices.getUserMedia = async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 160;
+    canvas.height = 120;
+    const ctx = canvas.getContext('2d');
+    const stream = canvas.captureStream(0);  // a frame exactly when requestFrame() is called
+    track = stream.getVideoTracks()[0];
+    let n = 0;
+    draw = () => {
+      const t = now();
+      const white = t >= flashAt && t < flashAt + flashMs;
+      ctx.fillStyle = white ? '#ffffff' : '#202020';
+      ctx.fillRect(0, 0, 160, 120);
+      // A small moving square keeps the encoder sending real frames.
+      ctx.fillStyle = white ? '#ffffff' : '#505050';
+      ctx.fillRect((n++ * 4) % 148, 54, 12, 12);
+      track.requestFrame();
+    };
+    setInterval(draw, 1000 / fps);
+    return stream;
+  };
+  // The flash at one wall-clock instant shared by every page: drawn exactly then.
+  window.__scheduleFlash = (at) => {
+    flashAt = at;
+    setTimeout(() => draw && draw(), Math.max(0, at - now()));
+    setTimeout(() => draw && draw(), Math.max(0, at + flashMs - now()));
+  };
+
+  const Native = window.RTCPeerConnection;
+  function Delayed(config, ...rest) {
+    const pc = new Native({ ...(config || {}), encodedInsertableStreams: true }, ...rest);
+    const addTransceiver = pc.addTransceiver.bind(pc);
+    pc.addTransceiver = (trackOrKind, init) => {
+      const transceiver = addTransceiver(trackOrKind, init);
+      const { readable, writable } = transceiver.sender.createEncodedStreams();
+      readable.pipeThrough(new TransformStream({
+        transform(frame, controller) {
+          if (delayMs > 0) setTimeout(() => controller.enqueue(frame), delayMs);
+          else controller.enqueue(frame);
+        },
+      })).pipeTo(writable);
+      return transceiver;
+    };
+    return pc;
+  }
+  Delayed.prototype = Native.prototype;
+  Object.setPrototypeOf(Delayed, Native);
+  window.RTCPeerConnection = Delayed;
+}
+
+// What one page's clock exchange cost on the wire (request line, headers and bodies).
+function watchClockBytes(page, record) {
+  page.on('requestfinished', async (request) => {
+    if (!request.url().endsWith('/clock')) return;
+    try {
+      const s = await request.sizes();
+      record.push({ at: Date.now(), bytes: s.requestHeadersSize + s.requestBodySize +
+                    s.responseHeadersSize + s.responseBodySize });
+    } catch (e) { /* the page closed */ }
+  });
+}
+
+async function join(browser, delayMs, index) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => log(`participant ${index}: page error: ${e.message}`));
+  await page.addInitScript(initScript, { delayMs, fps, flashMs: kFlashMs });
+  const clockRequests = [];
+  watchClockBytes(page, clockRequests);
+  const query = `t=${encodeURIComponent(token)}&fps=${fps}${clockOn ? '' : '&clock=0'}`;
+  await page.goto(`${baseUrl}/join?${query}`, { timeout: 20000 });
+  await page.waitForFunction(() => window.tesseraJoin && window.tesseraJoin.state === 'ready',
+                             null, { timeout: 20000 });
+  const joinedAt = Date.now();
+  await page.click('#go');
+  await page.waitForFunction(() => window.tesseraJoin.state === 'live', null, { timeout: 30000 });
+  log(`participant ${index} (delay ${delayMs} ms) is live`);
+  return { page, delayMs, joinedAt, clockRequests };
+}
+
+function clockCost(p, endAt) {
+  const total = p.clockRequests.reduce((s, r) => s + r.bytes, 0);
+  // Steady state: after the first 5 s (the burst), per second.
+  const steadyFrom = p.joinedAt + 5000;
+  const steady = p.clockRequests.filter((r) => r.at >= steadyFrom);
+  const steadyBytes = steady.reduce((s, r) => s + r.bytes, 0);
+  return {
+    requests: p.clockRequests.length,
+    bytes: total,
+    bytes_per_s: total / Math.max(1, (endAt - p.joinedAt) / 1000),
+    steady_bytes_per_s: steadyBytes / Math.max(1, (endAt - steadyFrom) / 1000),
+  };
+}
+
+async function main() {
+  if (!baseUrl) throw new Error('set TESSERA_URL');
+  const userDataDir = await mkdtemp(path.join(tmpdir(), 'tessera-sync-'));
+  const browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath, headless: true, args: kArgs,
+  });
+  try {
+    const participants = [];
+    for (const [i, d] of delays.entries()) participants.push(await join(browser, d, i));
+    await waitFor('every participant live on the server with a tile', async () => {
+      const f = await whipFeeds();
+      return f.length === delays.length && f.every((x) => x.state === 'live' && x.tile);
+    }, 30000);
+    // Synced: each feed's capture times known (a Sender Report, the clock exchange), and the
+    // ring holding more than the playout delay. With the API's sync object, wait for it.
+    await waitFor('every feed synced', async () => {
+      const f = await whipFeeds();
+      return f.every((x) => !x.sync || x.sync.state !== 'unsynced');
+    }, 20000);
+    if (clockOn) {
+      await waitFor('every page through its clock burst', async () => {
+        const rounds = await Promise.all(participants.map(
+          (p) => p.page.evaluate(() => window.tesseraJoin.clock.rounds)));
+        return rounds.every((r) => r >= 6);
+      }, 20000);
+    }
+    // Without the API's sync object (older servers) nothing says when the first Sender Report
+    // came (Chrome sends one a second) and the rings cover the playout delay: allow for both.
+    await sleep(3000 + liveMs);
+    const flashAt = Date.now() + 1500;
+    await Promise.all(participants.map((p) => p.page.evaluate((at) => window.__scheduleFlash(at),
+                                                               flashAt)));
+    log(`flash at ${new Date(flashAt).toISOString()}`);
+    await sleep(flashAt + kFlashMs + holdMs - Date.now());
+    const feeds = await whipFeeds();
+    const endAt = Date.now();
+    const pages = [];
+    for (const p of participants) {
+      const clock = await p.page.evaluate(() => window.tesseraJoin.clock);
+      const state = await p.page.evaluate(() => window.tesseraJoin.state);
+      pages.push({ delay_ms: p.delayMs, state, clock_rounds: clock.rounds,
+                   clock_offset_ms: clock.offsetMs, clock_cost: clockCost(p, endAt) });
+    }
+    console.log(JSON.stringify({ flash_at_ms: flashAt, participants: pages, feeds }));
+  } finally {
+    await browser.close();
+    await rm(userDataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e.stack || String(e));
+  process.exit(1);
+});
