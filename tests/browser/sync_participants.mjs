@@ -17,8 +17,10 @@
 // Environment: SYNC_DELAYS (ms, one participant each, joined in this order), SYNC_CLOCK (0: the
 // page does no clock exchange, ?clock=0), SYNC_FPS (camera fps, default 15), SYNC_HOLD_MS (how
 // long after the flash to stay live, default 3000), SYNC_LIVE_MS (extra time live before the
-// flash, for the bytes/s figure, default 0). Prints one JSON object on stdout. Every wait is
-// bounded.
+// flash, for the bytes/s figure, default 0), SYNC_TIMECODE=1 (each picture also carries its
+// capture time: the top quarter holds 24 blocks, 20 bits of Unix ms mod 2^20 then a 4-bit
+// checksum, read back by bench/bench_sync_browsers.py). Prints one JSON object on stdout. Every
+// wait is bounded.
 import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,6 +36,7 @@ const clockOn = process.env.SYNC_CLOCK !== '0';
 const fps = Number(process.env.SYNC_FPS || 15);
 const holdMs = Number(process.env.SYNC_HOLD_MS || 3000);
 const liveMs = Number(process.env.SYNC_LIVE_MS || 0);
+const timecode = process.env.SYNC_TIMECODE === '1';
 const chromiumPath = process.env.TESSERA_CHROMIUM || '/usr/bin/chromium';
 const kFlashMs = 1500;  // how long the cameras stay white
 const kArgs = [
@@ -67,7 +70,7 @@ async function whipFeeds() {
 }
 
 // Runs in each page before its scripts: the fake camera and the delayed sender.
-function initScript({ delayMs, fps, flashMs }) {
+function initScript({ delayMs, fps, flashMs, timecode }) {
   const now = () => performance.timeOrigin + performance.now();
   let flashAt = Infinity;
   let track = null;
@@ -88,11 +91,24 @@ function initScript({ delayMs, fps, flashMs }) {
       // A small moving square keeps the encoder sending real frames.
       ctx.fillStyle = white ? '#ffffff' : '#505050';
       ctx.fillRect((n++ * 4) % 148, 54, 12, 12);
+      if (timecode) drawTimecode(ctx, Math.round(t));
       track.requestFrame();
     };
     setInterval(draw, 1000 / fps);
     return stream;
   };
+  // Two rows of 12 blocks (13 x 12 px) over a black band: bit 23 first.
+  function drawTimecode(ctx, ms) {
+    const v = ms % (1 << 20);
+    const check = (v ^ (v >> 4) ^ (v >> 8) ^ (v >> 12) ^ (v >> 16)) & 15;
+    const word = v * 16 + check;
+    ctx.fillStyle = '#000000';
+    ctx.fillRect(0, 0, 160, 28);
+    ctx.fillStyle = '#ffffff';
+    for (let i = 0; i < 24; i++) {
+      if ((word >> (23 - i)) & 1) ctx.fillRect(2 + 13 * (i % 12), 2 + 12 * Math.floor(i / 12), 13, 12);
+    }
+  }
   // The flash at one wall-clock instant shared by every page: drawn exactly then.
   window.__scheduleFlash = (at) => {
     flashAt = at;
@@ -137,7 +153,7 @@ function watchClockBytes(page, record) {
 async function join(browser, delayMs, index) {
   const page = await browser.newPage();
   page.on('pageerror', (e) => log(`participant ${index}: page error: ${e.message}`));
-  await page.addInitScript(initScript, { delayMs, fps, flashMs: kFlashMs });
+  await page.addInitScript(initScript, { delayMs, fps, flashMs: kFlashMs, timecode });
   const clockRequests = [];
   watchClockBytes(page, clockRequests);
   const query = `t=${encodeURIComponent(token)}&fps=${fps}${clockOn ? '' : '&clock=0'}`;

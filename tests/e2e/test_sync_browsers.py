@@ -90,6 +90,8 @@ def check_clock(report, log):
         # the participant's delay.
         assert p["clock_offset_ms"] is not None and abs(p["clock_offset_ms"]) < 5, p
         cost = p["clock_cost"]
+        print(f"participant delayed {p['delay_ms']} ms: clock offset {p['clock_offset_ms']} ms, "
+              f"{p['clock_rounds']} rounds, {cost}", file=sys.stderr)
         assert cost["steady_bytes_per_s"] < 1000, p
     assert log.count("from the join page's exchange") >= len(DELAYS_MS), log[-3000:]
     for f in report["feeds"]:
