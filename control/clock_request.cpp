@@ -18,7 +18,9 @@ std::optional<std::int64_t> unixMsToNs(const json& v) {
   if (!v.is_number()) return std::nullopt;
   const double ms = v.get<double>();
   if (!std::isfinite(ms) || ms < kMinUnixMs || ms > kMaxUnixMs) return std::nullopt;
-  return static_cast<std::int64_t>(std::llround(ms * 1e6));
+  // Whole ms and the fraction apart: ms * 1e6 as one double would be off by up to 128 ns.
+  const double whole = std::floor(ms);
+  return static_cast<std::int64_t>(whole) * 1'000'000 + std::llround((ms - whole) * 1e6);
 }
 
 ClockRequestError malformed(const std::string& why) {

@@ -109,6 +109,12 @@ function initScript({ delayMs, fps, flashMs, timecode }) {
       if ((word >> (23 - i)) & 1) ctx.fillRect(2 + 13 * (i % 12), 2 + 12 * Math.floor(i / 12), 13, 12);
     }
   }
+  // Many pages on one machine: the preview (a <video> of the camera) is not drawn, which saves
+  // the software compositor a video per page. What is sent is unchanged.
+  document.addEventListener('DOMContentLoaded', () => {
+    const preview = document.getElementById('preview');
+    if (preview) preview.style.display = 'none';
+  });
   // The flash at one wall-clock instant shared by every page: drawn exactly then.
   window.__scheduleFlash = (at) => {
     flashAt = at;
