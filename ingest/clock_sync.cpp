@@ -35,8 +35,8 @@ ClockExchangeOutcome ClockSync::onExchange(const std::optional<core::ExchangeSam
   if (const auto& e = mExchange.estimate()) {
     out.offsetMs = static_cast<double>(e->offsetAt(nowUnixNs)) / kNsPerMs;
   }
-  // A burst first (the minimum round trip of a few), then one round every few seconds: under
-  // 1 kB/s with the HTTP headers (docs/performance.md).
+  // A few rounds a second apart (the minimum round trip of a few), then one every few seconds:
+  // under 1 kB/s with the HTTP headers (docs/performance.md).
   out.next = mRounds < kBurstRounds ? kBurstInterval : kSteadyInterval;
   return out;
 }

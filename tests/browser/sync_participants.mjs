@@ -175,8 +175,8 @@ async function join(browser, delayMs, index) {
 
 function clockCost(p, endAt) {
   const total = p.clockRequests.reduce((s, r) => s + r.bytes, 0);
-  // Steady state: after the first 5 s (the burst), per second.
-  const steadyFrom = p.joinedAt + 5000;
+  // Steady state: after the first rounds (a second apart), per second.
+  const steadyFrom = p.joinedAt + 7000;
   const steady = p.clockRequests.filter((r) => r.at >= steadyFrom);
   const steadyBytes = steady.reduce((s, r) => s + r.bytes, 0);
   return {
@@ -207,10 +207,10 @@ async function main() {
       return f.every((x) => !x.sync || x.sync.state !== 'unsynced');
     }, 20000);
     if (clockOn) {
-      await waitFor('every page through its clock burst', async () => {
+      await waitFor('every page through its first clock rounds', async () => {
         const rounds = await Promise.all(participants.map(
           (p) => p.page.evaluate(() => window.tesseraJoin.clock.rounds)));
-        return rounds.every((r) => r >= 6);
+        return rounds.every((r) => r >= 5);
       }, 20000);
     }
     // Without the API's sync object (older servers) nothing says when the first Sender Report
