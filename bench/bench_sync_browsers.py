@@ -60,6 +60,7 @@ delay_ms = {delay}
 workers = 0
 [output]
 hls = true
+hls_playlist_length = 40
 """
 
 
@@ -142,9 +143,9 @@ def percentile(values, p):
     return s[min(len(s) - 1, max(0, int(round(p / 100 * (len(s) - 1)))))] if s else None
 
 
-def capture_spreads(frames, tile_count, end_ms):
-    """Per canvas frame with at least 3/4 of the codes read and drawn from pictures taken before
-    `end_ms` (Unix ms: later the participants are leaving): the spread, every tile's distance to
+def capture_spreads(frames, tile_count, start_ms, end_ms):
+    """Per canvas frame with at least 3/4 of the codes read and drawn from pictures taken between
+    `start_ms` and `end_ms` (Unix ms: everyone live and timed, nobody leaving yet): the spread, every tile's distance to
     the frame's median capture time, and each feed's median distance (its steady misalignment,
     what is left once the cameras' free-running phases average out)."""
     spreads, deviations, read, counted = [], [], 0, 0
@@ -155,10 +156,10 @@ def capture_spreads(frames, tile_count, end_ms):
         if len(known) < max(2, tile_count * 3 // 4):
             continue
         feeds = list(known)
-        values = unwrap([end_ms % CODE_WRAP] + [known[f] for f in feeds])
-        end, values = values[0], values[1:]
+        values = unwrap([end_ms % CODE_WRAP, start_ms % CODE_WRAP] + [known[f] for f in feeds])
+        end, start, values = values[0], values[1], values[2:]
         median = statistics.median(values)
-        if median > end:
+        if not start <= median <= end:
             continue
         counted += 1
         spreads.append(max(values) - min(values))
@@ -212,7 +213,8 @@ def run(binary, sync, args, delays):
                        "codes": [{str(k): v for k, v in codes.items()} for codes, _ in frames]}, f)
     # The participants stay 1.5 s white and 3 s more after the flash, then leave.
     end_ms = report["flash_at_ms"] + 1500 + 2500
-    spreads, deviations, bias, read_share = capture_spreads(frames, len(tiles), end_ms)
+    start_ms = report["all_live_at_ms"] + 5000
+    spreads, deviations, bias, read_share = capture_spreads(frames, len(tiles), start_ms, end_ms)
     costs = [p["clock_cost"] for p in report["participants"]]
     return {
         "sync": sync,

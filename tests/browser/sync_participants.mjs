@@ -202,6 +202,7 @@ async function main() {
     }, 30000);
     // Synced: each feed's capture times known (a Sender Report, the clock exchange), and the
     // ring holding more than the playout delay. With the API's sync object, wait for it.
+    const allLiveAt = Date.now();
     await waitFor('every feed synced', async () => {
       const f = await whipFeeds();
       return f.every((x) => !x.sync || x.sync.state !== 'unsynced');
@@ -230,7 +231,8 @@ async function main() {
       pages.push({ delay_ms: p.delayMs, state, clock_rounds: clock.rounds,
                    clock_offset_ms: clock.offsetMs, clock_cost: clockCost(p, endAt) });
     }
-    console.log(JSON.stringify({ flash_at_ms: flashAt, participants: pages, feeds }));
+    console.log(JSON.stringify({ all_live_at_ms: allLiveAt, flash_at_ms: flashAt,
+                                 participants: pages, feeds }));
   } finally {
     await browser.close();
     await rm(userDataDir, { recursive: true, force: true });
