@@ -149,7 +149,7 @@ def capture_spreads(frames, tile_count, start_ms, end_ms):
     the frame's median capture time, and each feed's median distance (its steady misalignment,
     what is left once the cameras' free-running phases average out)."""
     spreads, deviations, read, counted = [], [], 0, 0
-    by_feed = {}
+    by_feed, pictures, last = {}, {}, {}
     for codes, _ in frames:
         known = {f: v for f, v in codes.items() if v is not None}
         read += len(known)
@@ -166,18 +166,33 @@ def capture_spreads(frames, tile_count, start_ms, end_ms):
         for f, v in zip(feeds, values):
             deviations.append(abs(v - median))
             by_feed.setdefault(f, []).append(v - median)
+            pictures[f] = pictures.get(f, 0) + (last.get(f) != v)
+            last[f] = v
     bias = {f: statistics.median(d) for f, d in by_feed.items()}
-    return spreads, deviations, bias, read / max(1, len(frames) * tile_count)
+    # Distinct pictures a tile showed per second of canvas: how often its camera was drawn.
+    drawn_fps = statistics.mean(pictures.values()) * FPS / max(1, counted) if pictures else None
+    return spreads, deviations, bias, drawn_fps, read / max(1, len(frames) * tile_count)
 
 
-def flash_spread(frames, tiles):
-    """Canvas frames between the first and the last tile showing the flash (None if one never
-    does)."""
+def first_frame_after(frames, start_ms):
+    """The first canvas frame whose tiles' median capture time is past `start_ms`."""
+    for i, (codes, _) in enumerate(frames):
+        known = [v for v in codes.values() if v is not None]
+        if len(known) >= 2:
+            values = unwrap([start_ms % CODE_WRAP] + known)
+            if statistics.median(values[1:]) >= values[0]:
+                return i
+    return len(frames)
+
+
+def flash_spread(frames, tiles, after):
+    """Canvas frames between the first and the last tile showing the flash, searched from frame
+    `after` on (None if a tile never does)."""
     found = []
     for feed in tiles:
         lumas = [lumas_of[feed] for _, lumas_of in frames]
         first = None
-        for i in range(5, len(lumas)):
+        for i in range(max(5, after), len(lumas)):
             base = sorted(lumas[max(0, i - 30):i])
             if lumas[i] - base[len(base) // 2] > 60:
                 first = i
@@ -214,7 +229,8 @@ def run(binary, sync, args, delays):
     # The participants stay 1.5 s white and 3 s more after the flash, then leave.
     end_ms = report["flash_at_ms"] + 1500 + 2500
     start_ms = report["all_live_at_ms"] + 5000
-    spreads, deviations, bias, read_share = capture_spreads(frames, len(tiles), start_ms, end_ms)
+    spreads, deviations, bias, drawn_fps, read_share = capture_spreads(frames, len(tiles),
+                                                                        start_ms, end_ms)
     costs = [p["clock_cost"] for p in report["participants"]]
     return {
         "sync": sync,
@@ -222,13 +238,14 @@ def run(binary, sync, args, delays):
         "seconds": round(time.monotonic() - started, 1),
         "canvas_frames_read": len(frames),
         "codes_read_share": round(read_share, 3),
+        "camera_pictures_drawn_per_s": round(drawn_fps, 1) if drawn_fps else None,
         "capture_spread_ms": {"p50": percentile(spreads, 50), "p95": percentile(spreads, 95),
                               "max": max(spreads) if spreads else None, "frames": len(spreads)},
         "deviation_from_median_ms": {"p50": percentile(deviations, 50),
                                      "p95": percentile(deviations, 95)},
         "feed_bias_ms": {"max_abs": max((abs(b) for b in bias.values()), default=None),
                          "by_feed": bias},
-        "flash_spread_frames": flash_spread(frames, tiles),
+        "flash_spread_frames": flash_spread(frames, tiles, first_frame_after(frames, start_ms)),
         "clock_bytes_per_s": {
             "session_mean": round(statistics.mean(c["bytes_per_s"] for c in costs), 1),
             "steady_mean": round(statistics.mean(c["steady_bytes_per_s"] for c in costs), 1),
