@@ -78,9 +78,26 @@ class MetricsSampler(threading.Thread):
                     text = r.read().decode()
             except OSError:
                 continue
-            lines = [l for l in text.splitlines() if l.startswith("tessera_sync_")]
-            if lines:
-                self.samples.append(lines)
+            values = {}
+            for line in text.splitlines():
+                if line.startswith("tessera_sync_"):
+                    name, _, value = line.partition(" ")
+                    try:
+                        values[name] = float(value)
+                    except ValueError:
+                        pass
+            if values:
+                self.samples.append((time.time() * 1000, values))
+
+    def summary(self, start_ms, end_ms):
+        """Median and max of each gauge over the samples taken in [start_ms, end_ms]."""
+        window = [v for t, v in self.samples if start_ms <= t <= end_ms]
+        out = {}
+        for name in sorted({n for v in window for n in v}):
+            series = [v[name] for v in window if name in v]
+            out[name] = {"median": round(statistics.median(series), 1),
+                         "max": round(max(series), 1)}
+        return out
 
 
 def decode_code(gray, rect):
@@ -174,11 +191,12 @@ def capture_spreads(frames, tile_count, start_ms, end_ms):
     return spreads, deviations, bias, drawn_fps, read / max(1, len(frames) * tile_count)
 
 
-def first_frame_after(frames, start_ms):
-    """The first canvas frame whose tiles' median capture time is past `start_ms`."""
+def first_frame_after(frames, start_ms, tile_count):
+    """The first canvas frame whose tiles' median capture time is past `start_ms` (3/4 of the
+    codes read: earlier layouts put other pictures, or none, under the final tiles)."""
     for i, (codes, _) in enumerate(frames):
         known = [v for v in codes.values() if v is not None]
-        if len(known) >= 2:
+        if len(known) >= max(2, tile_count * 3 // 4):
             values = unwrap([start_ms % CODE_WRAP] + known)
             if statistics.median(values[1:]) >= values[0]:
                 return i
@@ -245,7 +263,8 @@ def run(binary, sync, args, delays):
                                      "p95": percentile(deviations, 95)},
         "feed_bias_ms": {"max_abs": max((abs(b) for b in bias.values()), default=None),
                          "by_feed": bias},
-        "flash_spread_frames": flash_spread(frames, tiles, first_frame_after(frames, start_ms)),
+        "flash_spread_frames": flash_spread(
+            frames, tiles, first_frame_after(frames, report["flash_at_ms"] - 2000, len(tiles))),
         "clock_bytes_per_s": {
             "session_mean": round(statistics.mean(c["bytes_per_s"] for c in costs), 1),
             "steady_mean": round(statistics.mean(c["steady_bytes_per_s"] for c in costs), 1),
@@ -254,7 +273,7 @@ def run(binary, sync, args, delays):
                                      max(1, sum(c["requests"] for c in costs)), 1)},
         "clock_offset_ms": [p["clock_offset_ms"] for p in report["participants"]],
         "healthz": {k: health.get(k) for k in ("fps", "sync_delay_ms") if k in health},
-        "metrics_last": sampler.samples[-1] if sampler.samples else [],
+        "metrics": sampler.summary(start_ms, report["flash_at_ms"]),
     }
 
 
@@ -278,10 +297,12 @@ def main():
         results.append(result)
     for r in results:
         c = r["capture_spread_ms"]
+        m = r["metrics"].get("tessera_sync_spread_ms", {})
         print(f"| {'on' if r['sync'] else 'off'} | {r['participants']} | {c['p50']} | {c['p95']} |"
               f" {c['max']} | {r['deviation_from_median_ms']['p95']} |"
               f" {r['feed_bias_ms']['max_abs']} | {r['flash_spread_frames']} |"
-              f" {r['clock_bytes_per_s']['steady_mean']} | {r['clock_bytes_per_s']['session_mean']} |")
+              f" {r['clock_bytes_per_s']['steady_mean']} | {r['clock_bytes_per_s']['session_mean']} |"
+              f" {m.get('median')} |")
 
 
 if __name__ == "__main__":
