@@ -1,7 +1,9 @@
-// The render thread: it alone owns the GL context. Each tick it picks up the feed table and the
-// latest scores, asks the active scene's planner (compositor::ScenePlanner) what to draw, uploads
-// only the tiles that have a new frame, redraws only what changed (everything while tiles glide
-// or a scene cross-fades), and hands a canvas frame to the listener at a steady rate.
+// The render thread: it alone owns the GL context. Each tick of the render clock (FramePacer) it
+// chooses every feed's frame for the instant now - playout delay and uploads those that changed,
+// asks the active scene's planner (compositor::ScenePlanner) what to draw, redraws only what
+// changed (everything while tiles glide or a scene cross-fades), runs the scene's shaders, reads
+// the canvas back and hands it to the listener stamped with its tick (render/render_thread.hpp
+// holds the steps).
 //
 // Threads: start()/stop()/stats()/setScene() from the main-loop thread; everything GL on the
 // render thread. The listener is called on the render thread and must not block. Scores arrive
@@ -20,10 +22,12 @@
 #include "compositor/layout.hpp"
 #include "compositor/scene.hpp"
 #include "core/buffer_pool.hpp"
+#include "core/feed_channel.hpp"
 #include "core/frame.hpp"
 #include "core/mailbox.hpp"
+#include "core/playout.hpp"
 #include "core/score_table.hpp"
-#include "core/feed_channel.hpp"
+#include "render/frame_pacer.hpp"
 #include "render/scene_shaders.hpp"
 
 namespace tessera::render {
@@ -43,6 +47,8 @@ struct RenderSettings {
   std::vector<core::SceneConfig> sceneConfigs;
   // How often shader files are checked for changes (hot reload).
   std::chrono::milliseconds shaderPollPeriod{250};
+  // [sync]: the playout delay every tile is drawn at (fps is taken from `fps`).
+  core::PlayoutSettings playout;
 };
 
 // A change to a shader input asked for through the API, applied on the render thread.
@@ -58,9 +64,10 @@ struct RenderStats {
   std::uint64_t frames = 0;   // canvas frames handed out
   std::uint64_t redraws = 0;  // frames actually drawn (the rest repeat an unchanged canvas)
   std::uint64_t uploads = 0;  // tile uploads
-  std::uint64_t late = 0;     // ticks that started more than a frame late
+  std::uint64_t late = 0;     // ticks missed (the render clock skipped them)
   double workMsAvg = 0;       // render-thread work per tick, over the last second
-  double uploadMsAvg = 0;     // of which: tile uploads
+  double uploadMsAvg = 0;     // of which: feed frames chosen and uploaded
+  double sceneMsAvg = 0;      //           the scene planned (layout, animation)
   double drawMsAvg = 0;       //           draw + starting the readback
   double readbackMsAvg = 0;   //           finishing the readback (copy out)
   double handoffMsAvg = 0;    //           listeners (encoder push)
@@ -70,13 +77,22 @@ struct RenderStats {
   std::string renderer;
   std::size_t scene = 0;     // index into RenderSettings::scenes
   bool crossFading = false;  // a scene switch is fading in
+  // The playout, over the last second.
+  double syncDelayMs = 0;        // the playout delay now
+  double syncTargetMs = 0;       // where "auto" is heading
+  double spreadMsP50 = 0;        // capture-time spread of the aligned tiles in one canvas frame
+  double spreadMsP95 = 0;
+  double spreadMsMax = 0;
+  std::size_t alignedFeeds = 0;  // in the last canvas frame: drawn by capture time
+  std::size_t newestFeeds = 0;   //   drawn with their newest frame
 };
 
 class CanvasListener {
  public:
   virtual ~CanvasListener() = default;
-  // Render thread. `index` counts canvas frames from 0 at a steady `fps`.
-  virtual void onCanvasFrame(const core::FrameRef& frame, std::uint64_t index) = 0;
+  // Render thread. `tick` is the frame's place on the render clock: outputs stamp the frame
+  // with tick.sinceStart, so missed ticks advance the timestamps with wall time.
+  virtual void onCanvasFrame(const core::FrameRef& frame, const CanvasTick& tick) = 0;
   virtual void onWindowClosed() {}
 };
 
@@ -108,11 +124,17 @@ class RenderLoop {
   static constexpr std::size_t kMaxPendingParams = 1024;
   bool changeParams(std::vector<ParamChange> changes);
   RenderStats stats() const;
+  // Any thread: the canvas is drawn white for `duration` from the next tick (the cue's flash,
+  // which cameras filming the gallery screen see). flashes() gets the tick time of each flash's
+  // first white frame.
+  void requestFlash(std::chrono::milliseconds duration);
+  core::LatestMailbox<core::Clock::time_point>& flashes() { return mFlashes; }
   // Any thread: seconds since the render thread last began a tick (0 before it starts). A
   // shader stuck in an endless loop on a CPU rasteriser shows here: nothing can interrupt it.
   double secondsSinceTick() const;
 
  private:
+  friend class RenderThread;
   void run(std::promise<std::string>* ready);
 
   RenderSettings mSettings;  // scenes filled in by the constructor, then never changed
@@ -126,6 +148,8 @@ class RenderLoop {
   core::LatestMailbox<core::ScoreTable>* const mScores;
   core::LatestMailbox<std::size_t> mSceneRequests;
   core::LatestMailbox<ShaderStatus> mShaderStatus;
+  core::LatestMailbox<std::chrono::milliseconds> mFlashRequests;
+  core::LatestMailbox<core::Clock::time_point> mFlashes;
   std::mutex mParamMutex;
   std::vector<ParamChange> mPendingParams;  // guarded by mParamMutex
   std::atomic<bool> mStop{false};

@@ -407,6 +407,14 @@ void TileRenderer::drawOverlay() {
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
+void TileRenderer::fill(float r, float g, float b) {
+  glBindFramebuffer(GL_FRAMEBUFFER, framebuffer());
+  glViewport(0, 0, mCanvas.width, mCanvas.height);
+  glClearColor(r, g, b, 1);
+  glClear(GL_COLOR_BUFFER_BIT);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
 void TileRenderer::startReadback() {
   glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer());
   glBindBuffer(GL_PIXEL_PACK_BUFFER, mReadback[mReadbackNext].id());

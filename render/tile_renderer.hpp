@@ -89,6 +89,8 @@ class TileRenderer {
   // False (and no overlay) for a frame that is not RGBA.
   bool setOverlay(const core::VideoFrame& rgba, core::Rect rect);
   void drawOverlay();
+  // Fills the shown canvas with one colour (the cue's flash); the next tiles draw must be whole.
+  void fill(float r, float g, float b);
 
   // Starts reading the canvas into the next pixel buffer.
   void startReadback();

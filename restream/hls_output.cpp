@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "platform/gst_frame.hpp"
 
@@ -69,13 +71,13 @@ bool HlsOutput::start(std::string* error) {
   return true;
 }
 
-void HlsOutput::push(const core::FrameRef& frame, std::uint64_t index) {
+void HlsOutput::push(const core::FrameRef& frame, std::chrono::nanoseconds timestamp) {
   if (!mAccepting || frame->width != mSettings.canvas.width ||
       frame->height != mSettings.canvas.height) {
     return;
   }
   auto buffer = platform::wrapFrame(frame);
-  GST_BUFFER_PTS(buffer.get()) = gst_util_uint64_scale(index, GST_SECOND, mSettings.fps);
+  GST_BUFFER_PTS(buffer.get()) = static_cast<GstClockTime>(std::max<std::int64_t>(0, timestamp.count()));
   GST_BUFFER_DURATION(buffer.get()) = gst_util_uint64_scale(1, GST_SECOND, mSettings.fps);
   // A full queue means the encoder is behind: appsrc (leaky) drops this frame; count it.
   if (gst_app_src_get_current_level_buffers(GST_APP_SRC(mSource.get())) >= 3) ++mDropped;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -30,8 +31,9 @@ class HlsOutput final : public platform::PipelineListener {
   ~HlsOutput() override;
 
   bool start(std::string* error);
-  // Render thread: one canvas frame; `index` counts frames at the canvas rate (its timestamp).
-  void push(const core::FrameRef& frame, std::uint64_t index);
+  // Render thread: one canvas frame stamped with its tick on the render clock (time since the
+  // canvas started): ticks the render thread missed leave a gap, so the stream keeps wall time.
+  void push(const core::FrameRef& frame, std::chrono::nanoseconds timestamp);
   // Ends the stream so the playlist is finalised, then stops. Bounded wait. The render thread
   // must have stopped pushing first.
   void finish();

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 
@@ -25,7 +26,14 @@
 namespace tessera::server {
 namespace {
 constexpr const char* kModule = "server";
+
+// Frames each feed keeps for the playout: max_delay_ms of a 30 fps phone and a margin (a feed
+// sending faster is drawn late beyond what the ring holds). Sync off: the newest frame only.
+std::size_t ringFramesFor(const core::SyncConfig& sync) {
+  if (!sync.enabled) return 2;
+  return static_cast<std::size_t>(std::ceil(sync.maxDelayMs / 1000.0 * 30)) + 6;
 }
+}  // namespace
 
 std::filesystem::path defaultDataDir() {
   if (const char* env = std::getenv("TESSERA_DATA_DIR"); env && *env) return env;
@@ -67,7 +75,8 @@ bool Server::startStages() {
     return false;
   }
 
-  mIngest = std::make_unique<ingest::IngestManager>(mConfig.ingest, mConfig.canvas.fps);
+  mIngest = std::make_unique<ingest::IngestManager>(mConfig.ingest, mConfig.canvas.fps,
+                                                    ringFramesFor(mConfig.sync));
 
   std::string error;
   // Local workers run this same executable (`tessera worker`).
@@ -105,6 +114,9 @@ bool Server::startStages() {
   std::vector<core::ConfigProblem> sceneProblems;
   rs.scenes = render::loadScenes(mConfig.scenes, rs.canvas, mConfig.file.string(), &sceneProblems);
   rs.sceneConfigs = mConfig.scenes;
+  rs.playout.enabled = mConfig.sync.enabled;
+  rs.playout.fixedDelayMs = mConfig.sync.delayMs;
+  rs.playout.maxDelayMs = mConfig.sync.maxDelayMs;
   for (const auto& p : sceneProblems) core::logError(kModule, "{}", p.str());
   if (!sceneProblems.empty()) return false;
   mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this,
@@ -283,8 +295,8 @@ void Server::logStatus() {
                      : std::string());
 }
 
-void Server::onCanvasFrame(const core::FrameRef& frame, std::uint64_t index) {
-  if (mHls) mHls->push(frame, index);
+void Server::onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) {
+  if (mHls) mHls->push(frame, tick.sinceStart);
 }
 
 void Server::onWindowClosed() {

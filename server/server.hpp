@@ -70,7 +70,7 @@ class Server final : public control::ApiModel,
                                      const std::string& fragment) override;
 
   // CanvasListener (render thread).
-  void onCanvasFrame(const core::FrameRef& frame, std::uint64_t index) override;
+  void onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) override;
   void onWindowClosed() override;
 
  private:

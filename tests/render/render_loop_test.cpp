@@ -19,6 +19,7 @@ using tessera::core::LatestMailbox;
 using tessera::core::SizePx;
 using tessera::core::FeedChannel;
 using tessera::core::FeedTable;
+using tessera::render::CanvasTick;
 using tessera::render::RenderLoop;
 using tessera::render::RenderSettings;
 using tessera::render::RenderStats;
@@ -55,18 +56,24 @@ RenderSettings settings() {
 // Records the canvas frames handed out; called on the render thread.
 class RecordingCanvasListener final : public tessera::render::CanvasListener {
  public:
-  void onCanvasFrame(const FrameRef& frame, std::uint64_t index) override {
-    if (index != mNext.load()) mContiguous = false;
+  void onCanvasFrame(const FrameRef& frame, const CanvasTick& tick) override {
+    // Ticks only move forward (a missed tick leaves a gap), each on the render clock's grid.
+    if (mFrames.load() > 0 && tick.index <= mLast) mOrdered = false;
+    const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(1.0 / 30));
+    if (tick.sinceStart != period * static_cast<std::int64_t>(tick.index)) mOrdered = false;
     if (!frame || frame->width != kCanvas.width || frame->height != kCanvas.height) mValid = false;
-    mNext = index + 1;
+    mLast = tick.index;
+    ++mFrames;
   }
-  std::uint64_t frames() const { return mNext.load(); }
-  bool contiguous() const { return mContiguous.load(); }
+  std::uint64_t frames() const { return mFrames.load(); }
+  bool ordered() const { return mOrdered.load(); }
   bool valid() const { return mValid.load(); }
 
  private:
-  std::atomic<std::uint64_t> mNext{0};
-  std::atomic<bool> mContiguous{true};
+  std::atomic<std::uint64_t> mFrames{0};
+  std::uint64_t mLast = 0;  // render thread only
+  std::atomic<bool> mOrdered{true};
   std::atomic<bool> mValid{true};
 };
 
@@ -210,7 +217,7 @@ TEST_CASE("the render loop composites feed frames where its layout says", "[rend
 
   loop.stop();
   CHECK(listener.frames() > 0);
-  CHECK(listener.contiguous());
+  CHECK(listener.ordered());
   CHECK(listener.valid());
 }
 
@@ -232,7 +239,41 @@ TEST_CASE("feeds without frames give an empty canvas, handed out all the same",
   const auto canvas = loop.canvas().peek();
   REQUIRE(canvas);
   CHECK(checkCanvas(PixelView::of(*canvas), {}) == "");
-  CHECK(listener.contiguous());
+  CHECK(listener.ordered());
+}
+
+TEST_CASE("a flash draws the whole canvas white, then the tiles come back",
+          "[render][gl][loop]") {
+  LatestMailbox<FeedTable> feeds;
+  auto a = channel(1), b = channel(2);
+  push(*a, solidFrame(16, 12, kRed));
+  push(*b, solidFrame(16, 12, kBlue));
+  publish(feeds, 1, {a, b});
+  RecordingCanvasListener listener;
+  RenderLoop loop(settings(), feeds, &listener);
+  std::string error;
+  REQUIRE(loop.start(&error));
+  requireCanvasShows(loop, {{1, kRed}, {2, kBlue}});
+  CHECK_FALSE(loop.flashes().peek());
+
+  const auto asked = std::chrono::steady_clock::now();
+  loop.requestFlash(300ms);
+  // Every pixel white, tiles included.
+  REQUIRE(waitUntil(
+      [&] {
+        const auto canvas = loop.canvas().peek();
+        return canvas && tessera::test::checkRect(PixelView::of(*canvas), 0, 0, kCanvas.width,
+                                                  kCanvas.height, kWhite, 0) == "";
+      },
+      3s));
+  // The flash's first white frame is stamped with its tick, after the request (within a tick).
+  const auto flashed = loop.flashes().peek();
+  REQUIRE(flashed);
+  CHECK(*flashed >= asked - 34ms);
+  // Then the tiles are drawn whole again (the white covered them).
+  requireCanvasShows(loop, {{1, kRed}, {2, kBlue}});
+  loop.stop();
+  CHECK(listener.ordered());
 }
 
 TEST_CASE("the render loop reports a set-up failure from start", "[render][gl][loop]") {

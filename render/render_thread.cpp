@@ -1,0 +1,418 @@
+#include "render/render_thread.hpp"
+
+#include <algorithm>
+#include <thread>
+#include <tuple>
+
+#include "core/log.hpp"
+
+namespace tessera::render {
+namespace {
+
+constexpr const char* kModule = "render";
+using Clock = core::Clock;
+
+// The brush's layout (one dab per feed) is published this often: it moves every frame.
+constexpr double kBrushLayoutPeriodS = 0.25;
+// How often the feeds' latencies are gathered for the auto playout delay.
+constexpr auto kLatencyPollPeriod = std::chrono::milliseconds(250);
+
+core::PlayoutSettings playoutOf(const RenderSettings& s) {
+  core::PlayoutSettings p = s.playout;
+  p.fps = s.fps;
+  return p;
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
+  return values[std::clamp<std::size_t>(k, 1, values.size()) - 1];
+}
+
+}  // namespace
+
+RenderThread::RenderThread(RenderLoop& loop)
+    : mLoop(loop),
+      mSettings(loop.mSettings),
+      mPlayout(playoutOf(loop.mSettings)),
+      mFeeds(loop.mSettings.maxFeeds) {}
+
+RenderThread::~RenderThread() = default;
+
+bool RenderThread::setUp(std::string* error) {
+  mSurface = mSettings.window
+                 ? platform::createWindowSurface(mSettings.title, mSettings.canvas, false, error)
+                 : platform::createHeadlessSurface(error);
+  if (mSurface) {
+    mRenderer = TileRenderer::create(mSettings.canvas, mSettings.tile, mSettings.maxFeeds,
+                                     mSettings.shaderDir, error);
+  }
+  if (!mRenderer) return false;
+  // The scenes' shaders: all loaded now, so errors show at start and switching is instant.
+  for (std::size_t i = 0; i < mSettings.scenes.size(); ++i) {
+    std::unique_ptr<SceneShaders> shaders;
+    if (i < mSettings.sceneConfigs.size()) {
+      shaders = std::make_unique<SceneShaders>(i, mSettings.sceneConfigs[i],
+                                               isf::CrowdLimits{mSettings.maxFeeds},
+                                               mSettings.shaderDir / "stained_glass.fs");
+      shaders->load();
+    }
+    if (shaders && !shaders->empty() && !mChainTargets) {
+      mChainTargets = std::make_unique<ChainTargets>(mSettings.canvas);
+      mCrowdData = std::make_unique<CrowdData>(mSettings.maxFeeds);
+    }
+    mSceneShaders.push_back(std::move(shaders));
+  }
+  publishShaderStatus();
+  mPlanner = std::make_unique<compositor::ScenePlanner>(mSettings.scenes[0], mSettings.canvas,
+                                                        mSettings.tile);
+  mDescription = mSurface->description();
+  return true;
+}
+
+void RenderThread::run() {
+  const auto period = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(1.0 / mSettings.fps));
+  mStartedAt = Clock::now();
+  mPacer = std::make_unique<FramePacer>(period, mStartedAt);
+  mTick = mPacer->current();
+  mWindowStart = mLastShaderPoll = mLastAdvance = mStartedAt;
+  while (!mLoop.mStop) tick();
+  core::logInfo(kModule, "stopped after {} frames ({} redrawn, {} ticks missed)", mTotals.frames,
+                mTotals.redraws, mPacer->missed());
+}
+
+void RenderThread::tick() {
+  mTickStart = Clock::now();
+  mLoop.mTickStartNs.store(mTickStart.time_since_epoch() / std::chrono::nanoseconds(1),
+                           std::memory_order_relaxed);
+  pollWindow();
+  chooseFeedFrames();
+  applyRequests();
+  planScene();
+  drawCanvas();
+  readBackAndHandOff();
+  updateStatistics();
+  pace();
+}
+
+double RenderThread::msSince(Clock::time_point t) const {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+void RenderThread::pollWindow() {
+  if (mWindowOpen && !mSurface->pollEvents()) {
+    mWindowOpen = false;
+    if (mLoop.mListener) mLoop.mListener->onWindowClosed();
+  }
+}
+
+// 1. Every feed's frame for the instant tick - playout delay; new pictures uploaded.
+void RenderThread::chooseFeedFrames() {
+  const auto start = Clock::now();
+  mFeeds.setTable(mLoop.mFeeds.peek());
+  updatePlayoutDelay();
+  mPlayoutFrame = mFeeds.chooseAndUpload(mTick.time, mPlayout, *mRenderer);
+  mTotals.uploads += mPlayoutFrame.uploads;
+  if (mPlayoutFrame.aligned > 1) mWindowSpreads.push_back(mPlayoutFrame.spreadMs);
+  mWindowPhase[kFeeds] += msSince(start);
+}
+
+void RenderThread::updatePlayoutDelay() {
+  const auto now = mTick.time;
+  if (now - mLastLatencyPoll >= kLatencyPollPeriod && mFeeds.table()) {
+    mLastLatencyPoll = now;
+    std::vector<double> latencies;
+    for (const auto& c : mFeeds.table()->feeds) {
+      if (c->synced()) latencies.push_back(c->latencyMsP95());
+    }
+    mPlayout.setLatencies(std::move(latencies));
+  }
+  mPlayout.advance(std::chrono::duration<double>(now - mLastAdvance).count());
+  mLastAdvance = now;
+}
+
+// 2. Scene switches, shader files saved since the last look, API parameters, a flash.
+void RenderThread::applyRequests() {
+  if (auto request = mLoop.mSceneRequests.takeNew(); request && *request != mSceneIndex) {
+    switchScene(*request);
+  }
+  mShaders = mSceneShaders[mSceneIndex].get();
+  if (mShaders && mShaders->empty()) mShaders = nullptr;
+  applyShaderChanges();
+  if (auto flash = mLoop.mFlashRequests.takeNew()) {
+    mFlashUntil = mTick.time + *flash;
+    mFlashing = false;  // the first white frame is this tick's
+  }
+}
+
+void RenderThread::switchScene(std::size_t index) {
+  mSceneIndex = index;
+  const compositor::SceneSpec& spec = mSettings.scenes[mSceneIndex];
+  mPlanner = std::make_unique<compositor::ScenePlanner>(spec, mSettings.canvas, mSettings.tile);
+  mRenderer->snapshot();  // the outgoing scene's last frame, faded out over the new one
+  if (spec.kind == core::LayoutKind::kBrush) mRenderer->clearPaint();
+  mFadeStartS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
+  mFadeS = spec.fadeSeconds;
+  mAutoScale = ShaderScaler{};
+  mLastLayoutS = -1;
+  core::logInfo(kModule, "scene \"{}\" ({}), cross-fade {:.2f} s", spec.name,
+                core::toString(spec.kind), mFadeS);
+}
+
+void RenderThread::applyShaderChanges() {
+  if (mTickStart - mLastShaderPoll >= mSettings.shaderPollPeriod) {
+    mLastShaderPoll = mTickStart;
+    bool changed = false;
+    for (auto& s : mSceneShaders) changed = (s && s->reloadChanged()) || changed;
+    if (changed) publishShaderStatus();
+  }
+  {
+    std::lock_guard lock(mLoop.mParamMutex);
+    mParams.swap(mLoop.mPendingParams);
+  }
+  if (mParams.empty()) return;
+  for (const ParamChange& p : mParams) {
+    std::string error;
+    if (p.scene >= mSceneShaders.size() || !mSceneShaders[p.scene] ||
+        !mSceneShaders[p.scene]->setValue(p.slot, p.name, p.value, &error)) {
+      core::logWarn(kModule, "shader parameter {}: {}", p.name, error);
+    }
+  }
+  mParams.clear();
+  publishShaderStatus();
+}
+
+void RenderThread::publishShaderStatus() {
+  auto status = std::make_shared<ShaderStatus>();
+  status->version = ++mShaderStatusVersion;
+  for (const auto& s : mSceneShaders) {
+    if (s) s->appendStatus(status->shaders);
+  }
+  mLoop.mShaderStatus.put(std::move(status));
+}
+
+// 3. The scene's planner lays out the visible feeds; the layout is published when it changes.
+void RenderThread::planScene() {
+  const auto start = Clock::now();
+  const double nowS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
+  const auto scores = mLoop.mScores->peek();
+  mFrame = mPlanner->update(mFeeds.visible(), scores.get(), nowS);
+  if (mFrame.layoutChanged || mLastLayoutS < 0 ||
+      (mFrame.paint && nowS - mLastLayoutS >= kBrushLayoutPeriodS)) {
+    mLoop.mLayout.put(std::make_shared<compositor::Layout>(mPlanner->target()));
+    mLastLayoutS = nowS;
+  }
+  const bool wasFading = mFading;
+  mFading = mFadeS > 0 && nowS - mFadeStartS < mFadeS;
+  // The canvas shows the outgoing scene (or the last fade frame): draw all of it again.
+  if (wasFading || mFading) mFullRedraw = true;
+  // Tiles to draw: all of them, and those whose feed has a new picture.
+  mInstances.clear();
+  mChanged.clear();
+  for (const compositor::Placement& p : mFrame.tiles) {
+    const int layer = mFeeds.layerOf(p.feed);
+    if (layer < 0) continue;  // a feed that left: its picture is gone
+    const TileInstance tile{p.rect, layer, p.source, p.tint, p.alpha, p.rotationRad, p.z};
+    mInstances.push_back(tile);
+    if (mFeeds.uploaded(layer)) mChanged.push_back(tile);
+  }
+  mFeeds.releaseUnused(mInstances);
+  mWindowPhase[kScene] += msSince(start);
+}
+
+// 4. Only what changed is drawn; shaders, the fade, a flash and the QR code go on top.
+void RenderThread::drawCanvas() {
+  const auto start = Clock::now();
+  mBuffer = mLoop.mPool->acquire();
+  // A scene with shaders draws every frame (they move with TIME) from its tiles, which stay
+  // in their own framebuffer (partial redraws go on).
+  mRenderer->setPostProcessing(mShaders != nullptr);
+  drawTiles();
+  if (mShaders) runShaders();
+  if (mFading) {
+    const double nowS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
+    const float u = compositor::easeInOut(static_cast<float>((nowS - mFadeStartS) / mFadeS));
+    mRenderer->overlaySnapshot(1 - u);
+    mDrew = true;
+  }
+  drawFlash();
+  drawQrOverlay();
+  if (mDrew) {
+    mRenderer->drawOverlay();  // on top of whatever was drawn
+    mRenderer->startReadback();
+    ++mTotals.redraws;
+  }
+  mWindowPhase[kDraw] += msSince(start);
+}
+
+void RenderThread::drawTiles() {
+  const bool tilesNeeded = !mShaders || mShaders->needsTiles();
+  if (tilesNeeded && !mTilesWereNeeded) mFullRedraw = true;  // the tiles were not kept up
+  mTilesWereNeeded = tilesNeeded;
+  mDrew = true;
+  if (mFrame.paint) {
+    mRenderer->paint(mInstances, mFrame.fade);
+  } else if (!tilesNeeded) {
+    mDrew = false;
+  } else if (mFullRedraw || mFrame.redrawAll || mFading) {
+    mRenderer->draw(mInstances, true);
+  } else if (!mChanged.empty()) {
+    mRenderer->draw(mChanged, false);
+  } else {
+    mDrew = false;
+  }
+  mFullRedraw = false;
+}
+
+void RenderThread::runShaders() {
+  const auto start = Clock::now();
+  mCrowd.clear();
+  mTileRects.clear();
+  for (const compositor::Placement& p : mFrame.tiles) mTileRects.emplace_back(p.feed, p.rect);
+  // A feed in several cells (photomosaic) is given its top-left one.
+  std::sort(mTileRects.begin(), mTileRects.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.y, a.second.x) < std::tie(b.first, b.second.y, b.second.x);
+  });
+  const auto scores = mLoop.mScores->peek();
+  for (const core::FeedId id : mFeeds.visible()) {
+    const int layer = mFeeds.layerOf(id);
+    if (layer < 0) continue;
+    CrowdFeed f;
+    f.id = id;
+    f.layer = layer;
+    f.yuv = mRenderer->layerIsYuv(layer);
+    const auto it =
+        std::lower_bound(mTileRects.begin(), mTileRects.end(), id,
+                         [](const auto& entry, core::FeedId key) { return entry.first < key; });
+    if (it != mTileRects.end() && it->first == id) f.rect = it->second;
+    f.scores = scores ? scores->find(id) : nullptr;
+    mCrowd.push_back(f);
+  }
+  mCrowdData->update(mCrowd, mSettings.canvas);
+  const double nowS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
+  ShaderClock clock;
+  clock.timeS = nowS;
+  clock.deltaS = mLastShaderTimeS < 0 ? 0.0 : nowS - mLastShaderTimeS;
+  clock.frameIndex = mShaderFrame++;
+  clock.date = ShaderClock::dateNow();
+  mLastShaderTimeS = nowS;
+  mShaders->render(mRenderer->tilesFramebuffer(), mRenderer->framebuffer(), mSettings.canvas,
+                   *mChainTargets, clock,
+                   mCrowdData->binding(mRenderer->tileArray(), mRenderer->planeArray(0),
+                                       mRenderer->planeArray(1), mRenderer->planeArray(2)),
+                   mShaders->fixedScale().value_or(mAutoScale.scale()));
+  mDrew = true;
+  mWindowPhase[kShaders] += msSince(start);
+}
+
+void RenderThread::drawFlash() {
+  if (mTick.time >= mFlashUntil) {
+    if (mFlashing) {
+      mFlashing = false;
+      mFullRedraw = true;  // the white covered the tiles the partial redraws keep
+    }
+    return;
+  }
+  if (!mFlashing) {
+    mFlashing = true;
+    mLoop.mFlashes.put(std::make_shared<Clock::time_point>(mTick.time));
+    core::logInfo(kModule, "flash: canvas white from tick {}", mTick.index);
+  }
+  mRenderer->fill(1, 1, 1);
+  mDrew = true;
+}
+
+void RenderThread::drawQrOverlay() {
+  auto overlay = mLoop.mOverlay.takeNew();
+  if (!overlay) return;
+  // The QR code in the bottom-right corner, a fifth of the canvas high.
+  const float side = std::max(64.0f, std::round(mSettings.canvas.height * 0.2f));
+  const float margin = std::round(mSettings.canvas.height * 0.02f);
+  mRenderer->setOverlay(*overlay, {mSettings.canvas.width - side - margin,
+                                   mSettings.canvas.height - side - margin, side, side});
+  mDrew = true;
+}
+
+// 5. The readback trails by a frame; the canvas goes to the mailbox, the window and the listener.
+void RenderThread::readBackAndHandOff() {
+  auto start = Clock::now();
+  const bool haveFrame = mRenderer->finishReadback(mBuffer->data(), !mDrew);
+  mWindowPhase[kReadback] += msSince(start);
+  start = Clock::now();
+  if (mWindowOpen && mSettings.window) mSurface->present(mRenderer->framebuffer(), mSettings.canvas);
+  if (haveFrame) {
+    auto canvas = std::make_shared<core::VideoFrame>();
+    canvas->width = mSettings.canvas.width;
+    canvas->height = mSettings.canvas.height;
+    canvas->strideBytes = static_cast<std::size_t>(canvas->width) * 4;
+    canvas->data = mBuffer->data();
+    canvas->planes[0] = canvas->data;
+    canvas->planeStrides[0] = canvas->strideBytes;
+    canvas->sequence = mTick.index + 1;
+    canvas->arrival = Clock::now();
+    canvas->capture = mTick.time;
+    canvas->storage = std::move(mBuffer);
+    mLastCanvas = std::move(canvas);
+    mLoop.mCanvas.put(mLastCanvas);
+  }
+  mBuffer.reset();
+  if (mLastCanvas && mLoop.mListener) mLoop.mListener->onCanvasFrame(mLastCanvas, mTick);
+  if (mLastCanvas) {
+    ++mTotals.frames;
+    ++mWindowFrames;
+  }
+  mWindowPhase[kHandoff] += msSince(start);
+}
+
+// 6. Statistics, once a second.
+void RenderThread::updateStatistics() {
+  const auto now = Clock::now();
+  mWindowWork += std::chrono::duration<double, std::milli>(now - mTickStart).count();
+  if (now - mWindowStart < std::chrono::seconds(1)) return;
+  const double secs = std::chrono::duration<double>(now - mWindowStart).count();
+  const double ticks = mWindowFrames ? static_cast<double>(mWindowFrames) : 1.0;
+  std::lock_guard lock(mLoop.mStatsMutex);
+  RenderStats& s = mLoop.mStats;
+  s.fps = static_cast<double>(mWindowFrames) / secs;
+  s.workMsAvg = mWindowWork / ticks;
+  s.uploadMsAvg = mWindowPhase[kFeeds] / ticks;
+  s.sceneMsAvg = mWindowPhase[kScene] / ticks;
+  s.drawMsAvg = mWindowPhase[kDraw] / ticks;
+  s.readbackMsAvg = mWindowPhase[kReadback] / ticks;
+  s.handoffMsAvg = mWindowPhase[kHandoff] / ticks;
+  s.shaderMsAvg = mWindowPhase[kShaders] / ticks;
+  if (mShaders && !mShaders->fixedScale()) {
+    mAutoScale.update(s.workMsAvg, s.shaderMsAvg, 1000.0 / mSettings.fps,
+                      mSettings.scenes[mSceneIndex].name);
+  }
+  s.shaderScale = mShaders ? mShaders->fixedScale().value_or(mAutoScale.scale()) : 1.0f;
+  s.frames = mTotals.frames;
+  s.redraws = mTotals.redraws;
+  s.uploads = mTotals.uploads;
+  s.late = mPacer->missed();
+  s.tiles = mInstances.size();
+  s.scene = mSceneIndex;
+  s.crossFading = mFading;
+  s.syncDelayMs = mPlayout.delayMs();
+  s.syncTargetMs = mPlayout.targetMs();
+  s.spreadMsP50 = percentile(mWindowSpreads, 0.5);
+  s.spreadMsP95 = percentile(mWindowSpreads, 0.95);
+  s.spreadMsMax = percentile(mWindowSpreads, 1.0);
+  s.alignedFeeds = mPlayoutFrame.aligned;
+  s.newestFeeds = mPlayoutFrame.newest;
+  mWindowPhase.fill(0);
+  mWindowSpreads.clear();
+  mWindowStart = now;
+  mWindowFrames = 0;
+  mWindowWork = 0;
+}
+
+// 7. Sleep until the next tick of the render clock (or skip the ones already missed).
+void RenderThread::pace() {
+  mTick = mPacer->advance(Clock::now());
+  std::this_thread::sleep_until(mTick.time);
+}
+
+}  // namespace tessera::render
