@@ -54,6 +54,10 @@ void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timin
   frame->capture += mConfigOffset;
   if (mCueOffset) frame->capture += *mCueOffset;
   if (timed || mCueOffset) recordLatencyLocked(toMs(now - frame->capture));
+  if (mRecording) {
+    if (mRecorded.size() >= kMaxRecordedFrames) mRecorded.erase(mRecorded.begin());
+    mRecorded.push_back(frame);
+  }
   released = mRing.push(std::move(frame));
 
   mSourceWidth = sourceWidth;
@@ -171,6 +175,21 @@ FrameRef FeedChannel::takeNew() {
 std::vector<FrameRef> FeedChannel::recentFrames() const {
   std::lock_guard lock(mMutex);
   return mRing.frames();
+}
+
+void FeedChannel::recordFrames(bool on) {
+  std::vector<FrameRef> dropped;  // released outside the lock
+  std::lock_guard lock(mMutex);
+  mRecording = on;
+  if (on) mRecorded.reserve(64);
+  if (!on) dropped.swap(mRecorded);
+}
+
+std::vector<FrameRef> FeedChannel::takeRecorded() {
+  std::vector<FrameRef> out;
+  std::lock_guard lock(mMutex);
+  out.swap(mRecorded);
+  return out;
 }
 
 bool FeedChannel::hasFrame() const {
