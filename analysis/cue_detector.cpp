@@ -125,6 +125,7 @@ void CueDetector::start(std::uint64_t id, bool flash, core::Clock::time_point at
   mEnd = at + window;
   for (auto& c : feeds) {
     c->recordFrames(true);
+    mReport.feeds.push_back({c->id(), std::nullopt, std::nullopt});  // waiting
     mFeeds.push_back(Watched{std::move(c), false, {}});
     mFeeds.back().synced = mFeeds.back().channel->synced();
   }
