@@ -16,6 +16,17 @@
 
 namespace tessera::control {
 
+// A feed's place in the time model (docs/architecture.md, "Time").
+struct FeedSyncInfo {
+  std::string state = "unsynced";  // "aligned" | "late" | "unsynced"
+  std::string clock = "none";      // how its clock is tied to the server's (see core::ClockEstimate)
+  double latencyMs = 0;            // capture to arrival, p50
+  double latencyMsP95 = 0;
+  std::optional<double> clockOffsetMs;
+  std::optional<double> cueOffsetMs;
+  double offsetMs = 0;  // [[ingest.pull]] offset_ms
+};
+
 struct FeedInfo {
   core::FeedId id;
   core::FeedSource source = core::FeedSource::kSynthetic;
@@ -30,6 +41,7 @@ struct FeedInfo {
   std::uint64_t dropped = 0;
   int restarts = 0;
   std::string lastError;
+  FeedSyncInfo sync;
 };
 
 struct HealthInfo {
@@ -44,6 +56,8 @@ struct HealthInfo {
   std::string installation;
   double uptimeSeconds = 0;
   std::size_t shaderErrors = 0;  // shader files whose last load failed
+  bool syncEnabled = true;
+  double syncDelayMs = 0;  // the playout delay now
 };
 
 // One input of an artist's shader, as the admin page lists it. Numbers of the input's type:

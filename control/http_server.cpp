@@ -31,6 +31,19 @@ double roundTo(double v, int decimals) {
   return std::round(v * k) / k;
 }
 
+json syncJson(const FeedSyncInfo& s) {
+  auto ms = [](double v) { return std::round(v * 10) / 10; };
+  auto optionalMs = [&](const std::optional<double>& v) { return v ? json(ms(*v)) : json(nullptr); };
+  json j = {{"state", s.state},
+            {"clock", s.clock},
+            {"latency_ms", ms(s.latencyMs)},
+            {"latency_ms_p95", ms(s.latencyMsP95)},
+            {"clock_offset_ms", optionalMs(s.clockOffsetMs)},
+            {"cue_offset_ms", optionalMs(s.cueOffsetMs)}};
+  if (s.offsetMs != 0) j["offset_ms"] = ms(s.offsetMs);
+  return j;
+}
+
 json scoresJson(const std::optional<core::Scores>& s) {
   if (!s) return json::object();
   json palette = json::array();
@@ -253,7 +266,9 @@ void HttpServer::serveHealth(SoupServerMessage* msg) {
                {"fps", std::round(h.fps * 10) / 10},
                {"scene", h.scene},
                {"installation", h.installation},
-               {"uptime_s", std::round(h.uptimeSeconds * 10) / 10}};
+               {"uptime_s", std::round(h.uptimeSeconds * 10) / 10},
+               {"sync_enabled", h.syncEnabled},
+               {"sync_delay_ms", std::round(h.syncDelayMs * 10) / 10}};
   // Degraded still answers 200: the canvas runs (on the last scores known).
   if (!h.degraded.empty()) body["degraded"] = h.degraded;
   if (h.shaderErrors) body["shader_errors"] = h.shaderErrors;
@@ -273,7 +288,8 @@ void HttpServer::serveFeeds(SoupServerMessage* msg) {
                  {"tile", f.tile ? rectJson(*f.tile) : json(nullptr)},
                  {"frames", f.frames},
                  {"dropped_frames", f.dropped},
-                 {"restarts", f.restarts}};
+                 {"restarts", f.restarts},
+                 {"sync", syncJson(f.sync)}};
     if (f.source == core::FeedSource::kPull) item["uri"] = f.uri;
     if (!f.lastError.empty()) item["last_error"] = f.lastError;
     list.push_back(std::move(item));

@@ -9,7 +9,8 @@ PlayoutDelay::PlayoutDelay(PlayoutSettings settings) : mSettings(settings) {
   if (!mSettings.enabled) return;
   if (mSettings.fixedDelayMs) {
     mDelayMs = mTargetMs = std::clamp(*mSettings.fixedDelayMs, 0.0, mSettings.maxDelayMs);
-    mHaveTarget = mStarted = true;
+    mHaveTarget = true;
+    mWarmUpLeftS = 0;
   }
 }
 
@@ -35,9 +36,9 @@ void PlayoutDelay::setLatencies(std::vector<double> feedLatencyP95Ms) {
 
 void PlayoutDelay::advance(double elapsedS) {
   if (!mSettings.enabled || mSettings.fixedDelayMs || !mHaveTarget) return;
-  if (!mStarted) {
+  if (mWarmUpLeftS > 0) {
     mDelayMs = mTargetMs;
-    mStarted = true;
+    mWarmUpLeftS -= std::max(0.0, elapsedS);
     return;
   }
   const double step = std::max(0.0, elapsedS) * 1000.0 / std::max(1.0, mSettings.fps);

@@ -33,9 +33,11 @@ class PlayoutDelay {
   // A new target from each synced live feed's latency (its 95th percentile, ms). Feeds later
   // than max_delay_ms do not count (they are drawn late). No feeds: the target stays.
   void setLatencies(std::vector<double> feedLatencyP95Ms);
-  // Moves the delay towards the target after `elapsedS` seconds; the first target is taken
-  // at once (nothing was shown against an older one).
+  // Moves the delay towards the target after `elapsedS` seconds. For the first kWarmUpS after
+  // the first target the delay follows it at once: the feeds' latencies settle as they start,
+  // and nothing has been shown against an older delay worth keeping.
   void advance(double elapsedS);
+  static constexpr double kWarmUpS = 2.0;
 
   // The target for a set of latencies (exposed for tests).
   static double targetFor(std::vector<double> feedLatencyP95Ms, const PlayoutSettings& s);
@@ -45,7 +47,7 @@ class PlayoutDelay {
   double mDelayMs = 0;
   double mTargetMs = 0;
   bool mHaveTarget = false;
-  bool mStarted = false;
+  double mWarmUpLeftS = kWarmUpS;
 };
 
 }  // namespace tessera::core

@@ -1,6 +1,7 @@
 #include "render/feed_frames.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tessera::render {
 
@@ -69,9 +70,11 @@ PlayoutFrameStats FeedFrames::chooseAndUpload(core::Clock::time_point now,
     mUploaded[static_cast<std::size_t>(layer)] = 1;
     ++stats.uploads;
   }
-  if (mCaptures.size() > 1) {
+  if (!mCaptures.empty()) {
     const auto [lo, hi] = std::minmax_element(mCaptures.begin(), mCaptures.end());
+    const auto target = now - delay;
     stats.spreadMs = core::toMs(*hi - *lo);
+    stats.errorMs = std::max(std::abs(core::toMs(*hi - target)), std::abs(core::toMs(*lo - target)));
   }
   return stats;
 }

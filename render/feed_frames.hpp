@@ -23,6 +23,7 @@ struct PlayoutFrameStats {
   std::size_t aligned = 0;   // feeds drawn by capture time
   std::size_t newest = 0;    // feeds drawn with their newest frame (unsynced, late, sync off)
   double spreadMs = 0;       // max - min capture time of the aligned feeds' frames
+  double errorMs = 0;        // the largest |capture - (now - delay)| among them
   std::size_t uploads = 0;
 };
 

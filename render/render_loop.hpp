@@ -83,6 +83,7 @@ struct RenderStats {
   double spreadMsP50 = 0;        // capture-time spread of the aligned tiles in one canvas frame
   double spreadMsP95 = 0;
   double spreadMsMax = 0;
+  double errorMsP95 = 0;         // the largest |capture - target| of a canvas frame, p95
   std::size_t alignedFeeds = 0;  // in the last canvas frame: drawn by capture time
   std::size_t newestFeeds = 0;   //   drawn with their newest frame
 };

@@ -116,6 +116,7 @@ void RenderThread::chooseFeedFrames() {
   mPlayoutFrame = mFeeds.chooseAndUpload(mTick.time, mPlayout, *mRenderer);
   mTotals.uploads += mPlayoutFrame.uploads;
   if (mPlayoutFrame.aligned > 1) mWindowSpreads.push_back(mPlayoutFrame.spreadMs);
+  if (mPlayoutFrame.aligned > 0) mWindowErrors.push_back(mPlayoutFrame.errorMs);
   mWindowPhase[kFeeds] += msSince(start);
 }
 
@@ -400,10 +401,12 @@ void RenderThread::updateStatistics() {
   s.spreadMsP50 = percentile(mWindowSpreads, 0.5);
   s.spreadMsP95 = percentile(mWindowSpreads, 0.95);
   s.spreadMsMax = percentile(mWindowSpreads, 1.0);
+  s.errorMsP95 = percentile(mWindowErrors, 0.95);
   s.alignedFeeds = mPlayoutFrame.aligned;
   s.newestFeeds = mPlayoutFrame.newest;
   mWindowPhase.fill(0);
   mWindowSpreads.clear();
+  mWindowErrors.clear();
   mWindowStart = now;
   mWindowFrames = 0;
   mWindowWork = 0;

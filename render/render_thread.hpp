@@ -110,6 +110,7 @@ class RenderThread {
   double mWindowWork = 0;
   std::array<double, kPhases> mWindowPhase{};
   std::vector<double> mWindowSpreads;
+  std::vector<double> mWindowErrors;
   RenderStats mTotals;
 };
 

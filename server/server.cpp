@@ -33,6 +33,23 @@ std::size_t ringFramesFor(const core::SyncConfig& sync) {
   if (!sync.enabled) return 2;
   return static_cast<std::size_t>(std::ceil(sync.maxDelayMs / 1000.0 * 30)) + 6;
 }
+
+std::chrono::nanoseconds nsFromMs(double ms) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double, std::milli>(ms));
+}
+
+control::FeedSyncInfo syncInfo(const core::SyncStatus& s) {
+  control::FeedSyncInfo info;
+  info.state = core::toString(s.state);
+  info.clock = core::toString(s.clock);
+  info.latencyMs = s.latencyMsP50;
+  info.latencyMsP95 = s.latencyMsP95;
+  info.clockOffsetMs = s.clockOffsetMs;
+  info.cueOffsetMs = s.cueOffsetMs;
+  info.offsetMs = s.configOffsetMs;
+  return info;
+}
 }  // namespace
 
 std::filesystem::path defaultDataDir() {
@@ -226,6 +243,9 @@ int Server::run() {
   // the phone's next periodic one (a scene switch, a re-layout that brings it back).
   platform::Timer tiles(
       std::chrono::milliseconds(100), [this] { requestKeyframesForNewTiles(); }, true);
+  // A feed that goes late or unsynced (or back) is logged when it happens.
+  platform::Timer sync(
+      std::chrono::seconds(1), [this] { logSyncChanges(); }, true);
 
   g_main_loop_run(mLoop.get());
 
@@ -329,6 +349,8 @@ control::HealthInfo Server::health() {
   if (auto status = mRender ? mRender->shaderStatus().peek() : nullptr) {
     for (const auto& s : status->shaders) h.shaderErrors += s.error.empty() ? 0 : 1;
   }
+  h.syncEnabled = mConfig.sync.enabled;
+  h.syncDelayMs = mRender ? mRender->stats().syncDelayMs : 0;
   return h;
 }
 
@@ -444,6 +466,49 @@ control::ParamResult Server::setParams(const std::optional<std::string>& scene,
   return r;
 }
 
+std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> Server::playoutDelays() const {
+  const double delayMs =
+      mConfig.sync.enabled && mRender ? mRender->stats().syncDelayMs : mConfig.sync.maxDelayMs;
+  return {nsFromMs(delayMs), nsFromMs(mConfig.sync.maxDelayMs)};
+}
+
+void Server::logSyncChanges() {
+  auto table = mIngest ? mIngest->table().peek() : nullptr;
+  if (!table || !mConfig.sync.enabled) return;
+  const auto [delay, maxDelay] = playoutDelays();
+  const double delayMs = std::chrono::duration<double, std::milli>(delay).count();
+  // A feed's new state is logged once it has held for two checks (no flapping at a threshold);
+  // a crowd changing at once is logged as a count after the first few.
+  constexpr int kNamed = 5;
+  int logged = 0, more = 0;
+  std::unordered_map<core::FeedId, SyncLogState> next;
+  for (const auto& c : table->feeds) {
+    if (!c->hasFrame()) continue;
+    const core::SyncStatus s = c->syncStatus(delay, maxDelay);
+    SyncLogState state = mSyncStates.contains(c->id()) ? mSyncStates[c->id()]
+                                                        : SyncLogState{core::SyncState::kAligned,
+                                                                       core::SyncState::kAligned, 0};
+    state.seen = s.state == state.candidate ? state.seen + 1 : 1;
+    state.candidate = s.state;
+    if (state.seen >= 2 && state.candidate != state.logged) {
+      state.logged = state.candidate;
+      if (logged++ < kNamed) {
+        core::log(s.state == core::SyncState::kAligned ? core::LogLevel::kInfo
+                                                       : core::LogLevel::kWarn,
+                  "sync", "feed {}: {} (clock {}, latency p50 {:.0f} ms, playout delay {:.0f} ms, "
+                  "max {:.0f})",
+                  c->id().value, core::toString(s.state), core::toString(s.clock), s.latencyMsP50,
+                  delayMs, mConfig.sync.maxDelayMs);
+      } else {
+        ++more;
+      }
+    }
+    next[c->id()] = state;
+  }
+  if (more > 0) core::logWarn("sync", "... and {} more feeds changed sync state", more);
+  mSyncStates = std::move(next);
+}
+
 std::vector<control::FeedInfo> Server::feeds() {
   std::vector<control::FeedInfo> out;
   auto table = mIngest ? mIngest->table().peek() : nullptr;
@@ -451,6 +516,7 @@ std::vector<control::FeedInfo> Server::feeds() {
   auto layout = mRender ? mRender->layout().peek() : nullptr;
   const auto scores = mAnalysis ? mAnalysis->scores().peek() : nullptr;
   const auto now = std::chrono::steady_clock::now();
+  const auto [delay, maxDelay] = playoutDelays();
   out.reserve(table->feeds.size());
   for (const auto& c : table->feeds) {
     const auto s = c->status();
@@ -466,6 +532,8 @@ std::vector<control::FeedInfo> Server::feeds() {
     f.dropped = s.dropped;
     f.restarts = s.restarts;
     f.lastError = s.lastError;
+    f.sync = syncInfo(c->syncStatus(delay, maxDelay));
+    if (!mConfig.sync.enabled) f.sync.state = "unsynced";  // drawn newest-first, as asked
     if (const core::Scores* found = scores ? scores->find(f.id) : nullptr) {
       f.scores = *found;
       f.scores->ageMs = found->ageMsAt(now);
@@ -563,7 +631,8 @@ std::string Server::metrics() {
         "counter");
   gauge("tessera_render_redraws_total", "Canvas frames actually drawn.",
         static_cast<double>(r.redraws), "counter");
-  gauge("tessera_render_late_ticks_total", "Render ticks more than a frame late.",
+  gauge("tessera_render_late_ticks_total",
+        "Render ticks missed (the canvas ran more than a frame late; outputs keep wall time).",
         static_cast<double>(r.late), "counter");
   gauge("tessera_render_tile_uploads_total", "Tile textures uploaded.",
         static_cast<double>(r.uploads), "counter");
@@ -576,6 +645,27 @@ std::string Server::metrics() {
         r.shaderMsAvg);
   gauge("tessera_render_shader_scale",
         "Share of the canvas's width and height the scene's shaders draw at.", r.shaderScale);
+  gauge("tessera_render_scene_ms", "Scene planning per frame, last second.", r.sceneMsAvg);
+  gauge("tessera_sync_delay_ms", "The playout delay: every tile shows the instant now - delay.",
+        r.syncDelayMs);
+  gauge("tessera_sync_target_delay_ms", "Where the auto playout delay is heading.",
+        r.syncTargetMs);
+  gauge("tessera_sync_spread_ms",
+        "Capture-time spread of the aligned tiles drawn in one canvas frame, p95 over the last "
+        "second.",
+        r.spreadMsP95);
+  gauge("tessera_sync_spread_p50_ms", "The same spread, p50.", r.spreadMsP50);
+  gauge("tessera_sync_spread_max_ms", "The same spread, largest in the last second.",
+        r.spreadMsMax);
+  gauge("tessera_sync_error_ms",
+        "How far the aligned tiles' capture times are from the instant drawn (now - delay), "
+        "largest of a canvas frame, p95 over the last second.",
+        r.errorMsP95);
+  gauge("tessera_sync_aligned_feeds", "Feeds drawn by capture time in the last canvas frame.",
+        static_cast<double>(r.alignedFeeds));
+  gauge("tessera_sync_newest_feeds",
+        "Feeds drawn with their newest frame (unsynced, late or sync off) in the last frame.",
+        static_cast<double>(r.newestFeeds));
 
   if (mHls) {
     gauge("tessera_hls_frames_total", "Frames handed to the HLS encoder.",
@@ -590,9 +680,16 @@ std::string Server::metrics() {
         static_cast<double>(platform::peakRssKib()) * 1024);
   m += "# HELP tessera_feed_frames_total Frames delivered per feed.\n"
        "# TYPE tessera_feed_frames_total counter\n";
-  for (const auto& f : feeds()) {
+  const auto list = feeds();
+  for (const auto& f : list) {
     m += fmt::format("tessera_feed_frames_total{{feed=\"{}\",source=\"{}\"}} {}\n", f.id.value,
                      core::toString(f.source), f.frames);
+  }
+  m += "# HELP tessera_feed_latency_ms Capture-to-arrival latency per feed, p50.\n"
+       "# TYPE tessera_feed_latency_ms gauge\n";
+  for (const auto& f : list) {
+    m += fmt::format("tessera_feed_latency_ms{{feed=\"{}\",sync=\"{}\"}} {:.1f}\n", f.id.value,
+                     f.sync.state, f.sync.latencyMs);
   }
   return m;
 }

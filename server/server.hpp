@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "analysis/analysis_stage.hpp"
@@ -82,6 +83,9 @@ class Server final : public control::ApiModel,
   void shutdown();
   void logStatus();
   void requestKeyframesForNewTiles();
+  // The playout delay now (max_delay_ms with sync off: nothing counts as late) and max delay.
+  std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> playoutDelays() const;
+  void logSyncChanges();
 
   const core::Config mConfig;
   const ServerOptions mOptions;
@@ -104,6 +108,12 @@ class Server final : public control::ApiModel,
   std::string mJoinUrl;
   std::shared_ptr<const compositor::Layout> mLastLayout;  // last layout seen (main thread)
   std::unordered_set<core::FeedId> mShownFeeds;           // the feeds with a tile in it
+  struct SyncLogState {
+    core::SyncState logged;     // what the log last said (feeds start aligned, unlogged)
+    core::SyncState candidate;  // the state seen in the last checks
+    int seen = 0;               // how many checks in a row
+  };
+  std::unordered_map<core::FeedId, SyncLogState> mSyncStates;  // main-loop thread
 };
 
 }  // namespace tessera::server

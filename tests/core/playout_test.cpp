@@ -49,7 +49,13 @@ TEST_CASE("auto delay moves at most one frame period per second", "[core][playou
   PlayoutDelay d(autoAt(30));
   d.setLatencies({100});
   d.advance(1.0 / 30);
-  // The first target is taken at once.
+  // The first target is taken at once, and so is a new one while the feeds start (2 s).
+  CHECK(d.delayMs() == Approx(100 + 500.0 / 30));
+  d.setLatencies({150});
+  d.advance(1.0);
+  CHECK(d.delayMs() == Approx(150 + 500.0 / 30));
+  d.setLatencies({100});
+  d.advance(1.0);  // the warm-up ends with this step
   CHECK(d.delayMs() == Approx(100 + 500.0 / 30));
   // A participant 400 ms later joins: the delay climbs 33.3 ms per second, in small steps.
   d.setLatencies({100, 400});
@@ -77,7 +83,7 @@ TEST_CASE("auto delay moves at most one frame period per second", "[core][playou
 TEST_CASE("jittery latencies move the delay no faster than the limit", "[core][playout]") {
   PlayoutDelay d(autoAt(30));
   d.setLatencies({200});
-  d.advance(0.03);
+  d.advance(PlayoutDelay::kWarmUpS);
   const double start = d.delayMs();
   // Latency reports jumping between 50 and 350 ms every quarter second for 4 s.
   for (int i = 0; i < 16; ++i) {
