@@ -244,6 +244,23 @@ class Section {
     return true;
   }
 
+  // "auto" (leaves `out` empty) or a number for which `accept` holds.
+  template <typename Accept>
+  void readAutoOrNumber(std::string_view key, std::optional<double>& out, std::string_view range,
+                        Accept accept) {
+    const toml::node* node = find(key);
+    if (!node) return;
+    if (const auto* text = node->as_string()) {
+      if (text->get() != "auto") {
+        problem(*node, key, fmt::format("expected \"auto\" or a number {}, got {}", range,
+                                        tomlQuoted(text->get())));
+      }
+      return;
+    }
+    double v = 0;
+    if (readNumber(key, v, fmt::format("{} (or \"auto\")", range), accept)) out = v;
+  }
+
   // A number (integer or float) for which `accept` holds; `range` describes it for messages.
   template <typename Accept>
   bool readNumber(std::string_view key, double& out, std::string_view range, Accept accept) {
@@ -479,21 +496,8 @@ void readSync(Parser& parser, const toml::table& t, SyncConfig& out) {
   s.readBool("enabled", out.enabled);
   s.readNumber("max_delay_ms", out.maxDelayMs, "in 0..10000",
                [](double x) { return x >= 0 && x <= 10000; });
-  if (const toml::node* delay = s.find("delay_ms")) {
-    if (const auto* text = delay->as_string()) {
-      if (text->get() != "auto") {
-        s.problem(*delay, "delay_ms",
-                  fmt::format("expected \"auto\" or a number of milliseconds in 0..10000, got {}",
-                              tomlQuoted(text->get())));
-      }
-    } else {
-      double v = 0;
-      if (s.readNumber("delay_ms", v, "in 0..10000 (or \"auto\")",
-                       [](double x) { return x >= 0 && x <= 10000; })) {
-        out.delayMs = v;
-      }
-    }
-  }
+  s.readAutoOrNumber("delay_ms", out.delayMs, "of milliseconds in 0..10000",
+                     [](double x) { return x >= 0 && x <= 10000; });
   if (out.delayMs && *out.delayMs > out.maxDelayMs) {
     s.problem(*s.find("delay_ms"), "delay_ms",
               fmt::format("expected at most max_delay_ms ({}), got {}", out.maxDelayMs,
@@ -755,21 +759,8 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
       }
     }
   }
-  if (const toml::node* scale = s.find("shader_scale")) {
-    if (const auto* text = scale->as_string()) {
-      if (text->get() != "auto") {
-        s.problem(*scale, "shader_scale",
-                  fmt::format("expected \"auto\" or a number in 0.25..1, got {}",
-                              tomlQuoted(text->get())));
-      }
-    } else {
-      double v = 1;
-      if (s.readNumber("shader_scale", v, "in 0.25..1 (or \"auto\")",
-                       [](double x) { return x >= 0.25 && x <= 1; })) {
-        out.shaderScale = v;
-      }
-    }
-  }
+  s.readAutoOrNumber("shader_scale", out.shaderScale, "in 0.25..1",
+                     [](double x) { return x >= 0.25 && x <= 1; });
   if (const toml::table* params = s.table("params")) {
     for (const auto& [key, node] : *params) {
       SceneConfig::Param p;

@@ -472,6 +472,19 @@ const std::vector<InvalidCase> kInvalid = {
      "\"fast\"\n",
      {"t.toml:3: scenes[0].shader_scale: expected a number in 0.25..1 (or \"auto\"), got 0.1",
       "t.toml:6: scenes[1].shader_scale: expected \"auto\" or a number in 0.25..1, got \"fast\""}},
+    {"[sync] values out of range, not auto, or a delay beyond the max",
+     "[sync]\nenabled = 1\ndelay_ms = \"soon\"\nmax_delay_ms = -5\n",
+     {"t.toml:2: sync.enabled: expected a boolean (true or false), got integer 1",
+      "t.toml:3: sync.delay_ms: expected \"auto\" or a number of milliseconds in 0..10000, got "
+      "\"soon\"",
+      "t.toml:4: sync.max_delay_ms: expected a number in 0..10000, got -5"}},
+    {"[sync] delay_ms above max_delay_ms, unknown key",
+     "[sync]\ndelay_ms = 1500\nmax_delay_ms = 1000\nlatency = 3\n",
+     {"t.toml:2: sync.delay_ms: expected at most max_delay_ms (1000), got 1500",
+      "t.toml:4: sync.latency: unknown key"}},
+    {"pull offset_ms out of range",
+     "[[ingest.pull]]\nuri = \"rtsp://cam/1\"\noffset_ms = 20000\n",
+     {"t.toml:3: ingest.pull[0].offset_ms: expected a number in -10000..10000, got 20000"}},
     {"params of the wrong shape",
      "[[scenes]]\nname = \"s\"\nparams = { a = [1], b = { c = 1 }, d = [1, \"x\"] }\n",
      {"t.toml:3: scenes[0].params.a: expected a number, a boolean, a string (a LABEL, \"#rrggbb\") "
@@ -655,6 +668,26 @@ TEST_CASE("scene shaders, filters and params", "[core][config][scenes]") {
   CHECK(s.params[3].name == "tint");
   CHECK(s.params[3].numbers == std::vector<double>{1, 0.5, 0});
   CHECK_FALSE(s.shaderScale);  // "auto"
+}
+
+TEST_CASE("[sync]: defaults, auto, a fixed delay, and a pull's offset", "[core][config][sync]") {
+  TempDir dir;
+  const Config defaults = loadConfig(dir.write("a.toml", "[installation]\nname = \"a\"\n"));
+  CHECK(defaults.sync.enabled);
+  CHECK_FALSE(defaults.sync.delayMs);
+  CHECK(defaults.sync.maxDelayMs == 1000);
+  const Config fixed = loadConfig(dir.write(
+      "b.toml",
+      "[sync]\nenabled = true\ndelay_ms = 250\nmax_delay_ms = 600\n[[ingest.pull]]\nuri = "
+      "\"rtsp://cam/1\"\noffset_ms = -120.5\n"));
+  CHECK(fixed.sync.delayMs == 250.0);
+  CHECK(fixed.sync.maxDelayMs == 600);
+  REQUIRE(fixed.ingest.pulls.size() == 1);
+  CHECK(fixed.ingest.pulls[0].offsetMs == -120.5);
+  const Config autoDelay = loadConfig(dir.write("c.toml", "[sync]\ndelay_ms = \"auto\"\n"));
+  CHECK_FALSE(autoDelay.sync.delayMs);
+  const Config off = loadConfig(dir.write("d.toml", "[sync]\nenabled = false\n"));
+  CHECK_FALSE(off.sync.enabled);
 }
 
 TEST_CASE("shader_scale: auto or a fixed share", "[core][config][scenes]") {

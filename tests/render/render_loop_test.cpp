@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <thread>
 #include <map>
 #include <memory>
 #include <vector>
@@ -240,6 +241,71 @@ TEST_CASE("feeds without frames give an empty canvas, handed out all the same",
   REQUIRE(canvas);
   CHECK(checkCanvas(PixelView::of(*canvas), {}) == "");
   CHECK(listener.ordered());
+}
+
+namespace {
+// Pushes a frame of `colour` captured at `capture` (a feed on its own timeline) that arrives now.
+void pushCaptured(FeedChannel& c, Rgba colour, std::chrono::steady_clock::time_point capture) {
+  auto f = std::make_shared<tessera::core::VideoFrame>(*solidFrame(16, 12, colour));
+  f->arrival = std::chrono::steady_clock::now();
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(capture.time_since_epoch());
+  c.pushFrame(std::move(f),
+              tessera::core::FrameTiming{tessera::core::FrameTiming::Kind::kTimeline, ns.count()},
+              kTile.width, kTile.height);
+}
+
+// How long after `since` the tile at the layout's first place shows `colour` (bounded wait).
+std::chrono::milliseconds timeUntilShown(RenderLoop& loop, Rgba colour,
+                                         std::chrono::steady_clock::time_point since) {
+  waitUntil(
+      [&] {
+        const auto layout = loop.layout().peek();
+        const auto canvas = loop.canvas().peek();
+        if (!layout || layout->tiles.empty() || !canvas) return false;
+        const auto& r = layout->tiles[0].rect;
+        return PixelView::of(*canvas).at(static_cast<int>(r.x + r.w / 2),
+                                         static_cast<int>(r.y + r.h / 2)) == colour;
+      },
+      3s);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                since);
+}
+}  // namespace
+
+TEST_CASE("the playout draws the frame captured nearest now - delay", "[render][gl][loop]") {
+  for (const bool syncOn : {true, false}) {
+    INFO("sync " << (syncOn ? "on, fixed delay 1000 ms" : "off"));
+    LatestMailbox<FeedTable> feeds;
+    auto a = channel(1);
+    auto s = settings();
+    s.playout.enabled = syncOn;
+    s.playout.fixedDelayMs = 1000;
+    s.playout.maxDelayMs = 2000;
+    RenderLoop loop(s, feeds, nullptr);
+    std::string error;
+    REQUIRE(loop.start(&error));
+    const auto t0 = std::chrono::steady_clock::now();
+    pushCaptured(*a, kRed, t0);
+    publish(feeds, 1, {a});
+    requireCanvasShows(loop, {{1, kRed}});
+    // A frame captured 100 ms later arrives. With a 1000 ms playout delay the canvas keeps
+    // showing red until the instant drawn (now - 1000 ms) is nearer blue's capture than red's,
+    // i.e. until t0 + 1050 ms; without sync, blue at once.
+    const auto t1 = t0 + 100ms;
+    std::this_thread::sleep_until(t1);
+    pushCaptured(*a, kBlue, t1);
+    const auto pushedAfter = std::chrono::steady_clock::now() - t0;
+    REQUIRE(pushedAfter < 900ms);  // else the machine was too slow for this to mean anything
+    const auto shownAfter = timeUntilShown(loop, kBlue, t0);
+    if (syncOn) {
+      CHECK(shownAfter >= 1040ms);
+      CHECK(shownAfter <= 1250ms);
+      CHECK(nextStats(loop, loop.stats()).syncDelayMs == 1000);
+    } else {
+      CHECK(shownAfter - pushedAfter <= 250ms);
+    }
+    loop.stop();
+  }
 }
 
 TEST_CASE("a flash draws the whole canvas white, then the tiles come back",
