@@ -82,14 +82,17 @@ def main():
     ap.add_argument("--max-delay-ms", type=int, default=500)
     ap.add_argument("--samples", type=int, default=20, help="seconds of /metrics samples")
     ap.add_argument("--flashes", type=int, default=3)
+    ap.add_argument("--fps", type=int, default=30, help="the senders' frame rate")
     args = ap.parse_args()
     n = args.senders
     delays = [round(i * args.max_delay_ms / max(1, n - 1)) for i in range(n)]
     result = {"senders": n, "delays_ms": [delays[0], delays[-1]]}
-    with RtpSenders([(d, True) for d in delays]) as senders, \
+    result["sender_fps"] = args.fps
+    with RtpSenders([(d, True) for d in delays], fps=args.fps) as senders, \
             Tessera(args.tessera, config(senders.uris, True), duration=600) as t:
-        t.wait_healthy(n, timeout=120)
         started = time.monotonic()
+        wait_until(lambda: t.json("/healthz").get("live_feeds") == n, 180,
+                   f"{n} live feeds", 1.0)
 
         def settled():
             feeds = t.json("/api/v1/feeds")
@@ -97,7 +100,7 @@ def main():
             delay = t.json("/healthz")["sync_delay_ms"]
             late = max(f["sync"]["latency_ms"] for f in feeds)
             return feeds if len(aligned) == n and delay >= late else None
-        feeds = wait_until(settled, 120, "every feed aligned under the playout delay", 1.0)
+        feeds = wait_until(settled, 180, "every feed aligned under the playout delay", 1.0)
         result["settle_s"] = round(time.monotonic() - started, 1)
         result["playout_delay_ms"] = t.json("/healthz")["sync_delay_ms"]
         lat = [f["sync"]["latency_ms"] for f in feeds]

@@ -198,7 +198,9 @@ void Feed::onTimingChanged(core::FrameTiming::Kind kind) {
   const char* what = kind == core::FrameTiming::Kind::kSender     ? "the sender's clock (RTCP)"
                      : kind == core::FrameTiming::Kind::kTimeline ? "its own timeline"
                                                                   : "none (unsynced)";
-  core::logInfo(kModule, "{}: capture times from {}", logName(), what);
+  // The first frame's timing is routine (the sync log reports states); a change is news.
+  core::log(mSequence == 1 ? core::LogLevel::kDebug : core::LogLevel::kInfo, kModule,
+            "{}: capture times from {}", logName(), what);
 }
 
 void Feed::onPipelineError(const std::string& source, const std::string& message,

@@ -23,12 +23,18 @@ def gi_python():
 
 
 def free_port_pair():
-    """An even UDP port whose next port is free too (RTP and RTCP)."""
+    """An even UDP port whose next port is free too (RTP and RTCP), below the ephemeral range:
+    the senders' own sockets take ephemeral ports, which must never be one tessera listens on."""
+    import random
     import socket
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1] & ~1
+    low = 20000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            high = min(int(f.read().split()[0]), 40000)
+    except (OSError, ValueError):
+        high = 32768
+    for _ in range(200):
+        port = random.randrange(low, high - 2) & ~1
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s1, \
                     socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s2:

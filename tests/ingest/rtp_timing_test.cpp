@@ -7,6 +7,8 @@
 
 #include <fstream>
 #include <memory>
+#include <random>
+#include <vector>
 #include <string>
 
 #include "core/feed_channel.hpp"
@@ -32,33 +34,35 @@ namespace {
 
 const tessera::platform::GstRuntime kGst;
 
-// An even loopback UDP port whose next one is free too (RTP, RTCP).
+// An even loopback UDP port whose next one is free too (RTP, RTCP), below the ephemeral range
+// (the sender's own sockets take ephemeral ports, which must not be one the feed listens on).
 int freePortPair() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    GSocket* probe = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                  G_SOCKET_PROTOCOL_UDP, nullptr);
-    GInetAddress* lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress* any = g_inet_socket_address_new(lo, 0);
-    g_socket_bind(probe, any, FALSE, nullptr);
-    GSocketAddress* bound = g_socket_get_local_address(probe, nullptr);
-    const int port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)) & ~1;
-    g_object_unref(bound);
-    g_object_unref(any);
-    g_socket_close(probe, nullptr);
-    g_object_unref(probe);
+  std::random_device seed;
+  std::mt19937 rng(seed());
+  std::uniform_int_distribution<int> pick(10000, 16000);
+  GInetAddress* lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = pick(rng) * 2;
     bool ok = true;
+    std::vector<GSocket*> held;
     for (int p : {port, port + 1}) {
       GSocket* s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
                                 G_SOCKET_PROTOCOL_UDP, nullptr);
       GSocketAddress* a = g_inet_socket_address_new(lo, static_cast<guint16>(p));
       ok = g_socket_bind(s, a, FALSE, nullptr) && ok;
       g_object_unref(a);
+      held.push_back(s);
+    }
+    for (GSocket* s : held) {
       g_socket_close(s, nullptr);
       g_object_unref(s);
     }
-    g_object_unref(lo);
-    if (ok) return port;
+    if (ok) {
+      g_object_unref(lo);
+      return port;
+    }
   }
+  g_object_unref(lo);
   FAIL("no free UDP port pair on loopback");
   return 0;
 }
