@@ -48,7 +48,8 @@ def sdp_text(port, rtcp):
 
 
 class Sender:
-    """One camera: videotestsrc -> jpegenc -> rtpjpegpay -> rtpbin -> netsim -> udpsink."""
+    """One camera: videotestsrc -> queue (leaky) -> jpegenc -> rtpjpegpay -> rtpbin -> netsim
+    -> udpsink."""
 
     def __init__(self, pipeline, rtpbin, index, port, delay_ms, rtcp, width, height, fps,
                  flashes):
@@ -63,6 +64,13 @@ class Sender:
         caps = make("capsfilter")
         caps.set_property("caps", Gst.Caps.from_string(
             f"video/x-raw,format=I420,width={width},height={height},framerate={fps}/1"))
+        # A camera that cannot keep up drops frames rather than sending ever older ones: a live
+        # videotestsrc that falls behind stamps frames by count and would pile up latency.
+        leaky = make("queue")
+        leaky.set_property("leaky", "downstream")
+        leaky.set_property("max-size-buffers", 1)
+        leaky.set_property("max-size-bytes", 0)
+        leaky.set_property("max-size-time", 0)
         enc = make("jpegenc")
         enc.set_property("quality", 70)
         pay = make("rtpjpegpay")
@@ -76,10 +84,11 @@ class Sender:
         sink.set_property("port", port)
         sink.set_property("sync", False)
         sink.set_property("async", False)
-        for e in (self.src, caps, enc, pay, net, sink):
+        for e in (self.src, caps, leaky, enc, pay, net, sink):
             pipeline.add(e)
         self.src.link(caps)
-        caps.link(enc)
+        caps.link(leaky)
+        leaky.link(enc)
         enc.link(pay)
         pay.get_static_pad("src").link(rtpbin.request_pad_simple(f"send_rtp_sink_{index}"))
         rtpbin.get_static_pad(f"send_rtp_src_{index}").link(net.get_static_pad("sink"))
