@@ -73,7 +73,7 @@ struct FeedStatus {
 // The playout's choice for one feed in one canvas frame.
 struct PlayoutPick {
   FrameRef frame;        // null before the first frame
-  bool aligned = false;  // chosen by capture time (false: the newest frame)
+  bool aligned = false;  // chosen by capture time for a feed in step (see SyncState::kAligned)
 };
 
 class FeedChannel {
@@ -142,6 +142,7 @@ class FeedChannel {
 
  private:
   bool syncedLocked() const;
+  SyncState stateLocked(Clock::duration delay, Clock::duration maxDelay) const;
   void recordLatencyLocked(double ms);
 
   const FeedId mId;

@@ -230,3 +230,22 @@ TEST_CASE("recording keeps every frame for a reader however the playout trims th
   c.pushFrame(frameAt(t0 + 2s, 1000), 4, 4);
   CHECK(c.takeRecorded().empty());
 }
+
+TEST_CASE("a feed later than the delay but within max_delay is not counted as aligned",
+          "[core][channel]") {
+  const auto t0 = Clock::now();
+  FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
+  for (int i = 0; i < 20; ++i) {
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture + 400ms, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+  }
+  // Delay 300 ms: the instant drawn has not arrived yet; the nearest frame is the newest.
+  const auto p = c.pick(t0 + 19 * 33ms + 400ms, 300ms, 1s, true);
+  REQUIRE(p.frame);
+  CHECK(p.frame->sequence == 20);
+  CHECK_FALSE(p.aligned);
+  CHECK(c.syncStatus(300ms, 1s).state == SyncState::kLate);
+  // Once the delay covers it, it is.
+  CHECK(c.pick(t0 + 19 * 33ms + 400ms, 450ms, 1s, true).aligned);
+}
