@@ -19,7 +19,8 @@ DEB_PACKAGES := \
   libsoup-3.0-dev libegl-dev libgl-dev libopengl-dev libgles-dev libegl1-mesa-dev \
   libgl1-mesa-dri libsdl2-dev libpng-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev \
   glib-networking openssl libzmq3-dev cppzmq-dev libopencv-dev opencv-data opencv-doc libqrencode-dev libnice-dev catch2 \
-  ffmpeg xvfb xauth chromium iproute2 util-linux zbar-tools
+  ffmpeg xvfb xauth chromium iproute2 util-linux zbar-tools \
+  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 # Node.js may come from elsewhere (a nodejs build that bundles npm conflicts with Debian's npm):
 # the packages are only asked for when the commands are missing.
 NODE_PACKAGES := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)

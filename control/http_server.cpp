@@ -129,6 +129,9 @@ bool HttpServer::start(std::string* error) {
   // entry (which also matches /whip/...) would have no normal handler.
   soup_server_add_early_handler(mServer.get(), "/whip", &HttpServer::handleEarly, this, nullptr);
   soup_server_add_handler(mServer.get(), "/whip", &HttpServer::handle, this, nullptr);
+  soup_server_add_early_handler(mServer.get(), "/api/v1/cue", &HttpServer::handleCueEarly, this,
+                                nullptr);
+  soup_server_add_handler(mServer.get(), "/api/v1/cue", &HttpServer::handle, this, nullptr);
   GError* raw = nullptr;
   auto options = static_cast<SoupServerListenOptions>(0);
   if (mSettings.tls) {
@@ -207,6 +210,8 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
       respondProblem(msg, 405, "Method Not Allowed",
                      method + " is not allowed on " + path + " (GET lists, PATCH sets)");
     }
+  } else if (path == "/api/v1/cue") {
+    serveCue(msg, method);
   } else if (path == "/metrics") {
     if (onlyGet()) {
       respond(msg, 200, "text/plain; version=0.0.4; charset=utf-8", mModel.metrics());

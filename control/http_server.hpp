@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "control/api_model.hpp"
+#include "control/cue_service.hpp"
 #include "control/whip_service.hpp"
 #include "platform/gobject_ptr.hpp"
 #include "platform/tls.hpp"
@@ -62,6 +63,9 @@ class HttpServer {
     mQrPng.clear();
   }
   std::uint64_t requests() const { return mRequests; }
+  // Serves /api/v1/cue from `cue` (the server's; null: 404). Before start().
+  void setCueService(CueService* cue) { mCue = cue; }
+  static constexpr std::size_t kMaxCueBodyBytes = 1024;
 
  private:
   static void handle(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable* query,
@@ -90,10 +94,15 @@ class HttpServer {
   bool allowWhipPost(SoupServerMessage* msg);
   void serveJoinInfo(SoupServerMessage* msg);
   void serveJoinQr(SoupServerMessage* msg);
+  // The cue (cue_routes.cpp).
+  static void handleCueEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
+                             void* self);
+  void serveCue(SoupServerMessage* msg, const std::string& method);
 
   const HttpSettings mSettings;
   ApiModel& mModel;
   WhipService* const mWhip;
+  CueService* mCue = nullptr;
   // POST /whip times per client address, for the rate limit.
   std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> mWhipPosts;
   std::string mJoinUrl;

@@ -54,6 +54,10 @@ void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timin
   frame->capture += mConfigOffset;
   if (mCueOffset) frame->capture += *mCueOffset;
   if (timed || mCueOffset) recordLatencyLocked(toMs(now - frame->capture));
+  if (mRecording) {
+    if (mRecorded.size() >= kMaxRecordedFrames) mRecorded.erase(mRecorded.begin());
+    mRecorded.push_back(frame);
+  }
   released = mRing.push(std::move(frame));
 
   mSourceWidth = sourceWidth;
@@ -132,6 +136,16 @@ bool FeedChannel::syncedLocked() const {
   return false;
 }
 
+SyncState FeedChannel::stateLocked(Clock::duration delay, Clock::duration maxDelay) const {
+  if (!syncedLocked() || mLatencyCount == 0) return SyncState::kUnsynced;
+  // Later than the playout can wait for (max_delay_ms), or than it waits now (by more than
+  // half a frame at 30 fps): drawn with its newest frame, out of step.
+  if (mLatencyP50 > toMs(maxDelay) || mLatencyP50 > toMs(delay) + 1000.0 / 60) {
+    return SyncState::kLate;
+  }
+  return SyncState::kAligned;
+}
+
 bool FeedChannel::synced() const {
   std::lock_guard lock(mMutex);
   return syncedLocked() && mLatencyCount > 0;
@@ -152,7 +166,9 @@ PlayoutPick FeedChannel::pick(Clock::time_point now, Clock::duration delay,
     return {mRing.takeNewest(), false};
   }
   const auto target = now - delay;
-  PlayoutPick p{mRing.nearest(target), true};
+  // A feed later than the delay (but within max_delay_ms) is drawn with the frame nearest the
+  // target too, which is its newest: it is not aligned, and must not count as if it were.
+  PlayoutPick p{mRing.nearest(target), stateLocked(delay, maxDelay) == SyncState::kAligned};
   // The next canvas frame's target is later; a margin covers a delay that grows meanwhile.
   mRing.trimBefore(target - std::chrono::milliseconds(50));
   return p;
@@ -171,6 +187,21 @@ FrameRef FeedChannel::takeNew() {
 std::vector<FrameRef> FeedChannel::recentFrames() const {
   std::lock_guard lock(mMutex);
   return mRing.frames();
+}
+
+void FeedChannel::recordFrames(bool on) {
+  std::vector<FrameRef> dropped;  // released outside the lock
+  std::lock_guard lock(mMutex);
+  mRecording = on;
+  if (on) mRecorded.reserve(64);
+  if (!on) dropped.swap(mRecorded);
+}
+
+std::vector<FrameRef> FeedChannel::takeRecorded() {
+  std::vector<FrameRef> out;
+  std::lock_guard lock(mMutex);
+  out.swap(mRecorded);
+  return out;
 }
 
 bool FeedChannel::hasFrame() const {
@@ -214,15 +245,7 @@ SyncStatus FeedChannel::syncStatus(Clock::duration delay, Clock::duration maxDel
   if (mCueOffset) s.cueOffsetMs = std::chrono::duration<double, std::milli>(*mCueOffset).count();
   s.configOffsetMs = std::chrono::duration<double, std::milli>(mConfigOffset).count();
   s.ringFrames = mRing.size();
-  if (!syncedLocked() || mLatencyCount == 0) {
-    s.state = SyncState::kUnsynced;
-  } else if (mLatencyP50 > toMs(maxDelay) || mLatencyP50 > toMs(delay) + 1000.0 / 60) {
-    // Later than the playout can wait for (max_delay_ms), or than it waits now (by more than
-    // half a frame at 30 fps): drawn with its newest frame, out of step.
-    s.state = SyncState::kLate;
-  } else {
-    s.state = SyncState::kAligned;
-  }
+  s.state = stateLocked(delay, maxDelay);
   return s;
 }
 

@@ -73,7 +73,7 @@ struct FeedStatus {
 // The playout's choice for one feed in one canvas frame.
 struct PlayoutPick {
   FrameRef frame;        // null before the first frame
-  bool aligned = false;  // chosen by capture time (false: the newest frame)
+  bool aligned = false;  // chosen by capture time for a feed in step (see SyncState::kAligned)
 };
 
 class FeedChannel {
@@ -122,8 +122,14 @@ class FeedChannel {
   FrameRef newest() const;
   // The newest frame if nobody took or picked it yet (tests, tools), else null.
   FrameRef takeNew();
-  // The frames still held, oldest first (the cue detector reads them).
+  // The frames still held, oldest first.
   std::vector<FrameRef> recentFrames() const;
+  // Any thread: while on, every frame pushed is also kept until taken (at most
+  // kMaxRecordedFrames; beyond, the oldest go), so a reader that must see every frame (the
+  // cue's step detector) misses none however the playout trims the ring. Off drops them.
+  static constexpr std::size_t kMaxRecordedFrames = 256;
+  void recordFrames(bool on);
+  std::vector<FrameRef> takeRecorded();
   bool hasFrame() const;
   std::optional<Clock::time_point> lastFrameAt() const;
   FeedStatus status(Clock::time_point now = Clock::now()) const;
@@ -136,6 +142,7 @@ class FeedChannel {
 
  private:
   bool syncedLocked() const;
+  SyncState stateLocked(Clock::duration delay, Clock::duration maxDelay) const;
   void recordLatencyLocked(double ms);
 
   const FeedId mId;
@@ -161,6 +168,8 @@ class FeedChannel {
   ClockEstimate mClockEstimate = ClockEstimate::kNone;
   std::chrono::nanoseconds mConfigOffset{0};
   std::optional<std::chrono::nanoseconds> mCueOffset;
+  bool mRecording = false;
+  std::vector<FrameRef> mRecorded;  // while mRecording
   std::array<double, kLatencySamples> mLatencies{};
   std::size_t mLatencyCount = 0;  // samples written (the window holds the last 64)
   double mLatencyP50 = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "core/log.hpp"
 #include "core/synthetic_palette.hpp"
@@ -36,6 +37,18 @@ void limitDecoderThreads(GstBin*, GstBin*, GstElement* element, gpointer) {
   }
 }
 
+// The URI uridecodebin plays: an SDP file (an RTP session described for receivers) named as
+// file:///x.sdp is played by sdpsrc as sdp:///x.sdp. Through filesrc, decodebin would hold its
+// live RTP session in PAUSED waiting for a preroll that a live source never gives.
+std::string playableUri(const std::string& uri) {
+  auto endsWith = [&](const char* suffix) {
+    const std::size_t n = std::strlen(suffix);
+    return uri.size() >= n && g_ascii_strcasecmp(uri.c_str() + uri.size() - n, suffix) == 0;
+  };
+  if (uri.rfind("file://", 0) == 0 && endsWith(".sdp")) return "sdp" + uri.substr(4);
+  return uri;
+}
+
 void linkDecodedPad(GstElement*, GstPad* pad, gpointer tailData) {
   auto* tail = static_cast<GstElement*>(tailData);
   auto caps = platform::GstPtr<GstCaps>::adopt(gst_pad_get_current_caps(pad));
@@ -57,7 +70,8 @@ Feed::Feed(FeedSpec spec, std::shared_ptr<core::FeedChannel> channel, core::Size
       mFps(fps),
       mListener(listener),
       mOwnTimeline(mSpec.source == core::FeedSource::kSynthetic ||
-                   mSpec.uri.rfind("file:", 0) == 0) {}
+                   mSpec.uri.rfind("file:", 0) == 0),
+      mRtp(mChannel, logName()) {}
 
 Feed::~Feed() {
   stop();
@@ -111,7 +125,8 @@ std::optional<platform::Pipeline> Feed::buildPull(std::string* error) {
     if (error) *error = "uridecodebin is not installed";
     return std::nullopt;
   }
-  g_object_set(decode.get(), "uri", mSpec.uri.c_str(), "expose-all-streams", FALSE, nullptr);
+  const std::string uri = playableUri(mSpec.uri);
+  g_object_set(decode.get(), "uri", uri.c_str(), "expose-all-streams", FALSE, nullptr);
   g_signal_connect(decode.get(), "autoplug-continue", G_CALLBACK(skipAudio), nullptr);
   // The pipeline owns `tail` for as long as this signal can fire.
   g_signal_connect(decode.get(), "pad-added", G_CALLBACK(linkDecodedPad), tail.get());
@@ -119,6 +134,7 @@ std::optional<platform::Pipeline> Feed::buildPull(std::string* error) {
   mScalerPad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(tail.get(), "sink"));
   auto pipeline = platform::GstPtr<GstElement>::adopt(gst_pipeline_new(logName().c_str()));
   g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(limitDecoderThreads), nullptr);
+  mRtp.attach(pipeline.get());
   gst_bin_add_many(GST_BIN(pipeline.get()), decode.get(), tail.get(), nullptr);
   return platform::Pipeline(logName(), std::move(pipeline));
 }
@@ -137,6 +153,7 @@ bool Feed::start(std::string* error) {
   stop();
   mFailed = false;
   mSequence = 0;
+  mTimingKind = core::FrameTiming::Kind::kNone;
   auto pipeline =
       mSpec.source == core::FeedSource::kPull ? buildPull(error) : buildSynthetic(error);
   if (!pipeline) return false;
@@ -166,9 +183,24 @@ GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
   // The source size: the decoder's output caps, seen at the scaler's sink pad.
   int sourceWidth = pulled.frame->width, sourceHeight = pulled.frame->height;
   videoSizeAt(self->mScalerPad.get(), &sourceWidth, &sourceHeight);
-  const core::FrameTiming timing = timingOf(pulled, self->mOwnTimeline);
+  const bool ownTimeline = self->mOwnTimeline && !self->mRtp.liveSource();
+  const core::FrameTiming timing = timingOf(pulled, ownTimeline);
+  if (self->mSequence == 1 || timing.kind != self->mTimingKind) {
+    self->onTimingChanged(timing.kind);
+  }
   self->mChannel->pushFrame(std::move(pulled.frame), timing, sourceWidth, sourceHeight);
   return GST_FLOW_OK;
+}
+
+void Feed::onTimingChanged(core::FrameTiming::Kind kind) {
+  // Streaming thread; only on a change, so not per frame.
+  mTimingKind = kind;
+  const char* what = kind == core::FrameTiming::Kind::kSender     ? "the sender's clock (RTCP)"
+                     : kind == core::FrameTiming::Kind::kTimeline ? "its own timeline"
+                                                                  : "none (unsynced)";
+  // The first frame's timing is routine (the sync log reports states); a change is news.
+  core::log(mSequence == 1 ? core::LogLevel::kDebug : core::LogLevel::kInfo, kModule,
+            "{}: capture times from {}", logName(), what);
 }
 
 void Feed::onPipelineError(const std::string& source, const std::string& message,

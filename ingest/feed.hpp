@@ -14,6 +14,7 @@
 
 #include "core/types.hpp"
 #include "core/feed_channel.hpp"
+#include "ingest/rtp_timing.hpp"
 #include "platform/pipeline.hpp"
 
 namespace tessera::ingest {
@@ -65,6 +66,7 @@ class Feed final : public platform::PipelineListener {
   std::optional<platform::Pipeline> buildPull(std::string* error);
   void attachSink(const platform::Pipeline& pipeline);
   static GstFlowReturn onNewSample(GstAppSink* sink, gpointer self);
+  void onTimingChanged(core::FrameTiming::Kind kind);
   std::string logName() const;
 
   const FeedSpec mSpec;
@@ -78,11 +80,13 @@ class Feed final : public platform::PipelineListener {
   platform::GstPtr<GstPad> mScalerPad;  // pull only; set before play, read by the streaming thread
 
   // Synthetic feeds and files are timed by their own pipeline clock; live sources by their
-  // sender (RTCP) or not at all.
+  // sender (RTCP) or not at all. A file:// URI can be live (an SDP file): mRtp tells.
   const bool mOwnTimeline;
+  RtpTiming mRtp;  // pull only: RTCP Sender Report timing; outlives mPipeline
 
-  // Streaming thread only.
+  // Streaming thread only (reset by start() before the pipeline runs).
   std::uint64_t mSequence = 0;
+  core::FrameTiming::Kind mTimingKind = core::FrameTiming::Kind::kNone;
 };
 
 }  // namespace tessera::ingest

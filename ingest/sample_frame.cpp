@@ -1,5 +1,6 @@
 #include "ingest/sample_frame.hpp"
 
+#include <gst/base/gstbasesink.h>
 #include <gst/video/video.h>
 
 #include <memory>
@@ -26,6 +27,24 @@ struct MappedBuffer {
 GstCaps* ntpReferenceCaps() {
   static GstCaps* caps = gst_caps_new_empty_simple("timestamp/x-ntp");  // lives for the process
   return caps;
+}
+
+// A sink that syncs releases a buffer at base time + running time + latency + render delay; the
+// streaming thread then runs the callback when the scheduler lets it (feed threads are niced,
+// and the machine may be busy). That due time, when it has just passed, is the frame's arrival
+// without the scheduling delay, which would otherwise be noise in the capture times of feeds
+// timed by arrival (unsynced ones, and the cue's step times). Otherwise: now.
+core::Clock::time_point arrivalOf(GstAppSink* sink, std::optional<std::int64_t> monotonicNs) {
+  const auto now = core::Clock::now();
+  auto* base = GST_BASE_SINK(sink);
+  if (!monotonicNs || !gst_base_sink_get_sync(base)) return now;
+  const GstClockTime latency = gst_base_sink_get_latency(base);
+  const GstClockTime delay = gst_base_sink_get_render_delay(base);
+  if (!GST_CLOCK_TIME_IS_VALID(latency) || !GST_CLOCK_TIME_IS_VALID(delay)) return now;
+  const auto due = core::fromMonotonicNs(*monotonicNs + static_cast<std::int64_t>(latency + delay) +
+                                         gst_base_sink_get_ts_offset(base));
+  constexpr auto kMaxSchedulingDelay = std::chrono::milliseconds(100);
+  return due <= now && now - due < kMaxSchedulingDelay ? due : now;
 }
 
 }  // namespace
@@ -74,7 +93,7 @@ PulledFrame pullFrame(GstAppSink* sink, std::uint64_t sequence) {
   frame->data = frame->planes[0];
   frame->strideBytes = frame->planeStrides[0];
   frame->sequence = sequence;
-  frame->arrival = std::chrono::steady_clock::now();
+  frame->arrival = arrivalOf(sink, out.monotonicNs);
   frame->storage = std::move(holder);
   out.frame = std::move(frame);
   return out;

@@ -181,6 +181,8 @@ bool Server::startStages() {
   http.tileHeight = mConfig.ingest.tileHeight;
   http.fps = std::min(mConfig.canvas.fps, 30);
   mHttp = std::make_unique<control::HttpServer>(http, *this, mWhip ? this : nullptr);
+  mCue = std::make_unique<CueRunner>(mIngest->table(), *mRender);
+  mHttp->setCueService(mCue.get());
   if (!mHttp->start(&error)) {
     core::logError(kModule, "http: {}", error);
     return false;
@@ -273,6 +275,7 @@ void Server::shutdown() {
   if (mHls) mHls->finish();
   mWhip.reset();  // answers any offer still pending, while the HTTP server exists
   mHttp.reset();
+  mCue.reset();  // an open cue stops recording frames
   if (mAnalysis) mAnalysis->stop();  // workers stopped, I/O thread joined, before feeds go
   if (mIngest) mIngest->removeAll();
 }

@@ -202,3 +202,50 @@ TEST_CASE("a feed later than max_delay is drawn with its newest frame", "[core][
   CHECK(p.frame->sequence == 20);
   CHECK(c.syncStatus(200ms, 1s).state == SyncState::kLate);
 }
+
+TEST_CASE("recording keeps every frame for a reader however the playout trims the ring",
+          "[core][channel]") {
+  FeedChannel c(FeedId{1}, FeedSource::kPull, "x", 4);
+  const auto t0 = Clock::now();
+  c.pushFrame(frameAt(t0, 1), 4, 4);
+  CHECK(c.takeRecorded().empty());  // not recording yet
+  c.recordFrames(true);
+  for (int i = 2; i <= 6; ++i) {
+    c.pushFrame(frameAt(t0 + (i - 1) * 33ms, static_cast<std::uint64_t>(i)), 4, 4);
+    c.pick(t0 + i * 33ms, 0ms, 1000ms, false);  // the playout keeps only the newest
+  }
+  auto taken = c.takeRecorded();
+  REQUIRE(taken.size() == 5);
+  CHECK(taken.front()->sequence == 2);
+  CHECK(taken.back()->sequence == 6);
+  CHECK(c.takeRecorded().empty());
+  // Bounded: the oldest go.
+  for (std::uint64_t i = 0; i < FeedChannel::kMaxRecordedFrames + 10; ++i) {
+    c.pushFrame(frameAt(t0 + 1s, 100 + i), 4, 4);
+  }
+  taken = c.takeRecorded();
+  CHECK(taken.size() == FeedChannel::kMaxRecordedFrames);
+  CHECK(taken.front()->sequence == 110);
+  c.recordFrames(false);
+  c.pushFrame(frameAt(t0 + 2s, 1000), 4, 4);
+  CHECK(c.takeRecorded().empty());
+}
+
+TEST_CASE("a feed later than the delay but within max_delay is not counted as aligned",
+          "[core][channel]") {
+  const auto t0 = Clock::now();
+  FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
+  for (int i = 0; i < 20; ++i) {
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture + 400ms, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+  }
+  // Delay 300 ms: the instant drawn has not arrived yet; the nearest frame is the newest.
+  const auto p = c.pick(t0 + 19 * 33ms + 400ms, 300ms, 1s, true);
+  REQUIRE(p.frame);
+  CHECK(p.frame->sequence == 20);
+  CHECK_FALSE(p.aligned);
+  CHECK(c.syncStatus(300ms, 1s).state == SyncState::kLate);
+  // Once the delay covers it, it is.
+  CHECK(c.pick(t0 + 19 * 33ms + 400ms, 450ms, 1s, true).aligned);
+}
