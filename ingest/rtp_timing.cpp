@@ -1,12 +1,12 @@
 #include "ingest/rtp_timing.hpp"
 
 #include <gst/base/gstbasesrc.h>
-#include <gst/rtp/gstrtcpbuffer.h>
 
 #include <cstring>
 
 #include "core/log.hpp"
 #include "core/time.hpp"
+#include "ingest/sender_reports.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -23,31 +23,6 @@ bool isFactory(GstElement* element, const char* name) {
   return f && std::strcmp(GST_OBJECT_NAME(f), name) == 0;
 }
 
-// The NTP time of the first Sender Report in an RTCP compound packet; 0 when there is none or
-// the packet is malformed (untrusted bytes: dropped, never thrown).
-std::uint64_t senderReportNtp(GstBuffer* buffer) {
-  if (!buffer || !gst_rtcp_buffer_validate_reduced(buffer)) return 0;
-  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
-  if (!gst_rtcp_buffer_map(buffer, GST_MAP_READ, &rtcp)) return 0;
-  std::uint64_t ntp = 0;
-  GstRTCPPacket packet;
-  for (gboolean more = gst_rtcp_buffer_get_first_packet(&rtcp, &packet); more && ntp == 0;
-       more = gst_rtcp_packet_move_to_next(&packet)) {
-    if (gst_rtcp_packet_get_type(&packet) != GST_RTCP_TYPE_SR) continue;
-    guint32 ssrc = 0, rtpTime = 0, packets = 0, octets = 0;
-    guint64 time = 0;
-    gst_rtcp_packet_sr_get_sender_info(&packet, &ssrc, &time, &rtpTime, &packets, &octets);
-    ntp = time;
-  }
-  gst_rtcp_buffer_unmap(&rtcp);
-  return ntp;
-}
-
-// RTCP's 64-bit NTP form (32.32 fixed point seconds since 1900) as nanoseconds since 1900.
-std::uint64_t ntpToNs(std::uint64_t ntp) {
-  return gst_util_uint64_scale(ntp, GST_SECOND, G_GUINT64_CONSTANT(1) << 32);
-}
-
 }  // namespace
 
 RtpTiming::RtpTiming(std::shared_ptr<core::FeedChannel> channel, std::string logName)
@@ -56,7 +31,7 @@ RtpTiming::RtpTiming(std::shared_ptr<core::FeedChannel> channel, std::string log
 void RtpTiming::attach(GstElement* pipeline) {
   {
     std::lock_guard lock(mMutex);
-    mOffset = SrArrivalOffset{};
+    mClock = std::make_unique<ClockSync>(mChannel);
   }
   mLive = false;
   mReports = 0;
@@ -91,28 +66,21 @@ void RtpTiming::onRtpbinPadAdded(GstElement*, GstPad* pad, gpointer data) {
 GstPadProbeReturn RtpTiming::onRtcp(GstPad*, GstPadProbeInfo* info, gpointer data) {
   // Arrival is read here, as the packet enters rtpbin from its socket's thread.
   const std::int64_t arrival = core::toUnixNs(core::Clock::now());
-  const std::uint64_t ntp = senderReportNtp(GST_PAD_PROBE_INFO_BUFFER(info));
-  if (ntp != 0) static_cast<RtpTiming*>(data)->onSenderReport(ntp, arrival);
+  for (const std::int64_t sent : senderReportTimes(GST_PAD_PROBE_INFO_BUFFER(info))) {
+    static_cast<RtpTiming*>(data)->onSenderReport(sent, arrival);
+  }
   return GST_PAD_PROBE_OK;
 }
 
-void RtpTiming::onSenderReport(std::uint64_t ntpTime, std::int64_t arrivalUnixNs) {
-  const std::uint64_t ns = ntpToNs(ntpTime);
-  if (ns <= static_cast<std::uint64_t>(core::kNtpToUnixSeconds) * GST_SECOND) return;  // pre-1970
-  const std::int64_t sender = core::ntpNsToUnixNs(ns);
-  std::optional<std::int64_t> changed;
-  bool first = false;
+void RtpTiming::onSenderReport(std::int64_t senderUnixNs, std::int64_t arrivalUnixNs) {
   {
     std::lock_guard lock(mMutex);
-    first = mOffset.samples() == 0;
-    if (mOffset.add(sender, arrivalUnixNs)) changed = mOffset.offsetNs();
+    if (!mClock) return;  // not attached
+    mClock->onSenderReport(senderUnixNs, arrivalUnixNs);
   }
-  ++mReports;
-  if (!changed) return;
-  mChannel->setClockOffset(*changed, core::ClockEstimate::kSrArrival);
-  if (first) {
-    core::logInfo(kModule, "{}: RTCP Sender Reports: sender clock {:+.1f} ms from the server's "
-                  "(from their arrival)", mLogName, static_cast<double>(*changed) / 1e6);
+  if (++mReports == 1) {
+    core::logInfo(kModule, "{}: RTCP Sender Reports arriving: frames are timed by the sender's "
+                  "clock (offset from the reports' arrival)", mLogName);
   }
 }
 

@@ -2,7 +2,8 @@
 // `add-reference-timestamp-meta` on every rtpbin and rtspsrc in a feed's pipeline, so decoded
 // buffers carry the sender's capture time (RTP time mapped through RTCP Sender Reports, as a
 // `timestamp/x-ntp` reference timestamp meta), and ties the sender's clock to the server's from
-// the Sender Reports' arrival (SrArrivalOffset), set on the feed's channel.
+// the Sender Reports' arrival (ClockSync's one-way estimator, as for WHIP clients without the
+// join page), set on the feed's channel.
 //
 // It also notes whether the pipeline has a live source element: an SDP file is a file:// URI
 // but a live session, which must not be timed by its pipeline's own timeline.
@@ -21,7 +22,7 @@
 #include <string>
 
 #include "core/feed_channel.hpp"
-#include "ingest/sr_arrival_offset.hpp"
+#include "ingest/clock_sync.hpp"
 
 namespace tessera::ingest {
 
@@ -39,9 +40,9 @@ class RtpTiming {
   // Sender Reports seen since attach() (tests, logs).
   std::uint64_t senderReports() const { return mReports.load(std::memory_order_relaxed); }
 
-  // One Sender Report: the sender's NTP time (RTCP's 64-bit form) and its arrival (Unix ns on
-  // the server's clock). Public for tests; the probe calls it.
-  void onSenderReport(std::uint64_t ntpTime, std::int64_t arrivalUnixNs);
+  // One Sender Report: the sender's clock as Unix ns and its arrival (Unix ns on the server's
+  // clock). Public for tests; the probe calls it.
+  void onSenderReport(std::int64_t senderUnixNs, std::int64_t arrivalUnixNs);
 
  private:
   static void onDeepElementAdded(GstBin*, GstBin*, GstElement* element, gpointer self);
@@ -53,7 +54,7 @@ class RtpTiming {
   std::atomic<bool> mLive{false};
   std::atomic<std::uint64_t> mReports{0};
   std::mutex mMutex;
-  SrArrivalOffset mOffset;  // guarded by mMutex
+  std::unique_ptr<ClockSync> mClock;  // guarded by mMutex; new for each run of the pipeline
 };
 
 }  // namespace tessera::ingest
