@@ -1,6 +1,8 @@
 #include "core/feed_channel.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <cmath>
 
 namespace tessera::core {
@@ -37,7 +39,9 @@ FeedChannel::FeedChannel(FeedId id, FeedSource source, std::string uri, std::siz
 void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timing,
                             int sourceWidth, int sourceHeight) {
   const auto now = frame->arrival;
-  FrameRef released;  // the frame pushed out of the ring is released outside the lock
+  // Frames leaving the ring are released after the lock (unmapping a buffer and handing it back
+  // to its pool is the streaming thread's work, never the render thread's), a few per push.
+  std::array<FrameRef, 8> released;
   std::lock_guard lock(mMutex);
   // Capture time on the server's clock.
   mTimingKind = timing.kind;
@@ -58,7 +62,8 @@ void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timin
     if (mRecorded.size() >= kMaxRecordedFrames) mRecorded.erase(mRecorded.begin());
     mRecorded.push_back(frame);
   }
-  released = mRing.push(std::move(frame));
+  released[0] = mRing.push(std::move(frame));
+  trimLocked(std::span(released).subspan(1));
 
   mSourceWidth = sourceWidth;
   mSourceHeight = sourceHeight;
@@ -156,21 +161,31 @@ double FeedChannel::latencyMsP95() const {
   return mLatencyP95;
 }
 
+void FeedChannel::trimLocked(std::span<FrameRef> out) {
+  if (!mKeepNewestOnly && !mKeepFrom) return;  // no pick yet: the ring's capacity bounds it
+  for (FrameRef& slot : out) {
+    slot = mRing.popTrimmable(mKeepNewestOnly ? std::nullopt : mKeepFrom);
+    if (!slot) return;
+  }
+}
+
 PlayoutPick FeedChannel::pick(Clock::time_point now, Clock::duration delay,
                               Clock::duration maxDelay, bool syncEnabled) {
   std::lock_guard lock(mMutex);
   const bool byCapture = syncEnabled && syncedLocked() && mLatencyCount > 0 &&
                          mLatencyP50 <= toMs(maxDelay);
-  if (!byCapture) {
-    mRing.keepNewestOnly();
-    return {mRing.takeNewest(), false};
-  }
+  // What the next picks can need; the streaming thread trims the rest as it pushes.
+  mKeepNewestOnly = !byCapture;
+  if (!byCapture) return {mRing.takeNewest(), false};
   const auto target = now - delay;
   // A feed later than the delay (but within max_delay_ms) is drawn with the frame nearest the
-  // target too, which is its newest: it is not aligned, and must not count as if it were.
-  PlayoutPick p{mRing.nearest(target), stateLocked(delay, maxDelay) == SyncState::kAligned};
+  // target too, which is its newest: it is not aligned, and must not count as if it were. Nor
+  // is a feed whose nearest frame is far from the instant (it stalled: its newest is old).
+  PlayoutPick p{mRing.nearest(target), false};
+  p.aligned = p.frame && stateLocked(delay, maxDelay) == SyncState::kAligned &&
+              std::chrono::abs(p.frame->capture - target) <= kInStep;
   // The next canvas frame's target is later; a margin covers a delay that grows meanwhile.
-  mRing.trimBefore(target - std::chrono::milliseconds(50));
+  mKeepFrom = target - std::chrono::milliseconds(20);
   return p;
 }
 

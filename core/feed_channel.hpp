@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,9 @@ struct FeedStatus {
 // The playout's choice for one feed in one canvas frame.
 struct PlayoutPick {
   FrameRef frame;        // null before the first frame
-  bool aligned = false;  // chosen by capture time for a feed in step (see SyncState::kAligned)
+  // Chosen by capture time for a feed in step (SyncState::kAligned), within kInStep of the
+  // instant drawn.
+  bool aligned = false;
 };
 
 class FeedChannel {
@@ -82,6 +85,9 @@ class FeedChannel {
   static constexpr std::chrono::milliseconds kFrozenAfter{2000};
   // Frames a ring holds at most: a second at 30 fps and a margin (max_delay_ms bounds use).
   static constexpr std::size_t kDefaultRingFrames = 40;
+  // A pick this far from the instant drawn is not in step (a feed that stalled): 1.5 frames of
+  // a 15 fps camera.
+  static constexpr std::chrono::milliseconds kInStep{100};
   // Capture-to-arrival latencies kept for the percentiles.
   static constexpr std::size_t kLatencySamples = 64;
 
@@ -114,7 +120,7 @@ class FeedChannel {
 
   // Render thread: the frame to draw for a canvas frame at `now` with the playout `delay`.
   // Unsynced feeds, feeds later than `maxDelay` and `syncEnabled == false` get the newest. The
-  // ring then drops what no later pick can need.
+  // ring drops what no later pick can need as the next frames are pushed (streaming thread).
   PlayoutPick pick(Clock::time_point now, Clock::duration delay, Clock::duration maxDelay,
                    bool syncEnabled);
 
@@ -142,6 +148,8 @@ class FeedChannel {
 
  private:
   bool syncedLocked() const;
+  // Moves the frames no pick can need any more into `out` (at most its size).
+  void trimLocked(std::span<FrameRef> out);
   SyncState stateLocked(Clock::duration delay, Clock::duration maxDelay) const;
   void recordLatencyLocked(double ms);
 
@@ -151,6 +159,9 @@ class FeedChannel {
 
   mutable std::mutex mMutex;
   FrameRing mRing;
+  // Set by the playout's picks: frames before mKeepFrom (or all but the newest) can go.
+  std::optional<Clock::time_point> mKeepFrom;
+  bool mKeepNewestOnly = false;
   FeedState mState = FeedState::kConnecting;
   int mSourceWidth = 0;
   int mSourceHeight = 0;

@@ -76,6 +76,12 @@ void FrameRing::trimBefore(Clock::time_point earliest) {
   for (std::size_t i = 0; i < keepFrom && mSize > 1; ++i) popOldest();
 }
 
+FrameRef FrameRing::popTrimmable(std::optional<Clock::time_point> earliest) {
+  if (mSize < 2) return nullptr;
+  if (earliest && at(1).frame->capture > *earliest) return nullptr;
+  return popOldest();
+}
+
 void FrameRing::keepNewestOnly() {
   while (mSize > 1) popOldest();
 }

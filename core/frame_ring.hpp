@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/frame.hpp"
@@ -41,6 +42,10 @@ class FrameRing {
   void trimBefore(Clock::time_point earliest);
   // Drops all but the newest frame.
   void keepNewestOnly();
+  // One step of either, for a caller that releases frames outside its lock: the oldest frame
+  // when it can go (it is not the newest and, with `earliest`, the next one was captured at or
+  // before it), else null.
+  FrameRef popTrimmable(std::optional<Clock::time_point> earliest);
 
   // Frames that left the ring without ever being shown (replaced, trimmed or pushed out).
   std::uint64_t droppedUnshown() const { return mDroppedUnshown; }

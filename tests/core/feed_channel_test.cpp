@@ -179,14 +179,27 @@ TEST_CASE("the playout picks by capture time and frees what it no longer needs",
   REQUIRE(p.frame);
   CHECK(p.aligned);
   CHECK(p.frame->sequence == 8);
-  // Frames well before the target (minus a 50 ms margin) are gone; the later ones stay.
-  CHECK(c.recentFrames().front()->sequence >= 5);
-  CHECK(c.recentFrames().back()->sequence == 11);
-  // Sync off: the newest frame, and the ring keeps only it.
+  // The pick releases nothing itself (the render thread never unmaps buffers): the next pushes
+  // drop the frames before the target (less a 20 ms margin), a few per push.
+  CHECK(c.recentFrames().size() == 11);
+  auto pushNext = [&](int i) {
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture + 200ms, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+  };
+  pushNext(11);
+  pushNext(12);
+  // Frame 7 (198 ms) is the last one at or before 230 - 20 ms: it and the later ones stay.
+  CHECK(c.recentFrames().front()->sequence == 7);
+  CHECK(c.recentFrames().back()->sequence == 13);
+  // Sync off: the newest frame, and the ring keeps only it after the next pushes.
   p = c.pick(now, 300ms, 1s, false);
   CHECK_FALSE(p.aligned);
-  CHECK(p.frame->sequence == 11);
+  CHECK(p.frame->sequence == 13);
+  pushNext(13);
+  pushNext(14);
   CHECK(c.recentFrames().size() == 1);
+  CHECK(c.recentFrames().front()->sequence == 15);
 }
 
 TEST_CASE("a feed later than max_delay is drawn with its newest frame", "[core][channel]") {
@@ -248,4 +261,20 @@ TEST_CASE("a feed later than the delay but within max_delay is not counted as al
   CHECK(c.syncStatus(300ms, 1s).state == SyncState::kLate);
   // Once the delay covers it, it is.
   CHECK(c.pick(t0 + 19 * 33ms + 400ms, 450ms, 1s, true).aligned);
+}
+
+TEST_CASE("a feed whose newest frame is far behind the instant drawn is not in step",
+          "[core][channel]") {
+  const auto t0 = Clock::now();
+  FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
+  for (int i = 0; i < 10; ++i) {
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+  }
+  // In step while frames keep coming; then the feed stalls (a starved thread) for 2 s.
+  CHECK(c.pick(t0 + 9 * 33ms + 100ms, 100ms, 1s, true).aligned);
+  const auto p = c.pick(t0 + 9 * 33ms + 2s, 100ms, 1s, true);
+  CHECK(p.frame->sequence == 10);
+  CHECK_FALSE(p.aligned);
 }
