@@ -296,7 +296,7 @@ def write_installation(path, clips, hls):
     path.write_text("\n".join(lines))
 
 
-def http_get(port, path, timeout=5.0):
+def http_get(port, path, timeout=15.0):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
         return r.read().decode()
 
