@@ -66,24 +66,10 @@ FrameRef FrameRing::nearest(Clock::time_point target) {
   return best->frame;
 }
 
-void FrameRing::trimBefore(Clock::time_point earliest) {
-  // The newest frame captured at or before `earliest` beats every frame before it for any
-  // later target, so those can go.
-  std::size_t keepFrom = 0;
-  for (std::size_t i = 0; i < mSize; ++i) {
-    if (at(i).frame->capture <= earliest) keepFrom = i;
-  }
-  for (std::size_t i = 0; i < keepFrom && mSize > 1; ++i) popOldest();
-}
-
 FrameRef FrameRing::popTrimmable(std::optional<Clock::time_point> earliest) {
   if (mSize < 2) return nullptr;
   if (earliest && at(1).frame->capture > *earliest) return nullptr;
   return popOldest();
-}
-
-void FrameRing::keepNewestOnly() {
-  while (mSize > 1) popOldest();
 }
 
 }  // namespace tessera::core

@@ -37,14 +37,10 @@ class FrameRing {
   FrameRef takeNewest();
   // The newest frame if it has not been shown yet (then it is), else null.
   FrameRef takeNewestUnshown();
-  // Drops the frames that can no longer be nearest to any target at or after `earliest`: all
-  // before the newest one captured at or before `earliest`. The newest frame always stays.
-  void trimBefore(Clock::time_point earliest);
-  // Drops all but the newest frame.
-  void keepNewestOnly();
-  // One step of either, for a caller that releases frames outside its lock: the oldest frame
-  // when it can go (it is not the newest and, with `earliest`, the next one was captured at or
-  // before it), else null.
+  // The oldest frame, removed, when it can no longer be chosen, else null: it is not the newest
+  // and (with `earliest`) the next frame was captured at or before `earliest`, so that one is
+  // nearer any target from `earliest` on. Without `earliest`: all but the newest can go. One at
+  // a time, so the caller releases frames outside its lock.
   FrameRef popTrimmable(std::optional<Clock::time_point> earliest);
 
   // Frames that left the ring without ever being shown (replaced, trimmed or pushed out).

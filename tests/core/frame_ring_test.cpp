@@ -109,7 +109,8 @@ TEST_CASE("trimming keeps what a later target can still need", "[core][ring]") {
   for (const Row& r : rows) {
     INFO(r.what);
     FrameRing ring = ringOf(8, r.captures);
-    ring.trimBefore(kT0 + std::chrono::milliseconds(r.earliest));
+    while (ring.popTrimmable(kT0 + std::chrono::milliseconds(r.earliest))) {
+    }
     CHECK(sequences(ring) == r.kept);
   }
 }
@@ -118,7 +119,8 @@ TEST_CASE("frames shown are not counted as dropped", "[core][ring]") {
   FrameRing ring(8);
   for (std::uint64_t i = 1; i <= 4; ++i) ring.push(frame(i, static_cast<int>(i) * 33));
   CHECK(ring.nearest(kT0 + 66ms)->sequence == 2);
-  ring.keepNewestOnly();  // drops 1 (unshown), 2 (shown), 3 (unshown)
+  while (ring.popTrimmable(std::nullopt)) {  // drops 1 (unshown), 2 (shown), 3 (unshown)
+  }
   CHECK(ring.droppedUnshown() == 2);
   CHECK(ring.takeNewestUnshown()->sequence == 4);
   CHECK_FALSE(ring.takeNewestUnshown());  // already taken
