@@ -14,9 +14,9 @@
 #include "analysis/service.hpp"
 #include "analysis/supervisor.hpp"
 #include "core/config.hpp"
+#include "core/feed_channel.hpp"
 #include "core/mailbox.hpp"
 #include "core/score_table.hpp"
-#include "core/feed_channel.hpp"
 
 namespace tessera::analysis {
 

@@ -22,8 +22,7 @@ core::Clock::time_point crossing(std::span<const LumaSample> s, std::size_t k, d
   const double rise = s[k].luma - s[k - 1].luma;
   const double frac = rise > 0 ? std::clamp((level - s[k - 1].luma) / rise, 0.0, 1.0) : 1.0;
   const auto gap = s[k].capture - s[k - 1].capture;
-  return s[k - 1].capture +
-         std::chrono::duration_cast<core::Clock::duration>(gap * frac);
+  return s[k - 1].capture + std::chrono::duration_cast<core::Clock::duration>(gap * frac);
 }
 
 std::chrono::nanoseconds toNs(core::Clock::duration d) {
@@ -60,7 +59,7 @@ std::optional<Step> findBrightnessStep(std::span<const LumaSample> s, const Step
     std::size_t k = i;  // the first frame at or above halfway
     while (s[k].luma < half) ++k;
     if (k + 1 >= n) return std::nullopt;  // not confirmed yet
-    if (s[k + 1].luma < half) continue;                    // a one-frame spike
+    if (s[k + 1].luma < half) continue;   // a one-frame spike
     return Step{crossing(s, k, half), k, before, after};
   }
   return std::nullopt;
@@ -175,13 +174,11 @@ void CueDetector::finish() {
       continue;
     }
     ++found;
-    mFeeds[i].channel->setCueOffset(
-        std::chrono::nanoseconds(std::llround(*r.offsetMs * 1e6)));
+    mFeeds[i].channel->setCueOffset(std::chrono::nanoseconds(std::llround(*r.offsetMs * 1e6)));
     core::logDebug(kModule, "cue {}: feed {}: step at {:+.1f} ms, offset {:+.1f} ms", mReport.id,
                    r.id.value, *r.stepMs, *r.offsetMs);
   }
-  core::logInfo(kModule, "cue {}: steps found in {} of {} feeds", mReport.id, found,
-                mFeeds.size());
+  core::logInfo(kModule, "cue {}: steps found in {} of {} feeds", mReport.id, found, mFeeds.size());
   mFeeds.clear();
   mRunning = false;
   mReport.done = true;

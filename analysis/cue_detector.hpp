@@ -30,7 +30,7 @@ struct LumaSample {
 };
 
 struct StepParams {
-  double minRise = 30;   // luma levels between the level before and the level after the step
+  double minRise = 30;     // luma levels between the level before and the level after the step
   int baselineFrames = 8;  // frames before a candidate whose median is the level before
   int minBefore = 4;       // a step needs this many frames before it
   // The rise happens within three frames (a camera exposing across the change sees a

@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "analysis/messaging.hpp"
+#include "core/feed_channel.hpp"
 #include "core/mailbox.hpp"
 #include "core/score_table.hpp"
-#include "core/feed_channel.hpp"
 
 namespace tessera::analysis {
 

@@ -19,8 +19,8 @@ namespace tessera::control {
 // A feed's place in the time model (docs/architecture.md, "Time").
 struct FeedSyncInfo {
   std::string state = "unsynced";  // "aligned" | "late" | "unsynced"
-  std::string clock = "none";      // how its clock is tied to the server's (see core::ClockEstimate)
-  double latencyMs = 0;            // capture to arrival, p50
+  std::string clock = "none";  // how its clock is tied to the server's (see core::ClockEstimate)
+  double latencyMs = 0;        // capture to arrival, p50
   double latencyMsP95 = 0;
   std::optional<double> clockOffsetMs;
   std::optional<double> cueOffsetMs;

@@ -33,7 +33,9 @@ double roundTo(double v, int decimals) {
 
 json syncJson(const FeedSyncInfo& s) {
   auto ms = [](double v) { return std::round(v * 10) / 10; };
-  auto optionalMs = [&](const std::optional<double>& v) { return v ? json(ms(*v)) : json(nullptr); };
+  auto optionalMs = [&](const std::optional<double>& v) {
+    return v ? json(ms(*v)) : json(nullptr);
+  };
   json j = {{"state", s.state},
             {"clock", s.clock},
             {"latency_ms", ms(s.latencyMs)},

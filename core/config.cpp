@@ -252,8 +252,9 @@ class Section {
     if (!node) return;
     if (const auto* text = node->as_string()) {
       if (text->get() != "auto") {
-        problem(*node, key, fmt::format("expected \"auto\" or a number {}, got {}", range,
-                                        tomlQuoted(text->get())));
+        problem(*node, key,
+                fmt::format("expected \"auto\" or a number {}, got {}", range,
+                            tomlQuoted(text->get())));
       }
       return;
     }
@@ -499,9 +500,9 @@ void readSync(Parser& parser, const toml::table& t, SyncConfig& out) {
   s.readAutoOrNumber("delay_ms", out.delayMs, "of milliseconds in 0..10000",
                      [](double x) { return x >= 0 && x <= 10000; });
   if (out.delayMs && *out.delayMs > out.maxDelayMs) {
-    s.problem(*s.find("delay_ms"), "delay_ms",
-              fmt::format("expected at most max_delay_ms ({}), got {}", out.maxDelayMs,
-                          *out.delayMs));
+    s.problem(
+        *s.find("delay_ms"), "delay_ms",
+        fmt::format("expected at most max_delay_ms ({}), got {}", out.maxDelayMs, *out.delayMs));
   }
 }
 

@@ -157,9 +157,9 @@ struct OutputConfig {
 
 // [sync]: the playout (docs/architecture.md, "Time").
 struct SyncConfig {
-  bool enabled = true;                 // false: every tile shows its newest frame
-  std::optional<double> delayMs;       // nullopt: "auto"
-  double maxDelayMs = 1000;            // later feeds are drawn newest-first and reported late
+  bool enabled = true;            // false: every tile shows its newest frame
+  std::optional<double> delayMs;  // nullopt: "auto"
+  double maxDelayMs = 1000;       // later feeds are drawn newest-first and reported late
 };
 
 struct Config {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <span>
 #include <cmath>
+#include <span>
 
 namespace tessera::core {
 
@@ -36,8 +36,8 @@ const char* toString(SyncState s) {
 FeedChannel::FeedChannel(FeedId id, FeedSource source, std::string uri, std::size_t ringFrames)
     : mId(id), mSource(source), mUri(std::move(uri)), mRing(ringFrames) {}
 
-void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timing,
-                            int sourceWidth, int sourceHeight) {
+void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timing, int sourceWidth,
+                            int sourceHeight) {
   const auto now = frame->arrival;
   // Frames leaving the ring are released after the lock (unmapping a buffer and handing it back
   // to its pool is the streaming thread's work, never the render thread's), a few per push.
@@ -172,8 +172,8 @@ void FeedChannel::trimLocked(std::span<FrameRef> out) {
 PlayoutPick FeedChannel::pick(Clock::time_point now, Clock::duration delay,
                               Clock::duration maxDelay, bool syncEnabled) {
   std::lock_guard lock(mMutex);
-  const bool byCapture = syncEnabled && syncedLocked() && mLatencyCount > 0 &&
-                         mLatencyP50 <= toMs(maxDelay);
+  const bool byCapture =
+      syncEnabled && syncedLocked() && mLatencyCount > 0 && mLatencyP50 <= toMs(maxDelay);
   // What the next picks can need; the streaming thread trims the rest as it pushes.
   mKeepNewestOnly = !byCapture;
   if (!byCapture) return {mRing.takeNewest(), false};

@@ -39,10 +39,10 @@ struct FrameTiming {
 
 // How a feed's sender clock is tied to the server's.
 enum class ClockEstimate {
-  kNone,         // no estimate (yet): the feed is unsynced
-  kTimeline,     // the server's own clock (synthetic feeds, files)
-  kExchange,     // the join page's NTP-style exchange with the server
-  kSrArrival,    // from the Sender Reports' arrival (the smallest one-way delay seen)
+  kNone,       // no estimate (yet): the feed is unsynced
+  kTimeline,   // the server's own clock (synthetic feeds, files)
+  kExchange,   // the join page's NTP-style exchange with the server
+  kSrArrival,  // from the Sender Reports' arrival (the smallest one-way delay seen)
 };
 const char* toString(ClockEstimate e);
 
@@ -73,7 +73,7 @@ struct FeedStatus {
 
 // The playout's choice for one feed in one canvas frame.
 struct PlayoutPick {
-  FrameRef frame;        // null before the first frame
+  FrameRef frame;  // null before the first frame
   // Chosen by capture time for a feed in step (SyncState::kAligned), within kInStep of the
   // instant drawn.
   bool aligned = false;

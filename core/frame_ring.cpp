@@ -53,8 +53,8 @@ FrameRef FrameRing::nearest(Clock::time_point target) {
   Clock::duration bestDistance{};
   for (std::size_t i = 0; i < mSize; ++i) {
     Slot& s = at(i);
-    const auto d = s.frame->capture > target ? s.frame->capture - target
-                                             : target - s.frame->capture;
+    const auto d =
+        s.frame->capture > target ? s.frame->capture - target : target - s.frame->capture;
     const bool earlierTie = best && d == bestDistance && s.frame->capture < best->frame->capture;
     if (!best || d < bestDistance || earlierTie) {
       best = &s;

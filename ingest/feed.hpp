@@ -12,8 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "core/types.hpp"
 #include "core/feed_channel.hpp"
+#include "core/types.hpp"
 #include "ingest/rtp_timing.hpp"
 #include "platform/pipeline.hpp"
 

@@ -92,7 +92,8 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
 }
 
 std::shared_ptr<core::FeedChannel> IngestManager::addExternalFeed(core::FeedSource source,
-                                                            std::string uri, std::string* error) {
+                                                                  std::string uri,
+                                                                  std::string* error) {
   if (atCapacity()) {
     if (error) *error = "max_feeds (" + std::to_string(mConfig.maxFeeds) + ") reached";
     return nullptr;

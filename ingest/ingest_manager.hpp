@@ -43,7 +43,7 @@ class IngestManager final : public FeedListener {
   // A feed whose media arrives by other means (a WHIP session owns its own pipeline): listed
   // and counted against max_feeds, not supervised here. Null (with `error`) at max_feeds.
   std::shared_ptr<core::FeedChannel> addExternalFeed(core::FeedSource source, std::string uri,
-                                               std::string* error);
+                                                     std::string* error);
   bool removeFeed(core::FeedId id);
   bool atCapacity() const { return mFeeds.size() >= static_cast<std::size_t>(mConfig.maxFeeds); }
   void removeAll();

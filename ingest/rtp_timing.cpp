@@ -79,8 +79,10 @@ void RtpTiming::onSenderReport(std::int64_t senderUnixNs, std::int64_t arrivalUn
     mClock->onSenderReport(senderUnixNs, arrivalUnixNs);
   }
   if (++mReports == 1) {
-    core::logInfo(kModule, "{}: RTCP Sender Reports arriving: frames are timed by the sender's "
-                  "clock (offset from the reports' arrival)", mLogName);
+    core::logInfo(kModule,
+                  "{}: RTCP Sender Reports arriving: frames are timed by the sender's "
+                  "clock (offset from the reports' arrival)",
+                  mLogName);
   }
 }
 

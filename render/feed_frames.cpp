@@ -74,7 +74,8 @@ PlayoutFrameStats FeedFrames::chooseAndUpload(core::Clock::time_point now,
     const auto [lo, hi] = std::minmax_element(mCaptures.begin(), mCaptures.end());
     const auto target = now - delay;
     stats.spreadMs = core::toMs(*hi - *lo);
-    stats.errorMs = std::max(std::abs(core::toMs(*hi - target)), std::abs(core::toMs(*lo - target)));
+    stats.errorMs =
+        std::max(std::abs(core::toMs(*hi - target)), std::abs(core::toMs(*lo - target)));
   }
   return stats;
 }

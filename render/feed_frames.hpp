@@ -20,10 +20,10 @@ namespace tessera::render {
 
 // What the playout drew in one canvas frame.
 struct PlayoutFrameStats {
-  std::size_t aligned = 0;   // feeds drawn by capture time
-  std::size_t newest = 0;    // feeds drawn with their newest frame (unsynced, late, sync off)
-  double spreadMs = 0;       // max - min capture time of the aligned feeds' frames
-  double errorMs = 0;        // the largest |capture - (now - delay)| among them
+  std::size_t aligned = 0;  // feeds drawn by capture time
+  std::size_t newest = 0;   // feeds drawn with their newest frame (unsynced, late, sync off)
+  double spreadMs = 0;      // max - min capture time of the aligned feeds' frames
+  double errorMs = 0;       // the largest |capture - (now - delay)| among them
   std::size_t uploads = 0;
 };
 
@@ -70,7 +70,7 @@ class FeedFrames {
   std::vector<Held> mLayerHeld;
   std::vector<std::uint8_t> mUploaded;
   std::vector<std::uint8_t> mLayerDrawn;
-  std::vector<core::Clock::time_point> mCaptures;    // of this tick's aligned picks
+  std::vector<core::Clock::time_point> mCaptures;  // of this tick's aligned picks
 };
 
 }  // namespace tessera::render

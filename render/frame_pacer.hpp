@@ -16,8 +16,8 @@
 namespace tessera::render {
 
 struct CanvasTick {
-  std::uint64_t index = 0;           // tick number on the grid (gaps where ticks were missed)
-  core::Clock::time_point time{};    // start + index * period
+  std::uint64_t index = 0;             // tick number on the grid (gaps where ticks were missed)
+  core::Clock::time_point time{};      // start + index * period
   core::Clock::duration sinceStart{};  // index * period: the frame's timestamp in outputs
 };
 

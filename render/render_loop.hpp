@@ -78,9 +78,9 @@ struct RenderStats {
   std::size_t scene = 0;     // index into RenderSettings::scenes
   bool crossFading = false;  // a scene switch is fading in
   // The playout, over the last second.
-  double syncDelayMs = 0;        // the playout delay now
-  double syncTargetMs = 0;       // where "auto" is heading
-  double spreadMsP50 = 0;        // capture-time spread of the aligned tiles in one canvas frame
+  double syncDelayMs = 0;   // the playout delay now
+  double syncTargetMs = 0;  // where "auto" is heading
+  double spreadMsP50 = 0;   // capture-time spread of the aligned tiles in one canvas frame
   double spreadMsP95 = 0;
   double spreadMsMax = 0;
   double errorMsP95 = 0;         // the largest |capture - target| of a canvas frame, p95

@@ -342,7 +342,8 @@ void RenderThread::readBackAndHandOff() {
   const bool haveFrame = mRenderer->finishReadback(mBuffer->data(), !mDrew);
   mWindowPhase[kReadback] += msSince(start);
   start = Clock::now();
-  if (mWindowOpen && mSettings.window) mSurface->present(mRenderer->framebuffer(), mSettings.canvas);
+  if (mWindowOpen && mSettings.window)
+    mSurface->present(mRenderer->framebuffer(), mSettings.canvas);
   if (haveFrame) {
     auto canvas = std::make_shared<core::VideoFrame>();
     canvas->width = mSettings.canvas.width;

@@ -77,7 +77,8 @@ void HlsOutput::push(const core::FrameRef& frame, std::chrono::nanoseconds times
     return;
   }
   auto buffer = platform::wrapFrame(frame);
-  GST_BUFFER_PTS(buffer.get()) = static_cast<GstClockTime>(std::max<std::int64_t>(0, timestamp.count()));
+  GST_BUFFER_PTS(buffer.get()) =
+      static_cast<GstClockTime>(std::max<std::int64_t>(0, timestamp.count()));
   GST_BUFFER_DURATION(buffer.get()) = gst_util_uint64_scale(1, GST_SECOND, mSettings.fps);
   // A full queue means the encoder is behind: appsrc (leaky) drops this frame; count it.
   if (gst_app_src_get_current_level_buffers(GST_APP_SRC(mSource.get())) >= 3) ++mDropped;

@@ -31,7 +31,8 @@ std::optional<control::CueInfo> CueRunner::startCue(bool flash) {
   core::logInfo("cue", "cue {}: {} over {} feeds", id,
                 flash ? "the canvas flashes" : "waiting for a flash in the room",
                 mDetector.report().feeds.size());
-  mTimer = platform::Timer(kPollPeriod, [this] { poll(); }, true);
+  mTimer = platform::Timer(
+      kPollPeriod, [this] { poll(); }, true);
   return info();
 }
 

@@ -275,7 +275,7 @@ void Server::shutdown() {
   if (mHls) mHls->finish();
   mWhip.reset();  // answers any offer still pending, while the HTTP server exists
   mHttp.reset();
-  mCue.reset();  // an open cue stops recording frames
+  mCue.reset();                      // an open cue stops recording frames
   if (mAnalysis) mAnalysis->stop();  // workers stopped, I/O thread joined, before feeds go
   if (mIngest) mIngest->removeAll();
 }
@@ -486,19 +486,20 @@ void Server::logSyncChanges() {
     if (!c->hasFrame()) continue;
     const core::SyncStatus s = c->syncStatus(delay, maxDelay);
     SyncLogState state = mSyncStates.contains(c->id()) ? mSyncStates[c->id()]
-                                                        : SyncLogState{core::SyncState::kAligned,
-                                                                       core::SyncState::kAligned, 0};
+                                                       : SyncLogState{core::SyncState::kAligned,
+                                                                      core::SyncState::kAligned, 0};
     state.seen = s.state == state.candidate ? state.seen + 1 : 1;
     state.candidate = s.state;
     if (state.seen >= 2 && state.candidate != state.logged) {
       state.logged = state.candidate;
       if (logged++ < kNamed) {
-        core::log(s.state == core::SyncState::kAligned ? core::LogLevel::kInfo
-                                                       : core::LogLevel::kWarn,
-                  "sync", "feed {}: {} (clock {}, latency p50 {:.0f} ms, playout delay {:.0f} ms, "
-                  "max {:.0f})",
-                  c->id().value, core::toString(s.state), core::toString(s.clock), s.latencyMsP50,
-                  delayMs, mConfig.sync.maxDelayMs);
+        core::log(
+            s.state == core::SyncState::kAligned ? core::LogLevel::kInfo : core::LogLevel::kWarn,
+            "sync",
+            "feed {}: {} (clock {}, latency p50 {:.0f} ms, playout delay {:.0f} ms, "
+            "max {:.0f})",
+            c->id().value, core::toString(s.state), core::toString(s.clock), s.latencyMsP50,
+            delayMs, mConfig.sync.maxDelayMs);
       } else {
         ++more;
       }
@@ -667,8 +668,7 @@ std::string Server::metrics() {
   gauge("tessera_render_scene_ms", "Scene planning per frame, last second.", r.sceneMsAvg);
   gauge("tessera_sync_delay_ms", "The playout delay: every tile shows the instant now - delay.",
         r.syncDelayMs);
-  gauge("tessera_sync_target_delay_ms", "Where the auto playout delay is heading.",
-        r.syncTargetMs);
+  gauge("tessera_sync_target_delay_ms", "Where the auto playout delay is heading.", r.syncTargetMs);
   gauge("tessera_sync_spread_ms",
         "Capture-time spread of the aligned tiles drawn in one canvas frame, p95 over the last "
         "second.",

@@ -105,7 +105,7 @@ class Server final : public control::ApiModel,
   std::unique_ptr<restream::HlsOutput> mHls;  // before mRender: the render thread pushes to it
   std::unique_ptr<render::RenderLoop> mRender;
   std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes
-  std::unique_ptr<CueRunner> mCue;  // reads mRender and the feeds; mHttp serves it
+  std::unique_ptr<CueRunner> mCue;             // reads mRender and the feeds; mHttp serves it
   std::unique_ptr<control::HttpServer> mHttp;
   std::string mScene;
   std::string mJoinUrl;

@@ -58,12 +58,15 @@ TEST_CASE("step detection: tables of pictures with and without a flash", "[analy
       {"no step", {50, 50, 51, 49, 50, 50, 50, 50}, std::nullopt},
       {"too small a rise", {50, 50, 50, 50, 70, 72, 71, 70}, std::nullopt},
       {"a slow fade up (5 levels a frame)",
-       {40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100, 105, 110, 115, 120}, std::nullopt},
-      {"a quicker fade (12 levels a frame)", {40, 52, 64, 76, 88, 100, 112, 124, 136, 148},
+       {40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100, 105, 110, 115, 120},
+       std::nullopt},
+      {"a quicker fade (12 levels a frame)",
+       {40, 52, 64, 76, 88, 100, 112, 124, 136, 148},
        std::nullopt},
       {"a one-frame spike (a decoding glitch)", {40, 40, 40, 40, 220, 40, 40, 40}, std::nullopt},
       {"a half-bright frame first (exposure across the change)",
-       {40, 40, 40, 40, 40, 100, 200, 200, 200}, 6},
+       {40, 40, 40, 40, 40, 100, 200, 200, 200},
+       6},
       {"a half-bright frame above halfway", {40, 40, 40, 40, 40, 140, 200, 200}, 5},
       {"two flashes: the first", {40, 40, 40, 40, 200, 200, 40, 40, 40, 40, 210, 210}, 4},
       {"a flash after a fade", {40, 42, 44, 46, 48, 50, 52, 54, 200, 200, 200}, 8},
@@ -79,8 +82,7 @@ TEST_CASE("step detection: tables of pictures with and without a flash", "[analy
   }
 }
 
-TEST_CASE("step detection under sensor noise finds the flash and nothing else",
-          "[analysis][cue]") {
+TEST_CASE("step detection under sensor noise finds the flash and nothing else", "[analysis][cue]") {
   std::mt19937 rng(7);
   std::normal_distribution<double> noise(0, 4);
   for (int trial = 0; trial < 50; ++trial) {
@@ -105,11 +107,12 @@ TEST_CASE("dropped frames: the crossing is interpolated across the gap", "[analy
 
 TEST_CASE("offsets: residuals against the synced feeds' median, or the earliest step",
           "[analysis][cue]") {
-  auto at = [](int ms) { return std::optional<Clock::time_point>(kT0 + std::chrono::milliseconds(ms)); };
+  auto at = [](int ms) {
+    return std::optional<Clock::time_point>(kT0 + std::chrono::milliseconds(ms));
+  };
   SECTION("synced feeds set the reference; an unsynced one is moved onto it") {
     const std::vector<FeedStep> steps = {
-        {FeedId{1}, at(100), true, 0ns},
-        {FeedId{2}, at(110), true, 0ns},
+        {FeedId{1}, at(100), true, 0ns},       {FeedId{2}, at(110), true, 0ns},
         {FeedId{3}, at(90), true, 5ms},    // an earlier cue's offset is kept and corrected
         {FeedId{4}, at(480), false, 0ns},  // no Sender Reports: 380 ms late
         {FeedId{5}, std::nullopt, false, 0ns},

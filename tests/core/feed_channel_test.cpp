@@ -7,10 +7,10 @@
 #include "tests/support/frames.hpp"
 
 using namespace std::chrono_literals;
+using tessera::core::FeedChannel;
 using tessera::core::FeedId;
 using tessera::core::FeedSource;
 using tessera::core::FeedState;
-using tessera::core::FeedChannel;
 
 namespace {
 

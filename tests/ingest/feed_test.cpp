@@ -14,13 +14,13 @@
 #include "tests/support/wait.hpp"
 
 using namespace std::chrono_literals;
+using tessera::core::FeedChannel;
 using tessera::core::FeedId;
 using tessera::core::FeedSource;
 using tessera::core::FeedState;
 using tessera::core::FrameRef;
 using tessera::core::PixelFormat;
 using tessera::ingest::Feed;
-using tessera::core::FeedChannel;
 using tessera::ingest::FeedSpec;
 using tessera::ingest::testing::Clips;
 using tessera::ingest::testing::kTile;

@@ -11,11 +11,11 @@
 #include "tests/support/wait.hpp"
 
 using namespace std::chrono_literals;
+using tessera::core::FeedChannel;
 using tessera::core::FeedId;
 using tessera::core::FeedSource;
 using tessera::core::FeedState;
 using tessera::core::IngestConfig;
-using tessera::core::FeedChannel;
 using tessera::ingest::FeedSpec;
 using tessera::ingest::IngestManager;
 using tessera::ingest::testing::Clips;

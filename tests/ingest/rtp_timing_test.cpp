@@ -8,8 +8,8 @@
 #include <fstream>
 #include <memory>
 #include <random>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "core/feed_channel.hpp"
 #include "ingest/feed.hpp"
@@ -46,8 +46,8 @@ int freePortPair() {
     bool ok = true;
     std::vector<GSocket*> held;
     for (int p : {port, port + 1}) {
-      GSocket* s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                G_SOCKET_PROTOCOL_UDP, nullptr);
+      GSocket* s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
+                                nullptr);
       GSocketAddress* a = g_inet_socket_address_new(lo, static_cast<guint16>(p));
       ok = g_socket_bind(s, a, FALSE, nullptr) && ok;
       g_object_unref(a);

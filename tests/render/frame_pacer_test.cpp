@@ -14,7 +14,7 @@ TEST_CASE("the render clock keeps ticks on a grid and skips the ones it missed",
   const auto t0 = Clock::time_point(50s);
   struct Row {
     const char* what;
-    std::vector<int> workDoneAtMs;  // when each tick's work ends, from t0
+    std::vector<int> workDoneAtMs;       // when each tick's work ends, from t0
     std::vector<std::uint64_t> indexes;  // the ticks that follow
     std::uint64_t missed;
   };
@@ -30,7 +30,8 @@ TEST_CASE("the render clock keeps ticks on a grid and skips the ones it missed",
     FramePacer pacer(40ms, t0);
     CHECK(pacer.current().index == 0);
     std::vector<std::uint64_t> got;
-    for (int ms : r.workDoneAtMs) got.push_back(pacer.advance(t0 + std::chrono::milliseconds(ms)).index);
+    for (int ms : r.workDoneAtMs)
+      got.push_back(pacer.advance(t0 + std::chrono::milliseconds(ms)).index);
     CHECK(got == r.indexes);
     CHECK(pacer.missed() == r.missed);
     // A tick's time is always start + index * period: outputs stay on wall time.

@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <thread>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "tests/render/gl_fixtures.hpp"
@@ -13,13 +13,13 @@
 #include "tests/support/wait.hpp"
 
 using namespace std::chrono_literals;
+using tessera::core::FeedChannel;
 using tessera::core::FeedId;
 using tessera::core::FeedSource;
+using tessera::core::FeedTable;
 using tessera::core::FrameRef;
 using tessera::core::LatestMailbox;
 using tessera::core::SizePx;
-using tessera::core::FeedChannel;
-using tessera::core::FeedTable;
 using tessera::render::CanvasTick;
 using tessera::render::RenderLoop;
 using tessera::render::RenderSettings;
@@ -268,7 +268,7 @@ std::chrono::milliseconds timeUntilShown(RenderLoop& loop, Rgba colour,
       },
       3s);
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                since);
+                                                               since);
 }
 }  // namespace
 
@@ -308,8 +308,7 @@ TEST_CASE("the playout draws the frame captured nearest now - delay", "[render][
   }
 }
 
-TEST_CASE("a flash draws the whole canvas white, then the tiles come back",
-          "[render][gl][loop]") {
+TEST_CASE("a flash draws the whole canvas white, then the tiles come back", "[render][gl][loop]") {
   LatestMailbox<FeedTable> feeds;
   auto a = channel(1), b = channel(2);
   push(*a, solidFrame(16, 12, kRed));

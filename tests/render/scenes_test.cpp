@@ -20,16 +20,16 @@
 #include "tests/support/wait.hpp"
 
 using namespace std::chrono_literals;
+using tessera::core::FeedChannel;
 using tessera::core::FeedId;
 using tessera::core::FeedSource;
+using tessera::core::FeedTable;
 using tessera::core::FrameRef;
 using tessera::core::LatestMailbox;
 using tessera::core::LayoutKind;
 using tessera::core::SceneConfig;
 using tessera::core::ScoreTable;
 using tessera::core::SizePx;
-using tessera::core::FeedChannel;
-using tessera::core::FeedTable;
 using tessera::render::RenderLoop;
 using tessera::render::RenderSettings;
 using tessera::test::PixelView;
