@@ -30,7 +30,7 @@ std::chrono::nanoseconds toNs(core::Clock::duration d) {
 }
 
 double msBetween(core::Clock::time_point a, core::Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
+  return core::toMs(b - a);
 }
 
 }  // namespace
@@ -109,7 +109,7 @@ std::vector<CueFeedResult> resolveOffsets(std::span<const FeedStep> steps,
     if (f.step && reference) {
       r.stepMs = msBetween(cueTime, *f.step);
       const auto offset = f.cueOffset - toNs(*f.step - *reference);
-      r.offsetMs = std::chrono::duration<double, std::milli>(offset).count();
+      r.offsetMs = core::toMs(offset);
     }
     out.push_back(r);
   }

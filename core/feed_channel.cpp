@@ -1,5 +1,7 @@
 #include "core/feed_channel.hpp"
 
+#include "core/percentile.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -92,12 +94,9 @@ void FeedChannel::recordLatencyLocked(double ms) {
   std::array<double, kLatencySamples> sorted;
   std::copy_n(mLatencies.begin(), n, sorted.begin());
   std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
-  auto rank = [&](double p) {  // nearest rank
-    const auto k = static_cast<std::size_t>(std::max(1.0, std::ceil(p * static_cast<double>(n))));
-    return sorted[std::min(n, k) - 1];
-  };
-  mLatencyP50 = rank(0.5);
-  mLatencyP95 = rank(0.95);
+  const std::span<const double> window(sorted.data(), n);
+  mLatencyP50 = nearestRank(window, 0.5);
+  mLatencyP95 = nearestRank(window, 0.95);
 }
 
 void FeedChannel::setState(FeedState state, std::string error) {
@@ -257,8 +256,8 @@ SyncStatus FeedChannel::syncStatus(Clock::duration delay, Clock::duration maxDel
   if (mClockOffsetNs && mTimingKind == FrameTiming::Kind::kSender) {
     s.clockOffsetMs = static_cast<double>(*mClockOffsetNs) / 1e6;
   }
-  if (mCueOffset) s.cueOffsetMs = std::chrono::duration<double, std::milli>(*mCueOffset).count();
-  s.configOffsetMs = std::chrono::duration<double, std::milli>(mConfigOffset).count();
+  if (mCueOffset) s.cueOffsetMs = toMs(*mCueOffset);
+  s.configOffsetMs = toMs(mConfigOffset);
   s.ringFrames = mRing.size();
   s.state = stateLocked(delay, maxDelay);
   return s;

@@ -1,5 +1,7 @@
 #include "core/playout.hpp"
 
+#include "core/percentile.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -21,9 +23,7 @@ double PlayoutDelay::targetFor(std::vector<double> latencies, const PlayoutSetti
   std::sort(latencies.begin(), latencies.end());
   // Nearest rank: with up to 19 feeds that is the latest one; a 95th percentile of many feeds
   // lets the last few percent be late rather than delay everyone.
-  const auto n = latencies.size();
-  const auto k = static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(n)));
-  const double p95 = latencies[std::clamp<std::size_t>(k, 1, n) - 1];
+  const double p95 = nearestRank(latencies, 0.95);
   return std::clamp(std::max(0.0, p95) + halfFrame, 0.0, s.maxDelayMs);
 }
 

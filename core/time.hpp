@@ -53,4 +53,10 @@ inline double toMs(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
+// Milliseconds as written in config and APIs (fractions kept to the nanosecond).
+inline std::chrono::nanoseconds fromMs(double ms) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double, std::milli>(ms));
+}
+
 }  // namespace tessera::core

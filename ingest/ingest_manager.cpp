@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -70,8 +71,7 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
   }
   const core::FeedId id{mNextId++};
   auto channel = std::make_shared<core::FeedChannel>(id, spec.source, spec.uri, mRingFrames);
-  channel->setConfigOffset(std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double, std::milli>(spec.offsetMs)));
+  channel->setConfigOffset(core::fromMs(spec.offsetMs));
   Entry entry;
   entry.channel = channel;
   entry.feed = std::make_unique<Feed>(std::move(spec), channel, tileSize(), mFps, this);

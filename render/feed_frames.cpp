@@ -45,10 +45,8 @@ PlayoutFrameStats FeedFrames::chooseAndUpload(core::Clock::time_point now,
   mVisible.clear();
   mChannels.clear();
   mCaptures.clear();
-  const auto delay = std::chrono::duration_cast<core::Clock::duration>(
-      std::chrono::duration<double, std::milli>(playout.delayMs()));
-  const auto maxDelay = std::chrono::duration_cast<core::Clock::duration>(
-      std::chrono::duration<double, std::milli>(playout.settings().maxDelayMs));
+  const auto delay = core::fromMs(playout.delayMs());
+  const auto maxDelay = core::fromMs(playout.settings().maxDelayMs);
   if (!mTable) return stats;
   for (const auto& channel : mTable->feeds) {
     const core::PlayoutPick pick = channel->pick(now, delay, maxDelay, playout.settings().enabled);

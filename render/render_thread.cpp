@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "core/log.hpp"
+#include "core/percentile.hpp"
 
 namespace tessera::render {
 namespace {
@@ -24,10 +25,8 @@ core::PlayoutSettings playoutOf(const RenderSettings& s) {
 }
 
 double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
-  return values[std::clamp<std::size_t>(k, 1, values.size()) - 1];
+  return core::nearestRank(values, p);
 }
 
 }  // namespace
@@ -85,6 +84,7 @@ void RenderThread::run() {
 
 void RenderThread::tick() {
   mTickStart = Clock::now();
+  mTickS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
   mLoop.mTickStartNs.store(mTickStart.time_since_epoch() / std::chrono::nanoseconds(1),
                            std::memory_order_relaxed);
   pollWindow();
@@ -98,7 +98,7 @@ void RenderThread::tick() {
 }
 
 double RenderThread::msSince(Clock::time_point t) const {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  return core::toMs(Clock::now() - t);
 }
 
 void RenderThread::pollWindow() {
@@ -154,7 +154,7 @@ void RenderThread::switchScene(std::size_t index) {
   mPlanner = std::make_unique<compositor::ScenePlanner>(spec, mSettings.canvas, mSettings.tile);
   mRenderer->snapshot();  // the outgoing scene's last frame, faded out over the new one
   if (spec.kind == core::LayoutKind::kBrush) mRenderer->clearPaint();
-  mFadeStartS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
+  mFadeStartS = mTickS;
   mFadeS = spec.fadeSeconds;
   mAutoScale = ShaderScaler{};
   mLastLayoutS = -1;
@@ -197,7 +197,7 @@ void RenderThread::publishShaderStatus() {
 // 3. The scene's planner lays out the visible feeds; the layout is published when it changes.
 void RenderThread::planScene() {
   const auto start = Clock::now();
-  const double nowS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
+  const double nowS = mTickS;
   const auto scores = mLoop.mScores->peek();
   mFrame = mPlanner->update(mFeeds.visible(), scores.get(), nowS);
   if (mFrame.layoutChanged || mLastLayoutS < 0 ||
@@ -233,8 +233,7 @@ void RenderThread::drawCanvas() {
   drawTiles();
   if (mShaders) runShaders();
   if (mFading) {
-    const double nowS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
-    const float u = compositor::easeInOut(static_cast<float>((nowS - mFadeStartS) / mFadeS));
+    const float u = compositor::easeInOut(static_cast<float>((mTickS - mFadeStartS) / mFadeS));
     mRenderer->overlaySnapshot(1 - u);
     mDrew = true;
   }
@@ -292,7 +291,7 @@ void RenderThread::runShaders() {
     mCrowd.push_back(f);
   }
   mCrowdData->update(mCrowd, mSettings.canvas);
-  const double nowS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
+  const double nowS = mTickS;
   ShaderClock clock;
   clock.timeS = nowS;
   clock.deltaS = mLastShaderTimeS < 0 ? 0.0 : nowS - mLastShaderTimeS;
@@ -371,7 +370,7 @@ void RenderThread::readBackAndHandOff() {
 // 6. Statistics, once a second.
 void RenderThread::updateStatistics() {
   const auto now = Clock::now();
-  mWindowWork += std::chrono::duration<double, std::milli>(now - mTickStart).count();
+  mWindowWork += core::toMs(now - mTickStart);
   if (now - mWindowStart < std::chrono::seconds(1)) return;
   const double secs = std::chrono::duration<double>(now - mWindowStart).count();
   const double ticks = mWindowFrames ? static_cast<double>(mWindowFrames) : 1.0;

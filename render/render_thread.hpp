@@ -70,6 +70,7 @@ class RenderThread {
   // The render clock and the playout.
   std::unique_ptr<FramePacer> mPacer;
   CanvasTick mTick;
+  double mTickS = 0;  // the tick's time in seconds since the canvas started (scenes, shaders)
   core::Clock::time_point mStartedAt;
   core::PlayoutDelay mPlayout;
   core::Clock::time_point mLastLatencyPoll{};

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "core/log.hpp"
+#include "core/time.hpp"
 #include "platform/main_loop.hpp"
 #include "platform/pipeline.hpp"
 #include "platform/qr.hpp"
@@ -32,11 +33,6 @@ constexpr const char* kModule = "server";
 std::size_t ringFramesFor(const core::SyncConfig& sync) {
   if (!sync.enabled) return 2;
   return static_cast<std::size_t>(std::ceil(sync.maxDelayMs / 1000.0 * 30)) + 6;
-}
-
-std::chrono::nanoseconds nsFromMs(double ms) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double, std::milli>(ms));
 }
 
 control::FeedSyncInfo syncInfo(const core::SyncStatus& s) {
@@ -469,14 +465,14 @@ control::ParamResult Server::setParams(const std::optional<std::string>& scene,
 std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> Server::playoutDelays() const {
   const double delayMs =
       mConfig.sync.enabled && mRender ? mRender->stats().syncDelayMs : mConfig.sync.maxDelayMs;
-  return {nsFromMs(delayMs), nsFromMs(mConfig.sync.maxDelayMs)};
+  return {core::fromMs(delayMs), core::fromMs(mConfig.sync.maxDelayMs)};
 }
 
 void Server::logSyncChanges() {
   auto table = mIngest ? mIngest->table().peek() : nullptr;
   if (!table || !mConfig.sync.enabled) return;
   const auto [delay, maxDelay] = playoutDelays();
-  const double delayMs = std::chrono::duration<double, std::milli>(delay).count();
+  const double delayMs = core::toMs(delay);
   // A feed's new state is logged once it has held for two checks (no flapping at a threshold);
   // a crowd changing at once is logged as a count after the first few.
   constexpr int kNamed = 5;
