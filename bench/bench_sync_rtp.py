@@ -29,7 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-from rtp_senders import RtpSenders  # noqa: E402
+from rtp_senders import RtpSenders, pull_tables, pulled_installation  # noqa: E402
 from sync_probe import flash_frames, hls_frames, tiles_of  # noqa: E402
 from tessera_harness import Tessera, http_get, wait_until  # noqa: E402
 
@@ -37,30 +37,8 @@ WIDTH, HEIGHT = 1280, 720
 
 
 def config(uris, enabled):
-    pulls = "".join(f'[[ingest.pull]]\nuri = "{u}"\n' for u in uris)
-    return f"""
-[installation]
-name = "bench-sync-rtp"
-[canvas]
-width = {WIDTH}
-height = {HEIGHT}
-fps = 30
-[ingest]
-max_feeds = 256
-[ingest.synthetic]
-count = 0
-{pulls}
-[analysis]
-workers = 0
-[output]
-hls = true
-hls_segment_seconds = 1
-hls_playlist_length = 60
-[sync]
-enabled = {"true" if enabled else "false"}
-delay_ms = "auto"
-max_delay_ms = 1000
-"""
+    return pulled_installation("bench-sync-rtp", WIDTH, HEIGHT, pull_tables(uris), enabled,
+                               extra="[ingest]\nmax_feeds = 256\n")
 
 
 def metric(text, name):

@@ -22,6 +22,39 @@ def gi_python():
                          "gir1.2-gstreamer-1.0 (make deps)")
 
 
+def pulled_installation(name, width, height, pulls, sync_enabled=True, extra=""):
+    """The installation the pulled-RTP sync tests and bench run: `pulls` (TOML [[ingest.pull]]
+    tables) on a `width` x `height` canvas at 30 fps, no synthetic feeds and no analysis, HLS in
+    1 s segments kept for a minute (sync_probe reads every frame back), [sync] auto with a 1 s
+    max delay, on or off. `extra` adds tables ([http], [ingest] keys)."""
+    return f"""
+[installation]
+name = "{name}"
+[canvas]
+width = {width}
+height = {height}
+fps = 30
+{extra}[ingest.synthetic]
+count = 0
+{pulls}
+[analysis]
+workers = 0
+[output]
+hls = true
+hls_segment_seconds = 1
+hls_playlist_length = 60
+[sync]
+enabled = {"true" if sync_enabled else "false"}
+delay_ms = "auto"
+max_delay_ms = 1000
+"""
+
+
+def pull_tables(uris):
+    """A [[ingest.pull]] table per URI."""
+    return "".join(f'[[ingest.pull]]\nuri = "{u}"\n' for u in uris)
+
+
 def free_port_pair():
     """An even UDP port whose next port is free too (RTP and RTCP), below the ephemeral range:
     the senders' own sockets take ephemeral ports, which must never be one tessera listens on."""

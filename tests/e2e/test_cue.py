@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rtp_senders import RtpSenders  # noqa: E402
+from rtp_senders import RtpSenders, pull_tables, pulled_installation  # noqa: E402
 from sync_probe import flash_frames, hls_frames, spread_in_frames, tile_luma, tiles_of  # noqa: E402
 from tessera_harness import Tessera, http_request, wait_until  # noqa: E402
 
@@ -31,30 +31,8 @@ FRAME_MS = 1000 / 30
 
 
 def config(uris):
-    pulls = "".join(f'[[ingest.pull]]\nuri = "{u}"\n' for u in uris)
-    return f"""
-[installation]
-name = "e2e-cue"
-[canvas]
-width = {WIDTH}
-height = {HEIGHT}
-fps = 30
-[http]
-admin_token = "{TOKEN}"
-[ingest.synthetic]
-count = 0
-{pulls}
-[analysis]
-workers = 0
-[output]
-hls = true
-hls_segment_seconds = 1
-hls_playlist_length = 60
-[sync]
-enabled = true
-delay_ms = "auto"
-max_delay_ms = 1000
-"""
+    return pulled_installation("e2e-cue", WIDTH, HEIGHT, pull_tables(uris),
+                               extra=f'[http]\nadmin_token = "{TOKEN}"\n')
 
 
 def post_cue(t, body, token=TOKEN):

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rtp_senders import RtpSenders  # noqa: E402
+from rtp_senders import RtpSenders, pull_tables, pulled_installation  # noqa: E402
 from sync_probe import flash_frames, hls_frames, spread_in_frames, tiles_of  # noqa: E402
 from tessera_harness import Tessera, wait_until  # noqa: E402
 
@@ -26,30 +26,10 @@ WIDTH, HEIGHT = 640, 360
 
 
 def config(uris, enabled, offset_uri=None):
-    pulls = "".join(f'[[ingest.pull]]\nuri = "{u}"\n' for u in uris)
+    pulls = pull_tables(uris)
     if offset_uri:
         pulls += f'[[ingest.pull]]\nuri = "{offset_uri}"\noffset_ms = {OFFSET_MS}\n'
-    return f"""
-[installation]
-name = "e2e-sync-rtp"
-[canvas]
-width = {WIDTH}
-height = {HEIGHT}
-fps = 30
-[ingest.synthetic]
-count = 0
-{pulls}
-[analysis]
-workers = 0
-[output]
-hls = true
-hls_segment_seconds = 1
-hls_playlist_length = 60
-[sync]
-enabled = {"true" if enabled else "false"}
-delay_ms = "auto"
-max_delay_ms = 1000
-"""
+    return pulled_installation("e2e-sync-rtp", WIDTH, HEIGHT, pulls, enabled)
 
 
 def run(binary, senders, enabled, with_offset):
