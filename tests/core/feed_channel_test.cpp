@@ -95,6 +95,15 @@ using tessera::core::SyncState;
 std::int64_t monotonicNs(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
+
+// Frame `i` (sequence i + 1) of a 30 fps feed on its own timeline: captured at t0 + i * 33 ms,
+// arriving `late` after that.
+void pushTimelineFrame(FeedChannel& c, Clock::time_point t0, int i,
+                       std::chrono::milliseconds late) {
+  const auto capture = t0 + i * 33ms;
+  c.pushFrame(frameAt(capture + late, static_cast<std::uint64_t>(i + 1)),
+              FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+}
 }  // namespace
 
 TEST_CASE("capture times come from the source's timing and the offsets", "[core][channel]") {
@@ -169,9 +178,7 @@ TEST_CASE("the playout picks by capture time and frees what it no longer needs",
   FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "", 16);
   // 30 fps frames captured 0..330 ms, each arriving 200 ms after capture.
   for (int i = 0; i <= 10; ++i) {
-    const auto capture = t0 + i * 33ms;
-    c.pushFrame(frameAt(capture + 200ms, static_cast<std::uint64_t>(i + 1)),
-                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+    pushTimelineFrame(c, t0, i, 200ms);
   }
   const auto now = t0 + 330ms + 200ms;
   // delay 300 ms: the instant now - 300 = t0 + 230 ms; nearest capture is frame 8 (231 ms).
@@ -182,11 +189,7 @@ TEST_CASE("the playout picks by capture time and frees what it no longer needs",
   // The pick releases nothing itself (the render thread never unmaps buffers): the next pushes
   // drop the frames before the target (less a 20 ms margin), a few per push.
   CHECK(c.recentFrames().size() == 11);
-  auto pushNext = [&](int i) {
-    const auto capture = t0 + i * 33ms;
-    c.pushFrame(frameAt(capture + 200ms, static_cast<std::uint64_t>(i + 1)),
-                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
-  };
+  auto pushNext = [&](int i) { pushTimelineFrame(c, t0, i, 200ms); };
   pushNext(11);
   pushNext(12);
   // Frame 7 (198 ms) is the last one at or before 230 - 20 ms: it and the later ones stay.
@@ -206,9 +209,7 @@ TEST_CASE("a feed later than max_delay is drawn with its newest frame", "[core][
   const auto t0 = Clock::now();
   FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
   for (int i = 0; i < 20; ++i) {
-    const auto capture = t0 + i * 33ms;
-    c.pushFrame(frameAt(capture + 1500ms, static_cast<std::uint64_t>(i + 1)),
-                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+    pushTimelineFrame(c, t0, i, 1500ms);
   }
   const auto p = c.pick(t0 + 19 * 33ms + 1500ms, 200ms, 1s, true);
   CHECK_FALSE(p.aligned);
@@ -249,9 +250,7 @@ TEST_CASE("a feed later than the delay but within max_delay is not counted as al
   const auto t0 = Clock::now();
   FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
   for (int i = 0; i < 20; ++i) {
-    const auto capture = t0 + i * 33ms;
-    c.pushFrame(frameAt(capture + 400ms, static_cast<std::uint64_t>(i + 1)),
-                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+    pushTimelineFrame(c, t0, i, 400ms);
   }
   // Delay 300 ms: the instant drawn has not arrived yet; the nearest frame is the newest.
   const auto p = c.pick(t0 + 19 * 33ms + 400ms, 300ms, 1s, true);
@@ -268,9 +267,7 @@ TEST_CASE("a feed whose newest frame is far behind the instant drawn is not in s
   const auto t0 = Clock::now();
   FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
   for (int i = 0; i < 10; ++i) {
-    const auto capture = t0 + i * 33ms;
-    c.pushFrame(frameAt(capture, static_cast<std::uint64_t>(i + 1)),
-                FrameTiming{FrameTiming::Kind::kTimeline, monotonicNs(capture)}, 4, 4);
+    pushTimelineFrame(c, t0, i, 0ms);
   }
   // In step while frames keep coming; then the feed stalls (a starved thread) for 2 s.
   CHECK(c.pick(t0 + 9 * 33ms + 100ms, 100ms, 1s, true).aligned);
