@@ -337,7 +337,8 @@ control::HealthInfo Server::health() {
     h.degraded.push_back(std::move(*why));
   }
   if (auto why = renderStall()) h.degraded.push_back(std::move(*why));
-  h.fps = mRender ? mRender->stats().fps : 0;
+  const render::RenderStats stats = mRender ? mRender->stats() : render::RenderStats{};
+  h.fps = stats.fps;
   h.scene = mScene;
   h.installation = mConfig.installation.name;
   h.uptimeSeconds =
@@ -346,7 +347,7 @@ control::HealthInfo Server::health() {
     for (const auto& s : status->shaders) h.shaderErrors += s.error.empty() ? 0 : 1;
   }
   h.syncEnabled = mConfig.sync.enabled;
-  h.syncDelayMs = mRender ? mRender->stats().syncDelayMs : 0;
+  h.syncDelayMs = stats.syncDelayMs;
   return h;
 }
 
