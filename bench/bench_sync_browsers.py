@@ -226,7 +226,8 @@ def run(binary, sync, args, delays):
         sampler.start()
         env = dict(os.environ, TESSERA_URL=t.url, TESSERA_TOKEN=TOKEN,
                    SYNC_DELAYS=",".join(str(d) for d in delays), SYNC_FPS=str(args.camera_fps),
-                   SYNC_TIMECODE="1", SYNC_LIVE_MS=str(args.live_s * 1000), SYNC_HOLD_MS="3000")
+                   SYNC_TIMECODE="1", SYNC_LIVE_MS=str(args.live_s * 1000), SYNC_HOLD_MS="3000",
+                   SYNC_PHASE=args.camera_phase)
         started = time.monotonic()
         r = subprocess.run(["node", os.path.join(SOURCE_DIR, "tests/browser/sync_participants.mjs")],
                            env=env, capture_output=True, text=True, timeout=600)
@@ -285,6 +286,10 @@ def main():
     ap.add_argument("--participants", type=int, default=16)
     ap.add_argument("--max-delay-ms", type=int, default=500)
     ap.add_argument("--camera-fps", type=int, default=30)
+    ap.add_argument("--camera-phase", default="free", choices=["free", "grid"],
+                    help="free: each camera on its own timer, as phones are (the spread then "
+                    "includes up to one camera frame of phase); grid: every camera on one "
+                    "wall-clock frame grid (what is left is the server's alignment error)")
     ap.add_argument("--live-s", type=int, default=20, help="live time before the flash")
     ap.add_argument("--delay-ms", default="auto", help='the playout delay: "auto" or ms')
     ap.add_argument("--runs", default="sync,nosync")

@@ -19,8 +19,11 @@
 // long after the flash to stay live, default 3000), SYNC_LIVE_MS (extra time live before the
 // flash, for the bytes/s figure, default 0), SYNC_TIMECODE=1 (each picture also carries its
 // capture time: the top quarter holds 24 blocks, 20 bits of Unix ms mod 2^20 then a 4-bit
-// checksum, read back by bench/bench_sync_browsers.py). Prints one JSON object on stdout. Every
-// wait is bounded.
+// checksum, read back by bench/bench_sync_browsers.py), SYNC_PHASE=free (cameras draw on their own
+// timers, as phones do; the default `grid` draws every camera on one wall-clock frame grid with
+// the flash on a grid line, so a flash test measures the server's alignment and not the cameras'
+// phase, which alone moves a tile's switch to white by up to half a camera frame under the
+// nearest-capture-time rule). Prints one JSON object on stdout. Every wait is bounded.
 import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,6 +40,7 @@ const fps = Number(process.env.SYNC_FPS || 15);
 const holdMs = Number(process.env.SYNC_HOLD_MS || 3000);
 const liveMs = Number(process.env.SYNC_LIVE_MS || 0);
 const timecode = process.env.SYNC_TIMECODE === '1';
+const phaseGrid = (process.env.SYNC_PHASE || 'grid') !== 'free';
 const chromiumPath = process.env.TESSERA_CHROMIUM || '/usr/bin/chromium';
 const kFlashMs = 1500;  // how long the cameras stay white
 const kArgs = [
@@ -70,8 +74,9 @@ async function whipFeeds() {
 }
 
 // Runs in each page before its scripts: the fake camera and the delayed sender.
-function initScript({ delayMs, fps, flashMs, timecode }) {
+function initScript({ delayMs, fps, flashMs, timecode, phaseGrid }) {
   const now = () => performance.timeOrigin + performance.now();
+  const period = 1000 / fps;
   let flashAt = Infinity;
   let track = null;
   let draw = null;
@@ -85,7 +90,9 @@ function initScript({ delayMs, fps, flashMs, timecode }) {
     let n = 0;
     draw = () => {
       const t = now();
-      const white = t >= flashAt && t < flashAt + flashMs;
+      // On the grid a frame belongs to its grid line (a timer fires a little late, never early).
+      const at = phaseGrid ? Math.round(t / period) * period : t;
+      const white = at >= flashAt - 1 && at < flashAt + flashMs;
       ctx.fillStyle = white ? '#ffffff' : '#202020';
       ctx.fillRect(0, 0, 160, 120);
       // A small moving square keeps the encoder sending real frames.
@@ -94,7 +101,15 @@ function initScript({ delayMs, fps, flashMs, timecode }) {
       if (timecode) drawTimecode(ctx, Math.round(t));
       track.requestFrame();
     };
-    setInterval(draw, 1000 / fps);
+    if (phaseGrid) {
+      const onGrid = () => {
+        draw();
+        setTimeout(onGrid, period - (now() % period));
+      };
+      setTimeout(onGrid, period - (now() % period));
+    } else {
+      setInterval(draw, period);
+    }
     return stream;
   };
   // Two rows of 12 blocks (13 x 12 px) over a black band: bit 23 first.
@@ -115,9 +130,11 @@ function initScript({ delayMs, fps, flashMs, timecode }) {
     const preview = document.getElementById('preview');
     if (preview) preview.style.display = 'none';
   });
-  // The flash at one wall-clock instant shared by every page: drawn exactly then.
+  // The flash at one wall-clock instant shared by every page: drawn exactly then (on the grid,
+  // the instant is a grid line and the grid draws it).
   window.__scheduleFlash = (at) => {
     flashAt = at;
+    if (phaseGrid) return;
     setTimeout(() => draw && draw(), Math.max(0, at - now()));
     setTimeout(() => draw && draw(), Math.max(0, at + flashMs - now()));
   };
@@ -159,7 +176,7 @@ function watchClockBytes(page, record) {
 async function join(browser, delayMs, index) {
   const page = await browser.newPage();
   page.on('pageerror', (e) => log(`participant ${index}: page error: ${e.message}`));
-  await page.addInitScript(initScript, { delayMs, fps, flashMs: kFlashMs, timecode });
+  await page.addInitScript(initScript, { delayMs, fps, flashMs: kFlashMs, timecode, phaseGrid });
   const clockRequests = [];
   watchClockBytes(page, clockRequests);
   const query = `t=${encodeURIComponent(token)}&fps=${fps}${clockOn ? '' : '&clock=0'}`;
@@ -218,7 +235,8 @@ async function main() {
     // Without the API's sync object (older servers) nothing says when the first Sender Report
     // came (Chrome sends one a second) and the rings cover the playout delay: allow for both.
     await sleep(3000 + liveMs);
-    const flashAt = Date.now() + 1500;
+    const period = 1000 / fps;
+    const flashAt = phaseGrid ? Math.ceil((Date.now() + 1500) / period) * period : Date.now() + 1500;
     await Promise.all(participants.map((p) => p.page.evaluate((at) => window.__scheduleFlash(at),
                                                                flashAt)));
     log(`flash at ${new Date(flashAt).toISOString()}`);
