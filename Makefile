@@ -4,6 +4,7 @@
 #   make build  Release build, leaves build/tessera
 #   make run    runs installations/demo.toml (synthetic participants), viewer on :8080
 #   make test   builds and runs every test through ctest
+#   make sanitize  clang ASan+UBSan and TSan builds, their tests, every fuzz target (.ci/sanitizers)
 
 SHELL := /bin/bash
 BUILD_DIR ?= build
@@ -21,18 +22,24 @@ DEB_PACKAGES := \
   glib-networking openssl libzmq3-dev cppzmq-dev libopencv-dev opencv-data opencv-doc libqrencode-dev libnice-dev catch2 \
   ffmpeg xvfb xauth chromium iproute2 util-linux zbar-tools \
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+# Only the sanitizer and fuzz job (make sanitize) needs Clang and its runtimes.
+SANITIZE_PACKAGES := clang libclang-rt-14-dev llvm
 # Node.js may come from elsewhere (a nodejs build that bundles npm conflicts with Debian's npm):
 # the packages are only asked for when the commands are missing.
 NODE_PACKAGES := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 
-.PHONY: all deps deps-apt deps-npm configure build run test clean
+.PHONY: all deps deps-apt deps-npm deps-sanitize configure build run test sanitize clean
 
 all: build
 
 deps: deps-apt deps-npm
 
+deps-sanitize:
+	@$(MAKE) --no-print-directory deps-apt PACKAGES="$(SANITIZE_PACKAGES)"
+
+PACKAGES ?= $(DEB_PACKAGES) $(NODE_PACKAGES)
 deps-apt:
-	@missing=$$(for p in $(DEB_PACKAGES) $(NODE_PACKAGES); do \
+	@missing=$$(for p in $(PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
@@ -65,6 +72,9 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 300 $(CTEST_ARGS)
+
+sanitize: deps deps-sanitize
+	.ci/sanitizers
 
 clean:
 	rm -rf $(BUILD_DIR)

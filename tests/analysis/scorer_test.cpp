@@ -209,7 +209,7 @@ TEST_CASE("sharpness: a Gaussian-blurred copy scores clearly lower", "[analysis]
 }
 
 TEST_CASE("faces: two in messi5.jpg, none in baboon.jpg (Haar cascade)", "[analysis][scorer]") {
-  Scorer scorer(std::filesystem::path(analysis::kDefaultFaceCascade));
+  Scorer scorer{std::filesystem::path(analysis::kDefaultFaceCascade)};
   INFO(scorer.faceError() << " (Debian package opencv-data)");
   REQUIRE(scorer.canDetectFaces());
 

@@ -1,0 +1,121 @@
+"""A WHIP publisher made of GStreamer's webrtcbin (no browser): videotestsrc -> VP8 -> webrtcbin,
+the offer POSTed to tessera's /whip, the answer (with its ICE candidates) applied, media flowing
+over loopback. Used by bench/soak for participants that join and leave.
+
+    sender = WhipSender("http://127.0.0.1:8080", token, width=160, height=120, fps=15)
+    sender.start(timeout=10)   # True once the server answered 201
+    ...
+    sender.stop()              # DELETE the session, pipeline to NULL
+
+Needs python3-gi with GStreamer's introspection data (make deps installs them)."""
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstSdp", "1.0")
+gi.require_version("GstWebRTC", "1.0")
+from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
+
+Gst.init(None)
+_loop = None
+_loop_lock = threading.Lock()
+
+
+def _ensure_loop():
+    """One GLib main loop for every sender (webrtcbin's signals need one)."""
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = GLib.MainLoop()
+            threading.Thread(target=_loop.run, name="whip-sender-loop", daemon=True).start()
+
+
+class WhipSender:
+    def __init__(self, base_url, token, width=160, height=120, fps=15, pattern="ball"):
+        _ensure_loop()
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.location = None
+        self.error = None
+        self._answered = threading.Event()
+        self.pipe = Gst.Pipeline.new(None)
+        src = Gst.ElementFactory.make("videotestsrc")
+        src.set_property("is-live", True)
+        src.set_property("pattern", pattern)
+        caps = Gst.ElementFactory.make("capsfilter")
+        caps.set_property("caps", Gst.Caps.from_string(
+            f"video/x-raw,width={width},height={height},framerate={fps}/1"))
+        enc = Gst.ElementFactory.make("vp8enc")
+        enc.set_property("deadline", 1)
+        enc.set_property("target-bitrate", 200_000)
+        pay = Gst.ElementFactory.make("rtpvp8pay")
+        pcaps = Gst.ElementFactory.make("capsfilter")
+        pcaps.set_property("caps", Gst.Caps.from_string(
+            "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"))
+        self.webrtc = Gst.ElementFactory.make("webrtcbin")
+        self.webrtc.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
+        for e in (src, caps, enc, pay, pcaps, self.webrtc):
+            self.pipe.add(e)
+        src.link(caps)
+        caps.link(enc)
+        enc.link(pay)
+        pay.link(pcaps)
+        pcaps.link(self.webrtc)
+        self.webrtc.connect("on-negotiation-needed", self._on_negotiation_needed)
+
+    def start(self, timeout=10):
+        self.pipe.set_state(Gst.State.PLAYING)
+        self._answered.wait(timeout)
+        return self.location is not None
+
+    def stop(self):
+        if self.location:
+            req = urllib.request.Request(urllib.parse.urljoin(self.base_url + "/", self.location),
+                                         method="DELETE",
+                                         headers={"Authorization": f"Bearer {self.token}"})
+            try:
+                urllib.request.urlopen(req, timeout=5).read()
+            except (urllib.error.URLError, OSError):
+                pass  # the server may have ended the session already
+        self.pipe.set_state(Gst.State.NULL)
+
+    def _on_negotiation_needed(self, webrtc):
+        promise = Gst.Promise.new_with_change_func(self._on_offer, webrtc, None)
+        webrtc.emit("create-offer", None, promise)
+
+    def _on_offer(self, promise, webrtc, _):
+        offer = promise.get_reply().get_value("offer")
+        webrtc.emit("set-local-description", offer, None)
+        # Candidates gathered over loopback come within a few ms; wait for them so that the
+        # offer carries them (WHIP without trickle).
+        GLib.timeout_add(300, self._post_offer)
+
+    def _post_offer(self):
+        threading.Thread(target=self._post, daemon=True).start()
+        return False
+
+    def _post(self):
+        sdp = self.webrtc.get_property("local-description").sdp.as_text()
+        req = urllib.request.Request(self.base_url + "/whip", data=sdp.encode(), method="POST",
+                                     headers={"Content-Type": "application/sdp",
+                                              "Authorization": f"Bearer {self.token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.location = r.headers.get("Location")
+                answer_text = r.read().decode()
+        except (urllib.error.URLError, OSError) as e:
+            self.error = str(e)
+            self._answered.set()
+            return
+        GLib.idle_add(self._apply_answer, answer_text)
+
+    def _apply_answer(self, text):
+        _, msg = GstSdp.SDPMessage.new_from_text(text)
+        answer = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.ANSWER, msg)
+        self.webrtc.emit("set-remote-description", answer, None)
+        self._answered.set()
+        return False
