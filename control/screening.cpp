@@ -98,6 +98,7 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
   // The route's credentials and body limit.
   std::size_t limit = kDefaultMaxBodyBytes;
   bool ok = true;
+  bool countJoin = false;  // POST /whip: the join rate, once the body is known to fit
   const bool whipSession = mWhip && path.rfind("/whip/", 0) == 0 && path.size() > 6;
   if (path == "/api/v1/scene" && method == "POST") {
     limit = kSceneMaxBodyBytes;
@@ -110,7 +111,8 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
     ok = !mCue || checkAdmin(msg);
   } else if (mWhip && path == "/whip" && method == "POST") {
     limit = mSettings.whipMaxBodyBytes;
-    ok = checkWhipToken(msg) && allowWhipPost(msg);
+    ok = checkWhipToken(msg);
+    countJoin = true;
   } else if (whipSession && path.ends_with("/clock")) {
     limit = kClockMaxBodyBytes;  // the session URL is the credential
   } else if (whipSession && (method == "PATCH" || method == "DELETE")) {
@@ -131,6 +133,11 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
     respondProblem(
         msg, 413, "Content Too Large",
         fmt::format("the body is {} bytes; {} {} takes at most {}", declared, method, path, limit));
+    refuse(msg);
+    return;
+  }
+  if (countJoin && !allowWhipPost(msg)) {
+    detail::setHeader(msg, "Access-Control-Allow-Origin", "*");
     refuse(msg);
     return;
   }
