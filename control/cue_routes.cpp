@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "control/api_requests.hpp"
 #include "control/detail/responses.hpp"
 #include "control/http_server.hpp"
 
@@ -31,18 +32,6 @@ json cueJson(const CueInfo& cue) {
 
 }  // namespace
 
-void HttpServer::handleCueEarly(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*,
-                                void*) {
-  // Refuse an oversized body before it is read into memory.
-  const goffset length =
-      soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
-  if (length > static_cast<goffset>(kMaxCueBodyBytes)) {
-    respondProblem(msg, 413, "Content Too Large",
-                   fmt::format("the body is {} bytes; a cue request may have at most {}", length,
-                               kMaxCueBodyBytes));
-  }
-}
-
 void HttpServer::serveCue(SoupServerMessage* msg, const std::string& method) {
   if (!mCue) {
     respondProblem(msg, 404, "Not Found", "cues are not available in this server");
@@ -62,31 +51,14 @@ void HttpServer::serveCue(SoupServerMessage* msg, const std::string& method) {
     respondProblem(msg, 405, "Method Not Allowed", method + " is not allowed on /api/v1/cue");
     return;
   }
-  if (!checkAdmin(msg)) return;
-  const std::string text = detail::requestBody(msg);
-  if (text.size() > kMaxCueBodyBytes) {  // a chunked body has no Content-Length
-    respondProblem(msg, 413, "Content Too Large",
-                   fmt::format("a cue request may have at most {} bytes", kMaxCueBodyBytes));
+  if (!checkAdmin(msg)) return;  // also checked before the body was read
+  const auto parsed = parseCueRequest(detail::requestBody(msg));
+  if (const auto* error = std::get_if<RequestError>(&parsed)) {
+    respondProblem(msg, error->status,
+                   error->status == 400 ? "Bad Request" : "Unprocessable Content", error->detail);
     return;
   }
-  constexpr const char* kShape = "expected a JSON object {\"flash\": true | false}";
-  const json request = json::parse(text, nullptr, false);
-  if (request.is_discarded() || !request.is_object()) {
-    respondProblem(msg, 400, "Bad Request", kShape);
-    return;
-  }
-  for (const auto& [key, value] : request.items()) {
-    if (key != "flash" || !value.is_boolean()) {
-      respondProblem(msg, 422, "Unprocessable Content",
-                     fmt::format("\"{}\": {}, got {}", key, kShape, value.dump()));
-      return;
-    }
-  }
-  if (!request.contains("flash")) {
-    respondProblem(msg, 422, "Unprocessable Content", std::string("missing \"flash\": ") + kShape);
-    return;
-  }
-  const auto cue = mCue->startCue(request["flash"].get<bool>());
+  const auto cue = mCue->startCue(std::get<CueRequest>(parsed).flash);
   if (!cue) {
     respondProblem(msg, 409, "Conflict",
                    "a cue is still open: GET /api/v1/cue says when it is done");

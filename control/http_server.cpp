@@ -3,12 +3,17 @@
 #include <libsoup/soup.h>
 
 #include <algorithm>
+#include <cctype>
+#include <variant>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include "control/api_requests.hpp"
+#include "control/clock_request.hpp"
 #include "control/detail/responses.hpp"
+#include "control/detail/token.hpp"
 #include "core/log.hpp"
 #include "platform/png.hpp"
 
@@ -95,6 +100,7 @@ HttpServer::HttpServer(HttpSettings settings, ApiModel& model, WhipService* whip
     : mSettings(std::move(settings)), mModel(model), mWhip(whip) {}
 
 HttpServer::~HttpServer() {
+  mConnections.reset();  // stops accepting
   if (mServer) soup_server_disconnect(mServer.get());
 }
 
@@ -126,18 +132,25 @@ bool HttpServer::start(std::string* error) {
   }
   mServer = platform::GObjectPtr<SoupServer>::adopt(static_cast<SoupServer*>(
       g_object_new(SOUP_TYPE_SERVER, "server-header", "tessera", nullptr)));
+  // One entry for every path: its early handler screens each request before its body is read.
+  soup_server_add_early_handler(mServer.get(), nullptr, &HttpServer::handleEarly, this, nullptr);
   soup_server_add_handler(mServer.get(), nullptr, &HttpServer::handle, this, nullptr);
-  // libsoup keeps a path's early and normal callbacks together: /whip needs both, or its
-  // entry (which also matches /whip/...) would have no normal handler.
-  soup_server_add_early_handler(mServer.get(), "/whip", &HttpServer::handleEarly, this, nullptr);
-  soup_server_add_handler(mServer.get(), "/whip", &HttpServer::handle, this, nullptr);
-  soup_server_add_early_handler(mServer.get(), "/api/v1/cue", &HttpServer::handleCueEarly, this,
-                                nullptr);
-  soup_server_add_handler(mServer.get(), "/api/v1/cue", &HttpServer::handle, this, nullptr);
+  g_signal_connect(mServer.get(), "request-started",
+                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, void*) {
+                     // Every connection ends with its response (detail/connections.hpp).
+                     soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                                  "Connection", "close");
+                   }),
+                   nullptr);
+  g_signal_connect(mServer.get(), "request-read",
+                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, void* self) {
+                     static_cast<HttpServer*>(self)->mConnections->requestRead(msg);
+                   }),
+                   this);
   GError* raw = nullptr;
-  auto options = static_cast<SoupServerListenOptions>(0);
+  platform::GObjectPtr<GTlsCertificate> cert;
   if (mSettings.tls) {
-    auto cert = platform::GObjectPtr<GTlsCertificate>::adopt(g_tls_certificate_new_from_files(
+    cert = platform::GObjectPtr<GTlsCertificate>::adopt(g_tls_certificate_new_from_files(
         mSettings.tls->cert.c_str(), mSettings.tls->key.c_str(), &raw));
     if (!cert) {
       if (error) {
@@ -148,18 +161,16 @@ bool HttpServer::start(std::string* error) {
       mServer.reset();
       return false;
     }
-    soup_server_set_tls_certificate(mServer.get(), cert.get());
-    options = SOUP_SERVER_LISTEN_HTTPS;
   }
-  if (!soup_server_listen(mServer.get(), address.get(), options, &raw)) {
-    if (error) *error = "cannot listen on " + mSettings.listen + ": " + (raw ? raw->message : "?");
-    if (raw) g_error_free(raw);
+  mConnections = std::make_unique<detail::Connections>(mServer.get(), mSettings.connections);
+  std::string listenError;
+  if (!mConnections->listen(address.get(), cert.get(), &listenError)) {
+    if (error) *error = "cannot listen on " + mSettings.listen + ": " + listenError;
+    mConnections.reset();
     mServer.reset();
     return false;
   }
-  GSList* uris = soup_server_get_uris(mServer.get());
-  if (uris) mPort = g_uri_get_port(static_cast<GUri*>(uris->data));
-  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  mPort = mConnections->port();
   core::logInfo(kModule, "listening on {}://{}:{}", scheme(), host, mPort);
   return true;
 }
@@ -216,7 +227,18 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
     serveCue(msg, method);
   } else if (path == "/metrics") {
     if (onlyGet()) {
-      respond(msg, 200, "text/plain; version=0.0.4; charset=utf-8", mModel.metrics());
+      const detail::ConnectionStats c = connectionStats();
+      respond(
+          msg, 200, "text/plain; version=0.0.4; charset=utf-8",
+          mModel.metrics() + fmt::format("# TYPE tessera_http_connections_open gauge\n"
+                                         "tessera_http_connections_open {}\n"
+                                         "# TYPE tessera_http_connections_refused_total counter\n"
+                                         "tessera_http_connections_refused_total {}\n"
+                                         "# TYPE tessera_http_connections_timed_out_total counter\n"
+                                         "tessera_http_connections_timed_out_total {}\n"
+                                         "# TYPE tessera_http_whip_rate_addresses gauge\n"
+                                         "tessera_http_whip_rate_addresses {}\n",
+                                         c.open, c.refused, c.timedOut, mWhipPosts.size()));
     }
   } else if (path.rfind("/hls/", 0) == 0) {
     if (onlyGet()) serveHls(msg, path.substr(5));
@@ -337,8 +359,7 @@ bool HttpServer::checkAdmin(SoupServerMessage* msg) {
   }
   const char* auth =
       soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
-  const std::string expected = "Bearer " + *mSettings.adminToken;
-  if (!auth || expected != auth) {
+  if (!detail::bearerMatches(auth, *mSettings.adminToken)) {
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
                                  "Bearer");
     respondProblem(msg, 401, "Unauthorized",
@@ -349,15 +370,13 @@ bool HttpServer::checkAdmin(SoupServerMessage* msg) {
 }
 
 void HttpServer::serveScene(SoupServerMessage* msg) {
-  if (!checkAdmin(msg)) return;
-  const std::string text = detail::requestBody(msg);
-  const json request = json::parse(text, nullptr, false);
-  if (request.is_discarded() || !request.is_object() || !request.contains("name") ||
-      !request["name"].is_string()) {
-    respondProblem(msg, 400, "Bad Request", "expected a JSON object {\"name\": \"<scene>\"}");
+  if (!checkAdmin(msg)) return;  // also checked before the body was read
+  const auto parsed = parseSceneRequest(detail::requestBody(msg));
+  if (const auto* error = std::get_if<RequestError>(&parsed)) {
+    respondProblem(msg, error->status, "Bad Request", error->detail);
     return;
   }
-  const std::string name = request["name"];
+  const std::string& name = std::get<SceneRequest>(parsed).name;
   if (!mModel.switchScene(name)) {
     std::string known;
     for (const auto& n : mModel.sceneNames()) known += (known.empty() ? "" : ", ") + n;
@@ -396,55 +415,24 @@ void HttpServer::serveParams(SoupServerMessage* msg) {
 }
 
 void HttpServer::servePatchParams(SoupServerMessage* msg) {
-  if (!checkAdmin(msg)) return;
-  constexpr const char* kShape =
-      "expected a JSON object {\"scene\": SCENE (optional), \"shader\": NAME (optional), "
-      "\"values\": {INPUT: VALUE, ...}}";
-  const json request = json::parse(detail::requestBody(msg), nullptr, false);
-  if (request.is_discarded() || !request.is_object() || !request.contains("values") ||
-      !request["values"].is_object() || request["values"].empty()) {
-    respondProblem(msg, 400, "Bad Request", kShape);
+  if (!checkAdmin(msg)) return;  // also checked before the body was read
+  const auto parsed = parseParamsRequest(detail::requestBody(msg));
+  if (const auto* error = std::get_if<RequestError>(&parsed)) {
+    respondProblem(msg, error->status,
+                   error->status == 400 ? "Bad Request" : "Unprocessable Content", error->detail);
     return;
   }
-  std::optional<std::string> scene, shader;
-  for (const auto& [key, value] : request.items()) {
-    if (key == "values") continue;
-    if ((key != "scene" && key != "shader") || !value.is_string()) {
-      respondProblem(msg, 400, "Bad Request", fmt::format("unexpected \"{}\": {}", key, kShape));
-      return;
-    }
-    (key == "scene" ? scene : shader) = value.get<std::string>();
-  }
-  std::vector<ParamValue> values;
-  for (const auto& [name, v] : request["values"].items()) {
-    ParamValue p;
-    p.name = name;
-    if (v.is_boolean()) {
-      p.numbers = {v.get<bool>() ? 1.0 : 0.0};
-    } else if (v.is_number()) {
-      p.numbers = {v.get<double>()};
-    } else if (v.is_string()) {
-      p.text = v.get<std::string>();
-    } else if (v.is_array() && !v.empty() && v.size() <= 4 &&
-               std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_number(); })) {
-      for (const json& e : v) p.numbers.push_back(e.get<double>());
-    } else {
-      respondProblem(msg, 422, "Unprocessable Content",
-                     fmt::format("values.{}: expected a number, a boolean, a string or an array "
-                                 "of 1-4 numbers, got {}",
-                                 name, v.dump()));
-      return;
-    }
-    values.push_back(std::move(p));
-  }
-  const ParamResult r = mModel.setParams(scene, shader, values);
+  const ParamsRequest& request = std::get<ParamsRequest>(parsed);
+  const ParamResult r = mModel.setParams(request.scene, request.shader, request.values);
   if (r.status != 200) {
     respondProblem(msg, r.status, r.status == 404 ? "Not Found" : "Unprocessable Content",
                    r.detail);
     return;
   }
-  respondJson(msg, 200,
-              json{{"scene", r.scene}, {"shaders", r.shaders}, {"values", request["values"]}});
+  respondJson(
+      msg, 200,
+      json{
+          {"scene", r.scene}, {"shaders", r.shaders}, {"values", json::parse(request.valuesJson)}});
 }
 
 }  // namespace tessera::control

@@ -15,6 +15,7 @@
 
 #include "control/api_model.hpp"
 #include "control/cue_service.hpp"
+#include "control/detail/connections.hpp"
 #include "control/whip_service.hpp"
 #include "platform/gobject_ptr.hpp"
 #include "platform/tls.hpp"
@@ -36,6 +37,8 @@ struct HttpSettings {
   std::vector<std::string> iceServers;       // announced as Link rel="ice-server"
   int whipPostsPerMinute = 30;               // per client address
   std::size_t whipMaxBodyBytes = 64 * 1024;  // an SDP offer is a few KiB
+  // Connections: backlog, caps and timeouts (docs/http-api.md, "Limits").
+  detail::ConnectionLimits connections;
 
   // The join page.
   std::string installationName;
@@ -65,7 +68,15 @@ class HttpServer {
   std::uint64_t requests() const { return mRequests; }
   // Serves /api/v1/cue from `cue` (the server's; null: 404). Before start().
   void setCueService(CueService* cue) { mCue = cue; }
-  static constexpr std::size_t kMaxCueBodyBytes = 1024;
+  detail::ConnectionStats connectionStats() const {
+    return mConnections ? mConnections->stats() : detail::ConnectionStats{};
+  }
+  // A trickle-ICE fragment is a few hundred bytes per candidate.
+  static constexpr std::size_t kWhipPatchMaxBodyBytes = 16 * 1024;
+  // Bodies on routes that read none (or on routes added without a limit of their own).
+  static constexpr std::size_t kDefaultMaxBodyBytes = 4 * 1024;
+  // Client addresses the WHIP rate limit remembers; past it, expired ones are forgotten first.
+  static constexpr std::size_t kMaxRateLimitedAddresses = 4096;
 
  private:
   static void handle(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable* query,
@@ -82,9 +93,14 @@ class HttpServer {
   void servePatchParams(SoupServerMessage* msg);
 
   bool checkAdmin(SoupServerMessage* msg);
-  // WHIP and the join page (whip_routes.cpp).
+  // Every request once its headers are read, before its body: framing, authentication, the
+  // route's body limit (refused requests are answered and closed unread).
   static void handleEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
                           void* self);
+  void screen(SoupServerMessage* msg, const std::string& method, const std::string& path);
+  static void onGotChunk(SoupServerMessage* msg, GBytes*, void* self);
+  void refuse(SoupServerMessage* msg);
+  // WHIP and the join page (whip_routes.cpp).
   void serveWhipEndpoint(SoupServerMessage* msg, const std::string& method);
   void serveWhipSession(SoupServerMessage* msg, const std::string& method, const std::string& id);
   void serveWhipPost(SoupServerMessage* msg);
@@ -95,8 +111,6 @@ class HttpServer {
   void serveJoinInfo(SoupServerMessage* msg);
   void serveJoinQr(SoupServerMessage* msg);
   // The cue (cue_routes.cpp).
-  static void handleCueEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
-                             void* self);
   void serveCue(SoupServerMessage* msg, const std::string& method);
 
   const HttpSettings mSettings;
@@ -108,6 +122,7 @@ class HttpServer {
   std::string mJoinUrl;
   std::vector<std::uint8_t> mQrPng;
   platform::GObjectPtr<SoupServer> mServer;
+  std::unique_ptr<detail::Connections> mConnections;
   int mPort = 0;
   std::uint64_t mRequests = 0;
   // The last encoded canvas, so several viewers in one frame cost one encode.

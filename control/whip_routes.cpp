@@ -7,6 +7,7 @@
 
 #include "control/clock_request.hpp"
 #include "control/detail/responses.hpp"
+#include "control/detail/token.hpp"
 #include "control/http_server.hpp"
 #include "core/log.hpp"
 #include "platform/png.hpp"
@@ -51,32 +52,10 @@ std::string iceServerLink(const std::string& url) {
 
 }  // namespace
 
-void HttpServer::handleEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
-                             void* data) {
-  // Refuse an oversized offer before its body is read into memory.
-  auto* self = static_cast<HttpServer*>(data);
-  const goffset length =
-      soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
-  if (path && std::string_view(path).ends_with("/clock")) {
-    if (length > static_cast<goffset>(kClockMaxBodyBytes)) {
-      addCors(msg);
-      respondProblem(msg, 413, "Content Too Large",
-                     fmt::format("a clock request may have at most {} bytes", kClockMaxBodyBytes));
-    }
-    return;
-  }
-  if (length > static_cast<goffset>(self->mSettings.whipMaxBodyBytes)) {
-    addCors(msg);
-    respondProblem(msg, 413, "Content Too Large",
-                   fmt::format("the body is {} bytes; an SDP offer may have at most {}", length,
-                               self->mSettings.whipMaxBodyBytes));
-  }
-}
-
 bool HttpServer::checkWhipToken(SoupServerMessage* msg) {
   if (!mSettings.whipToken) return true;
   const std::string auth = requestHeader(msg, "Authorization");
-  if (auth == "Bearer " + *mSettings.whipToken) return true;
+  if (detail::bearerMatches(auth.c_str(), *mSettings.whipToken)) return true;
   setHeader(msg, "WWW-Authenticate", "Bearer");
   respondProblem(msg, 401, "Unauthorized",
                  auth.empty() ? "missing Authorization: Bearer <token> (the join link has it)"
@@ -86,8 +65,24 @@ bool HttpServer::checkWhipToken(SoupServerMessage* msg) {
 
 bool HttpServer::allowWhipPost(SoupServerMessage* msg) {
   const char* host = soup_server_message_get_remote_host(msg);
-  auto& times = mWhipPosts[host ? host : "?"];
+  const std::string client = host ? host : "?";
   const auto now = std::chrono::steady_clock::now();
+  if (mWhipPosts.size() >= kMaxRateLimitedAddresses && !mWhipPosts.contains(client)) {
+    // Forget the addresses whose joins are all older than the window.
+    std::erase_if(mWhipPosts, [&](const auto& entry) {
+      return entry.second.empty() || now - entry.second.back() > std::chrono::minutes(1);
+    });
+    if (mWhipPosts.size() >= kMaxRateLimitedAddresses) {
+      // Every remembered address joined within the minute: a flood from many addresses.
+      core::logWarn(kModule, "whip: {} addresses joined within a minute; refusing {}",
+                    mWhipPosts.size(), client);
+      setHeader(msg, "Retry-After", "60");
+      respondProblem(msg, 429, "Too Many Requests",
+                     "too many participants are joining; retry in a minute");
+      return false;
+    }
+  }
+  auto& times = mWhipPosts[client];
   while (!times.empty() && now - times.front() > std::chrono::minutes(1)) times.pop_front();
   if (times.size() >= static_cast<std::size_t>(mSettings.whipPostsPerMinute)) {
     const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
@@ -127,8 +122,7 @@ void HttpServer::serveWhipEndpoint(SoupServerMessage* msg, const std::string& me
 }
 
 void HttpServer::serveWhipPost(SoupServerMessage* msg) {
-  if (soup_server_message_get_status(msg) == 413) return;  // refused by the early handler
-  if (!checkWhipToken(msg) || !allowWhipPost(msg)) return;
+  // The token and the rate limit were checked before the body was read (screening.cpp).
   const std::string type = mediaType(requestHeader(msg, "Content-Type"));
   if (type != "application/sdp") {
     setHeader(msg, "Accept-Post", "application/sdp");
