@@ -24,10 +24,10 @@ void log(LogLevel level, std::string_view module, fmt::format_string<Args...> fm
   logLine(level, module, fmt::format(fmtStr, std::forward<Args>(args)...));
 }
 
-#define TESSERA_LOG_FN(name, level)                                                         \
-  template <typename... Args>                                                               \
+#define TESSERA_LOG_FN(name, level)                                                        \
+  template <typename... Args>                                                              \
   void name(std::string_view module, fmt::format_string<Args...> fmtStr, Args&&... args) { \
-    log(level, module, fmtStr, std::forward<Args>(args)...);                                \
+    log(level, module, fmtStr, std::forward<Args>(args)...);                               \
   }
 TESSERA_LOG_FN(logDebug, LogLevel::kDebug)
 TESSERA_LOG_FN(logInfo, LogLevel::kInfo)
