@@ -22,8 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     assert(!c.scenes.empty());
     assert(c.canvas.width >= 16 && c.canvas.width <= 7680 && c.canvas.width % 2 == 0);
     assert(c.canvas.height >= 16 && c.canvas.height <= 7680 && c.canvas.height % 2 == 0);
-    assert(c.ingest.synthetic.count + static_cast<int>(c.ingest.pulls.size()) <=
-           c.ingest.maxFeeds);
+    assert(c.ingest.synthetic.count + static_cast<int>(c.ingest.pulls.size()) <= c.ingest.maxFeeds);
     assert(parseListenAddress(c.http.listen).has_value());
     assert(c.installation.name.size() <= 128);
   } catch (const ConfigError& e) {
