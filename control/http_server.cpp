@@ -14,6 +14,7 @@
 #include "control/clock_request.hpp"
 #include "control/detail/responses.hpp"
 #include "control/detail/token.hpp"
+#include "core/config.hpp"
 #include "core/log.hpp"
 #include "platform/png.hpp"
 
@@ -105,29 +106,14 @@ HttpServer::~HttpServer() {
 }
 
 bool HttpServer::start(std::string* error) {
-  const auto colon = mSettings.listen.rfind(':');
-  if (colon == std::string::npos) {
-    if (error) *error = "listen address \"" + mSettings.listen + "\" is not HOST:PORT";
-    return false;
-  }
-  std::string host = mSettings.listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  int port = 0;
-  try {
-    port = std::stoi(mSettings.listen.substr(colon + 1));
-  } catch (...) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) {
-    if (error) *error = "listen address \"" + mSettings.listen + "\" has no valid port";
-    return false;
-  }
+  // The same rule as the installation file's [http] listen and --http (checked there first).
+  const auto listen = core::parseListenAddress(mSettings.listen);
   auto address = platform::GObjectPtr<GSocketAddress>::adopt(
-      g_inet_socket_address_new_from_string(host.c_str(), static_cast<guint>(port)));
+      listen ? g_inet_socket_address_new_from_string(listen->host.c_str(),
+                                                     static_cast<guint>(listen->port))
+             : nullptr);
   if (!address) {
-    if (error) *error = "listen address \"" + host + "\" is not an IP address";
+    if (error) *error = "listen address \"" + mSettings.listen + "\" is not IP:PORT";
     return false;
   }
   mServer = platform::GObjectPtr<SoupServer>::adopt(static_cast<SoupServer*>(
@@ -171,7 +157,7 @@ bool HttpServer::start(std::string* error) {
     return false;
   }
   mPort = mConnections->port();
-  core::logInfo(kModule, "listening on {}://{}:{}", scheme(), host, mPort);
+  core::logInfo(kModule, "listening on {}://{}:{}", scheme(), listen->host, mPort);
   return true;
 }
 

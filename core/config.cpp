@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -14,6 +16,8 @@
 #include <map>
 #include <sstream>
 #include <utility>
+
+#include "core/files.hpp"
 
 namespace tessera::core {
 namespace {
@@ -36,6 +40,10 @@ constexpr int kMaxPhotomosaicCells = 4096;
 constexpr double kMaxSceneSeconds = 60;
 constexpr int kMaxStrokes = 8192;
 constexpr std::size_t kMaxSuggestionDistance = 2;
+// Tables and arrays nest at most this deep (the deepest key tessera reads is 4 levels down): the
+// TOML parser's tables are freed recursively, so a table nested 50,000 deep overflowed the stack.
+constexpr int kMaxNestingDepth = 32;
+constexpr std::size_t kMaxNameBytes = 128;
 
 constexpr std::pair<std::string_view, LayoutKind> kLayoutNames[] = {
     {"grid", LayoutKind::kGrid},           {"photomosaic", LayoutKind::kPhotomosaic},
@@ -147,6 +155,105 @@ bool isTableLike(const toml::node& node) {
   if (node.is_table()) return true;
   const toml::array* array = node.as_array();
   return array && !array->empty() && array->is_array_of_tables();
+}
+
+// How deep the document nests at most, judged from the text alone, before the TOML parser builds
+// anything: table headers ([a.b.c] is 3 deep, [[a.b]] 3), dotted keys (a.b.c = 1), inline tables
+// and arrays (each '{' or '[' adds the dotted key in front of it plus one). Strings and comments
+// are skipped. Dots inside a value (1.5) count too: an over-estimate by a level or two, never an
+// under-estimate. Returns the first line where the depth exceeds `limit`, or 0 when it never does.
+int lineNestedBeyond(std::string_view text, int limit) {
+  int line = 1;
+  int header = 0;  // depth of the current [table]
+  int dots = 0;    // dots in the current key or value run
+  int nested = 0;  // sum of what the open brackets add
+  std::vector<int> open;
+  bool lineStart = true;
+  std::size_t i = 0;
+  const auto at = [&](std::size_t k) { return k < text.size() ? text[k] : '\0'; };
+  // Skips the string opening at i (basic or literal, single or triple quoted); counts newlines.
+  const auto skipString = [&] {
+    const char q = text[i];
+    const bool triple = at(i + 1) == q && at(i + 2) == q;
+    i += triple ? 3 : 1;
+    while (i < text.size()) {
+      const char c = text[i];
+      if (c == '\\' && q == '"') {
+        if (at(i + 1) == '\n') ++line;
+        i += 2;
+        continue;
+      }
+      if (c == '\n') {
+        ++line;
+        if (!triple) return;  // an unterminated string: the TOML parser reports it
+      }
+      if (c == q && (!triple || (at(i + 1) == q && at(i + 2) == q))) {
+        i += triple ? 3 : 1;
+        return;
+      }
+      ++i;
+    }
+  };
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '"' || c == '\'') {
+      skipString();
+      lineStart = false;
+      continue;
+    }
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+      lineStart = true;
+      ++i;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      ++i;
+      continue;
+    }
+    if (c == '[' && lineStart && open.empty()) {
+      // A table header: [a.b] or [[a.b]].
+      const bool arrayOfTables = at(i + 1) == '[';
+      i += arrayOfTables ? 2 : 1;
+      int headerDots = 0;
+      while (i < text.size() && text[i] != ']' && text[i] != '\n') {
+        if (text[i] == '"' || text[i] == '\'') {
+          skipString();
+          continue;
+        }
+        if (text[i] == '.') ++headerDots;
+        ++i;
+      }
+      header = headerDots + (arrayOfTables ? 2 : 1);
+      if (header > limit) return line;
+      lineStart = false;
+      continue;
+    }
+    lineStart = false;
+    if (c == '.') {
+      if (header + nested + ++dots + 1 > limit) return line;
+    } else if (c == '[' || c == '{') {
+      open.push_back(dots + 1);
+      nested += dots + 1;
+      dots = 0;
+      if (header + nested > limit) return line;
+    } else if (c == ']' || c == '}') {
+      if (!open.empty()) {
+        nested -= open.back();
+        open.pop_back();
+      }
+      dots = 0;
+    } else if (c == ',') {
+      dots = 0;
+    }
+    ++i;
+  }
+  return 0;
 }
 
 std::string joinPath(std::string_view prefix, std::string_view key) {
@@ -399,7 +506,20 @@ class Section {
 
 void readInstallation(Parser& parser, const toml::table& t, InstallationConfig& out) {
   Section s(parser, t, "installation", {"name"});
-  s.readString("name", out.name);
+  std::string name;
+  if (!s.readString("name", name)) return;
+  // Any text is a name (it is shown, and reaches paths only through core::safeFileName), but not
+  // an unbounded one, nor one with control characters that would garble the log and pages.
+  if (name.size() > kMaxNameBytes) {
+    s.problem(*s.find("name"), "name",
+              fmt::format("{} bytes is longer than the {} allowed", name.size(), kMaxNameBytes));
+  } else if (std::any_of(name.begin(), name.end(), [](char c) {
+               return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+             })) {
+    s.problem(*s.find("name"), "name", "expected no control characters, got " + tomlQuoted(name));
+  } else {
+    out.name = std::move(name);
+  }
 }
 
 void readCanvas(Parser& parser, const toml::table& t, CanvasConfig& out) {
@@ -407,18 +527,6 @@ void readCanvas(Parser& parser, const toml::table& t, CanvasConfig& out) {
   s.readInt("width", out.width, kMinCanvasPx, kMaxCanvasPx, /*even=*/true);
   s.readInt("height", out.height, kMinCanvasPx, kMaxCanvasPx, /*even=*/true);
   s.readInt("fps", out.fps, 1, kMaxFps);
-}
-
-// "HOST:PORT" with a numeric port; HOST may be a bracketed IPv6 address.
-bool isListenAddress(std::string_view s) {
-  const std::size_t colon = s.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) return false;
-  const std::string_view port = s.substr(colon + 1);
-  if (port.size() > 5) return false;
-  if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  return std::stoi(std::string(port)) <= 65535;
 }
 
 void readTls(Parser& parser, Section& http, HttpConfig& out) {
@@ -448,29 +556,41 @@ void readTls(Parser& parser, Section& http, HttpConfig& out) {
   const bool haveKey = s.readString("key", key);
   if (!s.find("cert")) s.missing("cert");
   if (!s.find("key")) s.missing("key");
-  if (haveCert && haveKey) out.tls = TlsFiles{parser.resolve(cert), parser.resolve(key)};
+  bool filesOk = haveCert && haveKey;
+  for (const auto& [name, written] : {std::pair{"cert", &cert}, std::pair{"key", &key}}) {
+    if (written->empty()) continue;
+    if (auto problem = regularFileProblem(parser.resolve(*written), kMaxCertificateFileBytes)) {
+      s.problem(*s.find(name), name, *problem);
+      filesOk = false;
+    }
+  }
+  if (filesOk) out.tls = TlsFiles{parser.resolve(cert), parser.resolve(key)};
 }
 
 void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
   Section s(parser, t, "http", {"listen", "tls", "admin_token", "public_url"});
   std::string listen;
   if (s.readString("listen", listen)) {
-    if (isListenAddress(listen)) {
+    if (parseListenAddress(listen)) {
       out.listen = listen;
     } else {
       s.problem(*s.find("listen"), "listen",
-                fmt::format("expected \"HOST:PORT\", got {}", tomlQuoted(listen)));
+                fmt::format("expected \"IP:PORT\" (an IPv4 address or a bracketed IPv6 one, not "
+                            "a host name; PORT 0..65535), got {}",
+                            tomlQuoted(listen)));
     }
   }
   readTls(parser, s, out);
   s.readString("admin_token", out.adminToken);
   std::string url;
   if (s.readString("public_url", url)) {
-    if (url.find("://") != std::string::npos) {
+    if (urlHost(url)) {
       out.publicUrl = url;
     } else {
       s.problem(*s.find("public_url"), "public_url",
-                fmt::format("expected a URL like \"https://host:port\", got {}", tomlQuoted(url)));
+                fmt::format("expected a URL like \"https://host:port\" (host: letters, digits, "
+                            "'-' and '.', or an IP address), got {}",
+                            tomlQuoted(url)));
     }
   }
 }
@@ -549,6 +669,17 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
       readPull(parser, *pulls->get(i)->as_table(), fmt::format("ingest.pull[{}]", i), pull);
       out.pulls.push_back(std::move(pull));
     }
+  }
+  // The feeds the file itself starts must fit: the server would refuse the rest one by one.
+  const std::size_t configured = static_cast<std::size_t>(out.synthetic.count) + out.pulls.size();
+  if (configured > static_cast<std::size_t>(out.maxFeeds)) {
+    const toml::table* synthetic = s.find("synthetic") ? s.find("synthetic")->as_table() : nullptr;
+    const toml::node* count = synthetic ? synthetic->get("count") : nullptr;
+    const toml::node* where = count ? count : s.find("pull") ? s.find("pull") : s.find("max_feeds");
+    parser.problem(lineOf(where ? *where : static_cast<const toml::node&>(t)),
+                   count ? "ingest.synthetic.count" : "ingest.pull",
+                   fmt::format("{} synthetic and {} pulled feeds are more than max_feeds ({})",
+                               out.synthetic.count, out.pulls.size(), out.maxFeeds));
   }
 }
 
@@ -676,8 +807,8 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
   // A file the scene names (target, shaders), resolved against the installation file: it must
   // exist and not be a directory. `notFound` opens the message for a missing one.
   auto existingFile = [&](const std::string& written, std::string_view key, const toml::node& node,
-                          std::string_view notFound,
-                          std::string_view kind) -> std::optional<fs::path> {
+                          std::string_view notFound, std::string_view kind,
+                          std::size_t maxBytes) -> std::optional<fs::path> {
     const fs::path resolved = parser.resolve(written);
     std::error_code ec;
     const fs::file_status status = fs::status(resolved, ec);
@@ -692,11 +823,17 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
                 fmt::format("expected {} file, got a directory: {}", kind, resolved.string()));
       return std::nullopt;
     }
+    // Only regular files of a bounded size are ever read (not /dev/zero, a FIFO, ...).
+    if (auto problem = regularFileProblem(resolved, maxBytes)) {
+      s.problem(node, key, fmt::format("expected {} file: {}", kind, *problem));
+      return std::nullopt;
+    }
     return resolved;
   };
   std::string target;
   if (s.readString("target", target)) {
-    out.target = existingFile(target, "target", *s.find("target"), "file not found", "an image");
+    out.target = existingFile(target, "target", *s.find("target"), "file not found", "an image",
+                              kMaxImageFileBytes);
   } else if (!s.find("target") && layoutOk && out.layout == LayoutKind::kPhotomosaic) {
     s.missing("target", "layout \"photomosaic\" needs a target image");
   }
@@ -739,7 +876,7 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
 
   // Shaders: files must exist; whether they compile is `tessera check`'s and the renderer's.
   auto shaderFile = [&](const std::string& written, std::string_view key, const toml::node& node) {
-    return existingFile(written, key, node, "shader not found", "a shader");
+    return existingFile(written, key, node, "shader not found", "a shader", kMaxShaderFileBytes);
   };
   std::string shader;
   if (s.readString("shader", shader)) {
@@ -772,6 +909,10 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
         p.numbers = {b->get() ? 1.0 : 0.0};
       } else if (node.is_number()) {
         p.numbers = {node.value<double>().value_or(0)};
+        if (!std::isfinite(p.numbers[0])) {
+          s.problem(node, where, "expected a finite number, got " + describe(node));
+          continue;
+        }
       } else if (auto str = node.as_string()) {
         p.text = str->get();
       } else if (auto array = node.as_array();
@@ -779,6 +920,11 @@ void readScene(Parser& parser, const toml::table& t, std::string path, SceneConf
                  std::all_of(array->begin(), array->end(),
                              [](const toml::node& e) { return e.is_number(); })) {
         for (const auto& e : *array) p.numbers.push_back(e.value<double>().value_or(0));
+        if (!std::all_of(p.numbers.begin(), p.numbers.end(),
+                         [](double v) { return std::isfinite(v); })) {
+          s.problem(node, where, "expected finite numbers (no inf or nan)");
+          continue;
+        }
       } else {
         s.problem(node, where,
                   "expected a number, a boolean, a string (a LABEL, \"#rrggbb\") or an array of "
@@ -834,6 +980,54 @@ std::string joinProblems(const std::vector<ConfigProblem>& problems) {
 
 }  // namespace
 
+std::optional<std::string> urlHost(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos || scheme == 0) return std::nullopt;
+  std::string_view rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (!rest.empty() && rest.front() == '[') {
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string host(rest.substr(1, close - 1));
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) return std::nullopt;
+    return std::string(rest.substr(0, close + 1));
+  }
+  const std::string_view host = rest.substr(0, rest.find(':'));
+  if (host.empty() || host.size() > 253) return std::nullopt;
+  const bool ok = std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
+  });
+  if (!ok) return std::nullopt;
+  return std::string(host);
+}
+
+std::optional<ListenAddress> parseListenAddress(std::string_view text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+    return std::nullopt;
+  }
+  const std::string_view port = text.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  ListenAddress out;
+  out.port = std::stoi(std::string(port));
+  if (out.port > 65535) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    out.host = std::string(host.substr(1, host.size() - 2));
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, out.host.c_str(), &v6) != 1) return std::nullopt;
+    return out;
+  }
+  out.host = std::string(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, out.host.c_str(), &v4) != 1) return std::nullopt;
+  return out;
+}
+
 std::string ConfigProblem::str() const {
   return fmt::format("{}:{}: {}: {}", file, line, key, message);
 }
@@ -863,6 +1057,17 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
 
   Config config;
   config.file = file;
+  if (text.size() > kMaxInstallationFileBytes) {
+    parser.problem(0, "(file)",
+                   fmt::format("{} bytes is more than the {} an installation file may hold",
+                               text.size(), kMaxInstallationFileBytes));
+    throw ConfigError(parser.takeProblems());
+  }
+  if (const int line = lineNestedBeyond(text, kMaxNestingDepth)) {
+    parser.problem(line, "(syntax)",
+                   fmt::format("tables and arrays nested more than {} deep", kMaxNestingDepth));
+    throw ConfigError(parser.takeProblems());
+  }
   toml::table root;
   try {
     root = toml::parse(text, std::string_view(file.native()));
@@ -901,12 +1106,17 @@ Config loadConfig(const std::filesystem::path& file) {
   };
   std::error_code ec;
   if (fs::is_directory(file, ec)) fail("is a directory, not an installation file");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(fmt::format("cannot open: {}", std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail(fmt::format("cannot read: {}", std::strerror(errno)));
-  return parseConfig(text.str(), file);
+  // Only a regular file of a bounded size is read: not /dev/zero, not a pipe.
+  std::string error;
+  const std::optional<std::string> text = readRegularFile(file, kMaxInstallationFileBytes, &error);
+  if (!text) {
+    // The problem names the file already.
+    std::string_view why = error;
+    if (why.rfind(file.string(), 0) == 0) why.remove_prefix(file.string().size());
+    while (!why.empty() && (why.front() == ':' || why.front() == ' ')) why.remove_prefix(1);
+    fail("cannot open: " + std::string(why));
+  }
+  return parseConfig(*text, file);
 }
 
 }  // namespace tessera::core

@@ -174,7 +174,21 @@ struct Config {
   SyncConfig sync;
 };
 
-// Parses and validates; throws ConfigError listing every problem found.
+// "IP:PORT" as [http] listen and --http take it: an IPv4 address or a bracketed IPv6 one (no
+// host names: nothing is resolved), PORT 0..65535. `host` is without brackets.
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+};
+std::optional<ListenAddress> parseListenAddress(std::string_view text);
+
+// The host of "scheme://HOST[:PORT][/...]" ([http] public_url) when it is a plain host name
+// (letters, digits, '-', '.') or an IP address (IPv6 bracketed, brackets kept), else nullopt:
+// it goes into the self-signed certificate's names and the join link.
+std::optional<std::string> urlHost(std::string_view url);
+
+// Parses and validates; throws ConfigError listing every problem found. The one validation that
+// `tessera check` and `tessera run` share: what one refuses, the other refuses too.
 Config loadConfig(const std::filesystem::path& file);
 Config parseConfig(std::string_view text, const std::filesystem::path& file);
 

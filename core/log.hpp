@@ -15,16 +15,19 @@ void setLogLevel(LogLevel level);
 bool logEnabled(LogLevel level);
 void logLine(LogLevel level, std::string_view module, std::string_view message);
 
+// The format is checked at compile time: text from files, the network or the config is always
+// an argument ("{}"), never the format, so a brace or a "%n" in it is printed, not interpreted.
 template <typename... Args>
-void log(LogLevel level, std::string_view module, std::string_view fmtStr, Args&&... args) {
+void log(LogLevel level, std::string_view module, fmt::format_string<Args...> fmtStr,
+         Args&&... args) {
   if (!logEnabled(level)) return;
-  logLine(level, module, fmt::vformat(fmtStr, fmt::make_format_args(args...)));
+  logLine(level, module, fmt::format(fmtStr, std::forward<Args>(args)...));
 }
 
-#define TESSERA_LOG_FN(name, level)                                             \
-  template <typename... Args>                                                   \
-  void name(std::string_view module, std::string_view fmtStr, Args&&... args) { \
-    log(level, module, fmtStr, std::forward<Args>(args)...);                    \
+#define TESSERA_LOG_FN(name, level)                                                        \
+  template <typename... Args>                                                              \
+  void name(std::string_view module, fmt::format_string<Args...> fmtStr, Args&&... args) { \
+    log(level, module, fmtStr, std::forward<Args>(args)...);                               \
   }
 TESSERA_LOG_FN(logDebug, LogLevel::kDebug)
 TESSERA_LOG_FN(logInfo, LogLevel::kInfo)

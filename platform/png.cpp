@@ -2,8 +2,10 @@
 
 #include <png.h>
 
-#include <fstream>
-#include <iterator>
+#include <cstdint>
+#include <string>
+
+#include "core/files.hpp"
 
 namespace tessera::platform {
 
@@ -31,6 +33,17 @@ std::optional<RgbaImage> decodePng(const std::uint8_t* data, std::size_t size, s
     if (error) *error = image.message;
     return std::nullopt;
   }
+  // A small file can claim a huge picture: refuse before allocating for it.
+  if (image.width > kMaxPngSide || image.height > kMaxPngSide ||
+      std::uint64_t{image.width} * image.height > kMaxPngPixels) {
+    if (error) {
+      *error = "a " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+               " picture is larger than the " + std::to_string(kMaxPngSide) +
+               " pixels a side and " + std::to_string(kMaxPngPixels) + " pixels allowed";
+    }
+    png_image_free(&image);
+    return std::nullopt;
+  }
   image.format = PNG_FORMAT_RGBA;
   RgbaImage out;
   out.width = static_cast<int>(image.width);
@@ -45,13 +58,10 @@ std::optional<RgbaImage> decodePng(const std::uint8_t* data, std::size_t size, s
 }
 
 std::optional<RgbaImage> loadPng(const std::filesystem::path& file, std::string* error) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    if (error) *error = "cannot open " + file.string();
-    return std::nullopt;
-  }
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
-  return decodePng(bytes.data(), bytes.size(), error);
+  // Only a regular file of a bounded size (not /dev/zero, not a pipe).
+  const auto bytes = core::readRegularFile(file, core::kMaxImageFileBytes, error);
+  if (!bytes) return std::nullopt;
+  return decodePng(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size(), error);
 }
 
 }  // namespace tessera::platform

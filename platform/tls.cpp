@@ -4,12 +4,15 @@
 
 #include <memory>
 
+#include "core/files.hpp"
 #include "platform/gst_ptr.hpp"
 
 namespace tessera::platform {
 
 std::filesystem::path defaultCertificateDirectory(const std::string& installationName) {
-  return std::filesystem::path(g_get_user_data_dir()) / "tessera" / "tls" / installationName;
+  // The name is free text ("../..", "100% sure"): only its safe characters make the path.
+  return std::filesystem::path(g_get_user_data_dir()) / "tessera" / "tls" /
+         core::safeFileName(installationName);
 }
 
 std::optional<TlsPaths> ensureSelfSignedCertificate(const std::filesystem::path& directory,

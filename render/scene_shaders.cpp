@@ -108,8 +108,8 @@ void SceneShaders::applyParams(Slot& slot) {
     std::string error;
     const auto value = makeValue(*input, p.numbers, p.text, &error);
     if (!value || !slot.program->setValue(p.name, *value, &error)) {
-      core::logError(kModule, "scene \"{}\": line {}: params.{}: {}", mSceneName, p.line, p.name,
-                     error);
+      core::logError(kModule, "scene \"{}\": line {}: params.{}: {}: {}", mSceneName, p.line,
+                     p.name, slot.file.string(), error);
     }
   }
 }

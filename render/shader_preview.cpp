@@ -1,10 +1,12 @@
 #include "render/shader_preview.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include "compositor/layout.hpp"
@@ -204,11 +206,35 @@ std::optional<isf::Value> makeValue(const isf::Input& input, const std::vector<d
   } else if (static_cast<int>(numbers.size()) == n ||
              (input.type == isf::InputType::kColor && numbers.size() == 3)) {
     isf::Value v{0, 0, 0, 1};
-    for (std::size_t c = 0; c < numbers.size(); ++c) v[c] = static_cast<float>(numbers[c]);
+    for (std::size_t c = 0; c < numbers.size(); ++c) {
+      // Beyond float's range a number would become inf (or a long's garbage): say so as written.
+      if (!std::isfinite(numbers[c]) || std::abs(numbers[c]) > std::numeric_limits<float>::max()) {
+        if (error) {
+          *error = fmt::format("input \"{}\" ({}): {} is not a finite number in float range",
+                               input.name, toString(input.type), numbers[c]);
+        }
+        return std::nullopt;
+      }
+      v[c] = static_cast<float>(numbers[c]);
+    }
+    // A long beyond int's range: named as written (as a float it would print as 1.00000002e+20).
+    const double first = numbers.empty() ? 0 : numbers[0];
+    if (input.type == isf::InputType::kLong &&
+        (first < std::numeric_limits<int>::min() || first > std::numeric_limits<int>::max())) {
+      if (error) {
+        *error = input.values.empty()
+                     ? fmt::format("input \"{}\" (long): {} is not an integer in {}..{}",
+                                   input.name, first, std::numeric_limits<int>::min(),
+                                   std::numeric_limits<int>::max())
+                     : fmt::format("input \"{}\" (long): {} is not one of its VALUES [{}]",
+                                   input.name, first, fmt::join(input.values, ", "));
+      }
+      return std::nullopt;
+    }
     value = v;
   } else if (error) {
-    *error = fmt::format("{} ({}) takes {} number(s), got {}", input.name, toString(input.type), n,
-                         numbers.size());
+    *error = fmt::format("input \"{}\" ({}) takes {} number(s), got {}", input.name,
+                         toString(input.type), n, numbers.size());
   }
   if (!value || !validateValue(input, *value, error)) return std::nullopt;
   return value;
@@ -333,6 +359,7 @@ std::vector<core::ConfigProblem> checkShaders(const core::Config& config, std::s
     }
     std::vector<std::unique_ptr<ShaderProgram>> programs;
     std::vector<isf::Document> docs;
+    std::vector<std::filesystem::path> docFiles;  // the file of each of `docs`
     for (const auto& [key, file] : files) {
       if (surface) {
         auto program = ShaderProgram::load(file, limits, &error);
@@ -341,6 +368,7 @@ std::vector<core::ConfigProblem> checkShaders(const core::Config& config, std::s
           continue;
         }
         docs.push_back(program->document());
+        docFiles.push_back(file);
       } else {
         auto text = readShaderText(file, &error);
         auto doc = text ? parseShader(*text, file, &error) : std::nullopt;
@@ -349,17 +377,19 @@ std::vector<core::ConfigProblem> checkShaders(const core::Config& config, std::s
           continue;
         }
         docs.push_back(std::move(*doc));
+        docFiles.push_back(file);
       }
     }
     for (const auto& p : scene.params) {
       const std::string key = fmt::format("scenes[{}].params.{}", i, p.name);
       bool taken = false;
-      for (const isf::Document& doc : docs) {
-        const isf::Input* input = doc.findInput(p.name);
+      for (std::size_t d = 0; d < docs.size(); ++d) {
+        const isf::Input* input = docs[d].findInput(p.name);
         if (!input) continue;
         taken = true;
         if (!makeValue(*input, p.numbers, p.text, &error)) {
-          problems.push_back({config.file.string(), p.line, key, error});
+          problems.push_back({config.file.string(), p.line, key,
+                              fmt::format("{}: {}", docFiles[d].string(), error)});
         }
       }
       if (!taken && !docs.empty()) {

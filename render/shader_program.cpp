@@ -6,12 +6,15 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <sstream>
+
+#include "core/files.hpp"
 
 namespace tessera::render {
 namespace {
 
-constexpr std::uintmax_t kMaxShaderBytes = 1 << 20;
+constexpr std::size_t kMaxShaderBytes = core::kMaxShaderFileBytes;
 constexpr int kMaxTargetSide = 8192;
 
 void setSampling(GLenum target) {
@@ -34,26 +37,8 @@ bool isImageType(isf::InputType t) {
 }  // namespace
 
 std::optional<std::string> readShaderText(const std::filesystem::path& file, std::string* error) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  if (ec) {
-    if (error) *error = fmt::format("{}: cannot read: {}", file.string(), ec.message());
-    return std::nullopt;
-  }
-  if (size > kMaxShaderBytes) {
-    if (error)
-      *error = fmt::format("{}: {} bytes is too large for a shader (at most {})", file.string(),
-                           size, kMaxShaderBytes);
-    return std::nullopt;
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) {
-    if (error) *error = fmt::format("{}: cannot read", file.string());
-    return std::nullopt;
-  }
-  return text.str();
+  // Only a regular file of a bounded size: never a device or a pipe.
+  return core::readRegularFile(file, kMaxShaderBytes, error);
 }
 
 std::optional<isf::Document> parseShader(std::string_view text, const std::filesystem::path& file,
@@ -294,37 +279,45 @@ bool ShaderProgram::link(const isf::Sources& sources, std::string* error) {
 
 bool validateValue(const isf::Input& in, isf::Value& value, std::string* error) {
   const int n = isf::componentCount(in.type);
-  if (n == 0) {
-    if (error) *error = fmt::format("{} is an {} input, not a value", in.name, toString(in.type));
+  const auto fail = [&](std::string message) {
+    if (error) *error = fmt::format("input \"{}\" ({}): {}", in.name, toString(in.type), message);
     return false;
-  }
+  };
+  if (n == 0) return fail("an image or audio input, not a value");
+  // Which component a message means: x, y of a point; r, g, b, a of a colour.
+  const auto component = [&](int c) -> std::string {
+    if (n == 1) return {};
+    return fmt::format("{} = ", in.type == isf::InputType::kPoint2D ? "xy"[c] : "rgba"[c]);
+  };
   for (int c = 0; c < n; ++c) {
-    if (!std::isfinite(value[c])) {
-      if (error) *error = fmt::format("{}: not a finite number", in.name);
-      return false;
-    }
+    if (!std::isfinite(value[c])) return fail(component(c) + "not a finite number");
   }
   if (in.type == isf::InputType::kLong) {
-    const int v = static_cast<int>(std::lround(value[0]));
-    if (!in.values.empty() && std::find(in.values.begin(), in.values.end(), v) == in.values.end()) {
-      if (error) {
-        *error = fmt::format("{}: {} is not one of its VALUES [{}]", in.name, v,
-                             fmt::join(in.values, ", "));
+    // Checked before rounding: a value beyond int's range has no nearest int.
+    const double v = value[0];
+    const bool representable = v >= std::numeric_limits<int>::min() &&
+                               v <= static_cast<double>(std::numeric_limits<int>::max());
+    if (!in.values.empty()) {
+      if (!representable || std::find(in.values.begin(), in.values.end(),
+                                      static_cast<int>(std::lround(v))) == in.values.end()) {
+        return fail(fmt::format("{} is not one of its VALUES [{}]", v, fmt::join(in.values, ", ")));
       }
-      return false;
+    } else if (!representable) {
+      return fail(fmt::format("{} is not an integer in {}..{}", v, std::numeric_limits<int>::min(),
+                              std::numeric_limits<int>::max()));
     }
   }
+  // The declared MIN..MAX; a colour's components are 0..1 unless it declares its own.
   if (in.type == isf::InputType::kFloat || in.type == isf::InputType::kPoint2D ||
+      in.type == isf::InputType::kColor ||
       (in.type == isf::InputType::kLong && in.values.empty())) {
+    const bool colour = in.type == isf::InputType::kColor;
     for (int c = 0; c < n; ++c) {
-      const bool low = in.min && value[c] < (*in.min)[c];
-      const bool high = in.max && value[c] > (*in.max)[c];
-      if (low || high) {
-        if (error) {
-          *error = fmt::format("{}: {} is outside its range {}..{}", in.name, value[c],
-                               in.min ? (*in.min)[c] : -INFINITY, in.max ? (*in.max)[c] : INFINITY);
-        }
-        return false;
+      const float lo = in.min ? (*in.min)[c] : colour ? 0.0f : -INFINITY;
+      const float hi = in.max ? (*in.max)[c] : colour ? 1.0f : INFINITY;
+      if (value[c] < lo || value[c] > hi) {
+        return fail(
+            fmt::format("{}{} is outside its range {}..{}", component(c), value[c], lo, hi));
       }
     }
   }

@@ -23,7 +23,8 @@ HlsOutput::~HlsOutput() {
 std::string HlsOutput::description(const HlsSettings& s) {
   // One keyframe per segment so every segment starts cleanly; ultrafast + zerolatency keeps the
   // encoder's CPU and delay low. The queue decouples the render thread from the encoder.
-  const auto dir = s.directory.string();
+  // Only numbers go into this text: the directory is set as properties (start()), so no name or
+  // path can add elements or properties to the pipeline.
   return fmt::format(
       "appsrc name=src is-live=true format=time do-timestamp=false max-buffers=3 "
       "leaky-type=downstream block=false "
@@ -32,29 +33,37 @@ std::string HlsOutput::description(const HlsSettings& s) {
       "! videoconvert n-threads=2 ! video/x-raw,format=I420 "
       "! x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} "
       "key-int-max={gop} ! video/x-h264,profile=constrained-baseline ! h264parse "
-      "! hlssink2 name=hls target-duration={seg} playlist-length={len} max-files={files} "
-      "location=\"{dir}/segment%05d.ts\" playlist-location=\"{dir}/index.m3u8\"",
+      "! hlssink2 name=hls target-duration={seg} playlist-length={len} max-files={files}",
       fmt::arg("w", s.canvas.width), fmt::arg("h", s.canvas.height), fmt::arg("fps", s.fps),
       fmt::arg("kbps", s.bitrateKbps), fmt::arg("gop", s.fps * s.segmentSeconds),
       fmt::arg("seg", s.segmentSeconds), fmt::arg("len", s.playlistLength),
-      fmt::arg("files", s.playlistLength + 4), fmt::arg("dir", dir));
+      fmt::arg("files", s.playlistLength + 4));
+}
+
+std::string HlsOutput::segmentLocation(const std::filesystem::path& directory) {
+  // hlssink2 formats `location` with printf (the segment number): a '%' of the directory is
+  // written "%%" so that only our "%05d" is a conversion.
+  std::string escaped;
+  for (const char c : directory.string()) {
+    escaped += c;
+    if (c == '%') escaped += '%';
+  }
+  return escaped + "/segment%05d.ts";
 }
 
 bool HlsOutput::start(std::string* error) {
   std::error_code ec;
-  std::filesystem::create_directories(mSettings.directory, ec);
-  if (ec) {
-    if (error) *error = "cannot create " + mSettings.directory.string() + ": " + ec.message();
+  if (!std::filesystem::is_directory(mSettings.directory, ec)) {
+    if (error) *error = "no directory " + mSettings.directory.string();
     return false;
-  }
-  for (const auto& entry : std::filesystem::directory_iterator(mSettings.directory, ec)) {
-    const auto ext = entry.path().extension();
-    if (ext == ".ts" || ext == ".m3u8") std::filesystem::remove(entry.path(), ec);
   }
   auto pipeline = platform::Pipeline::parse("hls", description(mSettings), error);
   if (!pipeline) return false;
   mPipeline.emplace(std::move(*pipeline));
   mSource = mPipeline->element("src");
+  const std::string location = segmentLocation(mSettings.directory);
+  g_object_set(mPipeline->element("hls").get(), "location", location.c_str(), "playlist-location",
+               playlist().c_str(), nullptr);
   // The encoder runs ahead of the feeds' threads (see ingest::Feed::kFeedThreadNice); when this
   // process may not raise priority, it still stays above the feeds.
   mPipeline->setStreamingThreadNice(-5);

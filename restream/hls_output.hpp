@@ -22,7 +22,9 @@ struct HlsSettings {
   int bitrateKbps = 4000;
   int segmentSeconds = 2;
   int playlistLength = 6;
-  std::filesystem::path directory;  // made if missing; old segments are removed at start
+  // Must exist and be private to this process (the server makes it with
+  // platform::StateDirectory); any text is a valid path here (it is never launch text).
+  std::filesystem::path directory;
 };
 
 class HlsOutput final : public platform::PipelineListener {
@@ -45,6 +47,8 @@ class HlsOutput final : public platform::PipelineListener {
   bool failed() const { return mFailed; }
   // The pipeline description (exposed for tests and the benchmark).
   static std::string description(const HlsSettings& s);
+  // hlssink2's segment `location` for `directory`: its '%' escaped for hlssink2's printf.
+  static std::string segmentLocation(const std::filesystem::path& directory);
 
  private:
   void onPipelineError(const std::string& source, const std::string& message,

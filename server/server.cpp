@@ -10,6 +10,8 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "core/config.hpp"
+#include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "platform/main_loop.hpp"
@@ -107,8 +109,21 @@ bool Server::startStages() {
     hls.bitrateKbps = mConfig.output.bitrateKbps;
     hls.segmentSeconds = mConfig.output.hlsSegmentSeconds;
     hls.playlistLength = mConfig.output.hlsPlaylistLength;
-    hls.directory = std::filesystem::temp_directory_path() /
-                    fmt::format("tessera-{}-{}", mConfig.installation.name, getpid()) / "hls";
+    // The name is free text: only its safe characters reach the path; mkdtemp makes the rest
+    // unguessable and the directory private.
+    std::error_code ec;
+    const auto base = std::filesystem::temp_directory_path(ec);
+    if (auto made = platform::StateDirectory::create(
+            ec ? std::filesystem::path("/tmp") : base,
+            fmt::format("tessera-{}-", core::safeFileName(mConfig.installation.name)), &error)) {
+      mStateDir.emplace(std::move(*made));
+    }
+    const auto dir = mStateDir ? mStateDir->makeSubdirectory("hls", &error) : std::nullopt;
+    if (!dir) {
+      core::logError(kModule, "hls: {}", error);
+      return false;
+    }
+    hls.directory = *dir;
     mHls = std::make_unique<restream::HlsOutput>(hls);
     if (!mHls->start(&error)) {
       core::logError(kModule, "hls: {}", error);
@@ -149,10 +164,9 @@ bool Server::startStages() {
              mode && *mode == "auto") {
     std::string host;
     if (mConfig.http.publicUrl) {
-      // "https://gallery.example:8443/x" -> "gallery.example"
-      const auto& u = *mConfig.http.publicUrl;
-      const auto start = u.find("://") + 3;
-      host = u.substr(start, u.find_first_of(":/", start) - start);
+      // "https://gallery.example:8443/x" -> "gallery.example" (checked by the config parser)
+      host = core::urlHost(*mConfig.http.publicUrl).value_or("");
+      if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     }
     const auto dir = platform::defaultCertificateDirectory(mConfig.installation.name);
     http.tls = platform::ensureSelfSignedCertificate(dir, host, &error);
@@ -269,6 +283,15 @@ void Server::shutdown() {
   // Order matters: the render thread stops pushing before the outputs end their streams.
   if (mRender) mRender->stop();
   if (mHls) mHls->finish();
+  if (mStateDir) {
+    // Nothing recorded is lost: the HLS output stays where it was written; the rest goes.
+    if (mHls && mHls->pushed() > 0) {
+      mStateDir->keep("hls");
+      core::logInfo(kModule, "hls: kept the recording in {} (remove it when no longer needed)",
+                    mHls->directory().string());
+    }
+    mStateDir.reset();
+  }
   mWhip.reset();  // answers any offer still pending, while the HTTP server exists
   mHttp.reset();
   mCue.reset();                      // an open cue stops recording frames

@@ -23,6 +23,7 @@
 #include "core/config.hpp"
 #include "ingest/ingest_manager.hpp"
 #include "ingest/whip_manager.hpp"
+#include "platform/state_directory.hpp"
 #include "render/render_loop.hpp"
 #include "restream/hls_output.hpp"
 #include "server/cue_runner.hpp"
@@ -102,6 +103,9 @@ class Server final : public control::ApiModel,
   // feed table, so it is declared after it and goes before it).
   std::unique_ptr<analysis::MessagingContext> mMessaging;
   std::unique_ptr<analysis::AnalysisStage> mAnalysis;
+  // This run's private files ($TMPDIR/tessera-NAME-XXXXXX, 0700): removed at shutdown except a
+  // finalised HLS recording, which is kept (and its place logged).
+  std::optional<platform::StateDirectory> mStateDir;
   std::unique_ptr<restream::HlsOutput> mHls;  // before mRender: the render thread pushes to it
   std::unique_ptr<render::RenderLoop> mRender;
   std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes

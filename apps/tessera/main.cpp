@@ -156,8 +156,10 @@ int cmdRun(Args args) {
       options.durationSeconds = s;
     } else if (a == "--http") {
       auto v = value("--http");
-      if (!v || v->find(':') == std::string::npos) {
-        return usageError("--http takes ADDR:PORT", kRunHelp);
+      // The rule [http] listen follows: what run would fail to bind is a usage error here.
+      if (!v || !core::parseListenAddress(*v)) {
+        return usageError("--http takes IP:PORT (an IPv4 address or a bracketed IPv6 one)",
+                          kRunHelp);
       }
       options.httpListen = *v;
     } else if (a == "--headless") {

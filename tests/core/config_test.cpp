@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -9,6 +10,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "core/files.hpp"
 
 namespace fs = std::filesystem;
 using namespace tessera::core;
@@ -129,14 +132,6 @@ const std::vector<ValidCase> kValid = {
        REQUIRE(std::holds_alternative<std::string>(c.http.tls));
        CHECK(std::get<std::string>(c.http.tls) == "auto");
      }},
-    {"tls table, relative to the file and absolute",
-     "[http]\ntls = { cert = \"tls/cert.pem\", key = \"/etc/tessera/key.pem\" }\n",
-     [](const Config& c) {
-       REQUIRE(std::holds_alternative<TlsFiles>(c.http.tls));
-       const TlsFiles& tls = std::get<TlsFiles>(c.http.tls);
-       CHECK(tls.cert == fs::current_path() / "tls/cert.pem");
-       CHECK(tls.key == fs::path("/etc/tessera/key.pem"));
-     }},
     {"ingest",
      "[ingest]\nmax_feeds = 4096\ntile_width = 8\ntile_height = 1920\n"
      "[ingest.synthetic]\ncount = 4096\n"
@@ -245,7 +240,7 @@ const std::vector<ValidCase> kValid = {
 
 struct InvalidCase {
   const char* name;
-  const char* toml;
+  std::string toml;
   std::vector<std::string> expected;  // every problem, in file order
 };
 
@@ -325,11 +320,14 @@ const std::vector<InvalidCase> kInvalid = {
      "[http]\ntls = false\n",
      {R"(t.toml:2: http.tls: expected "off", "auto" or a table { cert = "...", key = "..." }, got boolean false)"}},
     {"tls table without key",
-     "[http]\ntls = { cert = \"c.pem\" }\n",
-     {"t.toml:2: http.tls.key: missing required key"}},
+     "[http]\ntls = { cert = \"/no/such/c.pem\" }\n",
+     {"t.toml:2: http.tls.key: missing required key",
+      "t.toml:2: http.tls.cert: /no/such/c.pem: No such file or directory"}},
     {"tls table with unknown key",
-     "[http]\ntls = { cert = \"c.pem\", key = \"k.pem\", chain = \"x.pem\" }\n",
-     {"t.toml:2: http.tls.chain: unknown key"}},
+     "[http]\ntls = { cert = \"/no/c.pem\", key = \"/dev/zero\", chain = \"x.pem\" }\n",
+     {"t.toml:2: http.tls.chain: unknown key",
+      "t.toml:2: http.tls.cert: /no/c.pem: No such file or directory",
+      "t.toml:2: http.tls.key: /dev/zero is a device, not a regular file"}},
     {"workers many",
      "[analysis]\nworkers = \"many\"\n",
      {R"(t.toml:2: analysis.workers: expected "auto" or an integer in 0..1024, got string "many")"}},
@@ -434,13 +432,66 @@ const std::vector<InvalidCase> kInvalid = {
       "t.toml:4: output.hls_playlist_length: expected an integer in 2..60, got 1"}},
     {"listen without port",
      "[http]\nlisten = \"8080\"\n",
-     {R"(t.toml:2: http.listen: expected "HOST:PORT", got "8080")"}},
+     {R"(t.toml:2: http.listen: expected "IP:PORT" (an IPv4 address or a bracketed IPv6 one, not a host name; PORT 0..65535), got "8080")"}},
+    {"listen on a host name (run cannot bind it: nothing is resolved)",
+     "[http]\nlisten = \"localhost:8080\"\n",
+     {R"(t.toml:2: http.listen: expected "IP:PORT" (an IPv4 address or a bracketed IPv6 one, not a host name; PORT 0..65535), got "localhost:8080")"}},
+    {"listen on a malformed IPv6 address",
+     "[http]\nlisten = \"[::g]:8080\"\n",
+     {R"(t.toml:2: http.listen: expected "IP:PORT" (an IPv4 address or a bracketed IPv6 one, not a host name; PORT 0..65535), got "[::g]:8080")"}},
     {"listen with bad port",
      "[http]\nlisten = \"0.0.0.0:99999\"\n",
-     {R"(t.toml:2: http.listen: expected "HOST:PORT", got "0.0.0.0:99999")"}},
+     {R"(t.toml:2: http.listen: expected "IP:PORT" (an IPv4 address or a bracketed IPv6 one, not a host name; PORT 0..65535), got "0.0.0.0:99999")"}},
     {"public_url without scheme",
      "[http]\npublic_url = \"wall.example.org\"\n",
-     {R"(t.toml:2: http.public_url: expected a URL like "https://host:port", got "wall.example.org")"}},
+     {R"(t.toml:2: http.public_url: expected a URL like "https://host:port" (host: letters, digits, '-' and '.', or an IP address), got "wall.example.org")"}},
+    {"public_url with a host that would add certificate names",
+     "[http]\npublic_url = \"https://a,DNS:evil.example\"\n",
+     {R"(t.toml:2: http.public_url: expected a URL like "https://host:port" (host: letters, digits, '-' and '.', or an IP address), got "https://a,DNS:evil.example")"}},
+    {"installation name with a control character",
+     "[installation]\nname = \"a\\nb\"\n",
+     {R"(t.toml:2: installation.name: expected no control characters, got "a\nb")"}},
+    {"installation name too long",
+     "[installation]\nname = \"" + std::string(129, 'x') + "\"\n",
+     {"t.toml:2: installation.name: 129 bytes is longer than the 128 allowed"}},
+    {"more synthetic feeds than max_feeds (run refuses the rest)",
+     "[ingest]\nmax_feeds = 4\n[ingest.synthetic]\ncount = 10\n",
+     {"t.toml:4: ingest.synthetic.count: 10 synthetic and 0 pulled feeds are more than "
+      "max_feeds (4)"}},
+    {"synthetic and pulled feeds together above max_feeds",
+     "[ingest]\nmax_feeds = 2\n[ingest.synthetic]\ncount = 2\n[[ingest.pull]]\n"
+     "uri = \"file:///x.mp4\"\n",
+     {"t.toml:4: ingest.synthetic.count: 2 synthetic and 1 pulled feeds are more than "
+      "max_feeds (2)"}},
+    {"a table nested 50,000 deep (the TOML parser frees tables recursively)",
+     "[" +
+         [] {
+           std::string k = "a";
+           for (int i = 0; i < 50000; ++i) k += ".a";
+           return k;
+         }() +
+         "]\nx = 1\n",
+     {"t.toml:1: (syntax): tables and arrays nested more than 32 deep"}},
+    {"inline tables nested deep after a few lines",
+     "[canvas]\nfps = 30\nx = " + std::string(40, '{') + "}\n",
+     {"t.toml:3: (syntax): tables and arrays nested more than 32 deep"}},
+    {"dotted keys inside nested inline tables add up",
+     "x = " +
+         [] {
+           std::string t;
+           for (int i = 0; i < 8; ++i) t += "{a.a.a.a.a = ";
+           return t + "1" + std::string(8, '}');
+         }() +
+         "\n",
+     {"t.toml:1: (syntax): tables and arrays nested more than 32 deep"}},
+    {"shader params must be finite",
+     "[[scenes]]\nname = \"g\"\nparams = { a = inf, b = [1, nan] }\n",
+     {"t.toml:3: scenes[0].params.a: expected a finite number, got float inf",
+      "t.toml:3: scenes[0].params.b: expected finite numbers (no inf or nan)"}},
+    {"scene target that is a device",
+     "[[scenes]]\nname = \"p\"\nlayout = \"photomosaic\"\ntarget = \"/dev/zero\"\n",
+     {"t.toml:4: scenes[0].target: expected an image file: /dev/zero is a device, not a regular "
+      "file"}},
     {"pull uri without scheme",
      "[[ingest.pull]]\nuri = \"clips/a.mp4\"\n",
      {R"(t.toml:2: ingest.pull[0].uri: expected a URI such as "file:///abs/clip.mp4" or "rtsp://host/stream", got "clips/a.mp4")"}},
@@ -595,6 +646,8 @@ TEST_CASE("toString(LayoutKind)", "[core][config]") {
 TEST_CASE("scene targets are resolved against the installation file", "[core][config]") {
   TempDir dir;
   dir.write("targets/portrait.png", "not really a png; only existence is checked");
+  dir.write("tls/cert.pem", "only existence is checked");
+  dir.write("tls/key.pem", "only existence is checked");
   const fs::path file = dir.write("wall/../inst.toml",
                                   "[[scenes]]\n"
                                   "name = \"portrait\"\n"
@@ -898,4 +951,64 @@ TEST_CASE("a photomosaic has at most 4096 cells", "[core][config][scenes]") {
   }
   // The same grid is fine for a layout that does not match cells live.
   CHECK(problemsOf("[[scenes]]\nname = \"g\"\ncolumns = 100\nrows = 50\n").empty());
+}
+
+TEST_CASE("readRegularFile refuses devices, pipes, directories and files over the bound",
+          "[core][files]") {
+  TempDir dir;
+  const fs::path small = dir.write("small.txt", "twelve bytes");
+  std::string error;
+  CHECK(readRegularFile(small, 12, &error) == std::optional<std::string>("twelve bytes"));
+  CHECK_FALSE(readRegularFile(small, 11, &error));
+  CHECK(error == small.string() + " is 12 bytes, more than the 11 allowed");
+  // /dev/zero would be read until memory runs out; a FIFO with no writer would block for ever.
+  CHECK_FALSE(readRegularFile("/dev/zero", 1 << 20, &error));
+  CHECK(error == "/dev/zero is a device, not a regular file");
+  const fs::path fifo = dir.path() / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_FALSE(readRegularFile(fifo, 1 << 20, &error));
+  CHECK(error == fifo.string() + " is a pipe, not a regular file");
+  CHECK(regularFileProblem(fifo, 1 << 20) == fifo.string() + " is a pipe, not a regular file");
+  CHECK_FALSE(readRegularFile(dir.path(), 1 << 20, &error));
+  CHECK(error == dir.path().string() + " is a directory, not a regular file");
+  CHECK(regularFileProblem(small, 12) == std::nullopt);
+}
+
+TEST_CASE("loadConfig reads only a regular installation file", "[core][config][files]") {
+  try {
+    loadConfig("/dev/zero");
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          "/dev/zero:0: (file): cannot open: is a device, not a regular file");
+  }
+}
+
+TEST_CASE("safeFileName keeps only letters, digits, '-' and '_'", "[core][files]") {
+  const std::pair<const char*, const char*> table[] = {
+      {"demo", "demo"},
+      {"%n%n%n%n", "_n_n_n_n"},
+      {"100% sure", "100__sure"},
+      {"a\" ! fakesink name=x", "a____fakesink_name_x"},
+      {"../../..", "tessera"},
+      {"", "tessera"},
+      {"/", "tessera"},
+      {"caf\xc3\xa9", "caf__"},
+      {"0123456789012345678901234567890123456789", "01234567890123456789012345678901"},
+  };
+  for (const auto& [in, out] : table) {
+    INFO(in);
+    CHECK(safeFileName(in) == out);
+  }
+}
+
+TEST_CASE("parseListenAddress takes IP:PORT only", "[core][config]") {
+  CHECK(parseListenAddress("127.0.0.1:8080")->host == "127.0.0.1");
+  CHECK(parseListenAddress("127.0.0.1:8080")->port == 8080);
+  CHECK(parseListenAddress("[::1]:0")->host == "::1");
+  for (const char* bad : {"localhost:8080", "8080", ":80", "1.2.3:80", "1.2.3.4:", "1.2.3.4:65536",
+                          "[::1:80", "::1:80", "1.2.3.4:-1", "1.2.3.4: 80"}) {
+    INFO(bad);
+    CHECK_FALSE(parseListenAddress(bad));
+  }
 }
