@@ -32,14 +32,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--connect" && v) endpoint = argv[++i];
-    else if (a == "--server-key" && v) serverKey = argv[++i];
-    else if (a == "--secret-key" && v) secretKey = argv[++i];
-    else if (a == "--peers" && v) peers = std::atoi(argv[++i]);
-    else if (a == "--seconds" && v) seconds = std::atof(argv[++i]);
-    else if (a == "--pid" && v) pid = static_cast<std::uint32_t>(std::atol(argv[++i]));
-    else if (a == "--forge") forge = true;
-    else if (a == "--hold") forge = false;
+    if (a == "--connect" && v)
+      endpoint = argv[++i];
+    else if (a == "--server-key" && v)
+      serverKey = argv[++i];
+    else if (a == "--secret-key" && v)
+      secretKey = argv[++i];
+    else if (a == "--peers" && v)
+      peers = std::atoi(argv[++i]);
+    else if (a == "--seconds" && v)
+      seconds = std::atof(argv[++i]);
+    else if (a == "--pid" && v)
+      pid = static_cast<std::uint32_t>(std::atol(argv[++i]));
+    else if (a == "--forge")
+      forge = true;
+    else if (a == "--hold")
+      forge = false;
     else {
       std::fprintf(stderr, "fake_worker: bad argument %s\n", a.c_str());
       return 2;
@@ -106,9 +114,10 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("{\"peers\": %d, \"hellos_sent\": %llu, \"jobs_received\": %llu, "
-              "\"results_sent\": %llu}\n",
-              peers, static_cast<unsigned long long>(hellos), static_cast<unsigned long long>(jobs),
-              static_cast<unsigned long long>(results));
+  std::printf(
+      "{\"peers\": %d, \"hellos_sent\": %llu, \"jobs_received\": %llu, "
+      "\"results_sent\": %llu}\n",
+      peers, static_cast<unsigned long long>(hellos), static_cast<unsigned long long>(jobs),
+      static_cast<unsigned long long>(results));
   return 0;
 }
