@@ -46,6 +46,9 @@ constexpr int kRemoteReceiveQueue = 1000;
 constexpr int kMaxStrikes = 3;
 constexpr std::chrono::seconds kBenchTime{30};
 constexpr std::size_t kMaxBenched = 4096;
+// Jobs in flight at once, all together, on workers that never answered one: a crowd of workers
+// that take jobs and never answer holds up at most this many feeds, for one deadline each.
+constexpr int kMaxProbationJobs = 2;
 
 // The pid and uid of a local (ipc://) peer from its "Peer-Address", which ZeroMQ builds from
 // SO_PEERCRED as "HOST:UID:GID:PID".
@@ -165,12 +168,14 @@ struct AnalysisService::Impl {
     std::uint64_t assigned = 0;  // when it last got a job (a counter), to rotate among equals
     std::uint64_t jobs = 0;
     double scoreSeconds = 0;
-    // Slots are earned: one job at a time until it answers one in time (then all it asked
-    // for); a job it leaves unanswered takes it back to one.
-    bool proven = false;
-    int strikes = 0;        // jobs in a row it left unanswered
+    // Slots are earned: one job at a time until it answers one (then all it asked for).
+    // Dispatch prefers workers whose last job was answered in time, then those that answered
+    // one ever; workers that never answered share kMaxProbationJobs between them.
+    bool proven = false;    // its last job was answered in time
     bool answered = false;  // it ever answered a job
-    int slots() const { return proven ? maxInFlight : 1; }
+    int strikes = 0;        // jobs in a row it left unanswered
+    int slots() const { return answered ? maxInFlight : 1; }
+    int tier() const { return proven ? 0 : answered ? 1 : 2; }
   };
   struct Job {
     core::FeedId feed;
@@ -841,6 +846,10 @@ void AnalysisService::Impl::dispatch(Clock::time_point now) {
   }
   std::sort(due.begin(), due.end());  // the most overdue first
   backlog = 0;
+  int probationJobs = 0;
+  for (const auto& [identity, w] : workers) {
+    if (!w.answered) probationJobs += w.inFlight;
+  }
   for (std::size_t i = 0; i < due.size(); ++i) {
     Feed& f = feeds.at(due[i].second);
     const core::FrameRef frame = f.channel->newest();
@@ -848,13 +857,19 @@ void AnalysisService::Impl::dispatch(Clock::time_point now) {
     if (!frame || frame->arrival == f.lastSentArrival || now - frame->arrival > kMaxFrameAge) {
       continue;
     }
-    // Workers that answered in time first; then the least loaded (share of its slots in use);
-    // among equals, the one that waited longest for a job, so idle workers take turns.
+    // While the probation budget lasts, a worker that never answered a job is tried first (one
+    // job: a new worker proves itself at once). Then workers whose last job was answered in
+    // time, then those that answered one ever; among those the least loaded (share of its
+    // slots in use), and among equals the one that waited longest, so idle workers take turns.
+    const bool tryNewcomer = probationJobs < kMaxProbationJobs;
+    auto rank = [tryNewcomer](const Worker& w) {
+      return w.tier() == 2 ? (tryNewcomer ? -1 : 99) : w.tier();
+    };
     Worker* best = nullptr;
     for (auto& [identity, w] : workers) {
-      if (w.inFlight >= w.slots()) continue;
-      if (!best || w.proven != best->proven) {
-        if (!best || w.proven) best = &w;
+      if (w.inFlight >= w.slots() || rank(w) == 99) continue;
+      if (!best || rank(w) != rank(*best)) {
+        if (!best || rank(w) < rank(*best)) best = &w;
         continue;
       }
       const long lhs = static_cast<long>(w.inFlight) * best->slots();
@@ -866,7 +881,11 @@ void AnalysisService::Impl::dispatch(Clock::time_point now) {
       if (!noCreditSince) noCreditSince = now;
       return;
     }
-    if (sendJob(f, due[i].second, frame, *best, now)) noCreditSince.reset();
+    const bool probation = best->tier() == 2;
+    if (sendJob(f, due[i].second, frame, *best, now)) {
+      noCreditSince.reset();
+      if (probation) ++probationJobs;
+    }
   }
   if (jobs.empty()) noCreditSince.reset();
 }

@@ -83,7 +83,7 @@ def check_refuses_open_loopback(binary):
     print("check: a loopback endpoint without CURVE keys is refused (exit 2)")
 
 
-def strangers_and_flood(binary, fake_path):
+def strangers_and_flood(binary, fake_path, strangers=True, flood=True):
     port = free_port()
     server_public, server_secret = keygen(binary)
     member_public, member_secret = keygen(binary)
@@ -94,71 +94,79 @@ def strangers_and_flood(binary, fake_path):
         wait_until(lambda: all(f["scores"] and f["scores"]["age_ms"] < 2000
                                for f in t.json("/api/v1/feeds")), 15, "every feed scored")
         ipc = re.search(r"workers connect to (ipc://\S+)", t.log_text()).group(1)
+        if strangers:
+            check_strangers(t, fake_path, endpoint, ipc, server_public, stranger_secret)
+        if flood:
+            check_flood(t, binary, fake_path, endpoint, server_public, member_secret)
+        assert t.stop() == 0
 
-        # Strangers, all at once for 4 s, forging scores for any job they get.
-        procs = {
-            "plain on loopback TCP": fake(fake_path, endpoint, "--forge"),
-            "unlisted key on loopback TCP": fake(fake_path, endpoint, "--forge", "--server-key",
-                                                 server_public, "--secret-key", stranger_secret),
-            "the local ipc socket": fake(fake_path, ipc, "--forge"),
-        }
-        seen_workers = set()
-        while any(p.poll() is None for p in procs.values()):
-            seen_workers.add(t.json("/healthz")["workers"])
-            bad = forged(t.json("/api/v1/feeds"))
-            assert not bad, f"forged scores on feeds {bad}"
-            time.sleep(0.2)
-        for what, proc in procs.items():
-            r = report(proc)
-            assert r["jobs_received"] == 0, f"{what}: {r}"
-        assert seen_workers == {1}, seen_workers
-        assert not forged(t.json("/api/v1/feeds"))
-        metrics = http_get(t.url + "/metrics")[2].decode()
-        refused = re.findall(r'tessera_analysis_messages_dropped_total\{reason="refused"\} (\S+)',
-                             metrics)
-        assert refused and float(refused[0]) >= 2, metrics  # the CURVE stranger and the ipc one
-        assert "not a worker this server started" in t.log_text()
-        print("strangers: nothing in, nothing out; workers stayed at 1")
 
-        # A real remote worker with a listed key joins and scores.
-        env = dict(os.environ, TESSERA_WORKER_SECRET_KEY=member_secret)
-        member = subprocess.Popen([binary, "worker", "--connect", endpoint, "--server-key",
-                                   server_public, "--name", "e2e-member", "--no-faces"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            def member_jobs():
-                text = http_get(t.url + "/metrics")[2].decode()
-                m = re.search(r'tessera_analysis_worker_jobs_total\{worker="e2e-member",pid="\d+"\} '
-                              r'(\S+)', text)
-                return m and float(m.group(1)) > 0
-            wait_until(member_jobs, 15, "the listed remote worker to score")
-            assert t.json("/healthz")["workers"] == 2
+def check_strangers(t, fake_path, endpoint, ipc, server_public, stranger_secret):
+    # Strangers, all at once for 4 s, forging scores for any job they get.
+    procs = {
+        "plain on loopback TCP": fake(fake_path, endpoint, "--forge"),
+        "unlisted key on loopback TCP": fake(fake_path, endpoint, "--forge", "--server-key",
+                                             server_public, "--secret-key", stranger_secret),
+        "the local ipc socket": fake(fake_path, ipc, "--forge"),
+    }
+    seen_workers = set()
+    while any(p.poll() is None for p in procs.values()):
+        seen_workers.add(t.json("/healthz")["workers"])
+        bad = forged(t.json("/api/v1/feeds"))
+        assert not bad, f"forged scores on feeds {bad}"
+        time.sleep(0.2)
+    for what, proc in procs.items():
+        r = report(proc)
+        assert r["jobs_received"] == 0, f"{what}: {r}"
+    assert seen_workers == {1}, seen_workers
+    assert not forged(t.json("/api/v1/feeds"))
+    metrics = http_get(t.url + "/metrics")[2].decode()
+    refused = re.findall(r'tessera_analysis_messages_dropped_total\{reason="refused"\} (\S+)',
+                         metrics)
+    assert refused and float(refused[0]) >= 2, metrics  # the CURVE stranger and the ipc one
+    assert "not a worker this server started" in t.log_text()
+    print("strangers: nothing in, nothing out; workers stayed at 1")
 
-            # A flood: 300 peers with the listed key say hello and never answer a job.
-            flood = fake(fake_path, endpoint, "--hold", "--peers", "300", "--server-key",
-                         server_public, "--secret-key", member_secret, seconds=8)
-            worst_age, most_workers, samples = 0, 0, 0
-            started = time.monotonic()
-            while flood.poll() is None:
-                h = t.json("/healthz")
-                most_workers = max(most_workers, h["workers"])
-                if time.monotonic() - started > 1:  # the flood is connected
-                    ages = [f["scores"]["age_ms"] for f in t.json("/api/v1/feeds")]
-                    worst_age = max(worst_age, *ages)
-                    samples += 1
-                time.sleep(0.25)
-            r = report(flood)
-            assert r["hellos_sent"] >= 300, r
-            assert samples >= 10, samples
-            assert most_workers <= 2 + MAX_REMOTE_WORKERS, most_workers
-            assert worst_age < 3000, f"scores were {worst_age} ms old during the flood"
-            print(f"flood: 300 peers, at most {most_workers} workers registered, "
-                  f"{r['jobs_received']} jobs held by the flood, scores at most {worst_age} ms old")
-            assert t.stop() == 0
-        finally:
-            if member.poll() is None:
-                member.kill()
-            member.wait()
+
+def check_flood(t, binary, fake_path, endpoint, server_public, member_secret):
+    # A real remote worker with a listed key joins and scores.
+    env = dict(os.environ, TESSERA_WORKER_SECRET_KEY=member_secret)
+    member = subprocess.Popen([binary, "worker", "--connect", endpoint, "--server-key",
+                               server_public, "--name", "e2e-member", "--no-faces"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def member_jobs():
+            text = http_get(t.url + "/metrics")[2].decode()
+            m = re.search(r'tessera_analysis_worker_jobs_total\{worker="e2e-member",pid="\d+"\} '
+                          r'(\S+)', text)
+            return m and float(m.group(1)) > 0
+        wait_until(member_jobs, 15, "the listed remote worker to score")
+        assert t.json("/healthz")["workers"] == 2
+
+        # A flood: 300 peers with the listed key say hello and never answer a job.
+        flood = fake(fake_path, endpoint, "--hold", "--peers", "300", "--server-key",
+                     server_public, "--secret-key", member_secret, seconds=8)
+        worst_age, most_workers, samples = 0, 0, 0
+        started = time.monotonic()
+        while flood.poll() is None:
+            h = t.json("/healthz")
+            most_workers = max(most_workers, h["workers"])
+            if time.monotonic() - started > 1:  # the flood is connected
+                ages = [f["scores"]["age_ms"] for f in t.json("/api/v1/feeds")]
+                worst_age = max(worst_age, *ages)
+                samples += 1
+            time.sleep(0.25)
+        r = report(flood)
+        assert r["hellos_sent"] >= 300, r
+        assert samples >= 10, samples
+        assert most_workers <= 2 + MAX_REMOTE_WORKERS, most_workers
+        assert worst_age < 3000, f"scores were {worst_age} ms old during the flood"
+        print(f"flood: 300 peers, at most {most_workers} workers registered, "
+              f"{r['jobs_received']} jobs held by the flood, scores at most {worst_age} ms old")
+    finally:
+        if member.poll() is None:
+            member.kill()
+        member.wait()
 
 
 def stalled_worker(binary, fake_path):
@@ -187,14 +195,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tessera", required=True)
     ap.add_argument("--fake-worker", required=True)
-    ap.add_argument("--only", choices=["check", "strangers", "stalled"], action="append",
+    ap.add_argument("--only", choices=["check", "strangers", "flood", "stalled"], action="append",
                     help="run only these parts")
     args = ap.parse_args()
-    only = set(args.only or ["check", "strangers", "stalled"])
+    only = set(args.only or ["check", "strangers", "flood", "stalled"])
     if "check" in only:
         check_refuses_open_loopback(args.tessera)
-    if "strangers" in only:
-        strangers_and_flood(args.tessera, args.fake_worker)
+    if only & {"strangers", "flood"}:
+        strangers_and_flood(args.tessera, args.fake_worker, "strangers" in only, "flood" in only)
     if "stalled" in only:
         stalled_worker(args.tessera, args.fake_worker)
     print("ok")
