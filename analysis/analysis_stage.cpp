@@ -7,6 +7,9 @@
 namespace tessera::analysis {
 namespace {
 
+// Feeds have waited this long with every worker's slots taken: scoring is behind.
+constexpr double kNoCreditSeconds = 5;
+
 ServiceSettings serviceSettings(const core::AnalysisConfig& c) {
   ServiceSettings s;
   s.rateHz = c.rateHz;
@@ -75,6 +78,10 @@ void AnalysisStage::stop() {
   mSupervisor.reset();
 }
 
+void AnalysisStage::onWorkerStarted(std::uint32_t pid) {
+  if (mService) mService->workerStarted(pid);
+}
+
 void AnalysisStage::onWorkerExited(std::uint32_t pid) {
   if (mService) mService->workerExited(pid);
 }
@@ -84,8 +91,24 @@ int AnalysisStage::liveWorkers() const {
 }
 
 std::optional<std::string> AnalysisStage::degradedReason() const {
-  if (!mEnabled || liveWorkers() > 0) return std::nullopt;
-  return std::string("analysis: no live worker (scores are the last ones known)");
+  if (!mEnabled) return std::nullopt;
+  const ServiceStats s = mService->stats();
+  if (s.liveWorkers == 0) {
+    return std::string("analysis: no live worker (scores are the last ones known)");
+  }
+  if (s.staleFeeds > 0) {
+    return fmt::format(
+        "analysis: scoring is behind: {} of {} live feeds have no scores newer than {:.0f} s "
+        "({} workers)",
+        s.staleFeeds, s.liveFeeds, s.staleAfterSeconds, s.liveWorkers);
+  }
+  if (s.secondsWithoutCredit >= kNoCreditSeconds) {
+    return fmt::format(
+        "analysis: scoring is behind: no worker has taken a job for {:.0f} s ({} workers, "
+        "{} feeds waiting)",
+        s.secondsWithoutCredit, s.liveWorkers, s.backlog);
+  }
+  return std::nullopt;
 }
 
 core::LatestMailbox<core::ScoreTable>& AnalysisStage::scores() {
@@ -115,6 +138,17 @@ std::string AnalysisStage::metricsText() const {
   metric(m, "tessera_analysis_in_flight", "Jobs sent and not answered yet.", "gauge", s.inFlight);
   metric(m, "tessera_analysis_backlog", "Feeds due for analysis that waited for a free worker.",
          "gauge", s.backlog);
+  metric(m, "tessera_analysis_stale_feeds", "Live feeds whose scores are older than the bound.",
+         "gauge", s.staleFeeds);
+  metric(m, "tessera_analysis_seconds_without_credit",
+         "How long feeds have waited with every worker's slots taken.", "gauge",
+         s.secondsWithoutCredit);
+  metric(m, "tessera_analysis_workers_refused_total",
+         "Hellos refused because the most remote workers were registered.", "counter",
+         static_cast<double>(c.workersFull));
+  metric(m, "tessera_analysis_workers_unresponsive_total",
+         "Remote workers dropped for leaving jobs unanswered.", "counter",
+         static_cast<double>(c.unresponsive));
   m += "# HELP tessera_analysis_jobs_dropped_total Analysis frames dropped, by reason.\n"
        "# TYPE tessera_analysis_jobs_dropped_total counter\n";
   for (const auto& [reason, v] : {std::pair{"expired", c.expired}, std::pair{"timeout", c.timedOut},

@@ -50,6 +50,7 @@ class AnalysisStage final : public WorkerSupervisorListener {
   static int resolveWorkerCount(int configured);
 
  private:
+  void onWorkerStarted(std::uint32_t pid) override;
   void onWorkerExited(std::uint32_t pid) override;
 
   const bool mEnabled;

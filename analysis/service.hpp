@@ -7,10 +7,16 @@
 // forgotten with its jobs. Malformed or wrong-version messages are dropped, counted and logged
 // with their sender. Nothing here ever waits on a worker: the canvas reads the last snapshot.
 //
+// Who may be a worker: on the local ipc:// socket (in a 0700 directory) only a process this
+// server started (its pid, as the kernel reports it, announced with workerStarted()); on the
+// TCP endpoint only a CURVE client whose key is listed. A worker earns its slots: it gets one
+// job at a time until it answers one in time, and workers that answered come first. At most
+// `maxRemoteWorkers` remote workers are registered; unregistered peers hold no state here.
+//
 // Thread: constructed, started and stopped on the main thread. The I/O thread
-// "tessera-analyse" owns the ZeroMQ sockets (ROUTER for workers; REP for ZAP when CURVE is on)
-// and all dispatch state. Other threads read scores() (a mailbox) and stats() (a copy under a
-// lock) and may call workerExited().
+// "tessera-analyse" owns the ZeroMQ sockets (a ROUTER for local workers, one for remote ones;
+// REP for ZAP) and all dispatch state. Other threads read scores() (a mailbox) and stats() (a
+// copy under a lock) and may call workerStarted() and workerExited().
 #pragma once
 
 #include <array>
@@ -33,7 +39,8 @@ struct ServiceSettings {
   double facesHz = 0.2;  // face detections per feed per second (0 = never)
   // Where remote workers connect ("tcp://0.0.0.0:5555"); none = local workers only.
   std::optional<std::string> endpoint;
-  // CURVE on `endpoint`: the server's secret key and the worker public keys allowed (Z85).
+  // CURVE on `endpoint` (required with one): the server's secret key and the worker public
+  // keys allowed (Z85).
   std::optional<std::string> curveSecretKey;
   std::vector<std::string> curveClientKeys;
   // Synthetic participants are generated patterns: never worth a face detection.
@@ -42,6 +49,9 @@ struct ServiceSettings {
   std::chrono::milliseconds jobTimeout{1000};     // a job not answered by then is lost
   std::chrono::milliseconds workerTimeout{3000};  // a worker silent this long is gone
   std::chrono::milliseconds frozenAfter{2000};    // unchanged (or no frame) this long = frozen
+  // A live feed whose scores are older than this (or 3 analysis periods, if longer) is behind.
+  std::chrono::milliseconds staleAfter{5000};
+  int maxRemoteWorkers = 32;  // registered remote workers at most; more hellos are refused
 };
 
 struct WorkerStatus {
@@ -68,7 +78,9 @@ struct ServiceCounters {
   std::uint64_t sendFailures = 0;
   std::uint64_t workersJoined = 0;
   std::uint64_t workersLost = 0;
-  std::uint64_t refused = 0;  // CURVE clients not in the allowed list
+  std::uint64_t refused = 0;      // CURVE clients not listed; local peers this server did not start
+  std::uint64_t workersFull = 0;  // hellos refused: maxRemoteWorkers already registered
+  std::uint64_t unresponsive = 0;  // workers dropped for leaving jobs unanswered
 };
 
 // Frame-to-score latency, Prometheus-style cumulative buckets.
@@ -90,11 +102,15 @@ struct ServiceStats {
   int feeds = 0;
   int scoredFeeds = 0;
   int inFlight = 0;
-  int backlog = 0;  // feeds due for analysis that waited for a free worker in the last round
-  LatencyHistogram latency;    // from a frame's arrival in its feed's mailbox to its scores
-  LatencyHistogram roundTrip;  // from a job's sending to its result
-  double scoreSeconds = 0;     // all workers' reported scoring time
-  double faceSeconds = 0;      // of which face detection
+  int backlog = 0;     // feeds due for analysis that waited for a free worker in the last round
+  int liveFeeds = 0;   // feeds with a frame in the last second
+  int staleFeeds = 0;  // of which scores are older than staleAfter (or none for that long)
+  double staleAfterSeconds = 0;
+  double secondsWithoutCredit = 0;  // feeds have been due and no worker had a free slot
+  LatencyHistogram latency;         // from a frame's arrival in its feed's mailbox to its scores
+  LatencyHistogram roundTrip;       // from a job's sending to its result
+  double scoreSeconds = 0;          // all workers' reported scoring time
+  double faceSeconds = 0;           // of which face detection
 };
 
 class AnalysisService {
@@ -119,6 +135,8 @@ class AnalysisService {
   core::LatestMailbox<core::ScoreTable>& scores();
   ServiceStats stats() const;
 
+  // Any thread: a local worker process started; only such a process may use localEndpoint().
+  void workerStarted(std::uint32_t pid);
   // Any thread: a local worker process ended; its jobs are given up at once.
   void workerExited(std::uint32_t pid);
 

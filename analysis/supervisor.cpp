@@ -62,6 +62,7 @@ void WorkerSupervisor::spawn(Slot& slot) {
     return;
   }
   slot.startedAt = std::chrono::steady_clock::now();
+  if (mListener) mListener->onWorkerStarted(static_cast<std::uint32_t>(slot.process->pid()));
   core::logInfo(kModule, "local-{}: worker started (pid {})", slot.index, slot.process->pid());
 }
 

@@ -22,6 +22,8 @@ namespace tessera::analysis {
 class WorkerSupervisorListener {
  public:
   virtual ~WorkerSupervisorListener() = default;
+  // A worker process started: the only kind of process the local endpoint lets in.
+  virtual void onWorkerStarted(std::uint32_t pid) = 0;
   // A worker process ended (its jobs are lost); a replacement is scheduled.
   virtual void onWorkerExited(std::uint32_t pid) = 0;
 };

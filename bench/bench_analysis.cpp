@@ -193,6 +193,7 @@ void benchCrowd(const CrowdOptions& o) {
   }
   struct Forward : analysis::WorkerSupervisorListener {
     analysis::AnalysisService* service;
+    void onWorkerStarted(std::uint32_t pid) override { service->workerStarted(pid); }
     void onWorkerExited(std::uint32_t pid) override { service->workerExited(pid); }
   } forward;
   forward.service = &service;

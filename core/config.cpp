@@ -707,10 +707,6 @@ std::optional<std::string> tcpEndpointHost(std::string_view endpoint) {
   return std::string(rest.substr(0, colon));
 }
 
-bool isLoopbackHost(std::string_view host) {
-  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
   Section s(
       parser, t, "analysis",
@@ -768,10 +764,11 @@ void readAnalysis(Parser& parser, const toml::table& t, AnalysisConfig& out) {
     s.missing(s.find("curve_secret_key") ? "curve_client_keys" : "curve_secret_key",
               "CURVE needs the server's secret key and the workers' public keys");
   }
-  if (host && !isLoopbackHost(*host) && !curve) {
+  // Loopback too: any local process, of any user, can reach a loopback port.
+  if (host && !curve) {
     s.problem(*s.find("endpoint"), "endpoint",
-              fmt::format("{} is not a loopback address: workers on other machines must "
-                          "authenticate; set curve_secret_key and curve_client_keys",
+              fmt::format("workers connecting to {} must authenticate (loopback too: any local "
+                          "process can reach it); set curve_secret_key and curve_client_keys",
                           tomlQuoted(*host)));
   }
 }

@@ -127,9 +127,16 @@ bool allScored(AnalysisService& service, const Feeds& feeds,
 // A raw DEALER socket playing a worker that misbehaves.
 struct RawPeer {
   zmq::socket_t socket;
-  RawPeer(analysis::MessagingContext& context, const std::string& endpoint)
+  RawPeer(analysis::MessagingContext& context, const std::string& endpoint,
+          const std::optional<std::string>& serverKey = std::nullopt,
+          const analysis::CurveKeyPair& own = {})
       : socket(context.get(), zmq::socket_type::dealer) {
     socket.set(zmq::sockopt::linger, 0);
+    if (serverKey) {
+      socket.set(zmq::sockopt::curve_serverkey, *serverKey);
+      socket.set(zmq::sockopt::curve_publickey, own.publicKey);
+      socket.set(zmq::sockopt::curve_secretkey, own.secretKey);
+    }
     socket.connect(endpoint);
   }
   void send(const std::vector<std::uint8_t>& bytes) {
@@ -161,6 +168,7 @@ TEST_CASE("round trip: frames go out, scores come back", "[analysis][service]") 
   AnalysisService service(context, fastSettings(), feeds.table);
   std::string error;
   REQUIRE(service.start(&error));
+  service.workerStarted(static_cast<std::uint32_t>(getpid()));  // its workers are threads
   CHECK(service.localEndpoint().rfind("ipc://", 0) == 0);
   CHECK_FALSE(service.remoteEndpoint());
   Cameras cameras(feeds);
@@ -202,6 +210,7 @@ TEST_CASE("a different schema version and garbage are dropped, counted, and chan
   Feeds feeds({test::kRed});
   AnalysisService service(context, fastSettings(), feeds.table);
   REQUIRE(service.start(nullptr));
+  service.workerStarted(static_cast<std::uint32_t>(getpid()));  // its workers are threads
   Cameras cameras(feeds);
   WorkerThread good(context, workerOptions(service.localEndpoint(), "good"));
   REQUIRE(test::waitUntil([&] { return allScored(service, feeds); }, 5s));
@@ -259,6 +268,7 @@ TEST_CASE("a slow worker gets no more than it asked for and delays nobody", "[an
   settings.workerTimeout = 1000ms;
   AnalysisService service(context, settings, feeds.table);
   REQUIRE(service.start(nullptr));
+  service.workerStarted(static_cast<std::uint32_t>(getpid()));  // its workers are threads
   Cameras cameras(feeds);
 
   // The slow worker says hello (one job at a time) and keeps saying it, but never answers.
@@ -312,6 +322,7 @@ TEST_CASE("a worker that goes away is forgotten and the last scores stay", "[ana
   settings.workerTimeout = 500ms;
   AnalysisService service(context, settings, feeds.table);
   REQUIRE(service.start(nullptr));
+  service.workerStarted(static_cast<std::uint32_t>(getpid()));  // its workers are threads
   Cameras cameras(feeds);
   auto worker = std::make_unique<WorkerThread>(
       context, workerOptions(service.localEndpoint(), "short-lived"));
@@ -440,6 +451,7 @@ TEST_CASE("CURVE on a TCP endpoint lets in listed workers only", "[analysis][ser
   AnalysisService service(context, settings, feeds.table);
   std::string error;
   REQUIRE(service.start(&error));
+  service.workerStarted(static_cast<std::uint32_t>(getpid()));  // its workers are threads
   REQUIRE(service.remoteEndpoint());
   CHECK(service.remoteEndpoint()->rfind("tcp://127.0.0.1:", 0) == 0);
   CHECK(service.publicKey() == serverKeys.publicKey);
@@ -472,4 +484,97 @@ TEST_CASE("a service that cannot bind says why", "[analysis][service]") {
   std::string error;
   CHECK_FALSE(service.start(&error));
   CHECK_THAT(error, Catch::Contains("tcp://192.0.2.1:5555"));
+}
+
+TEST_CASE("the local socket lets in only processes this server started", "[analysis][service]") {
+  analysis::MessagingContext context;
+  Feeds feeds({test::kRed});
+  AnalysisService service(context, fastSettings(), feeds.table);
+  REQUIRE(service.start(nullptr));
+  Cameras cameras(feeds);
+  // This process was not announced: its worker is refused, gets no job, scores nothing.
+  WorkerThread stranger(context, workerOptions(service.localEndpoint(), "stranger"));
+  REQUIRE(test::waitUntil([&] { return service.stats().counters.refused >= 2; }, 5s));
+  CHECK(service.stats().liveWorkers == 0);
+  CHECK(service.stats().counters.jobsSent == 0);
+  CHECK(stranger.worker().counters().jobs == 0);
+
+  // Announced (as the supervisor does when it starts one): its next hello gets it in.
+  service.workerStarted(static_cast<std::uint32_t>(getpid()));
+  REQUIRE(test::waitUntil([&] { return allScored(service, feeds); }, 5s));
+  // Its process ended: it is forgotten, and a new hello from that pid is refused again.
+  service.workerExited(static_cast<std::uint32_t>(getpid()));
+  REQUIRE(test::waitUntil([&] { return service.stats().liveWorkers == 0; }, 3s));
+  const auto refused = service.stats().counters.refused;
+  REQUIRE(test::waitUntil([&] { return service.stats().counters.refused > refused; }, 3s));
+  CHECK(service.stats().liveWorkers == 0);
+}
+
+TEST_CASE("a hello flood registers a bounded number of workers and does not starve scoring",
+          "[analysis][service]") {
+  analysis::MessagingContext context;
+  Feeds feeds({test::kRed, test::kGreen, test::kBlue, test::kWhite});
+  const auto serverKeys = analysis::generateCurveKeyPair();
+  const auto member = analysis::generateCurveKeyPair();
+  ServiceSettings settings = fastSettings();
+  settings.endpoint = "tcp://127.0.0.1:*";
+  settings.curveSecretKey = serverKeys.secretKey;
+  settings.curveClientKeys = {member.publicKey};
+  settings.maxRemoteWorkers = 4;
+  AnalysisService service(context, settings, feeds.table);
+  REQUIRE(service.start(nullptr));
+  service.workerStarted(static_cast<std::uint32_t>(getpid()));  // its workers are threads
+  Cameras cameras(feeds);
+  WorkerThread good(context, workerOptions(service.localEndpoint(), "good"));
+  REQUIRE(test::waitUntil([&] { return allScored(service, feeds); }, 5s));
+
+  // 40 peers with a listed key say hello (asking for 16 jobs each) and never answer a job.
+  std::vector<std::unique_ptr<RawPeer>> flood;
+  for (int i = 0; i < 40; ++i) {
+    flood.push_back(std::make_unique<RawPeer>(context, *service.remoteEndpoint(),
+                                              serverKeys.publicKey, member));
+  }
+  const auto start = Clock::now();
+  auto lastHello = start - 1s;
+  int most = 0;
+  while (Clock::now() - start < 2000ms) {
+    if (Clock::now() - lastHello > 300ms) {
+      for (int i = 0; i < 40; ++i) flood[static_cast<std::size_t>(i)]->hello("flood", 16);
+      lastHello = Clock::now();
+    }
+    most = std::max(most, service.stats().liveWorkers);
+    if (Clock::now() - start > 500ms) {
+      INFO("a feed's scores went stale during the flood");
+      REQUIRE(allScored(service, feeds, 800ms));
+    }
+    std::this_thread::sleep_for(20ms);  // (paces the hellos; scores are checked every round)
+  }
+  CHECK(most <= 1 + settings.maxRemoteWorkers);
+  CHECK(service.stats().counters.workersFull >= 36);
+}
+
+TEST_CASE("feeds left unscored are reported stale", "[analysis][service]") {
+  analysis::MessagingContext context;
+  Feeds feeds({test::kRed, test::kGreen});
+  ServiceSettings settings = fastSettings();
+  settings.staleAfter = 400ms;
+  settings.rateHz = 20;  // 3 periods are 150 ms: the bound is staleAfter
+  AnalysisService service(context, settings, feeds.table);
+  REQUIRE(service.start(nullptr));
+  service.workerStarted(static_cast<std::uint32_t>(getpid()));  // its workers are threads
+  Cameras cameras(feeds);
+  // A registered worker that never answers: it is live, and nothing gets scored.
+  RawPeer holder(context, service.localEndpoint());
+  holder.hello("holder", 1);
+  REQUIRE(test::waitUntil(
+      [&] {
+        holder.hello("holder", 1);
+        const auto s = service.stats();
+        return s.liveWorkers == 1 && s.liveFeeds == 2 && s.staleFeeds == 2;
+      },
+      3s));
+  CHECK(service.stats().staleAfterSeconds == Approx(0.4));
+  // A real worker: scores are fresh again, nothing stale.
+  WorkerThread good(context, workerOptions(service.localEndpoint(), "good"));
+  REQUIRE(test::waitUntil([&] { return service.stats().staleFeeds == 0; }, 3s));
 }

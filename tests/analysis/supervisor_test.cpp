@@ -52,6 +52,9 @@ struct OneFeed {
 struct Forward : analysis::WorkerSupervisorListener {
   analysis::AnalysisService* service = nullptr;
   std::vector<std::uint32_t> exited;
+  void onWorkerStarted(std::uint32_t pid) override {
+    if (service) service->workerStarted(pid);
+  }
   void onWorkerExited(std::uint32_t pid) override {
     exited.push_back(pid);
     if (service) service->workerExited(pid);

@@ -164,16 +164,20 @@ const std::vector<ValidCase> kValid = {
      [](const Config& c) { CHECK(c.analysis.rateHz == 30.0); }},
     {"rate_hz as a float", "[analysis]\nrate_hz = 0.5\n",
      [](const Config& c) { CHECK(c.analysis.rateHz == 0.5); }},
-    {"faces_hz, and a loopback endpoint needs no keys",
-     "[analysis]\nfaces_hz = 0.2\nendpoint = \"tcp://127.0.0.1:5555\"\n",
+    {"faces_hz, and a loopback endpoint with CURVE keys",
+     "[analysis]\nfaces_hz = 0.2\nendpoint = \"tcp://127.0.0.1:5555\"\n"
+     "curve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\ncurve_client_keys = "
+     "[\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
      [](const Config& c) {
        CHECK(c.analysis.facesHz == 0.2);
        CHECK(c.analysis.endpoint == "tcp://127.0.0.1:5555");
-       CHECK_FALSE(c.analysis.curveSecretKey);
-       CHECK(c.analysis.curveClientKeys.empty());
+       CHECK(c.analysis.curveSecretKey);
+       CHECK(c.analysis.curveClientKeys.size() == 1);
      }},
     {"faces_hz 0 turns faces off, endpoint port * is any free port",
-     "[analysis]\nfaces_hz = 0\nendpoint = \"tcp://localhost:*\"\n",
+     "[analysis]\nfaces_hz = 0\nendpoint = \"tcp://localhost:*\"\n"
+     "curve_secret_key = \"D(mGeLc56$x6m/]{:dN)^vqPB6mrX}WsZ9/U[q58\"\ncurve_client_keys = "
+     "[\"ciy.pI[MsnN2SCjK-.T+FE:Df+]3D>O:2*Lyt/4o\"]\n",
      [](const Config& c) {
        CHECK(c.analysis.facesHz == 0.0);
        CHECK(c.analysis.endpoint == "tcp://localhost:*");
@@ -339,7 +343,10 @@ const std::vector<InvalidCase> kInvalid = {
      {"t.toml:2: analysis.faces_hz: expected a number >= 0 and <= 30, got -1"}},
     {"a public endpoint without CURVE keys",
      "[analysis]\nendpoint = \"tcp://0.0.0.0:5555\"\n",
-     {R"(t.toml:2: analysis.endpoint: "0.0.0.0" is not a loopback address: workers on other machines must authenticate; set curve_secret_key and curve_client_keys)"}},
+     {R"(t.toml:2: analysis.endpoint: workers connecting to "0.0.0.0" must authenticate (loopback too: any local process can reach it); set curve_secret_key and curve_client_keys)"}},
+    {"a loopback endpoint without CURVE keys",
+     "[analysis]\nendpoint = \"tcp://127.0.0.1:5555\"\n",
+     {R"(t.toml:2: analysis.endpoint: workers connecting to "127.0.0.1" must authenticate (loopback too: any local process can reach it); set curve_secret_key and curve_client_keys)"}},
     {"an endpoint that is not tcp",
      "[analysis]\nendpoint = \"ipc:///tmp/w\"\n",
      {R"(t.toml:2: analysis.endpoint: expected "tcp://HOST:PORT" (PORT 1..65535 or *), got "ipc:///tmp/w")"}},

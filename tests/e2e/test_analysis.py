@@ -1,5 +1,6 @@
 """End to end: analysis workers score pulled clips of known content; a worker killed with -9 is
-replaced and scores stay fresh; a remote `tessera worker` joins over loopback TCP, and when every
+replaced and scores stay fresh; a remote `tessera worker` joins over loopback TCP (with its CURVE
+key: the endpoint authenticates workers, loopback too), and when every
 worker is gone /healthz says degraded while the canvas keeps running on the last scores.
 
 Clips are made on the spot with ffmpeg from colour sources and Debian's opencv-doc sample images.
@@ -144,8 +145,16 @@ hls = false
     print(f"known content: scores right; recovered from kill -9 in {recovered:.1f} s")
 
 
+def keygen(binary):
+    out = subprocess.run([binary, "worker", "--keygen"], capture_output=True, text=True,
+                         timeout=30, check=True).stdout.split("\n")
+    return out[0].split(" ", 1)[1], out[1].split(" ", 1)[1]
+
+
 def remote_worker(binary, clips):
     port = free_port()
+    server_public, server_secret = keygen(binary)
+    worker_public, worker_secret = keygen(binary)
     config = f"""
 [installation]
 name = "e2e-remote-worker"
@@ -154,12 +163,16 @@ uri = "file://{clips['red']}"
 [analysis]
 workers = 0
 endpoint = "tcp://127.0.0.1:{port}"
+curve_secret_key = "{server_secret}"
+curve_client_keys = ["{worker_public}"]
 [output]
 hls = false
 """
     def start_worker():
         return subprocess.Popen([binary, "worker", "--connect", f"tcp://127.0.0.1:{port}",
-                                 "--name", "e2e-remote", "--no-faces"],
+                                 "--server-key", server_public, "--name", "e2e-remote",
+                                 "--no-faces"],
+                                env=dict(os.environ, TESSERA_WORKER_SECRET_KEY=worker_secret),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     worker = None

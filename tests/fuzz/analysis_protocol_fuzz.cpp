@@ -19,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* h = std::get_if<Hello>(&m)) {
     assert(h->maxInFlight >= 1 && h->maxInFlight <= kMaxInFlight);
     assert(h->name.size() <= kMaxNameBytes);
+    for (const char c : h->name) assert(c >= 0x20 && c <= 0x7e);  // logged and shown as is
     encodeHello(*h, again);
     assert(again.size() == size && std::memcmp(again.data(), data, size) == 0);
   } else if (const auto* r = std::get_if<Result>(&m)) {
