@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/detail/connection_listener.hpp"
 #include "control/detail/responses.hpp"
 #include "core/log.hpp"
 #include "platform/png.hpp"
@@ -95,6 +96,7 @@ HttpServer::HttpServer(HttpSettings settings, ApiModel& model, WhipService* whip
     : mSettings(std::move(settings)), mModel(model), mWhip(whip) {}
 
 HttpServer::~HttpServer() {
+  mListener.reset();  // no new connection for a server being taken down
   if (mServer) soup_server_disconnect(mServer.get());
 }
 
@@ -135,9 +137,9 @@ bool HttpServer::start(std::string* error) {
                                 nullptr);
   soup_server_add_handler(mServer.get(), "/api/v1/cue", &HttpServer::handle, this, nullptr);
   GError* raw = nullptr;
-  auto options = static_cast<SoupServerListenOptions>(0);
+  platform::GObjectPtr<GTlsCertificate> cert;
   if (mSettings.tls) {
-    auto cert = platform::GObjectPtr<GTlsCertificate>::adopt(g_tls_certificate_new_from_files(
+    cert = platform::GObjectPtr<GTlsCertificate>::adopt(g_tls_certificate_new_from_files(
         mSettings.tls->cert.c_str(), mSettings.tls->key.c_str(), &raw));
     if (!cert) {
       if (error) {
@@ -148,18 +150,17 @@ bool HttpServer::start(std::string* error) {
       mServer.reset();
       return false;
     }
-    soup_server_set_tls_certificate(mServer.get(), cert.get());
-    options = SOUP_SERVER_LISTEN_HTTPS;
   }
-  if (!soup_server_listen(mServer.get(), address.get(), options, &raw)) {
-    if (error) *error = "cannot listen on " + mSettings.listen + ": " + (raw ? raw->message : "?");
-    if (raw) g_error_free(raw);
+  // Connections are accepted here, not by soup_server_listen (see detail/connection_listener).
+  std::string listenError;
+  mListener = detail::ConnectionListener::listen(mServer.get(), address.get(), cert.get(),
+                                                 &listenError);
+  if (!mListener) {
+    if (error) *error = "cannot listen on " + mSettings.listen + ": " + listenError;
     mServer.reset();
     return false;
   }
-  GSList* uris = soup_server_get_uris(mServer.get());
-  if (uris) mPort = g_uri_get_port(static_cast<GUri*>(uris->data));
-  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  mPort = mListener->port();
   core::logInfo(kModule, "listening on {}://{}:{}", scheme(), host, mPort);
   return true;
 }

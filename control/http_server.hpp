@@ -25,6 +25,10 @@ typedef struct _GHashTable GHashTable;
 
 namespace tessera::control {
 
+namespace detail {
+class ConnectionListener;
+}
+
 struct HttpSettings {
   std::string listen = "0.0.0.0:8080";    // host:port; port 0 picks a free one
   std::optional<std::string> adminToken;  // absent = admin API refused
@@ -108,6 +112,7 @@ class HttpServer {
   std::string mJoinUrl;
   std::vector<std::uint8_t> mQrPng;
   platform::GObjectPtr<SoupServer> mServer;
+  std::unique_ptr<detail::ConnectionListener> mListener;  // after mServer: goes first
   int mPort = 0;
   std::uint64_t mRequests = 0;
   // The last encoded canvas, so several viewers in one frame cost one encode.
