@@ -153,8 +153,8 @@ bool HttpServer::start(std::string* error) {
   }
   // Connections are accepted here, not by soup_server_listen (see detail/connection_listener).
   std::string listenError;
-  mListener = detail::ConnectionListener::listen(mServer.get(), address.get(), cert.get(),
-                                                 &listenError);
+  mListener =
+      detail::ConnectionListener::listen(mServer.get(), address.get(), cert.get(), &listenError);
   if (!mListener) {
     if (error) *error = "cannot listen on " + mSettings.listen + ": " + listenError;
     mServer.reset();

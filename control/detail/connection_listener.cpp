@@ -20,8 +20,8 @@ std::unique_ptr<ConnectionListener> ConnectionListener::listen(SoupServer* serve
   GError* raw = nullptr;
   GSocketAddress* bound = nullptr;
   if (!g_socket_listener_add_address(G_SOCKET_LISTENER(self->mService.get()), address,
-                                     G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr,
-                                     &bound, &raw)) {
+                                     G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr, &bound,
+                                     &raw)) {
     if (error) *error = raw ? raw->message : "?";
     if (raw) g_error_free(raw);
     return nullptr;
