@@ -206,7 +206,9 @@ void HttpServer::serveWhipSession(SoupServerMessage* msg, const std::string& met
                    "PATCH takes application/trickle-ice-sdpfrag");
     return;
   }
-  switch (mWhip->whipPatch(id, requestHeader(msg, "If-Match"), detail::requestBody(msg))) {
+  std::string problem;
+  switch (
+      mWhip->whipPatch(id, requestHeader(msg, "If-Match"), detail::requestBody(msg), &problem)) {
     case WhipPatchResult::kApplied:
       soup_server_message_set_status(msg, 204, nullptr);
       break;
@@ -219,6 +221,9 @@ void HttpServer::serveWhipSession(SoupServerMessage* msg, const std::string& met
     case WhipPatchResult::kUnprocessable:
       respondProblem(msg, 422, "Unprocessable Content",
                      "ICE restarts are not supported: start a new session (POST /whip)");
+      break;
+    case WhipPatchResult::kBadRequest:
+      respondProblem(msg, 400, "Bad Request", "the trickle-ICE fragment is refused: " + problem);
       break;
   }
 }

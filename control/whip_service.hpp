@@ -23,7 +23,13 @@ struct WhipAnswer {
   int retryAfterSeconds = 0;
 };
 
-enum class WhipPatchResult { kApplied, kNotFound, kPreconditionFailed, kUnprocessable };
+enum class WhipPatchResult {
+  kApplied,
+  kNotFound,
+  kPreconditionFailed,
+  kUnprocessable,
+  kBadRequest
+};
 
 // The answer to one request of the join page's clock exchange (POST /whip/{id}/clock).
 struct WhipClockReply {
@@ -41,8 +47,9 @@ class WhipService {
   // Negotiates an offer; `done` is called once, later.
   virtual void whipOffer(const std::string& sdp, std::function<void(const WhipAnswer&)> done) = 0;
   virtual bool whipDelete(const std::string& sessionId) = 0;
+  // `problem` gets the reason for kBadRequest (naming the fragment's line).
   virtual WhipPatchResult whipPatch(const std::string& sessionId, const std::string& ifMatch,
-                                    const std::string& fragment) = 0;
+                                    const std::string& fragment, std::string* problem) = 0;
   // A clock exchange request at server Unix time `nowUnixNs`, with the round the page completed.
   virtual WhipClockReply whipClock(const std::string& sessionId,
                                    const std::optional<core::ExchangeSample>& completed,

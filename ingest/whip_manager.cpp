@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "ingest/sdp_check.hpp"
 #include "platform/gst_ptr.hpp"
 
 namespace tessera::ingest {
@@ -49,6 +50,15 @@ void WhipManager::warmUp() {
 }
 
 void WhipManager::offer(const std::string& sdp, Done done) {
+  // Our own rules first (duplicate mids, directions, payload types, sizes), then GStreamer's
+  // parser: webrtcbin only ever sees an offer both accept.
+  if (auto problem = checkWhipOffer(sdp)) {
+    const int status = problem->kind == SdpProblem::Kind::kMalformed ? 400 : 406;
+    const std::string where = problem->line > 0 ? fmt::format("line {}: ", problem->line) : "";
+    core::logInfo(kModule, "offer refused: {}{}", where, problem->detail);
+    done(WhipOfferResult::failure(status, where + problem->detail));
+    return;
+  }
   if (auto problem = checkOffer(sdp)) {
     done(WhipOfferResult::failure(problem->status, problem->detail));
     return;
@@ -122,9 +132,16 @@ bool WhipManager::remove(const std::string& sessionId, const std::string& why) {
 }
 
 WhipPatchOutcome WhipManager::patch(const std::string& sessionId, const std::string& ifMatch,
-                                    const std::string& fragment) {
+                                    const std::string& fragment, std::string* problem) {
   auto it = mSessions.find(sessionId);
   if (it == mSessions.end()) return WhipPatchOutcome::kNotFound;
+  if (auto bad = checkTrickleFragment(fragment)) {
+    const std::string where = bad->line > 0 ? fmt::format("line {}: ", bad->line) : "";
+    core::logInfo(kModule, "feed {}: trickle fragment refused: {}{}",
+                  it->second.session->channel()->id().value, where, bad->detail);
+    if (problem) *problem = where + bad->detail;
+    return WhipPatchOutcome::kBadRequest;
+  }
   const auto& session = it->second.session;
   if (!ifMatch.empty() && ifMatch != "*" && ifMatch != session->etag()) {
     return WhipPatchOutcome::kPreconditionFailed;

@@ -37,7 +37,13 @@ struct WhipOfferResult {
   }
 };
 
-enum class WhipPatchOutcome { kApplied, kNotFound, kPreconditionFailed, kUnprocessable };
+enum class WhipPatchOutcome {
+  kApplied,
+  kNotFound,
+  kPreconditionFailed,
+  kUnprocessable,
+  kBadRequest,  // the fragment breaks the rules (checkTrickleFragment); `problem` says how
+};
 
 class WhipManager final : public WhipSessionListener {
  public:
@@ -55,9 +61,9 @@ class WhipManager final : public WhipSessionListener {
   // Ends a session (DELETE); false when there is no such session.
   bool remove(const std::string& sessionId, const std::string& why);
   // Trickle ICE (RFC 9725 section 4.3): candidates from an SDP fragment. `ifMatch` is the
-  // If-Match header ("" when absent).
+  // If-Match header ("" when absent). `problem` gets the reason for kBadRequest.
   WhipPatchOutcome patch(const std::string& sessionId, const std::string& ifMatch,
-                         const std::string& fragment);
+                         const std::string& fragment, std::string* problem = nullptr);
   // One request of the join page's clock exchange; nullopt for an unknown session.
   std::optional<ClockExchangeOutcome> clockExchange(
       const std::string& sessionId, const std::optional<core::ExchangeSample>& completed,

@@ -14,6 +14,7 @@
 
 #include "core/log.hpp"
 #include "ingest/sample_frame.hpp"
+#include "ingest/sdp_check.hpp"
 #include "ingest/sender_reports.hpp"
 #include "platform/gobject_ptr.hpp"
 
@@ -405,12 +406,9 @@ void WhipSession::onConnectionStateChanged() {
 int WhipSession::addRemoteCandidates(const std::string& sdpFragment) {
   if (!mWebrtc) return 0;
   int added = 0;
-  std::istringstream lines(sdpFragment);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.rfind("a=candidate:", 0) != 0) continue;
+  for (const std::string& candidate : trickleCandidates(sdpFragment)) {
     // With max-bundle every candidate belongs to the first media section.
-    g_signal_emit_by_name(mWebrtc.get(), "add-ice-candidate", 0u, line.substr(2).c_str());
+    g_signal_emit_by_name(mWebrtc.get(), "add-ice-candidate", 0u, candidate.c_str());
     ++added;
   }
   return added;

@@ -643,8 +643,8 @@ control::WhipClockReply Server::whipClock(const std::string& sessionId,
 }
 
 control::WhipPatchResult Server::whipPatch(const std::string& sessionId, const std::string& ifMatch,
-                                           const std::string& fragment) {
-  switch (mWhip->patch(sessionId, ifMatch, fragment)) {
+                                           const std::string& fragment, std::string* problem) {
+  switch (mWhip->patch(sessionId, ifMatch, fragment, problem)) {
     case ingest::WhipPatchOutcome::kApplied:
       return control::WhipPatchResult::kApplied;
     case ingest::WhipPatchOutcome::kNotFound:
@@ -653,6 +653,8 @@ control::WhipPatchResult Server::whipPatch(const std::string& sessionId, const s
       return control::WhipPatchResult::kPreconditionFailed;
     case ingest::WhipPatchOutcome::kUnprocessable:
       return control::WhipPatchResult::kUnprocessable;
+    case ingest::WhipPatchOutcome::kBadRequest:
+      return control::WhipPatchResult::kBadRequest;
   }
   return control::WhipPatchResult::kNotFound;
 }

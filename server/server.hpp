@@ -73,7 +73,7 @@ class Server final : public control::ApiModel,
                                     const std::optional<core::ExchangeSample>& completed,
                                     std::int64_t nowUnixNs) override;
   control::WhipPatchResult whipPatch(const std::string& sessionId, const std::string& ifMatch,
-                                     const std::string& fragment) override;
+                                     const std::string& fragment, std::string* problem) override;
 
   // CanvasListener (render thread).
   void onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) override;

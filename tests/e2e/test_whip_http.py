@@ -156,6 +156,47 @@ def main():
         assert t.json("/healthz")["status"] == "ok"
         assert t.stop() == 0, t.log_text()
 
+    # Offers that break the rules are refused before webrtcbin sees them, naming the line;
+    # trickle fragments too. Nothing is left behind and the server stays healthy.
+    good = offer().decode()
+    bad_offers = {
+        "duplicate mid": (good + "m=video 9 UDP/TLS/RTP/SAVPF 97\r\na=mid:0\r\na=sendonly\r\n"
+                          "a=rtpmap:97 VP8/90000\r\n", "line 19", "two m= sections"),
+        "recvonly video": (good.replace("a=sendonly", "a=recvonly"), "line 7", "recvonly"),
+        "inactive video": (good.replace("a=sendonly", "a=inactive"), "line 7", "inactive"),
+        "payload type 2^32": (good.replace("SAVPF 96", "SAVPF 4294967296"), "line 7", "0-127"),
+        "rtpmap 2^32": (good.replace("rtpmap:96", "rtpmap:4294967296"), "line 17", "0-127"),
+        "port overflow": (good.replace("m=video 9", "m=video 99999999999999999999"), "line 7",
+                          "port"),
+        "long line": (good + "a=x:" + "y" * 5000 + "\r\n", "line 19", "bytes"),
+    }
+    with Tessera(b, CONFIG.replace("posts_per_minute = 12", "posts_per_minute = 1000")) as t:
+        t.wait_healthy(1)
+        for name, (body, line, needle) in bad_offers.items():
+            headers = problem(post(t, body.encode()), 400, needle)
+            detail = json.loads(post(t, body.encode())[2])["detail"]
+            assert line in detail, (name, detail)
+        assert "offer refused: line 7" in t.log_text(), t.log_text()[-2000:]
+        code, headers, _ = post(t, offer())
+        assert code == 201, code
+        session = t.url + headers["Location"]
+        sdpfrag = {"Authorization": f"Bearer {TOKEN}",
+                   "Content-Type": "application/trickle-ice-sdpfrag"}
+        for frag, needle in [
+                (b"a=candidate:1 1 UDP 4294967296 127.0.0.1 9 typ host\r\n", "priority"),
+                (b"a=candidate:1 1 UDP 1 127.0.0.1 65536 typ host\r\n", "port"),
+                (b"m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\n"
+                 b"a=mid:0\r\n", "two m= sections"),
+                (b"a=rtpmap:96 VP8/90000\r\n", "does not belong"),
+                (b"a=candidate:1 1 UDP 1 127.0.0.1 9 typ host\r\n" * 70, "line 65")]:
+            problem(http_request(session, "PATCH", frag, sdpfrag), 400, needle)
+        assert "trickle fragment refused: line 1" in t.log_text(), t.log_text()[-2000:]
+        code, _, _ = http_request(session, "DELETE", None, {"Authorization": f"Bearer {TOKEN}"})
+        assert code == 200, code
+        assert not any(f["source"] == "whip" for f in t.json("/api/v1/feeds"))
+        assert t.json("/healthz")["status"] == "ok"
+        assert t.stop() == 0, t.log_text()
+
     # Configured STUN/TURN servers are announced as Link headers (RFC 9725 section 4.6).
     servers = 'ice_servers = ["stun:stun.example.org:3478", "turn:user:secret@turn.example.org:3478"]'
     with Tessera(b, CONFIG.replace("silence_timeout_s = 3", servers)) as t:
