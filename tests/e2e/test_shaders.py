@@ -8,6 +8,7 @@ the artist's line; red stays on screen; /healthz counts it), then fixed to draw 
 """
 import argparse
 import json
+import re
 import os
 import sys
 import tempfile
@@ -147,6 +148,13 @@ def switch(t, name):
     wait_until(lambda: t.json("/healthz")["scene"] == name, 5, f"scene {name}")
 
 
+def rendered_frames(t):
+    _, _, body = http_request(t.url + "/metrics")
+    m = re.search(r"^tessera_render_frames_total ([0-9.eE+]+)$", body.decode(), re.M)
+    assert m, "/metrics has no tessera_render_frames_total"
+    return float(m.group(1))
+
+
 def tile_corner_colours(image, feeds):
     """Each feed's background colour: the mean of a small patch near its tile's top-left corner
     (the synthetic participants' ball moves, their background does not)."""
@@ -206,7 +214,10 @@ def main():
                              5, "every feed drawn by the layout shader")
 
         switch(t, "grid")
-        time.sleep(0.2)
+        # The render thread takes the switch up on its next tick: await a few canvas frames
+        # drawn after it (a fixed 0.2 s was not always enough on a loaded machine).
+        frames = rendered_frames(t)
+        wait_until(lambda: rendered_frames(t) >= frames + 3, 5, "canvas frames after the switch")
         grid_image = t.canvas()
         grid = tile_corner_colours(grid_image, feeds)
         margin = [255 - c for c in pixel(grid_image, 0, 0)]
