@@ -113,7 +113,7 @@ void benchScorer() {
   std::printf("scorer on one core (cv::setNumThreads(1)), per frame:\n");
   std::printf("  %-9s %-6s %10s %10s %12s\n", "size", "faces", "mean us", "p99 us", "frames/s");
   cv::setNumThreads(1);
-  analysis::Scorer scorer(std::filesystem::path(analysis::kDefaultFaceCascade));
+  analysis::Scorer scorer{std::filesystem::path(analysis::kDefaultFaceCascade)};
   for (const cv::Size size : {cv::Size{160, 120}, cv::Size{320, 240}}) {
     const auto frames = panFrames(size, 32);
     for (const bool faces : {false, true}) {

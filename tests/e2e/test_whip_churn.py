@@ -85,7 +85,9 @@ def main():
         assert not t.json("/api/v1/feeds"), t.json("/api/v1/feeds")
         growth = rss_kb(pid) - rss0
         print(f"{CYCLES} join/leave cycles: rss +{growth} kB, fds {fds(pid) - fd0:+d}")
-        assert growth < MAX_GROWTH_KB, f"rss grew {growth} kB over {CYCLES} cycles"
+        # Under ASan (.ci/sanitizers) freed memory sits in its quarantine: RSS says nothing there.
+        if "ASAN_OPTIONS" not in os.environ:
+            assert growth < MAX_GROWTH_KB, f"rss grew {growth} kB over {CYCLES} cycles"
         assert t.stop() == 0, t.log_text()[-2000:]
     print("ok")
 
