@@ -88,14 +88,25 @@ class WhipSender:
         webrtc.emit("create-offer", None, promise)
 
     def _on_offer(self, promise, webrtc, _):
-        offer = promise.get_reply().get_value("offer")
-        webrtc.emit("set-local-description", offer, None)
-        # Candidates gathered over loopback come within a few ms; wait for them so that the
-        # offer carries them (WHIP without trickle).
-        GLib.timeout_add(300, self._post_offer)
+        reply = promise.get_reply()
+        offer = reply.get_value("offer") if reply else None
+        if offer is None:
+            self.error = "webrtcbin made no offer"
+            self._answered.set()
+            return
+        # WHIP without trickle: post once the candidates (loopback: a few ms) are gathered.
+        webrtc.connect("notify::ice-gathering-state", self._on_gathering)
+        webrtc.emit("set-local-description", offer, Gst.Promise.new())
+        GLib.timeout_add(2000, self._post_once)  # gathering that never completes: post anyway
 
-    def _post_offer(self):
-        threading.Thread(target=self._post, daemon=True).start()
+    def _on_gathering(self, webrtc, _pspec):
+        if webrtc.get_property("ice-gathering-state") == GstWebRTC.WebRTCICEGatheringState.COMPLETE:
+            GLib.idle_add(self._post_once)
+
+    def _post_once(self):
+        if not getattr(self, "_posted", False) and self.webrtc.get_property("local-description"):
+            self._posted = True
+            threading.Thread(target=self._post, daemon=True).start()
         return False
 
     def _post(self):
