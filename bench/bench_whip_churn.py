@@ -17,34 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 from tessera_harness import Tessera, http_request  # noqa: E402
 from test_whip_http import offer  # noqa: E402
-
-TOKEN = "churn"
-CONFIG = f"""
-[installation]
-name = "whip-churn"
-[ingest]
-max_feeds = 8
-[ingest.whip]
-token = "{TOKEN}"
-ice_addresses = ["127.0.0.1"]
-posts_per_minute = 100000
-[analysis]
-workers = 0
-[output]
-hls = false
-"""
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+# The installation and the process probes are the regression test's (e2e.whip_churn).
+from test_whip_churn import CONFIG, TOKEN, fds, rss_kb  # noqa: E402
 
 
 def cycle(t):
