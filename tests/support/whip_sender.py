@@ -8,6 +8,7 @@ over loopback. Used by bench/soak for participants that join and leave.
     sender.stop()              # DELETE the session, pipeline to NULL
 
 Needs python3-gi with GStreamer's introspection data (make deps installs them)."""
+import ctypes
 import threading
 import urllib.error
 import urllib.parse
@@ -25,6 +26,31 @@ _loop = None
 _loop_lock = threading.Lock()
 
 
+_gobject = ctypes.CDLL("libgobject-2.0.so.0")
+_gobject.g_object_get.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                  ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+_gobject.g_signal_emit_by_name.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
+                                           ctypes.POINTER(ctypes.c_int)]
+_gobject.g_object_unref.argtypes = [ctypes.c_void_p]
+
+
+def _add_local_ice_address(webrtc, address):
+    """webrtcbin's ICE agent gathers on `address` too. Done through the C API: reading the
+    "ice-agent" property from Python (PyGObject 3.42, GStreamer 1.22) drops a reference the
+    getter never gave and frees the agent under webrtcbin. hash() of a PyGObject wrapper is
+    its GObject pointer."""
+    agent = ctypes.c_void_p()
+    _gobject.g_object_get(hash(webrtc), b"ice-agent", ctypes.byref(agent), None)
+    if not agent.value:
+        raise RuntimeError("webrtcbin has no ICE agent")
+    added = ctypes.c_int(0)
+    _gobject.g_signal_emit_by_name(agent, b"add-local-ip-address", address.encode(),
+                                   ctypes.byref(added))
+    _gobject.g_object_unref(agent)
+    if not added.value:
+        raise RuntimeError(f"webrtcbin's ICE agent refused the local address {address}")
+
+
 def _ensure_loop():
     """One GLib main loop for every sender (webrtcbin's signals need one)."""
     global _loop
@@ -35,7 +61,8 @@ def _ensure_loop():
 
 
 class WhipSender:
-    def __init__(self, base_url, token, width=160, height=120, fps=15, pattern="ball"):
+    def __init__(self, base_url, token, width=160, height=120, fps=15, pattern="ball",
+                 local_address="127.0.0.1"):
         _ensure_loop()
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -58,6 +85,11 @@ class WhipSender:
             "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"))
         self.webrtc = Gst.ElementFactory.make("webrtcbin")
         self.webrtc.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
+        # libnice leaves loopback addresses out of gathering: without this the offer has no
+        # candidate in a loopback-only namespace and ICE never starts (the session stays
+        # "connecting" after its 201).
+        if local_address:
+            _add_local_ice_address(self.webrtc, local_address)
         for e in (src, caps, enc, pay, pcaps, self.webrtc):
             self.pipe.add(e)
         src.link(caps)
