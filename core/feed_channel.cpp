@@ -142,17 +142,27 @@ bool FeedChannel::syncedLocked() const {
 
 SyncState FeedChannel::stateLocked(Clock::duration delay, Clock::duration maxDelay) const {
   if (!syncedLocked() || mLatencyCount == 0) return SyncState::kUnsynced;
-  // Later than the playout can wait for (max_delay_ms), or than it waits now (by more than
-  // half a frame at 30 fps): drawn with its newest frame, out of step.
-  if (mLatencyP50 > toMs(maxDelay) || mLatencyP50 > toMs(delay) + 1000.0 / 60) {
-    return SyncState::kLate;
-  }
+  // Later than the playout can wait for (max_delay_ms): drawn with its newest frame.
+  if (mLatencyP50 > toMs(maxDelay)) return SyncState::kLate;
+  // A room clock later than the playout waits now (by more than half a frame at 30 fps) is out
+  // of step. An own timeline has no room instant to be late for: when it arrives later than the
+  // delay its newest frame is the nearest, drawn as it comes.
+  if (roomClockLocked() && mLatencyP50 > toMs(delay) + 1000.0 / 60) return SyncState::kLate;
   return SyncState::kAligned;
 }
 
 bool FeedChannel::synced() const {
   std::lock_guard lock(mMutex);
   return syncedLocked() && mLatencyCount > 0;
+}
+
+bool FeedChannel::roomClockLocked() const {
+  return mCueOffset || (mTimingKind == FrameTiming::Kind::kSender && mClockOffsetNs);
+}
+
+bool FeedChannel::setsPlayoutDelay() const {
+  std::lock_guard lock(mMutex);
+  return roomClockLocked() && mLatencyCount > 0;
 }
 
 double FeedChannel::latencyMsP95() const {

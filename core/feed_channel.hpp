@@ -144,10 +144,16 @@ class FeedChannel {
   // Whether the feed's capture times are usable for the playout (and its latency counts for
   // the auto delay), and its latency's 95th percentile.
   bool synced() const;
+  // Whether the feed films the room on a clock the playout waits for (a sender's clock mapped
+  // onto the server's, or a cue's correction): only these set the auto delay. Own timelines
+  // (files, synthetic feeds) have no room instant, and waiting for a file decoder that falls
+  // behind would only hold more frames and delay every tile.
+  bool setsPlayoutDelay() const;
   double latencyMsP95() const;
 
  private:
   bool syncedLocked() const;
+  bool roomClockLocked() const;
   // Moves the frames no pick can need any more into `out` (at most its size).
   void trimLocked(std::span<FrameRef> out);
   SyncState stateLocked(Clock::duration delay, Clock::duration maxDelay) const;

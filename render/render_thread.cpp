@@ -126,7 +126,7 @@ void RenderThread::updatePlayoutDelay() {
     mLastLatencyPoll = now;
     std::vector<double> latencies;
     for (const auto& c : mFeeds.table()->feeds) {
-      if (c->synced()) latencies.push_back(c->latencyMsP95());
+      if (c->setsPlayoutDelay()) latencies.push_back(c->latencyMsP95());
     }
     mPlayout.setLatencies(std::move(latencies));
   }

@@ -245,21 +245,50 @@ TEST_CASE("recording keeps every frame for a reader however the playout trims th
   CHECK(c.takeRecorded().empty());
 }
 
-TEST_CASE("a feed later than the delay but within max_delay is not counted as aligned",
+TEST_CASE("a room feed later than the delay but within max_delay is not counted as aligned",
           "[core][channel]") {
   const auto t0 = Clock::now();
-  FeedChannel c(FeedId{1}, FeedSource::kSynthetic, "");
+  FeedChannel c(FeedId{1}, FeedSource::kWhip, "");
+  c.setClockOffset(0, ClockEstimate::kExchange);
+  CHECK_FALSE(c.setsPlayoutDelay());  // no latency measured yet
   for (int i = 0; i < 20; ++i) {
-    pushTimelineFrame(c, t0, i, 400ms);
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture + 400ms, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kSender, tessera::core::toUnixNs(capture)}, 4, 4);
   }
-  // Delay 300 ms: the instant drawn has not arrived yet; the nearest frame is the newest.
-  const auto p = c.pick(t0 + 19 * 33ms + 400ms, 300ms, 1s, true);
+  CHECK(c.setsPlayoutDelay());
+  // Delay 200 ms: the instant drawn has not arrived yet; the nearest frame is the newest.
+  const auto p = c.pick(t0 + 19 * 33ms + 400ms, 200ms, 1s, true);
   REQUIRE(p.frame);
   CHECK(p.frame->sequence == 20);
   CHECK_FALSE(p.aligned);
-  CHECK(c.syncStatus(300ms, 1s).state == SyncState::kLate);
+  CHECK(c.syncStatus(200ms, 1s).state == SyncState::kLate);
   // Once the delay covers it, it is.
   CHECK(c.pick(t0 + 19 * 33ms + 400ms, 450ms, 1s, true).aligned);
+  CHECK(c.syncStatus(450ms, 1s).state == SyncState::kAligned);
+}
+
+TEST_CASE("an own timeline neither sets the auto delay nor is late for a shorter one",
+          "[core][channel]") {
+  const auto t0 = Clock::now();
+  FeedChannel c(FeedId{1}, FeedSource::kPull, "file:///clip.mp4");
+  // A file decoder that falls 400 ms behind its own timeline.
+  for (int i = 0; i < 20; ++i) {
+    pushTimelineFrame(c, t0, i, 400ms);
+  }
+  CHECK(c.synced());
+  CHECK_FALSE(c.setsPlayoutDelay());
+  const auto p = c.pick(t0 + 19 * 33ms + 400ms, 17ms, 1s, true);
+  REQUIRE(p.frame);
+  CHECK(p.frame->sequence == 20);  // drawn as it comes
+  CHECK_FALSE(p.aligned);          // 383 ms from the instant drawn: not in step
+  CHECK(c.syncStatus(17ms, 1s).state == SyncState::kAligned);
+  // Beyond max_delay it is late like any feed.
+  CHECK(c.syncStatus(17ms, 300ms).state == SyncState::kLate);
+  // A cue that measured it makes it a room feed: it then counts.
+  c.setCueOffset(-400ms);
+  pushTimelineFrame(c, t0, 20, 400ms);
+  CHECK(c.setsPlayoutDelay());
 }
 
 TEST_CASE("a feed whose newest frame is far behind the instant drawn is not in step",
