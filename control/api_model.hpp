@@ -44,6 +44,19 @@ struct FeedInfo {
   FeedSyncInfo sync;
 };
 
+// One output of the canvas (HLS, an RTMP or SRT push), as GET /api/v1/outputs shows it.
+struct OutputInfo {
+  std::string kind;   // "hls" | "rtmp" | "rtmps" | "srt"
+  std::string uri;    // secrets masked
+  std::string state;  // "live" | "retrying" | "off"
+  double bitrateKbps = 0;
+  int restarts = 0;
+  std::string lastError;
+  std::uint64_t frames = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t bytes = 0;
+};
+
 struct HealthInfo {
   bool rendering = false;  // a canvas frame exists
   std::size_t feeds = 0;
@@ -105,6 +118,7 @@ class ApiModel {
   virtual std::vector<FeedInfo> feeds() = 0;
   virtual core::FrameRef canvas() = 0;
   virtual std::optional<std::filesystem::path> hlsDirectory() = 0;
+  virtual std::vector<OutputInfo> outputs() = 0;
   virtual std::vector<std::string> sceneNames() = 0;
   // Prometheus text exposition lines, without the HTTP framing.
   virtual std::string metrics() = 0;

@@ -189,6 +189,8 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
     if (onlyGet()) serveHealth(msg);
   } else if (path == "/api/v1/feeds") {
     if (onlyGet()) serveFeeds(msg);
+  } else if (path == "/api/v1/outputs") {
+    if (onlyGet()) serveOutputs(msg);
   } else if (path == "/api/v1/canvas.png") {
     if (onlyGet()) serveCanvasPng(msg);
   } else if (path == "/api/v1/scene") {
@@ -303,6 +305,22 @@ void HttpServer::serveFeeds(SoupServerMessage* msg) {
     if (f.source == core::FeedSource::kPull) item["uri"] = f.uri;
     if (!f.lastError.empty()) item["last_error"] = f.lastError;
     list.push_back(std::move(item));
+  }
+  respondJson(msg, 200, list);
+}
+
+void HttpServer::serveOutputs(SoupServerMessage* msg) {
+  json list = json::array();
+  for (const OutputInfo& o : mModel.outputs()) {
+    list.push_back({{"kind", o.kind},
+                    {"uri", o.uri},
+                    {"state", o.state},
+                    {"bitrate_kbps", std::round(o.bitrateKbps)},
+                    {"restarts", o.restarts},
+                    {"last_error", o.lastError.empty() ? json(nullptr) : json(o.lastError)},
+                    {"frames", o.frames},
+                    {"dropped_frames", o.dropped},
+                    {"bytes", o.bytes}});
   }
   respondJson(msg, 200, list);
 }

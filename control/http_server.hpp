@@ -86,6 +86,7 @@ class HttpServer {
                  bool noCache);
   void serveHealth(SoupServerMessage* msg);
   void serveFeeds(SoupServerMessage* msg);
+  void serveOutputs(SoupServerMessage* msg);
   void serveCanvasPng(SoupServerMessage* msg);
   void serveHls(SoupServerMessage* msg, const std::string& name);
   void serveScene(SoupServerMessage* msg);

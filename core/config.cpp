@@ -955,15 +955,54 @@ void readScenes(Parser& parser, Section& root, std::vector<SceneConfig>& out) {
   }
 }
 
+void readPush(Parser& parser, const toml::table& t, std::string path,
+              std::vector<PushTarget>& out) {
+  Section s(parser, t, std::move(path), {"uri"});
+  std::string uri;
+  if (!s.readString("uri", uri)) {
+    if (!s.find("uri")) s.missing("uri");
+    return;
+  }
+  std::string error;
+  auto target = parsePushUri(uri, &error);
+  if (!target) {
+    // The URI itself may hold a stream key: the message names the problem, not the text.
+    s.problem(*s.find("uri"), "uri", "not a push target: " + error);
+    return;
+  }
+  const auto clash = std::find_if(out.begin(), out.end(), [&](const PushTarget& other) {
+    return other.uri == target->uri || (target->listener() && other.listener() &&
+                                        other.port == target->port);
+  });
+  if (clash != out.end()) {
+    s.problem(*s.find("uri"), "uri",
+              fmt::format("the same target as output.push[{}] ({})", clash - out.begin(),
+                          clash->masked));
+    return;
+  }
+  out.push_back(std::move(*target));
+}
+
 void readOutput(Parser& parser, const toml::table& t, OutputConfig& out) {
   Section s(parser, t, "output",
-            {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr"});
+            {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr",
+             "push"});
   s.readBool("window", out.window);
   s.readBool("qr", out.qr);
   s.readBool("hls", out.hls);
   s.readInt("bitrate_kbps", out.bitrateKbps, 100, 100000);
   s.readInt("hls_segment_seconds", out.hlsSegmentSeconds, 1, 10);
   s.readInt("hls_playlist_length", out.hlsPlaylistLength, 2, 60);
+  if (const toml::array* pushes = s.tableArray("push")) {
+    if (pushes->size() > kMaxPushTargets) {
+      s.problem(*s.find("push"), "push",
+                fmt::format("at most {} push targets, got {}", kMaxPushTargets, pushes->size()));
+      return;
+    }
+    for (std::size_t i = 0; i < pushes->size(); ++i) {
+      readPush(parser, *pushes->get(i)->as_table(), fmt::format("output.push[{}]", i), out.pushes);
+    }
+  }
 }
 
 std::string joinProblems(const std::vector<ConfigProblem>& problems) {

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/push_uri.hpp"
+
 namespace tessera::core {
 
 // A problem in an installation file; `what()` names file, line and key.
@@ -153,6 +155,7 @@ struct OutputConfig {
   int hlsSegmentSeconds = 2;
   int hlsPlaylistLength = 6;
   bool qr = false;  // the join QR code in the canvas's bottom-right corner
+  std::vector<PushTarget> pushes;  // [[output.push]]: RTMP(S) and SRT targets
 };
 
 // [sync]: the playout (docs/architecture.md, "Time").

@@ -102,33 +102,9 @@ bool Server::startStages() {
     core::logError(kModule, "analysis: {}", error);
     return false;
   }
-  if (mConfig.output.hls) {
-    restream::HlsSettings hls;
-    hls.canvas = {mConfig.canvas.width, mConfig.canvas.height};
-    hls.fps = mConfig.canvas.fps;
-    hls.bitrateKbps = mConfig.output.bitrateKbps;
-    hls.segmentSeconds = mConfig.output.hlsSegmentSeconds;
-    hls.playlistLength = mConfig.output.hlsPlaylistLength;
-    // The name is free text: only its safe characters reach the path; mkdtemp makes the rest
-    // unguessable and the directory private.
-    std::error_code ec;
-    const auto base = std::filesystem::temp_directory_path(ec);
-    if (auto made = platform::StateDirectory::create(
-            ec ? std::filesystem::path("/tmp") : base,
-            fmt::format("tessera-{}-", core::safeFileName(mConfig.installation.name)), &error)) {
-      mStateDir.emplace(std::move(*made));
-    }
-    const auto dir = mStateDir ? mStateDir->makeSubdirectory("hls", &error) : std::nullopt;
-    if (!dir) {
-      core::logError(kModule, "hls: {}", error);
-      return false;
-    }
-    hls.directory = *dir;
-    mHls = std::make_unique<restream::HlsOutput>(hls);
-    if (!mHls->start(&error)) {
-      core::logError(kModule, "hls: {}", error);
-      return false;
-    }
+  if (!startOutputs(&error)) {
+    core::logError(kModule, "outputs: {}", error);
+    return false;
   }
 
   render::RenderSettings rs;
@@ -265,7 +241,7 @@ int Server::run() {
   shutdown();
   core::logInfo(kModule, "stopped cleanly (peak RSS {} MiB)", platform::peakRssKib() / 1024);
   // An output that failed while the rest ran on is a runtime failure all the same.
-  if (mHls && mHls->failed()) {
+  if (hlsFailed()) {
     core::logError(kModule, "exit 1: the HLS output failed during the run (see above)");
     return 1;
   }
@@ -277,18 +253,19 @@ void Server::shutdown() {
     // Joining a render thread stuck inside a draw would wait for ever: finish what was
     // recorded and leave without it.
     core::logError(kModule, "{}: finishing the outputs and exiting without it", *why);
-    if (mHls) mHls->finish();
+    if (mOutputs) mOutputs->finish();
     std::_Exit(1);
   }
   // Order matters: the render thread stops pushing before the outputs end their streams.
   if (mRender) mRender->stop();
-  if (mHls) mHls->finish();
+  if (mOutputs) mOutputs->finish();
   if (mStateDir) {
     // Nothing recorded is lost: the HLS output stays where it was written; the rest goes.
-    if (mHls && mHls->pushed() > 0) {
+    const restream::HlsOutput* hls = mOutputs ? mOutputs->hls() : nullptr;
+    if (hls && hls->status().frames > 0) {
       mStateDir->keep("hls");
       core::logInfo(kModule, "hls: kept the recording in {} (remove it when no longer needed)",
-                    mHls->directory().string());
+                    hls->directory().string());
     }
     mStateDir.reset();
   }
@@ -297,6 +274,94 @@ void Server::shutdown() {
   mCue.reset();                      // an open cue stops recording frames
   if (mAnalysis) mAnalysis->stop();  // workers stopped, I/O thread joined, before feeds go
   if (mIngest) mIngest->removeAll();
+}
+
+bool Server::hlsFailed() const {
+  const restream::HlsOutput* hls = mOutputs ? mOutputs->hls() : nullptr;
+  return (hls && hls->everFailed()) || (mOutputs && mOutputs->encoder().failed());
+}
+
+std::vector<control::OutputInfo> Server::outputs() {
+  std::vector<control::OutputInfo> out;
+  if (!mOutputs) return out;
+  for (const auto& s : mOutputs->statuses()) {
+    out.push_back({s.kind, s.uri, s.state, s.bitrateKbps, s.restarts, s.lastError, s.frames,
+                   s.dropped, s.bytes});
+  }
+  return out;
+}
+
+std::string Server::outputMetrics() const {
+  const auto& e = mOutputs->encoder();
+  std::string m = fmt::format(
+      "# HELP tessera_output_encoders Video encoders running (one per rendition, shared by every "
+      "output).\n# TYPE tessera_output_encoders gauge\ntessera_output_encoders {}\n"
+      "# HELP tessera_hls_frames_total Frames handed to the encoder.\n"
+      "# TYPE tessera_hls_frames_total counter\ntessera_hls_frames_total {}\n"
+      "# HELP tessera_hls_dropped_frames_total Frames the encoder could not take.\n"
+      "# TYPE tessera_hls_dropped_frames_total counter\ntessera_hls_dropped_frames_total {}\n",
+      mOutputs->encoderCount(), e.pushed(), e.dropped());
+  const auto statuses = mOutputs->statuses();
+  const auto series = [&](const char* name, const char* help, const char* type, auto value) {
+    m += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+      m += fmt::format("{}{{output=\"{}\",kind=\"{}\"}} {}\n", name, i, statuses[i].kind,
+                       value(statuses[i]));
+    }
+  };
+  series("tessera_output_up", "1 while the output is live.", "gauge",
+         [](const restream::OutputStatus& s) { return s.state == "live" ? 1 : 0; });
+  series("tessera_output_bytes_total", "Bytes the output delivered.", "counter",
+         [](const restream::OutputStatus& s) { return s.bytes; });
+  series("tessera_output_dropped_frames_total",
+         "Encoded frames the output dropped (down, behind, or waiting for a keyframe).", "counter",
+         [](const restream::OutputStatus& s) { return s.dropped; });
+  series("tessera_output_restarts_total", "Times the output was rebuilt after a failure.",
+         "counter", [](const restream::OutputStatus& s) { return s.restarts; });
+  return m;
+}
+
+bool Server::startOutputs(std::string* error) {
+  const auto& out = mConfig.output;
+  if (!out.hls && out.pushes.empty()) return true;
+  std::string missing;
+  for (const auto& target : out.pushes) {
+    const bool srt = target.kind == core::PushKind::kSrt;
+    if (!platform::GstRuntime::haveElements(
+            srt ? std::initializer_list<const char*>{"mpegtsmux", "srtsink"}
+                : std::initializer_list<const char*>{"flvmux", "rtmp2sink"},
+            &missing)) {
+      *error = fmt::format("{}: GStreamer elements missing: {} (run `make deps`)", target.masked,
+                           missing);
+      return false;
+    }
+  }
+  restream::OutputStageSettings settings;
+  settings.encoder.canvas = {mConfig.canvas.width, mConfig.canvas.height};
+  settings.encoder.fps = mConfig.canvas.fps;
+  settings.encoder.bitrateKbps = out.bitrateKbps;
+  settings.encoder.keyframeSeconds = out.hlsSegmentSeconds;
+  settings.pushes = out.pushes;
+  if (out.hls) {
+    // The name is free text: only its safe characters reach the path; mkdtemp makes the rest
+    // unguessable and the directory private.
+    std::error_code ec;
+    const auto base = std::filesystem::temp_directory_path(ec);
+    if (auto made = platform::StateDirectory::create(
+            ec ? std::filesystem::path("/tmp") : base,
+            fmt::format("tessera-{}-", core::safeFileName(mConfig.installation.name)), error)) {
+      mStateDir.emplace(std::move(*made));
+    }
+    const auto dir = mStateDir ? mStateDir->makeSubdirectory("hls", error) : std::nullopt;
+    if (!dir) {
+      *error = "hls: " + *error;
+      return false;
+    }
+    settings.hls = restream::HlsSettings{mConfig.canvas.fps, out.hlsSegmentSeconds,
+                                         out.hlsPlaylistLength, *dir};
+  }
+  mOutputs = std::make_unique<restream::OutputStage>(std::move(settings));
+  return mOutputs->start(error);
 }
 
 void Server::requestKeyframesForNewTiles() {
@@ -333,12 +398,13 @@ void Server::logStatus() {
                 "status: {} feeds ({} live), {} analysis workers, {:.1f} fps, {} late, work "
                 "{:.1f} ms/frame{}",
                 h.feeds, h.liveFeeds, h.workers, r.fps, r.late, r.workMsAvg,
-                mHls ? fmt::format(", hls {} frames ({} dropped)", mHls->pushed(), mHls->dropped())
+                mOutputs ? fmt::format(", hls {} frames ({} dropped)", mOutputs->encoder().pushed(),
+                                       mOutputs->encoder().dropped())
                      : std::string());
 }
 
 void Server::onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) {
-  if (mHls) mHls->push(frame, tick.sinceStart);
+  if (mOutputs) mOutputs->push(frame, tick.sinceStart);
 }
 
 void Server::onWindowClosed() {
@@ -577,8 +643,8 @@ core::FrameRef Server::canvas() {
 }
 
 std::optional<std::filesystem::path> Server::hlsDirectory() {
-  if (!mHls) return std::nullopt;
-  return mHls->directory();
+  if (!mOutputs || !mOutputs->hls()) return std::nullopt;
+  return mOutputs->hls()->directory();
 }
 
 std::vector<std::string> Server::sceneNames() {
@@ -708,12 +774,7 @@ std::string Server::metrics() {
         "Feeds drawn with their newest frame (unsynced, late or sync off) in the last frame.",
         static_cast<double>(r.newestFeeds));
 
-  if (mHls) {
-    gauge("tessera_hls_frames_total", "Frames handed to the HLS encoder.",
-          static_cast<double>(mHls->pushed()), "counter");
-    gauge("tessera_hls_dropped_frames_total", "Frames the HLS encoder could not take.",
-          static_cast<double>(mHls->dropped()), "counter");
-  }
+  if (mOutputs) m += outputMetrics();
   if (mAnalysis) m += mAnalysis->metricsText();
   gauge("tessera_http_requests_total", "HTTP requests served.",
         static_cast<double>(mHttp ? mHttp->requests() : 0), "counter");

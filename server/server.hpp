@@ -25,7 +25,7 @@
 #include "ingest/whip_manager.hpp"
 #include "platform/state_directory.hpp"
 #include "render/render_loop.hpp"
-#include "restream/hls_output.hpp"
+#include "restream/output_stage.hpp"
 #include "server/cue_runner.hpp"
 
 #include <glib.h>
@@ -57,6 +57,7 @@ class Server final : public control::ApiModel,
   std::vector<control::FeedInfo> feeds() override;
   core::FrameRef canvas() override;
   std::optional<std::filesystem::path> hlsDirectory() override;
+  std::vector<control::OutputInfo> outputs() override;
   std::vector<std::string> sceneNames() override;
   std::string metrics() override;
   bool switchScene(const std::string& name) override;
@@ -80,6 +81,9 @@ class Server final : public control::ApiModel,
   void onWindowClosed() override;
 
  private:
+  bool startOutputs(std::string* error);
+  bool hlsFailed() const;
+  std::string outputMetrics() const;
   std::optional<std::size_t> findScene(const std::string& name) const;
   // Why the canvas has stopped (the render thread has not ticked for seconds), if it has.
   std::optional<std::string> renderStall() const;
@@ -106,7 +110,8 @@ class Server final : public control::ApiModel,
   // This run's private files ($TMPDIR/tessera-NAME-XXXXXX, 0700): removed at shutdown except a
   // finalised HLS recording, which is kept (and its place logged).
   std::optional<platform::StateDirectory> mStateDir;
-  std::unique_ptr<restream::HlsOutput> mHls;  // before mRender: the render thread pushes to it
+  // Before mRender: the render thread pushes to it.
+  std::unique_ptr<restream::OutputStage> mOutputs;
   std::unique_ptr<render::RenderLoop> mRender;
   std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes
   std::unique_ptr<CueRunner> mCue;             // reads mRender and the feeds; mHttp serves it

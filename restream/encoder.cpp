@@ -1,0 +1,123 @@
+#include "restream/encoder.hpp"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "platform/gst_frame.hpp"
+
+namespace tessera::restream {
+namespace {
+constexpr const char* kModule = "restream";
+constexpr guint kQueuedFrames = 3;
+}  // namespace
+
+Encoder::Encoder(EncoderSettings settings, std::vector<EncodedSink*> sinks)
+    : mSettings(std::move(settings)), mSinks(std::move(sinks)) {}
+
+Encoder::~Encoder() {
+  finish();
+}
+
+std::string Encoder::description(const EncoderSettings& s) {
+  // ultrafast + zerolatency keeps the encoder's CPU and delay low; no B-frames, so decode order
+  // is presentation order. h264parse repeats SPS/PPS before every keyframe (config-interval=-1)
+  // for outputs that join late. Only numbers go into this text.
+  return fmt::format(
+      "appsrc name=src is-live=true format=time do-timestamp=false max-buffers={q} "
+      "leaky-type=downstream block=false "
+      "caps=video/x-raw,format=RGBA,width={w},height={h},framerate={fps}/1 "
+      "! queue max-size-buffers={q} max-size-bytes=0 max-size-time=0 leaky=downstream "
+      "! videoconvert n-threads=2 ! video/x-raw,format=I420 "
+      "! x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} "
+      "key-int-max={gop} ! video/x-h264,profile=constrained-baseline "
+      "! h264parse config-interval=-1 "
+      "! video/x-h264,stream-format=byte-stream,alignment=au "
+      "! appsink name=sink sync=false max-buffers=0 drop=false",
+      fmt::arg("q", kQueuedFrames), fmt::arg("w", s.canvas.width), fmt::arg("h", s.canvas.height),
+      fmt::arg("fps", s.fps), fmt::arg("kbps", s.bitrateKbps),
+      fmt::arg("gop", s.fps * s.keyframeSeconds));
+}
+
+bool Encoder::start(std::string* error) {
+  auto pipeline = platform::Pipeline::parse("encoder", description(mSettings), error);
+  if (!pipeline) return false;
+  mPipeline.emplace(std::move(*pipeline));
+  mSource = mPipeline->element("src");
+  const auto sink = mPipeline->element("sink");
+  g_object_set(sink.get(), "emit-signals", TRUE, nullptr);
+  g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&Encoder::onSample), this);
+  g_signal_connect(sink.get(), "eos", G_CALLBACK(&Encoder::onEos), this);
+  // The encoder runs ahead of the feeds' threads (see ingest::Feed::kFeedThreadNice); when this
+  // process may not raise priority, it still stays above the feeds.
+  mPipeline->setStreamingThreadNice(-5);
+  mPipeline->watchBus(this);
+  if (!mPipeline->play(error)) {
+    mSource.reset();
+    mPipeline.reset();
+    return false;
+  }
+  mAccepting = true;
+  core::logInfo(kModule, "encoder: {}x{}@{} H.264 at {} kbit/s for {} output(s)",
+                mSettings.canvas.width, mSettings.canvas.height, mSettings.fps,
+                mSettings.bitrateKbps, mSinks.size());
+  return true;
+}
+
+void Encoder::push(const core::FrameRef& frame, std::chrono::nanoseconds timestamp) {
+  if (!mAccepting || frame->width != mSettings.canvas.width ||
+      frame->height != mSettings.canvas.height) {
+    return;
+  }
+  auto buffer = platform::wrapFrame(frame);
+  GST_BUFFER_PTS(buffer.get()) =
+      static_cast<GstClockTime>(std::max<std::int64_t>(0, timestamp.count()));
+  GST_BUFFER_DURATION(buffer.get()) = gst_util_uint64_scale(1, GST_SECOND, mSettings.fps);
+  // A full queue means the encoder is behind: appsrc (leaky) drops this frame; count it.
+  if (gst_app_src_get_current_level_buffers(GST_APP_SRC(mSource.get())) >= kQueuedFrames) {
+    ++mDropped;
+  }
+  gst_app_src_push_buffer(GST_APP_SRC(mSource.get()), buffer.release());
+  ++mPushed;
+}
+
+GstFlowReturn Encoder::onSample(GstElement* sink, gpointer data) {
+  auto* self = static_cast<Encoder*>(data);
+  GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(sink));
+  if (!sample) return GST_FLOW_OK;
+  ++self->mEncoded;
+  for (EncodedSink* out : self->mSinks) out->offer(sample);
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+void Encoder::onEos(GstElement*, gpointer data) {
+  for (EncodedSink* out : static_cast<Encoder*>(data)->mSinks) out->endOfStream();
+}
+
+void Encoder::finish() {
+  if (!mPipeline) return;
+  if (mAccepting.exchange(false) && !mFailed) {
+    gst_app_src_end_of_stream(GST_APP_SRC(mSource.get()));
+    if (!mPipeline->waitForEos(std::chrono::seconds(5))) {
+      core::logWarn(kModule, "encoder: no end of stream within 5 s; the outputs may lack the "
+                             "last frames");
+    }
+  }
+  mSource.reset();
+  mPipeline.reset();
+}
+
+void Encoder::onPipelineError(const std::string& source, const std::string& message,
+                              const std::string& debug) {
+  core::logError(kModule, "encoder: {}: {} ({})", source, message, debug);
+  mFailed = true;
+  mAccepting = false;
+  for (EncodedSink* out : mSinks) out->endOfStream();
+}
+
+}  // namespace tessera::restream

@@ -1,0 +1,82 @@
+// The canvas encoded once (x264, low latency) for every output of one rendition.
+//
+// The render thread pushes RGBA canvas frames (push(), never blocks: a full queue drops the
+// frame and counts it); the encoder's streaming thread hands each encoded access unit (Annex B,
+// SPS/PPS repeated before every keyframe so a late joiner can start) to every output's offer(),
+// which never blocks either. Outputs have pipelines of their own, so one that fails or stalls
+// never reaches the encoder or another output.
+//
+// Threads: start()/finish() on the main-loop thread; push() on the render thread; the sinks are
+// called on the encoder's streaming thread.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/frame.hpp"
+#include "core/types.hpp"
+#include "platform/pipeline.hpp"
+
+namespace tessera::restream {
+
+struct EncoderSettings {
+  core::SizePx canvas{1280, 720};
+  int fps = 30;
+  int bitrateKbps = 4000;
+  int keyframeSeconds = 2;  // one keyframe per HLS segment
+};
+
+// What receives the encoded stream. Called on the encoder's streaming thread; must not block.
+class EncodedSink {
+ public:
+  virtual ~EncodedSink() = default;
+  virtual void offer(GstSample* sample) = 0;
+  // The encoder has delivered its last access unit.
+  virtual void endOfStream() = 0;
+};
+
+class Encoder final : public platform::PipelineListener {
+ public:
+  Encoder(EncoderSettings settings, std::vector<EncodedSink*> sinks);
+  ~Encoder() override;
+
+  bool start(std::string* error);
+  // Render thread: one canvas frame stamped with its tick on the render clock (time since the
+  // canvas started): ticks the render thread missed leave a gap, so the stream keeps wall time.
+  void push(const core::FrameRef& frame, std::chrono::nanoseconds timestamp);
+  // Drains the encoder (bounded) so every sink gets the last frames and its end of stream. The
+  // render thread must have stopped pushing first.
+  void finish();
+
+  std::uint64_t pushed() const { return mPushed; }
+  std::uint64_t dropped() const { return mDropped; }
+  std::uint64_t encoded() const { return mEncoded; }
+  bool failed() const { return mFailed; }
+  const EncoderSettings& settings() const { return mSettings; }
+  // The pipeline description (exposed for tests): only numbers.
+  static std::string description(const EncoderSettings& s);
+
+ private:
+  static GstFlowReturn onSample(GstElement* sink, gpointer self);
+  static void onEos(GstElement* sink, gpointer self);
+  void onPipelineError(const std::string& source, const std::string& message,
+                       const std::string& debug) override;
+  void onPipelineEos() override {}
+
+  const EncoderSettings mSettings;
+  const std::vector<EncodedSink*> mSinks;
+  std::optional<platform::Pipeline> mPipeline;
+  platform::GstPtr<GstElement> mSource;
+  std::atomic<bool> mAccepting{false};
+  std::atomic<bool> mFailed{false};
+  std::atomic<std::uint64_t> mPushed{0};
+  std::atomic<std::uint64_t> mDropped{0};
+  std::atomic<std::uint64_t> mEncoded{0};
+};
+
+}  // namespace tessera::restream
