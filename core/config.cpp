@@ -474,6 +474,36 @@ class Section {
     return true;
   }
 
+  // An array of integers in lo..hi (each even when asked).
+  bool readIntArray(std::string_view key, std::vector<int>& out, int lo, int hi, bool even) {
+    const toml::node* node = find(key);
+    if (!node) return false;
+    const toml::array* array = node->as_array();
+    if (!array) {
+      problem(*node, key, "expected an array of integers, got " + describe(*node));
+      return false;
+    }
+    std::vector<int> values;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const auto* value = array->get(i)->as_integer();
+      const std::string where = fmt::format("{}[{}]", key, i);
+      if (!value) {
+        problem(*array->get(i), where, "expected an integer, got " + describe(*array->get(i)));
+        return false;
+      }
+      const std::int64_t v = value->get();
+      if (v < lo || v > hi || (even && v % 2 != 0)) {
+        problem(*array->get(i), where,
+                fmt::format("expected an {}integer in {}..{}, got {}", even ? "even " : "", lo,
+                            hi, v));
+        return false;
+      }
+      values.push_back(static_cast<int>(v));
+    }
+    out = std::move(values);
+    return true;
+  }
+
   // A sub-table, or null when absent or not a table (reported).
   const toml::table* table(std::string_view key) {
     const toml::node* node = find(key);
@@ -983,10 +1013,32 @@ void readPush(Parser& parser, const toml::table& t, std::string path,
   out.push_back(std::move(*target));
 }
 
-void readOutput(Parser& parser, const toml::table& t, OutputConfig& out) {
+void readRenditions(Section& s, int canvasHeight, OutputConfig& out) {
+  if (!s.readIntArray("renditions", out.renditions, 144, 4320, true)) return;
+  const toml::node& node = *s.find("renditions");
+  if (out.renditions.size() > kMaxRenditions) {
+    s.problem(node, "renditions",
+              fmt::format("at most {} renditions, got {}", kMaxRenditions, out.renditions.size()));
+  }
+  std::vector<int> sorted = out.renditions;
+  std::sort(sorted.begin(), sorted.end(), std::greater<>());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    s.problem(node, "renditions", "each height once");
+  }
+  if (!sorted.empty() && sorted.front() > canvasHeight) {
+    s.problem(node, "renditions",
+              fmt::format("expected heights up to the canvas's ({}), got {}: the canvas is not "
+                          "scaled up",
+                          canvasHeight, sorted.front()));
+  }
+  out.renditions = std::move(sorted);  // largest first: the push targets get that one
+}
+
+void readOutput(Parser& parser, const toml::table& t, int canvasHeight, OutputConfig& out) {
   Section s(parser, t, "output",
             {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr",
-             "push"});
+             "push", "renditions"});
+  readRenditions(s, canvasHeight, out);
   s.readBool("window", out.window);
   s.readBool("qr", out.qr);
   s.readBool("hls", out.hls);
@@ -1122,7 +1174,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
   if (const toml::table* t = s.table("ingest")) readIngest(parser, *t, config.ingest);
   if (const toml::table* t = s.table("analysis")) readAnalysis(parser, *t, config.analysis);
   readScenes(parser, s, config.scenes);
-  if (const toml::table* t = s.table("output")) readOutput(parser, *t, config.output);
+  if (const toml::table* t = s.table("output")) readOutput(parser, *t, config.canvas.height, config.output);
   if (const toml::table* t = s.table("sync")) readSync(parser, *t, config.sync);
 
   std::vector<ConfigProblem> problems = parser.takeProblems();

@@ -32,13 +32,15 @@ std::string Encoder::description(const EncoderSettings& s) {
       "leaky-type=downstream block=false "
       "caps=video/x-raw,format=RGBA,width={w},height={h},framerate={fps}/1 "
       "! queue max-size-buffers={q} max-size-bytes=0 max-size-time=0 leaky=downstream "
-      "! videoconvert n-threads=2 ! video/x-raw,format=I420 "
+      "! {convert} n-threads=2 ! video/x-raw,format=I420,width={ow},height={oh} "
       "! x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} "
       "key-int-max={gop} ! video/x-h264,profile=constrained-baseline "
       "! h264parse config-interval=-1 "
       "! video/x-h264,stream-format=byte-stream,alignment=au "
       "! appsink name=sink sync=false max-buffers=0 drop=false",
       fmt::arg("q", kQueuedFrames), fmt::arg("w", s.canvas.width), fmt::arg("h", s.canvas.height),
+      fmt::arg("convert", encodedSize(s) == s.canvas ? "videoconvert" : "videoconvertscale"),
+      fmt::arg("ow", encodedSize(s).width), fmt::arg("oh", encodedSize(s).height),
       fmt::arg("fps", s.fps), fmt::arg("kbps", s.bitrateKbps),
       fmt::arg("gop", s.fps * s.keyframeSeconds));
 }
@@ -63,7 +65,7 @@ bool Encoder::start(std::string* error) {
   }
   mAccepting = true;
   core::logInfo(kModule, "encoder: {}x{}@{} H.264 at {} kbit/s for {} output(s)",
-                mSettings.canvas.width, mSettings.canvas.height, mSettings.fps,
+                size().width, size().height, mSettings.fps,
                 mSettings.bitrateKbps, mSinks.size());
   return true;
 }

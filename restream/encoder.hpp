@@ -25,7 +25,8 @@
 namespace tessera::restream {
 
 struct EncoderSettings {
-  core::SizePx canvas{1280, 720};
+  core::SizePx canvas{1280, 720};  // what the render thread pushes
+  core::SizePx size{0, 0};         // what is encoded (a rendition); 0x0: the canvas size
   int fps = 30;
   int bitrateKbps = 4000;
   int keyframeSeconds = 2;  // one keyframe per HLS segment
@@ -58,6 +59,10 @@ class Encoder final : public platform::PipelineListener {
   std::uint64_t encoded() const { return mEncoded; }
   bool failed() const { return mFailed; }
   const EncoderSettings& settings() const { return mSettings; }
+  core::SizePx size() const { return encodedSize(mSettings); }
+  static core::SizePx encodedSize(const EncoderSettings& s) {
+    return s.size.width > 0 ? s.size : s.canvas;
+  }
   // The pipeline description (exposed for tests): only numbers.
   static std::string description(const EncoderSettings& s);
 

@@ -16,6 +16,9 @@ struct HlsSettings {
   // Must exist and be private to this process (the server makes it with
   // platform::StateDirectory); any text is a valid path here (it is never launch text).
   std::filesystem::path directory;
+  // A rendition's name ("480p"): its playlist is index-480p.m3u8 and its segments 480p-*.ts.
+  // Empty: index.m3u8 and segment*.ts.
+  std::string rendition;
 };
 
 class HlsOutput final : public Output {
@@ -23,10 +26,12 @@ class HlsOutput final : public Output {
   explicit HlsOutput(HlsSettings settings);
 
   const std::filesystem::path& directory() const { return mSettings.directory; }
-  std::filesystem::path playlist() const { return mSettings.directory / "index.m3u8"; }
+  std::filesystem::path playlist() const { return mSettings.directory / playlistName(mSettings); }
+  static std::string playlistName(const HlsSettings& s);
   // hlssink2's segment `location` for `directory`: its '%' escaped for hlssink2's printf;
   // `attempt` > 0 (a restart) gives the segments names of their own.
-  static std::string segmentLocation(const std::filesystem::path& directory, int attempt = 0);
+  static std::string segmentLocation(const std::filesystem::path& directory, int attempt = 0,
+                                     const std::string& rendition = {});
 
  private:
   std::string branchDescription() const override;

@@ -1,5 +1,11 @@
-// The output stage: the canvas encoded once and handed to every output (HLS, RTMP, SRT), each
-// in its own supervised pipeline (restream/output.hpp), so one failing never stalls the others.
+// The output stage: the canvas encoded once per rendition and handed to every output (HLS,
+// RTMP, SRT), each in its own supervised pipeline (restream/output.hpp), so one failing never
+// stalls the others.
+//
+// Renditions (HLS heights, largest first): one encoder each, each with its own HLS playlist
+// (index-480p.m3u8) under a master playlist (index.m3u8) that players pick from by bandwidth.
+// Push targets take the largest. Without renditions: one encoder at the canvas size, and
+// index.m3u8 is its media playlist.
 //
 // Threads: built, started, finished and read on the main-loop thread; push() on the render
 // thread.
@@ -18,35 +24,50 @@
 namespace tessera::restream {
 
 struct OutputStageSettings {
-  EncoderSettings encoder;
+  EncoderSettings encoder;      // the canvas, its rate, the bitrate at the canvas size
+  std::vector<int> renditions;  // heights, largest first; empty: the canvas size only
   std::optional<HlsSettings> hls;
   std::vector<core::PushTarget> pushes;
 };
+
+// One rendition's encoder settings: the canvas scaled to `height` (width even, same aspect),
+// its bitrate scaled by its share of the canvas's pixels (at least 200 kbit/s).
+EncoderSettings renditionSettings(const EncoderSettings& canvas, int height);
+// The master playlist for the renditions' encoders (RESOLUTION, BANDWIDTH with 10 % for the
+// container, CODECS), listing index-NNNp.m3u8 largest first.
+std::string masterPlaylist(const std::vector<EncoderSettings>& renditions);
 
 class OutputStage {
  public:
   explicit OutputStage(OutputStageSettings settings);
   ~OutputStage();
 
-  // The encoder and every output. False (with `error`) when the encoder cannot start; an output
-  // whose target is unreachable starts retrying instead.
+  // The encoders and every output. False (with `error`) when an encoder cannot start or the
+  // master playlist cannot be written; an output whose target is unreachable starts retrying
+  // instead.
   bool start(std::string* error);
   void push(const core::FrameRef& frame, std::chrono::nanoseconds timestamp) {
-    mEncoder->push(frame, timestamp);
+    for (auto& encoder : mEncoders) encoder->push(frame, timestamp);
   }
-  // Drains the encoder and ends every output's stream (bounded: 5 s in all). The render thread
-  // must have stopped pushing first.
+  // Drains the encoders and ends every output's stream (bounded: 5 s in all). The render
+  // thread must have stopped pushing first.
   void finish();
 
   std::vector<OutputStatus> statuses() const;
-  const Encoder& encoder() const { return *mEncoder; }
-  std::size_t encoderCount() const { return 1; }  // one per rendition
-  const HlsOutput* hls() const { return mHls.get(); }
+  // The largest rendition's encoder (the canvas size without renditions).
+  const Encoder& encoder() const { return *mEncoders.front(); }
+  std::size_t encoderCount() const { return mEncoders.size(); }
+  bool anyEncoderFailed() const;
+  // The HLS directory, or null without HLS.
+  const std::filesystem::path* hlsDirectory() const;
+  bool hlsRecorded() const;    // an HLS output took frames
+  bool hlsEverFailed() const;  // an HLS output failed at some point
 
  private:
-  std::unique_ptr<HlsOutput> mHls;
+  OutputStageSettings mSettings;
+  std::vector<std::unique_ptr<HlsOutput>> mHls;  // one per rendition
   std::vector<std::unique_ptr<PushOutput>> mPushes;
-  std::unique_ptr<Encoder> mEncoder;  // after the outputs: it holds pointers to them
+  std::vector<std::unique_ptr<Encoder>> mEncoders;  // after the outputs: they hold pointers to them
   bool mFinished = false;
 };
 

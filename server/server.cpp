@@ -261,11 +261,10 @@ void Server::shutdown() {
   if (mOutputs) mOutputs->finish();
   if (mStateDir) {
     // Nothing recorded is lost: the HLS output stays where it was written; the rest goes.
-    const restream::HlsOutput* hls = mOutputs ? mOutputs->hls() : nullptr;
-    if (hls && hls->status().frames > 0) {
+    if (mOutputs && mOutputs->hlsRecorded()) {
       mStateDir->keep("hls");
       core::logInfo(kModule, "hls: kept the recording in {} (remove it when no longer needed)",
-                    hls->directory().string());
+                    mOutputs->hlsDirectory()->string());
     }
     mStateDir.reset();
   }
@@ -277,8 +276,7 @@ void Server::shutdown() {
 }
 
 bool Server::hlsFailed() const {
-  const restream::HlsOutput* hls = mOutputs ? mOutputs->hls() : nullptr;
-  return (hls && hls->everFailed()) || (mOutputs && mOutputs->encoder().failed());
+  return mOutputs && (mOutputs->hlsEverFailed() || mOutputs->anyEncoderFailed());
 }
 
 std::vector<control::OutputInfo> Server::outputs() {
@@ -342,6 +340,7 @@ bool Server::startOutputs(std::string* error) {
   settings.encoder.bitrateKbps = out.bitrateKbps;
   settings.encoder.keyframeSeconds = out.hlsSegmentSeconds;
   settings.pushes = out.pushes;
+  settings.renditions = out.renditions;
   if (out.hls) {
     // The name is free text: only its safe characters reach the path; mkdtemp makes the rest
     // unguessable and the directory private.
@@ -358,7 +357,7 @@ bool Server::startOutputs(std::string* error) {
       return false;
     }
     settings.hls = restream::HlsSettings{mConfig.canvas.fps, out.hlsSegmentSeconds,
-                                         out.hlsPlaylistLength, *dir};
+                                         out.hlsPlaylistLength, *dir, {}};
   }
   mOutputs = std::make_unique<restream::OutputStage>(std::move(settings));
   return mOutputs->start(error);
@@ -643,8 +642,8 @@ core::FrameRef Server::canvas() {
 }
 
 std::optional<std::filesystem::path> Server::hlsDirectory() {
-  if (!mOutputs || !mOutputs->hls()) return std::nullopt;
-  return mOutputs->hls()->directory();
+  if (!mOutputs || !mOutputs->hlsDirectory()) return std::nullopt;
+  return *mOutputs->hlsDirectory();
 }
 
 std::vector<std::string> Server::sceneNames() {

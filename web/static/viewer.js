@@ -45,6 +45,7 @@
     feeds: document.getElementById('stat-feeds'),
     fps: document.getElementById('stat-fps'),
     scene: document.getElementById('stat-scene'),
+    quality: document.getElementById('stat-quality'),
     hint: document.getElementById('hint'),
   };
 
@@ -173,6 +174,11 @@
     instance.on(Hls.Events.FRAG_LOADED, () => {
       counters.fragmentsLoaded += 1;
     });
+    // With renditions ([output] renditions) hls.js picks one by bandwidth; show which.
+    instance.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => {
+      const level = instance.levels[data.level];
+      showQuality(level ? level.height : 0, instance.levels.length > 1);
+    });
     instance.on(Hls.Events.ERROR, (_event, data) => {
       if (instance !== hls || !data.fatal) return; // hls.js retries non-fatal errors itself.
       const what = `${data.type}/${data.details}`;
@@ -193,6 +199,16 @@
   function startNative() {
     video.src = kPlaylistUrl;
   }
+
+  function showQuality(height, adaptive) {
+    if (!ui.quality) return;
+    ui.quality.textContent = height ? `${height}p${adaptive ? ' (auto)' : ''}` : '–';
+  }
+
+  // Native HLS chooses the rendition itself; the picture's height says which.
+  video.addEventListener('resize', () => {
+    if (engine === 'native') showQuality(video.videoHeight, false);
+  });
 
   video.addEventListener('error', () => {
     // hls.js reports media errors through its own ERROR event; this is for native HLS only.
