@@ -55,6 +55,7 @@ struct OutputInfo {
   std::uint64_t frames = 0;
   std::uint64_t dropped = 0;
   std::uint64_t bytes = 0;
+  std::optional<std::uint64_t> diskBytes;  // the replay's files
 };
 
 struct HealthInfo {
@@ -119,6 +120,8 @@ class ApiModel {
   virtual core::FrameRef canvas() = 0;
   virtual std::optional<std::filesystem::path> hlsDirectory() = 0;
   virtual std::vector<OutputInfo> outputs() = 0;
+  // Where the replay (replay.m3u8, replay-*.ts) is kept; none when off.
+  virtual std::optional<std::filesystem::path> replayDirectory() = 0;
   virtual std::vector<std::string> sceneNames() = 0;
   // Prometheus text exposition lines, without the HTTP framing.
   virtual std::string metrics() = 0;

@@ -321,6 +321,7 @@ void HttpServer::serveOutputs(SoupServerMessage* msg) {
                     {"frames", o.frames},
                     {"dropped_frames", o.dropped},
                     {"bytes", o.bytes}});
+    if (o.diskBytes) list.back()["disk_bytes"] = *o.diskBytes;
   }
   respondJson(msg, 200, list);
 }
@@ -343,7 +344,13 @@ void HttpServer::serveCanvasPng(SoupServerMessage* msg) {
 }
 
 void HttpServer::serveHls(SoupServerMessage* msg, const std::string& name) {
-  const auto dir = mModel.hlsDirectory();
+  // The replay's playlist and segments live where the artist said ([output] replay_dir).
+  const bool replay = name.starts_with("replay");
+  const auto dir = replay ? mModel.replayDirectory() : mModel.hlsDirectory();
+  if (replay && !dir) {
+    respondProblem(msg, 404, "Not Found", "the replay is off ([output] replay_hours = 0)");
+    return;
+  }
   if (!dir) {
     respondProblem(msg, 404, "Not Found", "HLS output is off ([output] hls = false)");
     return;

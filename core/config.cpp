@@ -1037,8 +1037,21 @@ void readRenditions(Section& s, int canvasHeight, OutputConfig& out) {
 void readOutput(Parser& parser, const toml::table& t, int canvasHeight, OutputConfig& out) {
   Section s(parser, t, "output",
             {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr",
-             "push", "renditions"});
+             "push", "renditions", "replay_hours", "replay_dir", "replay_max_mb"});
   readRenditions(s, canvasHeight, out);
+  s.readNumber("replay_hours", out.replayHours, "in 0..168 (0: off)",
+               [](double x) { return x >= 0 && x <= 168; });
+  s.readInt("replay_max_mb", out.replayMaxMb, 10, 10'000'000);
+  std::string replayDir;
+  if (s.readString("replay_dir", replayDir)) {
+    out.replayDir = parser.resolve(replayDir);
+    std::error_code ec;
+    if (fs::exists(out.replayDir, ec) && !fs::is_directory(out.replayDir, ec)) {
+      s.problem(*s.find("replay_dir"), "replay_dir",
+                "expected a directory (made when missing), got a file: " +
+                    out.replayDir.string());
+    }
+  }
   s.readBool("window", out.window);
   s.readBool("qr", out.qr);
   s.readBool("hls", out.hls);

@@ -159,6 +159,11 @@ struct OutputConfig {
   // HLS heights, largest first; empty: one stream at the canvas size. With renditions,
   // /hls/index.m3u8 is a master playlist and each height is encoded once.
   std::vector<int> renditions;
+  // The replay: an EVENT playlist of the last replay_hours (0: off), in replay_dir (default:
+  // the installation's state directory, docs/installation-format.md), at most replay_max_mb.
+  double replayHours = 0;
+  std::filesystem::path replayDir;  // resolved against the installation file; empty: default
+  int replayMaxMb = 20000;
 };
 inline constexpr std::size_t kMaxRenditions = 4;
 

@@ -118,6 +118,15 @@ bool Pipeline::waitForEos(std::chrono::milliseconds timeout) {
   return msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS;
 }
 
+void Pipeline::deliverPendingElementMessages(PipelineListener* listener) {
+  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
+  // A muxer may post its last message just after the end of stream: wait up to 100 ms for each.
+  while (auto msg = GstPtr<GstMessage>::adopt(
+             gst_bus_timed_pop_filtered(bus.get(), 100 * GST_MSECOND, GST_MESSAGE_ELEMENT))) {
+    listener->onPipelineElement(msg.get());
+  }
+}
+
 gboolean Pipeline::onBusMessage(GstBus*, GstMessage* msg, gpointer data) {
   auto* self = static_cast<Pipeline*>(data);
   if (!self->mListener) return TRUE;
@@ -145,6 +154,9 @@ gboolean Pipeline::onBusMessage(GstBus*, GstMessage* msg, gpointer data) {
     }
     case GST_MESSAGE_EOS:
       self->mListener->onPipelineEos();
+      break;
+    case GST_MESSAGE_ELEMENT:
+      self->mListener->onPipelineElement(msg);
       break;
     default:
       break;

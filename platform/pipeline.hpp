@@ -23,6 +23,8 @@ class PipelineListener {
                                const std::string& debug) = 0;
   virtual void onPipelineEos() = 0;
   virtual void onPipelineWarning(const std::string& source, const std::string& message) {}
+  // An ELEMENT message (e.g. splitmuxsink's fragment-closed).
+  virtual void onPipelineElement(GstMessage* message) {}
 };
 
 class Pipeline {
@@ -53,6 +55,9 @@ class Pipeline {
   bool sendEosAndWait(std::chrono::milliseconds timeout);
   // Waits (bounded) for an EOS that something else started (e.g. an appsrc's end of stream).
   bool waitForEos(std::chrono::milliseconds timeout);
+  // Delivers the ELEMENT messages still queued on the bus (after waitForEos stopped the watch),
+  // and those that come within 100 ms of each other.
+  void deliverPendingElementMessages(PipelineListener* listener);
 
  private:
   static gboolean onBusMessage(GstBus* bus, GstMessage* msg, gpointer self);

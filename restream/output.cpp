@@ -99,6 +99,11 @@ void Output::offer(GstSample* sample) {
     GST_BUFFER_PTS(out) -= std::min(GST_BUFFER_PTS(out), *mFirstPts);
     if (GST_BUFFER_DTS_IS_VALID(out)) GST_BUFFER_DTS(out) -= std::min(GST_BUFFER_DTS(out), *mFirstPts);
   }
+  if (GST_BUFFER_PTS_IS_VALID(out)) {
+    mLastEndNs = GST_BUFFER_PTS(out) + (GST_BUFFER_DURATION_IS_VALID(out)
+                                            ? GST_BUFFER_DURATION(out)
+                                            : gst_util_uint64_scale(1, GST_SECOND, mFps));
+  }
   gst_app_src_push_buffer(src, out);
   ++mFrames;
 }
@@ -193,6 +198,7 @@ void Output::stop(std::chrono::steady_clock::time_point deadline) {
     if (flowing && !mPipeline->waitForEos(std::max(left, std::chrono::milliseconds(100)))) {
       core::logWarn(kModule, "{}: did not finish its stream in time", mName);
     }
+    onStreamFinished(*mPipeline);
   }
   teardown();
 }
@@ -212,6 +218,7 @@ OutputStatus Output::status() const {
   s.frames = mFrames;
   s.dropped = mDropped;
   s.bytes = mBytes;
+  s.diskBytes = diskBytes();
   return s;
 }
 

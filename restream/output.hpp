@@ -33,6 +33,7 @@ struct OutputStatus {
   std::uint64_t frames = 0;   // access units handed to the output's pipeline
   std::uint64_t dropped = 0;  // access units dropped (down, queue full, waiting for a keyframe)
   std::uint64_t bytes = 0;    // bytes that reached the sink
+  std::optional<std::uint64_t> diskBytes;  // what it keeps on disk (the replay)
 };
 
 class Output : public EncodedSink, public platform::PipelineListener {
@@ -67,6 +68,11 @@ class Output : public EncodedSink, public platform::PipelineListener {
   virtual bool zeroBasedTimestamps() const { return true; }
   // An element's error text with any secret of the target (a stream key) masked.
   virtual std::string scrub(std::string text) const { return text; }
+  // After the stream's end reached the sink at stop(), before the pipeline goes.
+  virtual void onStreamFinished(platform::Pipeline& pipeline) {}
+  virtual std::optional<std::uint64_t> diskBytes() const { return std::nullopt; }
+  // The end (PTS + duration) of the last access unit handed to the pipeline, as sent.
+  std::uint64_t lastEndNs() const { return mLastEndNs; }
 
   const std::string mKind;
   const std::string mUri;  // masked
@@ -105,6 +111,7 @@ class Output : public EncodedSink, public platform::PipelineListener {
   std::atomic<std::uint64_t> mFrames{0};
   std::atomic<std::uint64_t> mDropped{0};
   std::atomic<std::uint64_t> mBytes{0};
+  std::atomic<std::uint64_t> mLastEndNs{0};
   std::atomic<std::int64_t> mLastByteNs{0};  // steady clock
   std::atomic<std::int64_t> mBucketStartNs{0};
   std::atomic<std::uint64_t> mBucketBytes{0};

@@ -63,6 +63,10 @@ OutputStage::OutputStage(OutputStageSettings settings) : mSettings(std::move(set
       sinks.push_back(mHls.back().get());
     }
     if (i == 0) {
+      if (mSettings.replay) {
+        mReplay = std::make_unique<ReplayOutput>(*mSettings.replay);
+        sinks.push_back(mReplay.get());
+      }
       for (const auto& target : mSettings.pushes) {
         mPushes.push_back(std::make_unique<PushOutput>(target, mSettings.encoder.fps));
         sinks.push_back(mPushes.back().get());
@@ -95,6 +99,7 @@ bool OutputStage::start(std::string* error) {
   for (auto& push : mPushes) {
     if (!push->start(error)) return false;
   }
+  if (mReplay && !mReplay->start(error)) return false;
   for (auto& encoder : mEncoders) {
     if (!encoder->start(error)) return false;
   }
@@ -118,12 +123,14 @@ void OutputStage::finish() {
   for (auto& encoder : mEncoders) encoder->finish();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (auto& hls : mHls) hls->stop(deadline);
+  if (mReplay) mReplay->stop(deadline);
   for (auto& push : mPushes) push->stop(deadline);
 }
 
 std::vector<OutputStatus> OutputStage::statuses() const {
   std::vector<OutputStatus> out;
   for (const auto& hls : mHls) out.push_back(hls->status());
+  if (mReplay) out.push_back(mReplay->status());
   for (const auto& push : mPushes) out.push_back(push->status());
   return out;
 }
@@ -131,6 +138,10 @@ std::vector<OutputStatus> OutputStage::statuses() const {
 bool OutputStage::anyEncoderFailed() const {
   return std::any_of(mEncoders.begin(), mEncoders.end(),
                      [](const auto& e) { return e->failed(); });
+}
+
+const std::filesystem::path* OutputStage::replayDirectory() const {
+  return mReplay ? &mReplay->directory() : nullptr;
 }
 
 const std::filesystem::path* OutputStage::hlsDirectory() const {

@@ -20,6 +20,7 @@
 #include "restream/encoder.hpp"
 #include "restream/hls_output.hpp"
 #include "restream/push_output.hpp"
+#include "restream/replay_output.hpp"
 
 namespace tessera::restream {
 
@@ -27,6 +28,7 @@ struct OutputStageSettings {
   EncoderSettings encoder;      // the canvas, its rate, the bitrate at the canvas size
   std::vector<int> renditions;  // heights, largest first; empty: the canvas size only
   std::optional<HlsSettings> hls;
+  std::optional<ReplaySettings> replay;  // takes the largest rendition
   std::vector<core::PushTarget> pushes;
 };
 
@@ -60,6 +62,7 @@ class OutputStage {
   bool anyEncoderFailed() const;
   // The HLS directory, or null without HLS.
   const std::filesystem::path* hlsDirectory() const;
+  const std::filesystem::path* replayDirectory() const;  // null without a replay
   bool hlsRecorded() const;    // an HLS output took frames
   bool hlsEverFailed() const;  // an HLS output failed at some point
 
@@ -67,6 +70,7 @@ class OutputStage {
   OutputStageSettings mSettings;
   std::vector<std::unique_ptr<HlsOutput>> mHls;  // one per rendition
   std::vector<std::unique_ptr<PushOutput>> mPushes;
+  std::unique_ptr<ReplayOutput> mReplay;
   std::vector<std::unique_ptr<Encoder>> mEncoders;  // after the outputs: they hold pointers to them
   bool mFinished = false;
 };

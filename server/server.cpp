@@ -284,7 +284,7 @@ std::vector<control::OutputInfo> Server::outputs() {
   if (!mOutputs) return out;
   for (const auto& s : mOutputs->statuses()) {
     out.push_back({s.kind, s.uri, s.state, s.bitrateKbps, s.restarts, s.lastError, s.frames,
-                   s.dropped, s.bytes});
+                   s.dropped, s.bytes, s.diskBytes});
   }
   return out;
 }
@@ -319,9 +319,34 @@ std::string Server::outputMetrics() const {
   return m;
 }
 
+std::optional<std::filesystem::path> Server::replayDirectory(std::string* error) const {
+  std::filesystem::path dir = mConfig.output.replayDir;
+  if (dir.empty()) {
+    // The installation's state directory: $XDG_STATE_HOME/tessera/NAME (else
+    // ~/.local/state/tessera/NAME), kept from run to run.
+    const char* state = std::getenv("XDG_STATE_HOME");
+    const char* home = std::getenv("HOME");
+    const std::filesystem::path base = state && *state ? std::filesystem::path(state)
+                                       : home && *home ? std::filesystem::path(home) / ".local/state"
+                                                       : std::filesystem::path("/var/lib");
+    dir = base / "tessera" / core::safeFileName(mConfig.installation.name) / "replay";
+  }
+  std::error_code ec;
+  if (std::filesystem::create_directories(dir, ec)) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    *error = "replay: cannot make the directory " + dir.string() +
+             (ec ? ": " + ec.message() : std::string());
+    return std::nullopt;
+  }
+  return dir;
+}
+
 bool Server::startOutputs(std::string* error) {
   const auto& out = mConfig.output;
-  if (!out.hls && out.pushes.empty()) return true;
+  if (!out.hls && out.pushes.empty() && out.replayHours <= 0) return true;
   std::string missing;
   for (const auto& target : out.pushes) {
     const bool srt = target.kind == core::PushKind::kSrt;
@@ -358,6 +383,13 @@ bool Server::startOutputs(std::string* error) {
     }
     settings.hls = restream::HlsSettings{mConfig.canvas.fps, out.hlsSegmentSeconds,
                                          out.hlsPlaylistLength, *dir, {}};
+  }
+  if (out.replayHours > 0) {
+    auto dir = replayDirectory(error);
+    if (!dir) return false;
+    settings.replay = restream::ReplaySettings{
+        mConfig.canvas.fps, out.hlsSegmentSeconds, out.replayHours,
+        static_cast<std::uint64_t>(out.replayMaxMb) << 20, *dir};
   }
   mOutputs = std::make_unique<restream::OutputStage>(std::move(settings));
   return mOutputs->start(error);
@@ -639,6 +671,11 @@ std::vector<control::FeedInfo> Server::feeds() {
 
 core::FrameRef Server::canvas() {
   return mRender ? mRender->canvas().peek() : nullptr;
+}
+
+std::optional<std::filesystem::path> Server::replayDirectory() {
+  if (!mOutputs || !mOutputs->replayDirectory()) return std::nullopt;
+  return *mOutputs->replayDirectory();
 }
 
 std::optional<std::filesystem::path> Server::hlsDirectory() {

@@ -58,6 +58,7 @@ class Server final : public control::ApiModel,
   core::FrameRef canvas() override;
   std::optional<std::filesystem::path> hlsDirectory() override;
   std::vector<control::OutputInfo> outputs() override;
+  std::optional<std::filesystem::path> replayDirectory() override;
   std::vector<std::string> sceneNames() override;
   std::string metrics() override;
   bool switchScene(const std::string& name) override;
@@ -82,6 +83,7 @@ class Server final : public control::ApiModel,
 
  private:
   bool startOutputs(std::string* error);
+  std::optional<std::filesystem::path> replayDirectory(std::string* error) const;
   bool hlsFailed() const;
   std::string outputMetrics() const;
   std::optional<std::size_t> findScene(const std::string& name) const;
