@@ -9,6 +9,7 @@
   'use strict';
 
   const kPlaylistUrl = '/hls/index.m3u8';
+  const kReplayUrl = '/hls/replay.m3u8'; // [output] replay_hours: scrub back, then return to live
   const kHealthUrl = '/healthz';
   const kCanvasStillUrl = '/api/v1/canvas.png';
   const kHealthPollMs = 2000;
@@ -60,6 +61,8 @@
   let lastCurrentTimeS = -1;
   let mediaRecoveredAtMs = -Infinity;
   let autoplayBlocked = false;
+  let source = 'live'; // 'live' | 'replay'
+  const playlistUrl = () => (source === 'replay' ? kReplayUrl : kPlaylistUrl);
   const counters = { starts: 0, manifestsParsed: 0, fragmentsLoaded: 0, lastError: '' };
 
   // ---- state and overlay ----------------------------------------------------------------------
@@ -193,11 +196,31 @@
       restart(what);
     });
     instance.attachMedia(video);
-    instance.loadSource(kPlaylistUrl);
+    instance.loadSource(playlistUrl());
   }
 
   function startNative() {
-    video.src = kPlaylistUrl;
+    video.src = playlistUrl();
+  }
+
+  // The replay: the same player on the EVENT playlist, with the video's own controls to scrub;
+  // the button offers it only when the server keeps one.
+  function setupReplay() {
+    const button = document.getElementById('replay-toggle');
+    if (!button) return;
+    fetch(kReplayUrl, { method: 'HEAD', cache: 'no-store' })
+      .then((r) => {
+        button.hidden = !r.ok;
+      })
+      .catch(() => {});
+    button.addEventListener('click', () => {
+      source = source === 'live' ? 'replay' : 'live';
+      button.textContent = source === 'live' ? 'replay' : 'back to live';
+      video.controls = source === 'replay';
+      stop();
+      retryDelayMs = kRetryMinMs;
+      start();
+    });
   }
 
   function showQuality(height, adaptive) {
@@ -220,6 +243,7 @@
   // player that is stuck whatever the reason.
   function watch() {
     if (!engine || restartTimer) return;
+    if (source === 'replay' && video.paused) return; // The viewer paused to look.
     const now = performance.now();
     const currentTimeS = video.currentTime;
     const advanced = lastCurrentTimeS >= 0 && currentTimeS > lastCurrentTimeS;
@@ -336,5 +360,6 @@
   }
   onActivity();
   pollHealth();
+  setupReplay();
   setInterval(watch, kWatchdogMs);
 })();
