@@ -220,6 +220,40 @@ describe('viewer page', { skip: !baseUrl && 'set TESSERA_URL to the server to te
       String(health.status), 5000);
   });
 
+  test('the replay plays from its start and returns to live', { timeout: kTestTimeoutMs },
+    async (t) => {
+      if (!h264Decodable) {
+        t.skip('this Chromium cannot decode H.264 through MSE');
+        return;
+      }
+      // The server keeps a replay ([output] replay_hours in test_viewer_browser.py): the button
+      // shows once the page has found it.
+      await waitInPage('the replay button shown', () => {
+        const b = document.getElementById('replay-toggle');
+        return b && !b.hidden;
+      }, undefined, kPageTimeoutMs);
+      await page.click('#replay-toggle');
+      await waitInPage('the replay playing with controls',
+        () => window.tesseraViewer.source === 'replay' &&
+          document.querySelector('video').controls && window.tesseraViewer.state === 'live');
+      // Scrub to its first second: it plays on from there.
+      const startS = await page.evaluate(() => {
+        const v = document.querySelector('video');
+        v.currentTime = v.seekable.start(0);
+        return v.seekable.start(0);
+      });
+      await waitInPage('replay advances from its start',
+        (fromS) => {
+          const now = document.querySelector('video').currentTime;
+          return now > fromS + 0.5 && now < fromS + 6;
+        }, startS);
+      await page.click('#replay-toggle');
+      await waitInPage('back to live',
+        () => window.tesseraViewer.source === 'live' &&
+          !document.querySelector('video').controls && window.tesseraViewer.state === 'live');
+      assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+    });
+
   test('native HLS plays too (?engine=native)', { timeout: kTestTimeoutMs }, async (t) => {
     // Browsers without MSE (older iPhones) take this path; recent Chromium has native HLS as well,
     // which lets the fallback code run here.

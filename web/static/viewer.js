@@ -347,6 +347,9 @@
     get engine() {
       return engine;
     },
+    get source() {
+      return source;
+    },
     framesDecoded,
     stats: () => ({ ...counters, latencyS: hls ? hls.latency : null }),
   });
