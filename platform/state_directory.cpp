@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -14,6 +16,7 @@ namespace tessera::platform {
 namespace {
 
 constexpr int kOpenDirectory = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+constexpr const char* kPidFile = "pid";
 
 std::string errnoText(const std::string& what) {
   return what + ": " + std::strerror(errno);
@@ -77,7 +80,47 @@ std::optional<StateDirectory> StateDirectory::create(const std::filesystem::path
     ::rmdir(pattern.c_str());
     return std::nullopt;
   }
+  // Who owns it: a later run removes the directory once this process is gone (a crash), and
+  // leaves alone one whose pid file went at a clean exit (a recording kept on purpose).
+  const int pidFd = ::openat(fd, kPidFile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (pidFd >= 0) {
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    [[maybe_unused]] const auto written = ::write(pidFd, pid.data(), pid.size());
+    ::close(pidFd);
+  }
   return StateDirectory(pattern, fd);
+}
+
+int StateDirectory::removeStale(const std::filesystem::path& base, std::string_view prefix) {
+  DIR* dir = ::opendir(base.c_str());
+  if (!dir) return 0;
+  int removed = 0;
+  const int baseFd = ::dirfd(dir);
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
+    struct stat st {};
+    // A directory of ours, private, not a link: what create() makes.
+    if (::fstatat(baseFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
+      continue;
+    }
+    const int fd = ::openat(baseFd, name.c_str(), kOpenDirectory);
+    if (fd < 0) continue;
+    char text[32] = {};
+    const int pidFd = ::openat(fd, kPidFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    const long pid = pidFd >= 0 && ::read(pidFd, text, sizeof text - 1) > 0
+                         ? std::strtol(text, nullptr, 10) : 0;
+    if (pidFd >= 0) ::close(pidFd);
+    const bool gone = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    if (gone && removeDirectoryContents(fd) == 0 &&
+        ::unlinkat(baseFd, name.c_str(), AT_REMOVEDIR) == 0) {
+      ++removed;
+    }
+    ::close(fd);
+  }
+  ::closedir(dir);
+  return removed;
 }
 
 StateDirectory::StateDirectory(std::filesystem::path path, int fd)

@@ -1,5 +1,6 @@
 // A private directory for one run's files (the HLS output): made with mkdtemp under a base
 // directory ($TMPDIR), so its name cannot be guessed or planted beforehand and its mode is 0700.
+// It holds a pid file while the run lasts, so that a later run can clean up after a crash.
 // On destruction it is removed, entry by entry through directory descriptors (openat/unlinkat with
 // O_NOFOLLOW: a link inside is removed, never followed), except the sub-directories kept on
 // purpose; then the directory stays with only those.
@@ -20,6 +21,11 @@ class StateDirectory {
   // "<base>/<prefix>XXXXXX"; `prefix` must already be a safe file name (core::safeFileName).
   static std::optional<StateDirectory> create(const std::filesystem::path& base,
                                               std::string_view prefix, std::string* error);
+
+  // Removes "<base>/<prefix>XXXXXX" directories that earlier runs left when they died: ours
+  // (owner, mode 0700, not a link) whose pid file names a process that no longer exists. A
+  // directory kept on purpose at a clean exit has no pid file and stays. Returns how many went.
+  static int removeStale(const std::filesystem::path& base, std::string_view prefix);
 
   StateDirectory(StateDirectory&& o) noexcept;
   StateDirectory& operator=(StateDirectory&&) = delete;

@@ -261,7 +261,8 @@ void Server::shutdown() {
   if (mOutputs) mOutputs->finish();
   if (mStateDir) {
     // Nothing recorded is lost: the HLS output stays where it was written; the rest goes.
-    if (mOutputs && mOutputs->hlsRecorded()) {
+    // With a replay, the replay is the recording and the live segments go.
+    if (mOutputs && mOutputs->hlsRecorded() && !mOutputs->replayDirectory()) {
       mStateDir->keep("hls");
       core::logInfo(kModule, "hls: kept the recording in {} (remove it when no longer needed)",
                     mOutputs->hlsDirectory()->string());
@@ -371,9 +372,13 @@ bool Server::startOutputs(std::string* error) {
     // unguessable and the directory private.
     std::error_code ec;
     const auto base = std::filesystem::temp_directory_path(ec);
-    if (auto made = platform::StateDirectory::create(
-            ec ? std::filesystem::path("/tmp") : base,
-            fmt::format("tessera-{}-", core::safeFileName(mConfig.installation.name)), error)) {
+    const auto prefix = fmt::format("tessera-{}-", core::safeFileName(mConfig.installation.name));
+    if (const int stale = platform::StateDirectory::removeStale(ec ? "/tmp" : base, prefix)) {
+      core::logInfo(kModule, "removed {} state directories that earlier runs left when they died",
+                    stale);
+    }
+    if (auto made = platform::StateDirectory::create(ec ? std::filesystem::path("/tmp") : base,
+                                                     prefix, error)) {
       mStateDir.emplace(std::move(*made));
     }
     const auto dir = mStateDir ? mStateDir->makeSubdirectory("hls", error) : std::nullopt;

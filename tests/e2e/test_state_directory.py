@@ -111,6 +111,35 @@ def main():
     with open(os.path.join(hls, "index.m3u8")) as f:
         assert "#EXT-X-ENDLIST" in f.read()
     assert sorted(os.listdir(state)) == ["hls"], os.listdir(state)
+
+    # A run that dies (SIGKILL) leaves its directory with its pid file; the next run of the
+    # installation removes it, and leaves the recording kept on purpose above alone.
+    def run_until_started(log_name):
+        log = open(os.path.join(base, log_name), "w")
+        p = subprocess.Popen([binary, "run", config, "--headless", "--duration", "60",
+                              "--http", f"127.0.0.1:{free_port()}"],
+                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": tmpdir})
+        def ready():
+            assert p.poll() is None, open(log.name).read()
+            m = re.search(r"hls: writing .* to (.+)/index\.m3u8", open(log.name).read())
+            return m and os.path.exists(m.group(1) + "/index.m3u8") and os.path.dirname(m.group(1))
+        return p, wait_until(ready, 30, "a run's first playlist"), log.name
+    crashed, crashed_state, _ = run_until_started("crashed.log")
+    assert open(os.path.join(crashed_state, "pid")).read().strip() == str(crashed.pid)
+    crashed.kill()
+    crashed.wait()
+    assert os.path.isdir(crashed_state), "SIGKILL: the directory stays until the next run"
+    nxt, next_state, next_log = run_until_started("next.log")
+    try:
+        assert not os.path.lexists(crashed_state), "the dead run's directory was not removed"
+        assert "removed 1 state directories that earlier runs left when they died" in \
+            open(next_log).read()
+        assert os.path.isdir(hls), "the recording kept on purpose was removed"
+        nxt.send_signal(signal.SIGTERM)
+        assert nxt.wait(20) == 0
+    finally:
+        if nxt.poll() is None:
+            nxt.kill()
     print("ok")
 
 
