@@ -55,14 +55,16 @@ void HttpServer::serveReactions(SoupServerMessage* msg, const std::string& metho
   if (method == "GET" || method == "HEAD") {
     const auto now = std::chrono::steady_clock::now();
     const auto snapshot = mReactions ? mReactions->snapshot() : nullptr;
+    json kinds = json::array();
     json counts = json::object();
     for (const core::ReactionKind kind : core::kAllReactionKinds) {
+      kinds.push_back(core::toString(kind));
       counts[core::toString(kind)] =
           snapshot ? snapshot->counts[static_cast<std::size_t>(kind)] : 0;
     }
     respondJson(msg, 200,
                 json{{"enabled", reactionsOn()},
-                     {"kinds", {"heart", "clap", "wow", "fire"}},
+                     {"kinds", std::move(kinds)},
                      {"per_address_per_minute", mReactionRate.perWindow()},
                      {"per_second", snapshot ? rounded(snapshot->ratePerS(now)) : 0.0},
                      {"total", snapshot ? snapshot->total : 0},

@@ -3,7 +3,7 @@
 //
 // The rate is an exponentially weighted count: each reaction adds 1/tau to it and it decays as
 // exp(-t/tau) with tau = kReactionTimeConstant (2 s), so a steady R reactions per second reads
-// R on average, a single tap reads 0.5 at once, and it is back under 1 % of its value 9 s after
+// R on average, a single tap reads 0.5 at once, and it is back under 1 % of its value 10 s after
 // the last one. Below kMinReactionRatePerS it reads 0.
 //
 // Threads: add() from any thread (control/ calls it on the main-loop thread); snapshot() from any
