@@ -20,7 +20,9 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from tessera_harness import Tessera, decode_png, http_get, http_request, wait_until  # noqa: E402
 
-METER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "reactions_meter.fs")
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+METER = os.path.join(DATA, "reactions_meter.fs")  # ISF
+METER_TOY = os.path.join(DATA, "reactions_meter.glsl")  # ShaderToy
 JSON = {"Content-Type": "application/json"}
 
 
@@ -170,18 +172,21 @@ def check_disabled(binary, failures):
 
 
 def check_preview(binary, failures):
-    """`tessera shader render --reactions R` previews CROWD_REACTIONS = R."""
+    """`tessera shader render --reactions R` previews CROWD_REACTIONS = R, ISF and ShaderToy."""
     out = os.path.join(tempfile.mkdtemp(prefix="tessera-reactions-"), "meter.png")
-    for rate, grey in ((0, 0), (4, 128), (20, 255)):
-        r = subprocess.run([binary, "shader", "render", METER, "--out", out, "--size", "32x18",
-                            "--reactions", str(rate)], capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            failures.append(f"shader render --reactions {rate}: exit {r.returncode}\n{r.stderr}")
-            continue
-        with open(out, "rb") as f:
-            got = mean_grey(decode_png(f.read()))
-        if abs(got - grey) > 2:
-            failures.append(f"shader render --reactions {rate}: grey {got:.1f}, expected {grey}")
+    for shader in (METER, METER_TOY):
+        for rate, grey in ((0, 0), (4, 128), (20, 255)):
+            what = f"shader render {os.path.basename(shader)} --reactions {rate}"
+            r = subprocess.run([binary, "shader", "render", shader, "--out", out, "--size",
+                                "32x18", "--reactions", str(rate)],
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode != 0:
+                failures.append(f"{what}: exit {r.returncode}\n{r.stderr}")
+                continue
+            with open(out, "rb") as f:
+                got = mean_grey(decode_png(f.read()))
+            if abs(got - grey) > 2:
+                failures.append(f"{what}: grey {got:.1f}, expected {grey}")
 
 
 def main():
