@@ -81,4 +81,23 @@ std::variant<ParamsRequest, RequestError> parseParamsRequest(std::string_view bo
   return out;
 }
 
+std::variant<ReactionRequest, RequestError> parseReactionRequest(std::string_view body) {
+  constexpr const char* kShape =
+      "expected a JSON object {\"kind\": \"heart\" | \"clap\" | \"wow\" | \"fire\"}";
+  const json request = parseObject(body);
+  if (request.is_discarded() || request.size() != 1 || !request.contains("kind") ||
+      !request["kind"].is_string()) {
+    return RequestError{400, kShape};
+  }
+  const auto& name = request["kind"].get_ref<const std::string&>();
+  const auto kind = core::reactionKindFrom(name);
+  if (!kind) {
+    // The name is echoed as JSON (quoted, escaped), never as raw text.
+    return RequestError{
+        422, fmt::format("unknown kind {}: {}",
+                         json(name).dump(-1, ' ', false, json::error_handler_t::replace), kShape)};
+  }
+  return ReactionRequest{*kind};
+}
+
 }  // namespace tessera::control

@@ -98,7 +98,12 @@ std::string problemJson(int status, const std::string& title, const std::string&
 }
 
 HttpServer::HttpServer(HttpSettings settings, ApiModel& model, WhipService* whip)
-    : mSettings(std::move(settings)), mModel(model), mWhip(whip) {}
+    : mSettings(std::move(settings)),
+      mModel(model),
+      mWhip(whip),
+      mWhipRate(mSettings.whipPostsPerMinute, std::chrono::minutes(1), kMaxRateLimitedAddresses),
+      mReactionRate(mSettings.reactionsPerAddressPerMinute, std::chrono::minutes(1),
+                    kMaxRateLimitedAddresses) {}
 
 HttpServer::~HttpServer() {
   mConnections.reset();  // stops accepting
@@ -213,20 +218,23 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
     }
   } else if (path == "/api/v1/cue") {
     serveCue(msg, method);
+  } else if (path == "/api/v1/reactions") {
+    serveReactions(msg, method);
   } else if (path == "/metrics") {
     if (onlyGet()) {
       const detail::ConnectionStats c = connectionStats();
-      respond(
-          msg, 200, "text/plain; version=0.0.4; charset=utf-8",
-          mModel.metrics() + fmt::format("# TYPE tessera_http_connections_open gauge\n"
-                                         "tessera_http_connections_open {}\n"
-                                         "# TYPE tessera_http_connections_refused_total counter\n"
-                                         "tessera_http_connections_refused_total {}\n"
-                                         "# TYPE tessera_http_connections_timed_out_total counter\n"
-                                         "tessera_http_connections_timed_out_total {}\n"
-                                         "# TYPE tessera_http_whip_rate_addresses gauge\n"
-                                         "tessera_http_whip_rate_addresses {}\n",
-                                         c.open, c.refused, c.timedOut, mWhipPosts.size()));
+      respond(msg, 200, "text/plain; version=0.0.4; charset=utf-8",
+              mModel.metrics() +
+                  fmt::format("# TYPE tessera_http_connections_open gauge\n"
+                              "tessera_http_connections_open {}\n"
+                              "# TYPE tessera_http_connections_refused_total counter\n"
+                              "tessera_http_connections_refused_total {}\n"
+                              "# TYPE tessera_http_connections_timed_out_total counter\n"
+                              "tessera_http_connections_timed_out_total {}\n"
+                              "# TYPE tessera_http_whip_rate_addresses gauge\n"
+                              "tessera_http_whip_rate_addresses {}\n",
+                              c.open, c.refused, c.timedOut, mWhipRate.addresses()) +
+                  reactionMetrics());
     }
   } else if (path.rfind("/hls/", 0) == 0) {
     if (onlyGet()) serveHls(msg, path.substr(5));

@@ -5,18 +5,18 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "control/api_model.hpp"
 #include "control/cue_service.hpp"
 #include "control/detail/connections.hpp"
+#include "control/detail/rate_limit.hpp"
 #include "control/whip_service.hpp"
+#include "core/reactions.hpp"
 #include "platform/gobject_ptr.hpp"
 #include "platform/tls.hpp"
 
@@ -37,6 +37,9 @@ struct HttpSettings {
   std::vector<std::string> iceServers;       // announced as Link rel="ice-server"
   int whipPostsPerMinute = 30;               // per client address
   std::size_t whipMaxBodyBytes = 64 * 1024;  // an SDP offer is a few KiB
+  // Viewers' reactions (POST /api/v1/reactions), counted into the tally given to the server.
+  bool reactionsEnabled = true;
+  int reactionsPerAddressPerMinute = 60;
   // Connections: backlog, caps and timeouts (docs/http-api.md, "Limits").
   detail::ConnectionLimits connections;
 
@@ -68,6 +71,9 @@ class HttpServer {
   std::uint64_t requests() const { return mRequests; }
   // Serves /api/v1/cue from `cue` (the server's; null: 404). Before start().
   void setCueService(CueService* cue) { mCue = cue; }
+  // Counts POST /api/v1/reactions into `tally` (null or reactionsEnabled false: 404). Before
+  // start(); the tally outlives the server.
+  void setReactionTally(core::ReactionTally* tally) { mReactions = tally; }
   detail::ConnectionStats connectionStats() const {
     return mConnections ? mConnections->stats() : detail::ConnectionStats{};
   }
@@ -75,7 +81,8 @@ class HttpServer {
   static constexpr std::size_t kWhipPatchMaxBodyBytes = 16 * 1024;
   // Bodies on routes that read none (or on routes added without a limit of their own).
   static constexpr std::size_t kDefaultMaxBodyBytes = 4 * 1024;
-  // Client addresses the WHIP rate limit remembers; past it, expired ones are forgotten first.
+  // Client addresses each rate limit (WHIP joins, reactions) remembers; past it, expired ones
+  // are forgotten first.
   static constexpr std::size_t kMaxRateLimitedAddresses = 4096;
 
  private:
@@ -113,13 +120,22 @@ class HttpServer {
   void serveJoinQr(SoupServerMessage* msg);
   // The cue (cue_routes.cpp).
   void serveCue(SoupServerMessage* msg, const std::string& method);
+  // Viewers' reactions (reaction_routes.cpp).
+  void serveReactions(SoupServerMessage* msg, const std::string& method);
+  bool reactionsOn() const { return mReactions && mSettings.reactionsEnabled; }
+  bool allowReaction(SoupServerMessage* msg);
+  std::string reactionMetrics() const;
 
   const HttpSettings mSettings;
   ApiModel& mModel;
   WhipService* const mWhip;
   CueService* mCue = nullptr;
-  // POST /whip times per client address, for the rate limit.
-  std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> mWhipPosts;
+  core::ReactionTally* mReactions = nullptr;
+  // POST /whip and POST /api/v1/reactions per client address, for their rate limits.
+  detail::AddressRateLimit mWhipRate;
+  detail::AddressRateLimit mReactionRate;
+  std::uint64_t mReactionsRefused = 0;  // answered 429
+  std::chrono::steady_clock::time_point mLastReactionFloodLog{};
   std::string mJoinUrl;
   std::vector<std::uint8_t> mQrPng;
   platform::GObjectPtr<SoupServer> mServer;

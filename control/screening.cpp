@@ -98,7 +98,8 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
   // The route's credentials and body limit.
   std::size_t limit = kDefaultMaxBodyBytes;
   bool ok = true;
-  bool countJoin = false;  // POST /whip: the join rate, once the body is known to fit
+  bool countJoin = false;      // POST /whip: the join rate, once the body is known to fit
+  bool countReaction = false;  // POST /api/v1/reactions: the same for each viewer's reactions
   const bool whipSession = mWhip && path.rfind("/whip/", 0) == 0 && path.size() > 6;
   if (path == "/api/v1/scene" && method == "POST") {
     limit = kSceneMaxBodyBytes;
@@ -109,6 +110,9 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
   } else if (path == "/api/v1/cue" && method == "POST") {
     limit = kCueMaxBodyBytes;
     ok = !mCue || checkAdmin(msg);
+  } else if (path == "/api/v1/reactions" && method == "POST") {
+    limit = kReactionMaxBodyBytes;  // public: no admin token
+    countReaction = reactionsOn();
   } else if (mWhip && path == "/whip" && method == "POST") {
     limit = mSettings.whipMaxBodyBytes;
     ok = checkWhipToken(msg);
@@ -138,6 +142,10 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
   }
   if (countJoin && !allowWhipPost(msg)) {
     detail::setHeader(msg, "Access-Control-Allow-Origin", "*");
+    refuse(msg);
+    return;
+  }
+  if (countReaction && !allowReaction(msg)) {
     refuse(msg);
     return;
   }

@@ -66,37 +66,22 @@ bool HttpServer::checkWhipToken(SoupServerMessage* msg) {
 bool HttpServer::allowWhipPost(SoupServerMessage* msg) {
   const char* host = soup_server_message_get_remote_host(msg);
   const std::string client = host ? host : "?";
-  const auto now = std::chrono::steady_clock::now();
-  if (mWhipPosts.size() >= kMaxRateLimitedAddresses && !mWhipPosts.contains(client)) {
-    // Forget the addresses whose joins are all older than the window.
-    std::erase_if(mWhipPosts, [&](const auto& entry) {
-      return entry.second.empty() || now - entry.second.back() > std::chrono::minutes(1);
-    });
-    if (mWhipPosts.size() >= kMaxRateLimitedAddresses) {
-      // Every remembered address joined within the minute: a flood from many addresses.
-      core::logWarn(kModule, "whip: {} addresses joined within a minute; refusing {}",
-                    mWhipPosts.size(), client);
-      setHeader(msg, "Retry-After", "60");
-      respondProblem(msg, 429, "Too Many Requests",
-                     "too many participants are joining; retry in a minute");
-      return false;
-    }
-  }
-  auto& times = mWhipPosts[client];
-  while (!times.empty() && now - times.front() > std::chrono::minutes(1)) times.pop_front();
-  if (times.size() >= static_cast<std::size_t>(mSettings.whipPostsPerMinute)) {
-    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
-                          times.front() + std::chrono::minutes(1) - now)
-                          .count() +
-                      1;
-    setHeader(msg, "Retry-After", std::to_string(wait));
+  const auto decision = mWhipRate.admit(client, std::chrono::steady_clock::now());
+  if (decision) return true;
+  const auto wait = decision.retryAfter.count();
+  setHeader(msg, "Retry-After", std::to_string(wait));
+  if (decision.verdict == detail::AddressRateLimit::Verdict::kTooManyAddresses) {
+    // Every remembered address joined within the minute: a flood from many addresses.
+    core::logWarn(kModule, "whip: {} addresses joined within a minute; refusing {}",
+                  mWhipRate.addresses(), client);
+    respondProblem(msg, 429, "Too Many Requests",
+                   "too many participants are joining; retry in a minute");
+  } else {
     respondProblem(msg, 429, "Too Many Requests",
                    fmt::format("at most {} joins a minute from one address; retry in {} s",
                                mSettings.whipPostsPerMinute, wait));
-    return false;
   }
-  times.push_back(now);
-  return true;
+  return false;
 }
 
 void HttpServer::serveWhipEndpoint(SoupServerMessage* msg, const std::string& method) {

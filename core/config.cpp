@@ -39,6 +39,8 @@ constexpr int kMaxSceneCells = 256;
 constexpr int kMaxPhotomosaicCells = 4096;
 constexpr double kMaxSceneSeconds = 60;
 constexpr int kMaxStrokes = 8192;
+// Each address's reaction times in the last minute are kept: 300 x 4096 addresses is ~10 MB.
+constexpr int kMaxReactionsPerMinute = 300;
 constexpr std::size_t kMaxSuggestionDistance = 2;
 // Tables and arrays nest at most this deep (the deepest key tessera reads is 4 levels down): the
 // TOML parser's tables are freed recursively, so a table nested 50,000 deep overflowed the stack.
@@ -656,6 +658,13 @@ void readSync(Parser& parser, const toml::table& t, SyncConfig& out) {
   }
 }
 
+void readReactions(Parser& parser, const toml::table& t, ReactionsConfig& out) {
+  Section s(parser, t, "reactions", {"enabled", "overlay", "per_address_per_minute"});
+  s.readBool("enabled", out.enabled);
+  s.readBool("overlay", out.overlay);
+  s.readInt("per_address_per_minute", out.perAddressPerMinute, 1, kMaxReactionsPerMinute);
+}
+
 void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
   Section s(parser, t, "ingest",
             {"max_feeds", "tile_width", "tile_height", "synthetic", "whip", "pull"});
@@ -1179,7 +1188,8 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
   }
 
   Section s(parser, root, "",
-            {"installation", "canvas", "http", "ingest", "analysis", "scenes", "output", "sync"});
+            {"installation", "canvas", "http", "ingest", "analysis", "scenes", "output", "sync",
+             "reactions"});
   if (const toml::table* t = s.table("installation"))
     readInstallation(parser, *t, config.installation);
   if (const toml::table* t = s.table("canvas")) readCanvas(parser, *t, config.canvas);
@@ -1189,6 +1199,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
   readScenes(parser, s, config.scenes);
   if (const toml::table* t = s.table("output")) readOutput(parser, *t, config.canvas.height, config.output);
   if (const toml::table* t = s.table("sync")) readSync(parser, *t, config.sync);
+  if (const toml::table* t = s.table("reactions")) readReactions(parser, *t, config.reactions);
 
   std::vector<ConfigProblem> problems = parser.takeProblems();
   if (!problems.empty()) throw ConfigError(std::move(problems));

@@ -174,6 +174,13 @@ struct SyncConfig {
   double maxDelayMs = 1000;       // later feeds are drawn newest-first and reported late
 };
 
+// [reactions]: viewers' reactions (POST /api/v1/reactions, docs/http-api.md).
+struct ReactionsConfig {
+  bool enabled = true;           // false: the route answers 404, CROWD_REACTIONS stays 0
+  bool overlay = true;           // the canvas shows each reaction as a rising, fading shape
+  int perAddressPerMinute = 60;  // beyond this, one client address gets 429 + Retry-After
+};
+
 struct Config {
   std::filesystem::path file;  // the installation file itself
   InstallationConfig installation;
@@ -184,6 +191,7 @@ struct Config {
   std::vector<SceneConfig> scenes;  // never empty after parsing: a default "grid" scene
   OutputConfig output;
   SyncConfig sync;
+  ReactionsConfig reactions;
 };
 
 // "IP:PORT" as [http] listen and --http take it: an IPv4 address or a bracketed IPv6 one (no

@@ -26,6 +26,7 @@
 #include "core/frame.hpp"
 #include "core/mailbox.hpp"
 #include "core/playout.hpp"
+#include "core/reactions.hpp"
 #include "core/score_table.hpp"
 #include "render/frame_pacer.hpp"
 #include "render/scene_shaders.hpp"
@@ -49,6 +50,8 @@ struct RenderSettings {
   std::chrono::milliseconds shaderPollPeriod{250};
   // [sync]: the playout delay every tile is drawn at (fps is taken from `fps`).
   core::PlayoutSettings playout;
+  // [reactions] overlay: viewers' reactions drawn as bursts over the scene (setReactionTally).
+  bool reactionOverlay = true;
 };
 
 // A change to a shader input asked for through the API, applied on the render thread.
@@ -114,6 +117,9 @@ class RenderLoop {
   void setScene(std::size_t index);
 
   core::LatestMailbox<core::VideoFrame>& canvas() { return mCanvas; }
+  // Before start(): where viewers' reactions are read each tick (CROWD_REACTIONS, the overlay).
+  // Null: none. The tally outlives the loop.
+  void setReactionTally(const core::ReactionTally* tally) { mReactionTally = tally; }
   // Any thread: an RGBA picture kept on top of the canvas, bottom right (the join QR code).
   void setOverlay(core::FrameRef rgba) { mOverlay.put(std::move(rgba)); }
   // Where the tiles are going: published when the layout changes (brush: a few times a second).
@@ -151,6 +157,7 @@ class RenderLoop {
   core::LatestMailbox<ShaderStatus> mShaderStatus;
   core::LatestMailbox<std::chrono::milliseconds> mFlashRequests;
   core::LatestMailbox<core::Clock::time_point> mFlashes;
+  const core::ReactionTally* mReactionTally = nullptr;
   std::mutex mParamMutex;
   std::vector<ParamChange> mPendingParams;  // guarded by mParamMutex
   std::atomic<bool> mStop{false};

@@ -48,6 +48,11 @@ bool RenderThread::setUp(std::string* error) {
                                      mSettings.shaderDir, error);
   }
   if (!mRenderer) return false;
+  if (mLoop.mReactionTally && mSettings.reactionOverlay) {
+    mReactionOverlay = ReactionOverlay::create(mSettings.canvas, mSettings.shaderDir, error);
+    if (!mReactionOverlay) return false;
+    mSprites.reserve(core::kMaxReactionBursts);
+  }
   // The scenes' shaders: all loaded now, so errors show at start and switching is instant.
   for (std::size_t i = 0; i < mSettings.scenes.size(); ++i) {
     std::unique_ptr<SceneShaders> shaders;
@@ -223,20 +228,28 @@ void RenderThread::planScene() {
   mWindowPhase[kScene] += msSince(start);
 }
 
-// 4. Only what changed is drawn; shaders, the fade, a flash and the QR code go on top.
+// 4. Only what changed is drawn; shaders, the fade, reactions, a flash and the QR code go on top.
 void RenderThread::drawCanvas() {
   const auto start = Clock::now();
   mBuffer = mLoop.mPool->acquire();
+  planReactions();
   // A scene with shaders draws every frame (they move with TIME) from its tiles, which stay
-  // in their own framebuffer (partial redraws go on).
-  mRenderer->setPostProcessing(mShaders != nullptr);
+  // in their own framebuffer (partial redraws go on). So do reactions' bursts while they last.
+  const bool bursts = !mSprites.empty();
+  mRenderer->setPostProcessing(mShaders != nullptr || bursts);
   drawTiles();
-  if (mShaders) runShaders();
+  if (mShaders) {
+    runShaders();
+  } else if (bursts) {
+    mRenderer->copyTilesToCanvas();
+    mDrew = true;
+  }
   if (mFading) {
     const float u = compositor::easeInOut(static_cast<float>((mTickS - mFadeStartS) / mFadeS));
     mRenderer->overlaySnapshot(1 - u);
     mDrew = true;
   }
+  drawReactions();
   drawFlash();
   drawQrOverlay();
   if (mDrew) {
@@ -298,13 +311,35 @@ void RenderThread::runShaders() {
   clock.frameIndex = mShaderFrame++;
   clock.date = ShaderClock::dateNow();
   mLastShaderTimeS = nowS;
+  CrowdBinding crowd = mCrowdData->binding(mRenderer->tileArray(), mRenderer->planeArray(0),
+                                           mRenderer->planeArray(1), mRenderer->planeArray(2));
+  crowd.reactions = mReactionRate;
   mShaders->render(mRenderer->tilesFramebuffer(), mRenderer->framebuffer(), mSettings.canvas,
-                   *mChainTargets, clock,
-                   mCrowdData->binding(mRenderer->tileArray(), mRenderer->planeArray(0),
-                                       mRenderer->planeArray(1), mRenderer->planeArray(2)),
+                   *mChainTargets, clock, crowd,
                    mShaders->fixedScale().value_or(mAutoScale.scale()));
   mDrew = true;
   mWindowPhase[kShaders] += msSince(start);
+}
+
+// Viewers' reactions at this tick: the smoothed rate (CROWD_REACTIONS) and, with the overlay,
+// the bursts still alive.
+void RenderThread::planReactions() {
+  mSprites.clear();
+  if (!mLoop.mReactionTally) return;
+  const auto reactions = mLoop.mReactionTally->snapshot();
+  mReactionRate = static_cast<float>(reactions->ratePerS(mTick.time));
+  if (mReactionOverlay && reactions->burstsAlive(mTick.time)) {
+    planReactionSprites(*reactions, mTick.time, mSettings.canvas, mSprites);
+  }
+}
+
+// One instanced draw over the scene while bursts are alive; once the last has gone the canvas
+// is read back once more, without it.
+void RenderThread::drawReactions() {
+  const bool shown = !mSprites.empty();
+  if (shown) mReactionOverlay->draw(mRenderer->framebuffer(), mSprites);
+  if (shown || mSpritesShown) mDrew = true;
+  mSpritesShown = shown;
 }
 
 void RenderThread::drawFlash() {

@@ -16,6 +16,7 @@
 #include "render/crowd.hpp"
 #include "render/feed_frames.hpp"
 #include "render/frame_pacer.hpp"
+#include "render/reaction_overlay.hpp"
 #include "render/render_loop.hpp"
 #include "render/shader_scaler.hpp"
 #include "render/tile_renderer.hpp"
@@ -50,8 +51,10 @@ class RenderThread {
   void switchScene(std::size_t index);
   void applyShaderChanges();
   void updatePlayoutDelay();
+  void planReactions();
   void drawTiles();
   void runShaders();
+  void drawReactions();
   void drawFlash();
   void drawQrOverlay();
   void publishShaderStatus();
@@ -65,6 +68,7 @@ class RenderThread {
   std::vector<std::unique_ptr<SceneShaders>> mSceneShaders;
   std::unique_ptr<ChainTargets> mChainTargets;
   std::unique_ptr<CrowdData> mCrowdData;
+  std::unique_ptr<ReactionOverlay> mReactionOverlay;  // null with [reactions] overlay = false
   std::uint64_t mShaderStatusVersion = 0;
 
   // The render clock and the playout.
@@ -100,6 +104,10 @@ class RenderThread {
   core::Clock::time_point mLastShaderPoll{};
   core::Clock::time_point mFlashUntil{};
   bool mFlashing = false;
+  // Viewers' reactions this tick: CROWD_REACTIONS, and the bursts drawn over the scene.
+  float mReactionRate = 0;
+  std::vector<ReactionSprite> mSprites;
+  bool mSpritesShown = false;  // the last canvas drawn had bursts on it
   bool mWindowOpen = true;
   core::FrameRef mLastCanvas;
   std::shared_ptr<core::BufferPool::Buffer> mBuffer;

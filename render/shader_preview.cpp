@@ -288,6 +288,7 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
   }
   std::unique_ptr<SyntheticCrowd> crowd;
   CrowdBinding binding;
+  const bool crowdInputs = o.feeds > 0 || o.reactionsPerS > 0;
   std::optional<platform::GlTarget> gridTarget;
   if (o.feeds > 0) {
     crowd = std::make_unique<SyntheticCrowd>(o.feeds, o.maxFeeds, o.size);
@@ -306,6 +307,7 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
       program->setImage(canvasInput, gridTarget->texture.id());
     }
   }
+  binding.reactions = static_cast<float>(o.reactionsPerS);
 
   auto target = platform::makeTarget(o.size.width, o.size.height);
   if (!target) return result(Status::kFailure, "cannot draw into a picture of that size");
@@ -317,7 +319,7 @@ PreviewOutcome renderPreview(const PreviewOptions& o) {
     clock.deltaS = k == 0 ? 0.0 : 1.0 / o.fps;
     clock.frameIndex = k;
     clock.date = date;
-    program->render(framebuffer, o.size, clock, crowd ? &binding : nullptr);
+    program->render(framebuffer, o.size, clock, crowdInputs ? &binding : nullptr);
   }
   std::vector<std::uint8_t> pixels(static_cast<std::size_t>(o.size.width) * o.size.height * 4);
   glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);

@@ -27,7 +27,8 @@ struct PreviewOptions {
   double fps = 60;
   std::vector<std::pair<std::string, std::string>> values;            // --set NAME=VALUE
   std::vector<std::pair<std::string, std::filesystem::path>> images;  // --image NAME=FILE (PNG)
-  int feeds = 0;  // synthetic participants for the crowd inputs
+  int feeds = 0;             // synthetic participants for the crowd inputs
+  double reactionsPerS = 0;  // CROWD_REACTIONS
   int maxFeeds = 256;
 };
 

@@ -270,6 +270,7 @@ bool ShaderProgram::link(const isf::Sources& sources, std::string* error) {
     p.loc.crowdMotion = glGetUniformLocation(id, "CROWD_MOTION");
     p.loc.crowdBrightness = glGetUniformLocation(id, "CROWD_BRIGHTNESS");
     p.loc.crowdFaces = glGetUniformLocation(id, "CROWD_FACES");
+    p.loc.crowdReactions = glGetUniformLocation(id, "CROWD_REACTIONS");
     p.loc.channelResolution = glGetUniformLocation(id, "iChannelResolution");
     p.loc.channelTime = glGetUniformLocation(id, "iChannelTime");
     mPrograms.push_back(std::move(p));
@@ -432,6 +433,7 @@ void ShaderProgram::setUniforms(const Program& program, const ShaderClock& clock
   glUniform1f(loc.crowdMotion, crowd ? crowd->motion : 0.0f);
   glUniform1f(loc.crowdBrightness, crowd ? crowd->brightness : 0.0f);
   glUniform1f(loc.crowdFaces, crowd ? crowd->faces : 0.0f);
+  glUniform1f(loc.crowdReactions, crowd ? crowd->reactions : 0.0f);
   for (std::size_t i = 0; i < mDoc.inputs.size(); ++i) {
     const GLint at = program.inputs[i];
     const isf::Value& v = mValues[i];

@@ -42,6 +42,7 @@ struct CrowdBinding {
   float motion = 0;               // CROWD_MOTION: sum of the feeds' motion
   float brightness = 0;           // CROWD_BRIGHTNESS: mean
   float faces = 0;                // CROWD_FACES: sum
+  float reactions = 0;            // CROWD_REACTIONS: viewers' reactions per second, smoothed
 };
 
 // An RGBA8 texture in GL's orientation (row 0 = bottom) from a picture with rows top-first.
@@ -131,7 +132,8 @@ class ShaderProgram {
   std::vector<double> mTargetInputs;  // input values the target sizes were evaluated with
   struct Locations {
     GLint renderSize = -1, time = -1, timeDelta = -1, date = -1, frameIndex = -1;
-    GLint feedCount = -1, crowdColour = -1, crowdMotion = -1, crowdBrightness = -1, crowdFaces = -1;
+    GLint feedCount = -1, crowdColour = -1, crowdMotion = -1, crowdBrightness = -1, crowdFaces = -1,
+          crowdReactions = -1;
     GLint channelResolution = -1, channelTime = -1;
   };
   // One program per pass, PASSINDEX a constant in each: the compiler drops the other passes'

@@ -358,6 +358,10 @@ void TileRenderer::setPostProcessing(bool on) {
   mPostActive = on;
 }
 
+void TileRenderer::copyTilesToCanvas() {
+  if (mPostActive) blit(mFramebuffer.id(), mPostFramebuffer.id(), mCanvas);
+}
+
 void TileRenderer::snapshot() {
   blit(framebuffer(), mSnapshotFramebuffer.id(), mCanvas);
 }

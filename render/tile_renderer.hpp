@@ -61,6 +61,9 @@ class TileRenderer {
   // that a scene's shaders fill from the tiles each frame (so the tiles are never drawn over).
   GLuint framebuffer() const { return mPostActive ? mPostFramebuffer.id() : mFramebuffer.id(); }
   void setPostProcessing(bool on);
+  // With post-processing on and no shader filling the second canvas: copies the tiles into it
+  // (something is drawn over them there and must not stay in the tiles, e.g. reactions).
+  void copyTilesToCanvas();
   // The tile arrays, for shaders that read the feeds (FEED_PIXEL).
   GLuint tileArray() const { return mTileArray.id(); }
   GLuint planeArray(int plane) const { return mPlaneArrays[plane].id(); }

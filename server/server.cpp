@@ -121,10 +121,12 @@ bool Server::startStages() {
   rs.playout.enabled = mConfig.sync.enabled;
   rs.playout.fixedDelayMs = mConfig.sync.delayMs;
   rs.playout.maxDelayMs = mConfig.sync.maxDelayMs;
+  rs.reactionOverlay = mConfig.reactions.overlay;
   for (const auto& p : sceneProblems) core::logError(kModule, "{}", p.str());
   if (!sceneProblems.empty()) return false;
   mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this,
                                                  mAnalysis ? &mAnalysis->scores() : nullptr);
+  if (mConfig.reactions.enabled) mRender->setReactionTally(&mReactions);
   if (!mRender->start(&error)) {
     core::logError(kModule, "render: {}", error);
     return false;
@@ -161,6 +163,8 @@ bool Server::startStages() {
   http.whipToken = whip.token;
   http.iceServers = whip.iceServers;
   http.whipPostsPerMinute = whip.postsPerMinute;
+  http.reactionsEnabled = mConfig.reactions.enabled;
+  http.reactionsPerAddressPerMinute = mConfig.reactions.perAddressPerMinute;
   http.installationName = mConfig.installation.name;
   http.consent = whip.consent;
   http.tileWidth = mConfig.ingest.tileWidth;
@@ -169,6 +173,7 @@ bool Server::startStages() {
   mHttp = std::make_unique<control::HttpServer>(http, *this, mWhip ? this : nullptr);
   mCue = std::make_unique<CueRunner>(mIngest->table(), *mRender);
   mHttp->setCueService(mCue.get());
+  mHttp->setReactionTally(&mReactions);
   if (!mHttp->start(&error)) {
     core::logError(kModule, "http: {}", error);
     return false;

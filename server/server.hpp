@@ -21,6 +21,7 @@
 #include "control/http_server.hpp"
 #include "control/whip_service.hpp"
 #include "core/config.hpp"
+#include "core/reactions.hpp"
 #include "ingest/ingest_manager.hpp"
 #include "ingest/whip_manager.hpp"
 #include "platform/state_directory.hpp"
@@ -114,6 +115,8 @@ class Server final : public control::ApiModel,
   std::optional<platform::StateDirectory> mStateDir;
   // Before mRender: the render thread pushes to it.
   std::unique_ptr<restream::OutputStage> mOutputs;
+  // Viewers' reactions: counted by mHttp, read by the render thread; outlives both.
+  core::ReactionTally mReactions;
   std::unique_ptr<render::RenderLoop> mRender;
   std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes
   std::unique_ptr<CueRunner> mCue;             // reads mRender and the feeds; mHttp serves it

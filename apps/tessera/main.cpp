@@ -282,6 +282,7 @@ int cmdVersion() {
 constexpr const char* kShaderHelp =
     R"(usage: tessera shader render SHADER --out OUT.png [--size WxH] [--time S] [--frames N]
                              [--fps F] [--set NAME=VALUE]... [--image NAME=FILE]... [--feeds N]
+                             [--reactions R]
 
 Renders an ISF (.fs, with a companion .vs when there is one) or ShaderToy shader headless to a
 PNG. On a compile error prints the compiler's log with the shader's own line numbers and exits 2.
@@ -298,6 +299,7 @@ PNG. On a compile error prints the compiler's log with the shader's own line num
                     would otherwise hold a CPU rasteriser for ever; exit 2
   --feeds N         N synthetic participants for the crowd inputs (FEED_*, CROWD_*; default 0);
                     a filter's inputImage is then their grid unless --image gives one
+  --reactions R     CROWD_REACTIONS, viewers' reactions per second (default 0)
 
 Exit codes: 0 written, 1 runtime failure (no GL, cannot write), 2 bad usage or shader error.
 )";
@@ -364,6 +366,11 @@ int cmdShader(Args args) {
       }
       options.feeds = static_cast<int>(*n);
       options.maxFeeds = std::max(256, options.feeds);
+    } else if (a == "--reactions") {
+      auto r = positive(0);
+      if (!r || *r > 1e6)
+        return usageError("--reactions takes a number from 0 to 1e6", kShaderHelp);
+      options.reactionsPerS = *r;
     } else if (a == "--set" || a == "--image") {
       auto kv = splitAssignment(*v);
       if (!kv) return usageError(a + " takes NAME=VALUE", kShaderHelp);

@@ -358,6 +358,7 @@ std::string preamble(const Document& doc, Stage stage, const CrowdLimits& limits
   p += "uniform float CROWD_MOTION;\n";
   p += "uniform float CROWD_BRIGHTNESS;\n";
   p += "uniform float CROWD_FACES;\n";
+  p += "uniform float CROWD_REACTIONS;\n";
   p += "uniform sampler2DArray tessera_feedRgba;\n";
   p += "uniform sampler2DArray tessera_feedY;\n";
   p += "uniform sampler2DArray tessera_feedU;\n";

@@ -540,6 +540,21 @@ const std::vector<InvalidCase> kInvalid = {
      "[sync]\ndelay_ms = 1500\nmax_delay_ms = 1000\nlatency = 3\n",
      {"t.toml:2: sync.delay_ms: expected at most max_delay_ms (1000), got 1500",
       "t.toml:4: sync.latency: unknown key"}},
+    {"[reactions] wrong types, a rate out of range, a misspelt key",
+     "[reactions]\nenabled = \"yes\"\noverlay = 0\nper_address_per_minute = 0\n"
+     "per_adress_per_minute = 5\n",
+     {"t.toml:2: reactions.enabled: expected a boolean (true or false), got string \"yes\"",
+      "t.toml:3: reactions.overlay: expected a boolean (true or false), got integer 0",
+      "t.toml:4: reactions.per_address_per_minute: expected an integer in 1..300, got 0",
+      "t.toml:5: reactions.per_adress_per_minute: unknown key (did you mean "
+      "\"per_address_per_minute\"?)"}},
+    {"[reactions] rate too high, an unknown table",
+     "[reactions]\nper_address_per_minute = 301\n\n[reactions.burst]\n",
+     {"t.toml:2: reactions.per_address_per_minute: expected an integer in 1..300, got 301",
+      "t.toml:4: reactions.burst: unknown table"}},
+    {"[reaction] misspelt table",
+     "[reaction]\nenabled = false\n",
+     {R"(t.toml:1: reaction: unknown table (did you mean "reactions"?))"}},
     {"pull offset_ms out of range",
      "[[ingest.pull]]\nuri = \"rtsp://cam/1\"\noffset_ms = 20000\n",
      {"t.toml:3: ingest.pull[0].offset_ms: expected a number in -10000..10000, got 20000"}},
@@ -748,6 +763,30 @@ TEST_CASE("[sync]: defaults, auto, a fixed delay, and a pull's offset", "[core][
   CHECK_FALSE(autoDelay.sync.delayMs);
   const Config off = loadConfig(dir.write("d.toml", "[sync]\nenabled = false\n"));
   CHECK_FALSE(off.sync.enabled);
+}
+
+TEST_CASE("[reactions]: defaults and values", "[core][config][reactions]") {
+  struct Row {
+    const char* toml;
+    bool enabled, overlay;
+    int perMinute;
+  };
+  const std::vector<Row> rows = {
+      {"", true, true, 60},
+      {"[reactions]\n", true, true, 60},
+      {"[reactions]\nenabled = false\n", false, true, 60},
+      {"[reactions]\noverlay = false\nper_address_per_minute = 5\n", true, false, 5},
+      {"[reactions]\nper_address_per_minute = 300\n", true, true, 300},
+      {"[reactions]\nper_address_per_minute = 1\n", true, true, 1},
+  };
+  for (const Row& r : rows) {
+    INFO(r.toml);
+    REQUIRE(problemsOf(r.toml).empty());
+    const Config c = parseConfig(r.toml, "t.toml");
+    CHECK(c.reactions.enabled == r.enabled);
+    CHECK(c.reactions.overlay == r.overlay);
+    CHECK(c.reactions.perAddressPerMinute == r.perMinute);
+  }
 }
 
 TEST_CASE("shader_scale: auto or a fixed share", "[core][config][scenes]") {

@@ -58,6 +58,10 @@ def cases(d):
          '[http]\ntls = { cert = "no-cert.pem", key = "no-key.pem" }\n', False,
          (2, "http.tls.cert:")),
         ("table nested 50,000 deep", deep, False, (1, "(syntax):")),
+        ("reactions", f'[http]\nlisten = "127.0.0.1:{port}"\n[reactions]\nenabled = true\n'
+         'overlay = false\nper_address_per_minute = 10\n', True, None),
+        ("reactions rate 0", '[reactions]\noverlay = true\nper_address_per_minute = 0\n', False,
+         (3, "reactions.per_address_per_minute:")),
     ]
 
 

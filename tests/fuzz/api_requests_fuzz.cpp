@@ -1,5 +1,5 @@
-// The control API's JSON body parsers (scene, cue, params) never throw or crash, and what they
-// accept has the shape the routes rely on. The first byte picks the parser.
+// The control API's JSON body parsers (scene, cue, params, reaction) never throw or crash, and what
+// they accept has the shape the routes rely on. The first byte picks the parser.
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto checkError = [](const RequestError& e) {
     assert((e.status == 400 || e.status == 422) && !e.detail.empty());
   };
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       const auto r = parseSceneRequest(body);
       if (const auto* e = std::get_if<RequestError>(&r)) checkError(*e);
@@ -24,6 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 1: {
       const auto r = parseCueRequest(body);
+      if (const auto* e = std::get_if<RequestError>(&r)) checkError(*e);
+      break;
+    }
+    case 3: {
+      const auto r = parseReactionRequest(body);
       if (const auto* e = std::get_if<RequestError>(&r)) checkError(*e);
       break;
     }

@@ -341,6 +341,34 @@ TEST_CASE("a flash draws the whole canvas white, then the tiles come back", "[re
   CHECK(listener.ordered());
 }
 
+TEST_CASE("reactions burst over the tiles, then the canvas is as it was", "[render][gl][loop]") {
+  LatestMailbox<FeedTable> feeds;
+  auto a = channel(1), b = channel(2);
+  push(*a, solidFrame(16, 12, kRed));
+  push(*b, solidFrame(16, 12, kBlue));
+  publish(feeds, 1, {a, b});
+  tessera::core::ReactionTally reactions;
+  RenderLoop loop(settings(), feeds, nullptr);
+  loop.setReactionTally(&reactions);
+  std::string error;
+  REQUIRE(loop.start(&error));
+  requireCanvasShows(loop, {{1, kRed}, {2, kBlue}});
+
+  for (const auto kind : tessera::core::kAllReactionKinds) {
+    reactions.add(kind, std::chrono::steady_clock::now());
+  }
+  std::string why;
+  // Shapes over the canvas...
+  REQUIRE(waitUntil([&] { return !canvasShows(loop, {{1, kRed}, {2, kBlue}}, &why); }, 3s));
+  // ...gone after the burst's 2 s, leaving no trace on the tiles (they are drawn in a canvas of
+  // their own while it lasts), and the canvas is no longer redrawn once it is over.
+  requireCanvasShows(loop, {{1, kRed}, {2, kBlue}});
+  const RenderStats settled = nextStats(loop, loop.stats());
+  const RenderStats later = nextStats(loop, settled);
+  CHECK(later.redraws == settled.redraws);
+  loop.stop();
+}
+
 TEST_CASE("the render loop reports a set-up failure from start", "[render][gl][loop]") {
   LatestMailbox<FeedTable> feeds;
   auto s = settings();

@@ -439,6 +439,9 @@ TEST_CASE("every built-in name is refused as an input name", "[isf][parse]") {
         parseBad(isf(std::string(R"({"INPUTS": [{"NAME": ")") + name + R"(", "TYPE": "float"}]})"));
     CHECK(contains(problem.message, name));
   }
+  const Problem reactions =
+      parseBad(isf(R"({"INPUTS": [{"NAME": "CROWD_REACTIONS", "TYPE": "float"}]})"));
+  CHECK(contains(reactions.message, "CROWD_REACTIONS"));
 }
 
 TEST_CASE("a JSON error is placed at its line and column in the file", "[isf][parse]") {
@@ -713,6 +716,7 @@ TEST_CASE("the preamble declares every input, target and imported image", "[isf]
           "uniform float CROWD_MOTION;",
           "uniform float CROWD_BRIGHTNESS;",
           "uniform float CROWD_FACES;",
+          "uniform float CROWD_REACTIONS;",
           "uniform sampler2DArray tessera_feedRgba;",
           "uniform sampler2DArray tessera_feedY;",
           "uniform sampler2DArray tessera_feedU;",
