@@ -58,6 +58,11 @@ def cases(d):
          '[http]\ntls = { cert = "no-cert.pem", key = "no-key.pem" }\n', False,
          (2, "http.tls.cert:")),
         ("table nested 50,000 deep", deep, False, (1, "(syntax):")),
+        ("viewer_token", f'[http]\nlisten = "127.0.0.1:{port}"\nviewer_token = "v1-ew_~."\n', True,
+         None),
+        ("viewer_token with a space",
+         f'[http]\nlisten = "127.0.0.1:{port}"\nviewer_token = "vie wer"\n', False,
+         (3, "http.viewer_token:")),
     ]
 
 
