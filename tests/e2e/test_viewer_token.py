@@ -60,8 +60,8 @@ def first_segment(t, headers):
 
 
 def viewer_routes(segment):
-    """(method, path, body, answer with the token): 200, or None for "the route's own answer"
-    (routes other work adds: anything but 401)."""
+    """(method, path, body, headers, answer with the token): 200, or None for "the route's own
+    answer" (routes other work adds, 404 until then: anything but 401)."""
     sdp = {"Content-Type": "application/sdp"}
     reaction = {"Content-Type": "application/json"}
     return [
