@@ -152,6 +152,11 @@ def check_private(b):
             answered(http_request(t.url + path, method, body, {**headers, **bearer(VIEWER)}),
                      expected, what + " with a bearer")
 
+        # A private channel's HLS is for the token's holder, not a shared cache.
+        for path in ("/hls/index.m3u8", "/hls/" + first_segment(t, bearer(VIEWER))):
+            cache = http_request(t.url + path, headers=bearer(VIEWER))[1].get("Cache-Control", "")
+            assert cache.startswith("private, "), (path, cache)
+
         # The viewer page opened with ?t= sets the cookie; the players' requests carry only it.
         code, headers, page = http_request(t.url + with_query("/", VIEWER))
         assert code == 200 and b"<video" in page, (code, page[:200])
@@ -208,6 +213,8 @@ def check_public(b):
             answered(resp, expected, f"{method} {path} in public")
             assert "Set-Cookie" not in resp[1], path
         assert "Set-Cookie" not in http_request(t.url + "/?t=anything")[1]
+        cache = http_request(t.url + "/hls/" + first_segment(t, {}))[1].get("Cache-Control", "")
+        assert cache == "max-age=300", cache  # as before
         assert json.loads(http_request(t.url + "/api/v1/join")[2])["viewer"] == "/"
         log = t.log_text()
         assert re.search(rf"viewer: http://127\.0\.0\.1:{t.port}/$", log, re.M), log
