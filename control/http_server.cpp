@@ -368,6 +368,13 @@ void HttpServer::serveHls(SoupServerMessage* msg, const std::string& name) {
     return;
   }
   serveFile(msg, *dir / name, nullptr, name.ends_with(".m3u8"));
+  if (!mSettings.viewerToken) return;
+  // A private channel's playlists and segments are for the token's holder, never a shared cache.
+  auto* headers = soup_server_message_get_response_headers(msg);
+  if (const char* cache = soup_message_headers_get_one(headers, "Cache-Control")) {
+    soup_message_headers_replace(headers, "Cache-Control",
+                                 ("private, " + std::string(cache)).c_str());
+  }
 }
 
 bool HttpServer::checkAdmin(SoupServerMessage* msg) {

@@ -29,6 +29,8 @@ namespace tessera::control {
 struct HttpSettings {
   std::string listen = "0.0.0.0:8080";    // host:port; port 0 picks a free one
   std::optional<std::string> adminToken;  // absent = admin API refused
+  // The private channel: viewer routes (detail/viewer_access.hpp) need it; absent = public.
+  std::optional<std::string> viewerToken;
   std::filesystem::path webDir;           // web/ (pages, static files, node_modules)
   std::optional<platform::TlsPaths> tls;  // HTTPS with this certificate when set
 
@@ -103,9 +105,14 @@ class HttpServer {
   bool checkAdmin(SoupServerMessage* msg);
   // Every request once its headers are read, before its body: framing, authentication, the
   // route's body limit (refused requests are answered and closed unread).
-  static void handleEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
+  static void handleEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable* query,
                           void* self);
-  void screen(SoupServerMessage* msg, const std::string& method, const std::string& path);
+  void screen(SoupServerMessage* msg, const std::string& method, const std::string& path,
+              GHashTable* query);
+  // The viewer token from ?t=, a bearer header or the viewer cookie; sets the cookie when the
+  // viewer page is opened with a valid ?t=, answers 401 otherwise.
+  bool checkViewer(SoupServerMessage* msg, const std::string& method, const std::string& path,
+                   GHashTable* query);
   static void onGotChunk(SoupServerMessage* msg, GBytes*, void* self);
   void refuse(SoupServerMessage* msg);
   // WHIP and the join page (whip_routes.cpp).
@@ -117,6 +124,7 @@ class HttpServer {
   bool checkWhipToken(SoupServerMessage* msg);
   bool allowWhipPost(SoupServerMessage* msg);
   void serveJoinInfo(SoupServerMessage* msg);
+  std::optional<std::string> joinViewerLink(SoupServerMessage* msg) const;
   void serveJoinQr(SoupServerMessage* msg);
   // The cue (cue_routes.cpp).
   void serveCue(SoupServerMessage* msg, const std::string& method);

@@ -11,6 +11,7 @@
 #include "control/api_requests.hpp"
 #include "control/clock_request.hpp"
 #include "control/detail/responses.hpp"
+#include "control/detail/viewer_access.hpp"
 #include "control/http_server.hpp"
 #include "core/log.hpp"
 
@@ -58,12 +59,12 @@ bool allDigits(std::string_view v) {
 
 }  // namespace
 
-void HttpServer::handleEarly(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
-                             void* self) {
+void HttpServer::handleEarly(SoupServer*, SoupServerMessage* msg, const char* path,
+                             GHashTable* query, void* self) {
   auto* server = static_cast<HttpServer*>(self);
   const char* method = soup_server_message_get_method(msg);
   try {
-    server->screen(msg, method ? method : "", path ? path : "/");
+    server->screen(msg, method ? method : "", path ? path : "/", query);
   } catch (const std::exception& e) {
     core::logError(kModule, "{} {}: screening: {}", method ? method : "", path ? path : "",
                    e.what());
@@ -72,8 +73,8 @@ void HttpServer::handleEarly(SoupServer*, SoupServerMessage* msg, const char* pa
   }
 }
 
-void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
-                        const std::string& path) {
+void HttpServer::screen(SoupServerMessage* msg, const std::string& method, const std::string& path,
+                        GHashTable* query) {
   SoupMessageHeaders* request = soup_server_message_get_request_headers(msg);
   const char* host = soup_server_message_get_remote_host(msg);
   const std::string client = host ? host : "?";
@@ -91,6 +92,14 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
                    length && transfer
                        ? "a request may not have both Content-Length and Transfer-Encoding"
                        : "Content-Length must be one decimal number");
+    refuse(msg);
+    return;
+  }
+
+  // The private channel. A CORS preflight carries no credentials by design, and answers none.
+  if (mSettings.viewerToken && method != "OPTIONS" && detail::isViewerPath(path) &&
+      !checkViewer(msg, method, path, query)) {
+    if (path.rfind("/whep", 0) == 0) detail::setHeader(msg, "Access-Control-Allow-Origin", "*");
     refuse(msg);
     return;
   }
@@ -155,6 +164,42 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method,
                        reinterpret_cast<gpointer>(static_cast<std::uintptr_t>(limit)));
     g_signal_connect(msg, "got-chunk", G_CALLBACK(&HttpServer::onGotChunk), this);
   }
+}
+
+bool HttpServer::checkViewer(SoupServerMessage* msg, const std::string& method,
+                             const std::string& path, GHashTable* query) {
+  const std::string& token = *mSettings.viewerToken;
+  const auto* fromQuery =
+      query ? static_cast<const char*>(g_hash_table_lookup(query, "t")) : nullptr;
+  SoupMessageHeaders* request = soup_server_message_get_request_headers(msg);
+  const char* auth = soup_message_headers_get_one(request, "Authorization");
+  const char* cookies = soup_message_headers_get_list(request, "Cookie");
+  // Every way is checked, whichever matches, so the time does not say which one did.
+  const bool queryOk = fromQuery && detail::constantTimeEquals(fromQuery, token);
+  const bool bearerOk = detail::bearerMatches(auth, token);
+  const bool cookieOk = cookies && detail::cookieMatches(cookies, detail::kViewerCookie, token);
+  if (queryOk || bearerOk || cookieOk) {
+    if (queryOk && (path == "/" || path == "/index.html") &&
+        (method == "GET" || method == "HEAD")) {
+      // For the page's players, whose segment requests carry neither ?t= nor a header.
+      soup_message_headers_append(
+          soup_server_message_get_response_headers(msg), "Set-Cookie",
+          fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict{}", detail::kViewerCookie, token,
+                      mSettings.tls ? "; Secure" : "")
+              .c_str());
+    }
+    return true;
+  }
+  const char* host = soup_server_message_get_remote_host(msg);
+  core::logDebug(kModule, "{} {} from {}: no valid viewer token, refused", method, path,
+                 host ? host : "?");
+  detail::setHeader(msg, "WWW-Authenticate", "Bearer");
+  respondProblem(msg, 401, "Unauthorized",
+                 fromQuery || auth || cookies
+                     ? "wrong viewer token: open the viewer link again"
+                     : "this channel is private: open the viewer link with its ?t= token, or send "
+                       "Authorization: Bearer <viewer_token>");
+  return false;
 }
 
 void HttpServer::onGotChunk(SoupServerMessage* msg, GBytes*, void* self) {

@@ -213,12 +213,24 @@ void HttpServer::serveWhipSession(SoupServerMessage* msg, const std::string& met
   }
 }
 
+// The join page's "watch" link. A private channel's link (with its ?t=) goes only to a page that
+// presents the join token: with open join anyone could read it here, so that page gets none.
+std::optional<std::string> HttpServer::joinViewerLink(SoupServerMessage* msg) const {
+  if (!mSettings.viewerToken) return "/";
+  if (!mSettings.whipToken) return std::nullopt;
+  const std::string auth = requestHeader(msg, "Authorization");
+  if (!detail::bearerMatches(auth.c_str(), *mSettings.whipToken)) return std::nullopt;
+  return "/?t=" + *mSettings.viewerToken;
+}
+
 void HttpServer::serveJoinInfo(SoupServerMessage* msg) {
+  const std::optional<std::string> viewer = joinViewerLink(msg);
   detail::respondJson(msg, 200,
                       nlohmann::json{{"name", mSettings.installationName},
                                      {"consent", mSettings.consent},
                                      {"whip", mWhip ? "/whip" : ""},
                                      {"token_required", mSettings.whipToken.has_value()},
+                                     {"viewer", viewer ? nlohmann::json(*viewer) : nullptr},
                                      {"width", mSettings.tileWidth},
                                      {"height", mSettings.tileHeight},
                                      {"fps", mSettings.fps}});

@@ -41,6 +41,7 @@ constexpr double kMaxSceneSeconds = 60;
 constexpr int kMaxStrokes = 8192;
 // Each address's reaction times in the last minute are kept: 300 x 4096 addresses is ~10 MB.
 constexpr int kMaxReactionsPerMinute = 300;
+constexpr std::size_t kMaxTokenChars = 256;
 constexpr std::size_t kMaxSuggestionDistance = 2;
 // Tables and arrays nest at most this deep (the deepest key tessera reads is 4 levels down): the
 // TOML parser's tables are freed recursively, so a table nested 50,000 deep overflowed the stack.
@@ -432,6 +433,33 @@ class Section {
     return true;
   }
 
+  // A secret that rides in links (?t=), a cookie and an Authorization header: 1..kMaxTokenChars
+  // of the characters a URL carries unescaped. The message names the offending character, never
+  // the secret.
+  bool readToken(std::string_view key, std::optional<std::string>& out) {
+    std::string value;
+    if (!readString(key, value)) return false;
+    if (value.size() > kMaxTokenChars) {
+      problem(*find(key), key,
+              fmt::format("expected at most {} characters, got {}", kMaxTokenChars, value.size()));
+      return false;
+    }
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(value[i]);
+      const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (alnum || c == '-' || c == '.' || c == '_' || c == '~') continue;
+      problem(*find(key), key,
+              fmt::format("expected only letters, digits, '-', '.', '_' and '~' (it rides in "
+                          "links and a cookie), got character {} at position {}",
+                          c >= 0x21 && c < 0x7f ? fmt::format("'{}'", static_cast<char>(c))
+                                                : fmt::format("0x{:02x}", c),
+                          i + 1));
+      return false;
+    }
+    out = std::move(value);
+    return true;
+  }
+
   template <typename Enum, std::size_t N>
   bool readEnum(std::string_view key, Enum& out,
                 const std::pair<std::string_view, Enum> (&names)[N]) {
@@ -600,7 +628,7 @@ void readTls(Parser& parser, Section& http, HttpConfig& out) {
 }
 
 void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
-  Section s(parser, t, "http", {"listen", "tls", "admin_token", "public_url"});
+  Section s(parser, t, "http", {"listen", "tls", "admin_token", "viewer_token", "public_url"});
   std::string listen;
   if (s.readString("listen", listen)) {
     if (parseListenAddress(listen)) {
@@ -614,6 +642,7 @@ void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
   }
   readTls(parser, s, out);
   s.readString("admin_token", out.adminToken);
+  s.readToken("viewer_token", out.viewerToken);
   std::string url;
   if (s.readString("public_url", url)) {
     if (urlHost(url)) {

@@ -52,6 +52,8 @@ struct HttpConfig {
   // "off" | "auto" | given files
   std::variant<std::monostate, std::string, TlsFiles> tls = std::string("off");
   std::optional<std::string> adminToken;
+  // The private channel: the viewer page, /hls/*, /whep and reactions need it; absent = public.
+  std::optional<std::string> viewerToken;
   std::optional<std::string> publicUrl;
 };
 

@@ -135,6 +135,7 @@ bool Server::startStages() {
   control::HttpSettings http;
   http.listen = mOptions.httpListen.value_or(mConfig.http.listen);
   http.adminToken = mConfig.http.adminToken;
+  http.viewerToken = mConfig.http.viewerToken;
   http.webDir = mOptions.dataDir / "web";
   if (const auto* files = std::get_if<core::TlsFiles>(&mConfig.http.tls)) {
     http.tls = platform::TlsPaths{files->cert, files->key};
@@ -210,7 +211,10 @@ int Server::run() {
     const std::string host = mOptions.httpListen.value_or(mConfig.http.listen);
     const std::string shown =
         host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1" : host.substr(0, host.rfind(':'));
-    core::logInfo(kModule, "viewer: {}://{}:{}/", mHttp->scheme(), shown, mHttp->port());
+    // A private channel's link carries its token, as the join link carries the join token.
+    const auto& viewerToken = mConfig.http.viewerToken;
+    core::logInfo(kModule, "viewer: {}://{}:{}/{}", mHttp->scheme(), shown, mHttp->port(),
+                  viewerToken ? "?t=" + *viewerToken : "");
     if (mWhip) core::logInfo(kModule, "join: {}  (QR code at /join/qr.png)", mJoinUrl);
   }
 

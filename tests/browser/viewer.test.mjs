@@ -5,6 +5,8 @@
 // TESSERA_URL     base URL of the server (required; without it the tests are skipped)
 // TESSERA_CANVAS  expected canvas size WxH (without it the size check is skipped)
 // TESSERA_CHROMIUM  browser executable, default /usr/bin/chromium (Debian's package)
+// TESSERA_VIEWER_TOKEN  the server's [http] viewer_token: then only the private channel's test
+//                       runs (the page opened with ?t= plays; without it, 401)
 //
 // playwright-core comes from web/node_modules (one lockfile, in web/; run `npm ci` there) and
 // drives the system Chromium; it never downloads a browser. Every wait is bounded.
@@ -37,6 +39,7 @@ const kH264Type = 'video/mp4; codecs="avc1.42E01F"';
 const baseUrl = (process.env.TESSERA_URL || '').replace(/\/+$/, '');
 const canvasSize = parseCanvasSize(process.env.TESSERA_CANVAS);
 const chromiumPath = process.env.TESSERA_CHROMIUM || '/usr/bin/chromium';
+const viewerToken = process.env.TESSERA_VIEWER_TOKEN || '';
 
 function parseCanvasSize(value) {
   if (!value) return null;
@@ -54,7 +57,11 @@ function withDeadline(promise, ms, what) {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-describe('viewer page', { skip: !baseUrl && 'set TESSERA_URL to the server to test' }, () => {
+describe('viewer page', {
+  // (A string, even an empty one, skips: so false when the suite runs.)
+  skip: (!baseUrl && 'set TESSERA_URL to the server to test') ||
+    (viewerToken ? 'a private server: only the private channel test runs' : false),
+}, () => {
   let userDataDir;
   let context;
   let page;
@@ -283,5 +290,92 @@ describe('viewer page', { skip: !baseUrl && 'set TESSERA_URL to the server to te
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.equal(background, 'rgb(0, 0, 0)', '/static/style.css applies');
     assert.deepEqual(failedAssets, [], 'no page asset failed to load');
+  });
+});
+
+// The private channel ([http] viewer_token): a fresh browser gets 401 without the token; the page
+// opened with ?t= plays, its players carrying the token (hls.js a header and the cookie; native
+// HLS only the cookie for its segments).
+describe('private viewer page', {
+  skip: (!baseUrl || !viewerToken) && 'set TESSERA_URL and TESSERA_VIEWER_TOKEN',
+}, () => {
+  let userDataDir;
+  let context;
+  let page;
+  const pageErrors = [];
+  const refused = [];
+
+  before(async () => {
+    userDataDir = await mkdtemp(path.join(tmpdir(), 'tessera-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: kChromiumArgs,
+      timeout: kPageTimeoutMs,
+    });
+    context.setDefaultTimeout(kPageTimeoutMs);
+    page = context.pages()[0] || (await context.newPage());
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    page.on('response', (response) => {
+      if (response.status() === 401) refused.push(new URL(response.url()).pathname);
+    });
+  });
+
+  after(async () => {
+    if (context) await withDeadline(context.close(), 15_000, 'closing Chromium').catch(() => {});
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  async function plays(query, what) {
+    const response = await page.goto(`${baseUrl}/${query}`, { waitUntil: 'load' });
+    assert.equal(response.status(), 200, `GET /${query} answers 200`);
+    await page.waitForFunction(() => Boolean(window.tesseraViewer), undefined,
+      { timeout: kPageTimeoutMs });
+    const engine = await page.evaluate(() => window.tesseraViewer.engine);
+    const startFrames = await page.evaluate(() => window.tesseraViewer.framesDecoded());
+    await page.waitForFunction(
+      (from) => window.tesseraViewer.framesDecoded() > from + 10 &&
+        window.tesseraViewer.state === 'live',
+      startFrames, { timeout: kPlaybackTimeoutMs, polling: 250 })
+      .catch(async (err) => {
+        const stats = await page.evaluate(() => window.tesseraViewer.stats()).catch(() => null);
+        throw new Error(`${what}: frames do not advance (${engine}): ` +
+          `${err.message.split('\n')[0]} stats ${JSON.stringify(stats)} ` +
+          `refused ${JSON.stringify(refused)}`);
+      });
+    return engine;
+  }
+
+  test('without the token the page is refused', { timeout: kTestTimeoutMs }, async () => {
+    const response = await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
+    assert.equal(response.status(), 401);
+    const hls = await page.evaluate(
+      async () => (await fetch('/hls/index.m3u8', { cache: 'no-store' })).status);
+    assert.equal(hls, 401, 'a fresh browser has no cookie');
+  });
+
+  test('the page opened with ?t= plays', { timeout: kTestTimeoutMs }, async () => {
+    refused.length = 0;
+    const engine = await plays(`?t=${encodeURIComponent(viewerToken)}`, 'hls.js');
+    assert.equal(engine, 'hlsjs');
+    assert.deepEqual(refused, [], 'no request of the page was refused');
+    // Without the cookie hls.js goes on with its Authorization header alone.
+    await context.clearCookies();
+    const loaded = await page.evaluate(() => window.tesseraViewer.stats().fragmentsLoaded);
+    await page.waitForFunction(
+      (from) => window.tesseraViewer.stats().fragmentsLoaded >= from + 2, loaded,
+      { timeout: kPlaybackTimeoutMs, polling: 250 });
+    assert.deepEqual(refused, [], 'no segment was refused without the cookie');
+    assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+
+  test('native HLS plays on the cookie', { timeout: kTestTimeoutMs }, async (t) => {
+    refused.length = 0;
+    const engine = await plays(`?t=${encodeURIComponent(viewerToken)}&engine=native`, 'native');
+    if (engine !== 'native') {
+      t.skip('this Chromium has no native HLS');
+      return;
+    }
+    assert.deepEqual(refused, [], 'no request of the page was refused');
   });
 });

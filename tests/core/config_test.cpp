@@ -60,7 +60,7 @@ class TempDir {
 
 struct ValidCase {
   const char* name;
-  const char* toml;
+  std::string toml;
   std::function<void(const Config&)> check;
 };
 
@@ -78,6 +78,7 @@ const std::vector<ValidCase> kValid = {
        REQUIRE(std::holds_alternative<std::string>(c.http.tls));
        CHECK(std::get<std::string>(c.http.tls) == "off");
        CHECK_FALSE(c.http.adminToken);
+       CHECK_FALSE(c.http.viewerToken);
        CHECK_FALSE(c.http.publicUrl);
        CHECK(c.ingest.maxFeeds == 256);
        CHECK(c.ingest.tileWidth == 160);
@@ -125,6 +126,11 @@ const std::vector<ValidCase> kValid = {
        CHECK(c.http.adminToken == "s3cret");
        CHECK(c.http.publicUrl == "https://wall.example.org");
      }},
+    {"http viewer_token: URL-safe characters, up to 256", "[http]\nviewer_token = \"Az09-._~\"\n",
+     [](const Config& c) { CHECK(c.http.viewerToken == "Az09-._~"); }},
+    {"http viewer_token of 256 characters",
+     "[http]\nviewer_token = \"" + std::string(256, 'v') + "\"\n",
+     [](const Config& c) { CHECK(c.http.viewerToken == std::string(256, 'v')); }},
     {"http listen on IPv6", "[http]\nlisten = \"[::]:8443\"\n",
      [](const Config& c) { CHECK(c.http.listen == "[::]:8443"); }},
     {"tls auto", "[http]\ntls = \"auto\"\n",
@@ -250,6 +256,24 @@ struct InvalidCase {
 
 const std::vector<InvalidCase> kInvalid = {
     // Unknown keys and tables, with a suggestion when one is close.
+    // [http] viewer_token rides in links and a cookie; the message never repeats the secret.
+    {"viewer_token empty",
+     "[http]\nviewer_token = \"\"\n",
+     {"t.toml:2: http.viewer_token: expected a non-empty string"}},
+    {"viewer_token not a string",
+     "[http]\nviewer_token = 42\n",
+     {"t.toml:2: http.viewer_token: expected a string, got integer 42"}},
+    {"viewer_token with a space",
+     "[http]\nlisten = \"127.0.0.1:0\"\nviewer_token = \"se cret\"\n",
+     {"t.toml:3: http.viewer_token: expected only letters, digits, '-', '.', '_' and '~' (it "
+      "rides in links and a cookie), got character 0x20 at position 3"}},
+    {"viewer_token with '&'",
+     "[http]\nviewer_token = \"a&b\"\n",
+     {"t.toml:2: http.viewer_token: expected only letters, digits, '-', '.', '_' and '~' (it "
+      "rides in links and a cookie), got character '&' at position 2"}},
+    {"viewer_token too long",
+     "[http]\nviewer_token = \"" + std::string(257, 'v') + "\"\n",
+     {"t.toml:2: http.viewer_token: expected at most 256 characters, got 257"}},
     {"unknown key with suggestion",
      "[canvas]\nwidht = 1280\n",
      {R"(t.toml:2: canvas.widht: unknown key (did you mean "width"?))"}},

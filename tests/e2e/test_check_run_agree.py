@@ -62,6 +62,11 @@ def cases(d):
          'overlay = false\nper_address_per_minute = 10\n', True, None),
         ("reactions rate 0", '[reactions]\noverlay = true\nper_address_per_minute = 0\n', False,
          (3, "reactions.per_address_per_minute:")),
+        ("viewer_token", f'[http]\nlisten = "127.0.0.1:{port}"\nviewer_token = "v1-ew_~."\n', True,
+         None),
+        ("viewer_token with a space",
+         f'[http]\nlisten = "127.0.0.1:{port}"\nviewer_token = "vie wer"\n', False,
+         (3, "http.viewer_token:")),
     ]
 
 

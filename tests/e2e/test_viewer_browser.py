@@ -52,7 +52,45 @@ def main():
         counts = dict(re.findall(r"^# (pass|fail|skipped) (\d+)$", r.stdout, re.M))
         assert int(counts.get("pass", 0)) >= 9 and counts.get("skipped") == "0", counts
         assert t.stop() == 0, t.log_text()
+    check_private(b)
     print("ok")
+
+
+VIEWER_TEST = "tests/browser/viewer.test.mjs"
+
+# The private channel: a smaller canvas, only the private test (under a minute).
+PRIVATE_TOKEN = "browser-v1ewer"
+PRIVATE_CONFIG = f"""
+[installation]
+name = "viewer-private"
+[canvas]
+width = 640
+height = 360
+fps = 15
+[http]
+viewer_token = "{PRIVATE_TOKEN}"
+[ingest.synthetic]
+count = 2
+[analysis]
+workers = 0
+[output]
+hls = true
+hls_segment_seconds = 1
+"""
+
+
+def check_private(b):
+    with Tessera(b, PRIVATE_CONFIG) as t:
+        t.wait_healthy(2)
+        env = dict(os.environ, TESSERA_URL=t.url, TESSERA_VIEWER_TOKEN=PRIVATE_TOKEN)
+        r = subprocess.run(["node", "--test", os.path.join(SOURCE_DIR, VIEWER_TEST)],
+                           env=env, capture_output=True, text=True, timeout=120)
+        print(r.stdout[-4000:])
+        print(r.stderr[-2000:], file=sys.stderr)
+        assert r.returncode == 0, "private channel browser tests failed"
+        counts = dict(re.findall(r"^# (pass|fail|skipped) (\d+)$", r.stdout, re.M))
+        assert int(counts.get("pass", 0)) >= 2, counts
+        assert t.stop() == 0, t.log_text()
 
 
 if __name__ == "__main__":

@@ -44,8 +44,11 @@
   }
 
   async function loadInfo() {
-    const r = await fetch("/api/v1/join", { cache: "no-store" });
+    const r = await fetch("/api/v1/join", { cache: "no-store", headers: authHeaders() });
     join.info = await r.json();
+    // The watch link: a private channel's comes with its ?t= only for the join token's holders.
+    if (join.info.viewer === null) $("watch-line").hidden = true;
+    else if (join.info.viewer) $("watch").href = join.info.viewer;
     $("title").textContent = "Join " + (join.info.name || "the painting");
     $("consent").textContent = join.info.consent || "";
     document.title = "Join " + (join.info.name || "the painting") + " · tessera";

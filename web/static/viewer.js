@@ -23,6 +23,13 @@
   const kRetryMinMs = 500;
   const kRetryMaxMs = 5000; // Low, so a viewer opened before the server finds the stream quickly.
   const kIdleMs = 5000;
+  // A private channel's link carries ?t=TOKEN ([http] viewer_token): opening the page with it sets
+  // a cookie for the players' own requests; the token also rides on those this page makes.
+  const viewerToken = new URLSearchParams(location.search).get('t') || '';
+  function withToken(url) {
+    if (!viewerToken) return url;
+    return `${url}${url.includes('?') ? '&' : '?'}t=${encodeURIComponent(viewerToken)}`;
+  }
 
   const State = Object.freeze({
     Connecting: 'connecting',
@@ -104,7 +111,7 @@
     counters.starts += 1;
     startedAtMs = performance.now();
     lastCurrentTimeS = -1;
-    if (state !== State.Live) video.poster = `${kCanvasStillUrl}?t=${Date.now()}`;
+    if (state !== State.Live) video.poster = withToken(`${kCanvasStillUrl}?n=${Date.now()}`);
     if (engine === 'hlsjs') startHlsJs();
     else startNative();
     play();
@@ -168,6 +175,9 @@
       maxBufferLength: 8,
       backBufferLength: 10,
       manifestLoadPolicy: { default: manifestRetry },
+      ...(viewerToken && {
+        xhrSetup: (xhr) => xhr.setRequestHeader('Authorization', `Bearer ${viewerToken}`),
+      }),
     });
     hls = instance;
     instance.on(Hls.Events.MANIFEST_PARSED, () => {
@@ -200,7 +210,7 @@
   }
 
   function startNative() {
-    video.src = playlistUrl();
+    video.src = withToken(playlistUrl());
   }
 
   // The replay: the same player on the EVENT playlist, with the video's own controls to scrub;
