@@ -278,7 +278,7 @@ def grid_layout(n, canvas=CANVAS, aspect=TILE, gap=GAP_PX):
 # ----------------------------------------------------------------------------- tessera
 
 
-def write_installation(path, clips, hls):
+def write_installation(path, clips, hls, extra=""):
     lines = [
         "# Written by bench/bench_feeds.py.",
         '[installation]\nname = "bench"\n',
@@ -293,6 +293,7 @@ def write_installation(path, clips, hls):
         lines.append(f'[[ingest.pull]]\nuri = "file://{c}"\nloop = true\n')
     lines.append("[analysis]\nworkers = 0\n")
     lines.append(f"[output]\nwindow = false\nhls = {'true' if hls else 'false'}\n")
+    lines.append(extra)
     path.write_text("\n".join(lines))
 
 
@@ -367,7 +368,7 @@ def run_tessera(args, clips, work):
     n = len(clips)
     toml = work / f"tessera-{n}.toml"
     logfile = work / f"tessera-{n}.log"
-    write_installation(toml, clips, hls=True)
+    write_installation(toml, clips, hls=True, extra=args.extra_toml)
     wait_quiet(args.quiet_wait)
     argv = [str(args.tessera), "run", str(toml), "--http", f"127.0.0.1:{args.port}",
             "--headless"]
@@ -694,6 +695,8 @@ def main():
                     help="longest wait, before each run, for other processes to stop using CPU")
     ap.add_argument("--repeat", type=int, default=1, help="runs per feed count (one row each)")
     ap.add_argument("--top-threads", type=int, default=12)
+    ap.add_argument("--extra-toml", default="",
+                    help='appended to tessera\'s installation, e.g. "[sync]\\nenabled = false"')
     args = ap.parse_args()
     args.tessera = args.tessera.resolve()
     if not args.no_tessera and not args.tessera.is_file():

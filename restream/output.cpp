@@ -155,6 +155,8 @@ void Output::fail(const std::string& why) {
     mLastError = why;
     mLastErrorSet = true;
   }
+  // A second message of the same failure (an error, then the end of stream): one restart.
+  if (mRestartScheduled) return;
   if (std::chrono::steady_clock::now() - mStartedAt >= kHealthyRun) {
     mBackoff = std::chrono::seconds(1);
   }
@@ -165,7 +167,9 @@ void Output::fail(const std::string& why) {
 }
 
 void Output::scheduleRestart() {
+  mRestartScheduled = true;
   mRestartTimer = platform::Timer(mBackoff, [this] {
+    mRestartScheduled = false;
     if (mStopped) return;
     teardown();
     ++mRestarts;

@@ -94,6 +94,7 @@ class Output : public EncodedSink, public platform::PipelineListener {
   platform::Timer mRestartTimer;
   platform::Timer mTeardownTimer;
   std::chrono::seconds mBackoff{1};
+  bool mRestartScheduled = false;
   std::chrono::steady_clock::time_point mStartedAt;
   std::atomic<bool> mStopped{false};
 
