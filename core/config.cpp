@@ -523,9 +523,9 @@ class Section {
       }
       const std::int64_t v = value->get();
       if (v < lo || v > hi || (even && v % 2 != 0)) {
-        problem(*array->get(i), where,
-                fmt::format("expected an {}integer in {}..{}, got {}", even ? "even " : "", lo,
-                            hi, v));
+        problem(
+            *array->get(i), where,
+            fmt::format("expected an {}integer in {}..{}, got {}", even ? "even " : "", lo, hi, v));
         return false;
       }
       values.push_back(static_cast<int>(v));
@@ -1039,13 +1039,13 @@ void readPush(Parser& parser, const toml::table& t, std::string path,
     return;
   }
   const auto clash = std::find_if(out.begin(), out.end(), [&](const PushTarget& other) {
-    return other.uri == target->uri || (target->listener() && other.listener() &&
-                                        other.port == target->port);
+    return other.uri == target->uri ||
+           (target->listener() && other.listener() && other.port == target->port);
   });
   if (clash != out.end()) {
-    s.problem(*s.find("uri"), "uri",
-              fmt::format("the same target as output.push[{}] ({})", clash - out.begin(),
-                          clash->masked));
+    s.problem(
+        *s.find("uri"), "uri",
+        fmt::format("the same target as output.push[{}] ({})", clash - out.begin(), clash->masked));
     return;
   }
   out.push_back(std::move(*target));
@@ -1086,8 +1086,7 @@ void readOutput(Parser& parser, const toml::table& t, int canvasHeight, OutputCo
     std::error_code ec;
     if (fs::exists(out.replayDir, ec) && !fs::is_directory(out.replayDir, ec)) {
       s.problem(*s.find("replay_dir"), "replay_dir",
-                "expected a directory (made when missing), got a file: " +
-                    out.replayDir.string());
+                "expected a directory (made when missing), got a file: " + out.replayDir.string());
     }
   }
   s.readBool("window", out.window);
@@ -1226,7 +1225,8 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
   if (const toml::table* t = s.table("ingest")) readIngest(parser, *t, config.ingest);
   if (const toml::table* t = s.table("analysis")) readAnalysis(parser, *t, config.analysis);
   readScenes(parser, s, config.scenes);
-  if (const toml::table* t = s.table("output")) readOutput(parser, *t, config.canvas.height, config.output);
+  if (const toml::table* t = s.table("output"))
+    readOutput(parser, *t, config.canvas.height, config.output);
   if (const toml::table* t = s.table("sync")) readSync(parser, *t, config.sync);
   if (const toml::table* t = s.table("reactions")) readReactions(parser, *t, config.reactions);
 

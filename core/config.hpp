@@ -156,7 +156,7 @@ struct OutputConfig {
   int bitrateKbps = 4000;
   int hlsSegmentSeconds = 2;
   int hlsPlaylistLength = 6;
-  bool qr = false;  // the join QR code in the canvas's bottom-right corner
+  bool qr = false;                 // the join QR code in the canvas's bottom-right corner
   std::vector<PushTarget> pushes;  // [[output.push]]: RTMP(S) and SRT targets
   // HLS heights, largest first; empty: one stream at the canvas size. With renditions,
   // /hls/index.m3u8 is a master playlist and each height is encoded once.

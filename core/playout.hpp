@@ -2,9 +2,10 @@
 //
 // Pure and single-threaded (the render thread owns one). With a fixed delay it is that delay.
 // With "auto" it follows the smallest delay that covers about the 95th percentile of the live
-// room-clock feeds' capture-to-arrival latency (FeedChannel::setsPlayoutDelay), plus half a frame (the nearest frame has to have
-// arrived), and moves towards it by at most one frame period per second, so the canvas never
-// jumps: a delay change of d over a second repeats or skips d / period frames spread over it.
+// room-clock feeds' capture-to-arrival latency (FeedChannel::setsPlayoutDelay), plus half a frame
+// (the nearest frame has to have arrived), and moves towards it by at most one frame period per
+// second, so the canvas never jumps: a delay change of d over a second repeats or skips d / period
+// frames spread over it.
 #pragma once
 
 #include <chrono>

@@ -117,7 +117,8 @@ bool parseSrtQuery(std::string_view query, std::string& masked, std::string* err
 bool parseSrt(std::string_view rest, PushTarget& out, std::string* error) {
   const std::size_t q = rest.find('?');
   const std::string_view authority = rest.substr(0, q);
-  if (authority.find('/') != std::string_view::npos || authority.find('@') != std::string_view::npos) {
+  if (authority.find('/') != std::string_view::npos ||
+      authority.find('@') != std::string_view::npos) {
     *error = "expected srt://host:port (caller) or srt://:port (listener)";
     return false;
   }
@@ -156,8 +157,9 @@ std::optional<PushTarget> parsePushUri(std::string_view uri, std::string* error)
     return std::nullopt;
   }
   if (!std::all_of(uri.begin(), uri.end(), plainChar)) {
-    *error = "spaces, quotes, backslashes and control characters are not allowed (percent-encode "
-             "them)";
+    *error =
+        "spaces, quotes, backslashes and control characters are not allowed (percent-encode "
+        "them)";
     return std::nullopt;
   }
   PushTarget out;

@@ -82,7 +82,8 @@ std::optional<StateDirectory> StateDirectory::create(const std::filesystem::path
   }
   // Who owns it: a later run removes the directory once this process is gone (a crash), and
   // leaves alone one whose pid file went at a clean exit (a recording kept on purpose).
-  const int pidFd = ::openat(fd, kPidFile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int pidFd =
+      ::openat(fd, kPidFile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (pidFd >= 0) {
     const std::string pid = std::to_string(::getpid()) + "\n";
     [[maybe_unused]] const auto written = ::write(pidFd, pid.data(), pid.size());
@@ -109,8 +110,8 @@ int StateDirectory::removeStale(const std::filesystem::path& base, std::string_v
     if (fd < 0) continue;
     char text[32] = {};
     const int pidFd = ::openat(fd, kPidFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    const long pid = pidFd >= 0 && ::read(pidFd, text, sizeof text - 1) > 0
-                         ? std::strtol(text, nullptr, 10) : 0;
+    const long pid =
+        pidFd >= 0 && ::read(pidFd, text, sizeof text - 1) > 0 ? std::strtol(text, nullptr, 10) : 0;
     if (pidFd >= 0) ::close(pidFd);
     const bool gone = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
     if (gone && removeDirectoryContents(fd) == 0 &&

@@ -64,9 +64,8 @@ bool Encoder::start(std::string* error) {
     return false;
   }
   mAccepting = true;
-  core::logInfo(kModule, "encoder: {}x{}@{} H.264 at {} kbit/s for {} output(s)",
-                size().width, size().height, mSettings.fps,
-                mSettings.bitrateKbps, mSinks.size());
+  core::logInfo(kModule, "encoder: {}x{}@{} H.264 at {} kbit/s for {} output(s)", size().width,
+                size().height, mSettings.fps, mSettings.bitrateKbps, mSinks.size());
   return true;
 }
 
@@ -106,8 +105,9 @@ void Encoder::finish() {
   if (mAccepting.exchange(false) && !mFailed) {
     gst_app_src_end_of_stream(GST_APP_SRC(mSource.get()));
     if (!mPipeline->waitForEos(std::chrono::seconds(5))) {
-      core::logWarn(kModule, "encoder: no end of stream within 5 s; the outputs may lack the "
-                             "last frames");
+      core::logWarn(kModule,
+                    "encoder: no end of stream within 5 s; the outputs may lack the "
+                    "last frames");
     }
   }
   mSource.reset();

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-
 namespace tessera::restream {
 
 HlsOutput::HlsOutput(HlsSettings settings)

@@ -48,10 +48,10 @@ bool Output::build(std::string* error) {
     const auto pad = platform::GstPtr<GstPad>::adopt(
         gst_element_get_static_pad(metered.get(), meterSource() ? "src" : "sink"));
     if (pad) {
-      gst_pad_add_probe(pad.get(),
-                        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                     GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                        &Output::meter, this, nullptr);
+      gst_pad_add_probe(
+          pad.get(),
+          static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+          &Output::meter, this, nullptr);
     }
   }
   mPipeline->setStreamingThreadNice(-5);
@@ -97,7 +97,8 @@ void Output::offer(GstSample* sample) {
   if (zeroBasedTimestamps() && GST_BUFFER_PTS_IS_VALID(out)) {
     if (!mFirstPts) mFirstPts = GST_BUFFER_PTS(out);
     GST_BUFFER_PTS(out) -= std::min(GST_BUFFER_PTS(out), *mFirstPts);
-    if (GST_BUFFER_DTS_IS_VALID(out)) GST_BUFFER_DTS(out) -= std::min(GST_BUFFER_DTS(out), *mFirstPts);
+    if (GST_BUFFER_DTS_IS_VALID(out))
+      GST_BUFFER_DTS(out) -= std::min(GST_BUFFER_DTS(out), *mFirstPts);
   }
   if (GST_BUFFER_PTS_IS_VALID(out)) {
     mLastEndNs = GST_BUFFER_PTS(out) + (GST_BUFFER_DURATION_IS_VALID(out)

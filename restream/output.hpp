@@ -24,9 +24,9 @@
 namespace tessera::restream {
 
 struct OutputStatus {
-  std::string kind;  // "hls" | "rtmp" | "rtmps" | "srt"
-  std::string uri;   // secrets masked
-  std::string state;  // "live" | "retrying" | "off"
+  std::string kind;        // "hls" | "rtmp" | "rtmps" | "srt"
+  std::string uri;         // secrets masked
+  std::string state;       // "live" | "retrying" | "off"
   double bitrateKbps = 0;  // what reached the sink over the last second
   int restarts = 0;
   std::string lastError;
@@ -75,7 +75,7 @@ class Output : public EncodedSink, public platform::PipelineListener {
   std::uint64_t lastEndNs() const { return mLastEndNs; }
 
   const std::string mKind;
-  const std::string mUri;  // masked
+  const std::string mUri;   // masked
   const std::string mName;  // for log lines: "rtmp://host/app/***"
   const int mFps;
 

@@ -15,8 +15,11 @@ constexpr int kMinRenditionKbps = 200;
 
 // H.264 Constrained Baseline at the level x264 picks for the size at up to 30 fps.
 std::string codecsFor(core::SizePx size) {
-  const int level = size.height <= 288 ? 0x15 : size.height <= 576 ? 0x1e
-                    : size.height <= 720 ? 0x1f : size.height <= 1088 ? 0x28 : 0x33;
+  const int level = size.height <= 288    ? 0x15
+                    : size.height <= 576  ? 0x1e
+                    : size.height <= 720  ? 0x1f
+                    : size.height <= 1088 ? 0x28
+                                          : 0x33;
   return fmt::format("avc1.42e0{:02x}", level);
 }
 }  // namespace
@@ -111,8 +114,7 @@ bool OutputStage::start(std::string* error) {
   }
   if (!mSettings.renditions.empty() && mSettings.hls) {
     core::logInfo(kModule, "hls: {} renditions under the master playlist {}",
-                  mSettings.renditions.size(),
-                  (mSettings.hls->directory / "index.m3u8").string());
+                  mSettings.renditions.size(), (mSettings.hls->directory / "index.m3u8").string());
   }
   return true;
 }
@@ -136,8 +138,7 @@ std::vector<OutputStatus> OutputStage::statuses() const {
 }
 
 bool OutputStage::anyEncoderFailed() const {
-  return std::any_of(mEncoders.begin(), mEncoders.end(),
-                     [](const auto& e) { return e->failed(); });
+  return std::any_of(mEncoders.begin(), mEncoders.end(), [](const auto& e) { return e->failed(); });
 }
 
 const std::filesystem::path* OutputStage::replayDirectory() const {

@@ -63,8 +63,8 @@ class OutputStage {
   // The HLS directory, or null without HLS.
   const std::filesystem::path* hlsDirectory() const;
   const std::filesystem::path* replayDirectory() const;  // null without a replay
-  bool hlsRecorded() const;    // an HLS output took frames
-  bool hlsEverFailed() const;  // an HLS output failed at some point
+  bool hlsRecorded() const;                              // an HLS output took frames
+  bool hlsEverFailed() const;                            // an HLS output failed at some point
 
  private:
   OutputStageSettings mSettings;

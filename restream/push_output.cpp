@@ -49,9 +49,9 @@ void PushOutput::configure(platform::Pipeline& pipeline, int attempt) {
   } else {
     g_object_set(sink.get(), "location", mTarget.uri.c_str(), nullptr);
   }
-  core::logInfo("restream", "{}: {}", name(),
-                attempt == 0 ? (mTarget.listener() ? "waiting for a caller" : "connecting")
-                             : "reconnecting");
+  core::logInfo(
+      "restream", "{}: {}", name(),
+      attempt == 0 ? (mTarget.listener() ? "waiting for a caller" : "connecting") : "reconnecting");
 }
 
 }  // namespace tessera::restream

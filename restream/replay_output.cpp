@@ -21,7 +21,6 @@ std::int64_t unixNowNs() {
       .count();
 }
 
-
 }  // namespace
 
 ReplayOutput::ReplayOutput(ReplaySettings settings)
@@ -175,7 +174,8 @@ void ReplayOutput::writePlaylist(bool ended) {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, playlist(), ec);
-  if (ec) core::logWarn(kModule, "replay: cannot replace {}: {}", playlist().string(), ec.message());
+  if (ec)
+    core::logWarn(kModule, "replay: cannot replace {}: {}", playlist().string(), ec.message());
 }
 
 }  // namespace tessera::restream

@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
-#include <string>
 
 #include "restream/output.hpp"
 #include "restream/replay_playlist.hpp"

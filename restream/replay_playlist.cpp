@@ -27,9 +27,8 @@ std::string isoUtc(std::int64_t unixNs) {
   const std::time_t seconds = static_cast<std::time_t>(unixNs / 1'000'000'000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (unixNs / 1'000'000) % 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unixNs / 1'000'000) % 1000);
 }
 
 std::int64_t parseIsoUtc(std::string_view t) {
@@ -111,7 +110,8 @@ std::vector<std::string> ReplayPlaylist::rotate(std::int64_t nowUnixNs, std::int
 
 std::string ReplayPlaylist::text(bool ended) const {
   int target = mTargetDurationS;
-  for (const auto& s : mSegments) target = std::max(target, static_cast<int>(std::ceil(s.durationS)));
+  for (const auto& s : mSegments)
+    target = std::max(target, static_cast<int>(std::ceil(s.durationS)));
   std::string t = fmt::format(
       "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-TARGETDURATION:{}\n"
       "#EXT-X-MEDIA-SEQUENCE:{}\n",
