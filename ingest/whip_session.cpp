@@ -3,8 +3,6 @@
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
-#include <nice/agent.h>
-#include <sys/random.h>
 
 #include <fmt/format.h>
 
@@ -17,6 +15,7 @@
 #include "ingest/sdp_check.hpp"
 #include "ingest/sender_reports.hpp"
 #include "platform/gobject_ptr.hpp"
+#include "platform/webrtc.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -42,18 +41,6 @@ void deleteWeak(gpointer p) {
 }
 void deleteStream(gpointer p, GClosure*) {
   delete static_cast<std::shared_ptr<StreamContext>*>(p);
-}
-
-std::string promiseError(GstPromise* promise) {
-  if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) return "negotiation interrupted";
-  const GstStructure* reply = gst_promise_get_reply(promise);
-  if (reply && gst_structure_has_field(reply, "error")) {
-    GError* raw = nullptr;
-    gst_structure_get(reply, "error", G_TYPE_ERROR, &raw, nullptr);
-    std::unique_ptr<GError, platform::GErrorDeleter> err(raw);
-    return err ? err->message : "negotiation failed";
-  }
-  return {};
 }
 
 GstFlowReturn onBranchSample(GstAppSink* sink, gpointer data) {
@@ -239,48 +226,10 @@ bool WhipSession::buildPipeline(std::string* error) {
 }
 
 void WhipSession::configureIce() {
-  GObject* rawIce = nullptr;
-  g_object_get(mWebrtc.get(), "ice-agent", &rawIce, nullptr);
-  const auto iceRef = platform::GObjectPtr<GObject>::adopt(rawIce);
-  GObject* ice = iceRef.get();
-  if (!ice) return;
-  // TCP candidates cost descriptors and rarely help a phone on the gallery's Wi-Fi.
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "ice-tcp")) {
-    g_object_set(ice, "ice-tcp", FALSE, nullptr);
-  }
-  if (mSettings.udpPortMin > 0 && mSettings.udpPortMax >= mSettings.udpPortMin) {
-    g_object_set(ice, "min-rtp-port", static_cast<guint>(mSettings.udpPortMin), "max-rtp-port",
-                 static_cast<guint>(mSettings.udpPortMax), nullptr);
-  }
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
-    NiceAgent* rawAgent = nullptr;
-    g_object_get(ice, "agent", &rawAgent, nullptr);
-    const auto agentRef = platform::GObjectPtr<NiceAgent>::adopt(rawAgent);
-    if (NiceAgent* agent = agentRef.get()) {
-      // libnice's UPnP discovery multicasts SSDP and delays gathering by 200 ms: off.
-      g_object_set(agent, "upnp", FALSE, nullptr);
-      for (const auto& address : mSettings.iceAddresses) {
-        NiceAddress a;
-        nice_address_init(&a);
-        if (nice_address_set_from_string(&a, address.c_str())) {
-          nice_agent_add_local_address(agent, &a);
-        } else {
-          core::logWarn(kModule, "ice_addresses: \"{}\" is not an IP address", address);
-        }
-      }
-    }
-  }
-  for (const auto& url : mSettings.iceServers) {
-    if (url.rfind("stun:", 0) == 0) {
-      g_object_set(mWebrtc.get(), "stun-server", ("stun://" + url.substr(5)).c_str(), nullptr);
-    } else {
-      const auto colon = url.find(':');
-      gboolean ok = FALSE;
-      const std::string gstUrl = url.substr(0, colon) + "://" + url.substr(colon + 1);
-      g_signal_emit_by_name(mWebrtc.get(), "add-turn-server", gstUrl.c_str(), &ok);
-      if (!ok) core::logWarn(kModule, "ice_servers: webrtcbin refused {}", url);
-    }
-  }
+  platform::configureIce(mWebrtc.get(),
+                         {mSettings.iceAddresses, mSettings.iceServers, mSettings.udpPortMin,
+                          mSettings.udpPortMax},
+                         kModule);
 }
 
 bool WhipSession::start(const std::string& offerSdp, std::string* error) {
@@ -298,7 +247,7 @@ bool WhipSession::start(const std::string& offerSdp, std::string* error) {
       gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);  // takes `sdp`
   GstPromise* promise = gst_promise_new_with_change_func(
       [](GstPromise* p, gpointer data) {
-        const std::string err = promiseError(p);
+        const std::string err = platform::promiseError(p);
         gst_promise_unref(p);
         postIfAlive(*static_cast<WeakSession*>(data),
                     [err](WhipSession& s) { s.onRemoteDescriptionSet(err); });
@@ -319,7 +268,7 @@ void WhipSession::onRemoteDescriptionSet(const std::string& error) {
   }
   GstPromise* promise = gst_promise_new_with_change_func(
       [](GstPromise* p, gpointer data) {
-        std::string err = promiseError(p);
+        std::string err = platform::promiseError(p);
         GstWebRTCSessionDescription* answer = nullptr;
         if (err.empty()) {
           gst_structure_get(gst_promise_get_reply(p), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
@@ -485,15 +434,7 @@ std::optional<OfferProblem> checkOffer(const std::string& text) {
 }
 
 std::string newSessionId() {
-  unsigned char bytes[16];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  std::string id;
-  for (unsigned char b : bytes) id += fmt::format("{:02x}", b);
-  return id;
+  return platform::randomHexId(16);
 }
 
 }  // namespace tessera::ingest
