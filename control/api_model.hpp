@@ -46,7 +46,7 @@ struct FeedInfo {
 
 // One output of the canvas (HLS, an RTMP or SRT push), as GET /api/v1/outputs shows it.
 struct OutputInfo {
-  std::string kind;   // "hls" | "rtmp" | "rtmps" | "srt"
+  std::string kind;   // "hls" | "replay" | "rtmp" | "rtmps" | "srt" | "whep"
   std::string uri;    // secrets masked
   std::string state;  // "live" | "retrying" | "off"
   double bitrateKbps = 0;
@@ -56,6 +56,7 @@ struct OutputInfo {
   std::uint64_t dropped = 0;
   std::uint64_t bytes = 0;
   std::optional<std::uint64_t> diskBytes;  // the replay's files
+  std::optional<int> viewers;              // WHEP: sessions now
 };
 
 struct HealthInfo {

@@ -103,7 +103,8 @@ HttpServer::HttpServer(HttpSettings settings, ApiModel& model, WhipService* whip
       mWhip(whip),
       mWhipRate(mSettings.whipPostsPerMinute, std::chrono::minutes(1), kMaxRateLimitedAddresses),
       mReactionRate(mSettings.reactionsPerAddressPerMinute, std::chrono::minutes(1),
-                    kMaxRateLimitedAddresses) {}
+                    kMaxRateLimitedAddresses),
+      mWhepRate(mSettings.whepPostsPerMinute, std::chrono::minutes(1), kMaxRateLimitedAddresses) {}
 
 HttpServer::~HttpServer() {
   mConnections.reset();  // stops accepting
@@ -246,6 +247,10 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
     if (onlyGet()) serveJoinQr(msg);
   } else if (path == "/api/v1/join") {
     if (onlyGet()) serveJoinInfo(msg);
+  } else if (mWhep && path == "/whep") {
+    serveWhepEndpoint(msg, method);
+  } else if (mWhep && path.rfind("/whep/", 0) == 0 && path.size() > 6) {
+    serveWhepSession(msg, method, path.substr(6));
   } else if (mWhip && path == "/whip") {
     serveWhipEndpoint(msg, method);
   } else if (mWhip && path.rfind("/whip/", 0) == 0 && path.size() > 6) {
@@ -330,6 +335,7 @@ void HttpServer::serveOutputs(SoupServerMessage* msg) {
                     {"dropped_frames", o.dropped},
                     {"bytes", o.bytes}});
     if (o.diskBytes) list.back()["disk_bytes"] = *o.diskBytes;
+    if (o.viewers) list.back()["viewers"] = *o.viewers;
   }
   respondJson(msg, 200, list);
 }

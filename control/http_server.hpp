@@ -15,6 +15,7 @@
 #include "control/cue_service.hpp"
 #include "control/detail/connections.hpp"
 #include "control/detail/rate_limit.hpp"
+#include "control/whep_service.hpp"
 #include "control/whip_service.hpp"
 #include "core/reactions.hpp"
 #include "platform/gobject_ptr.hpp"
@@ -39,6 +40,8 @@ struct HttpSettings {
   std::vector<std::string> iceServers;       // announced as Link rel="ice-server"
   int whipPostsPerMinute = 30;               // per client address
   std::size_t whipMaxBodyBytes = 64 * 1024;  // an SDP offer is a few KiB
+  // WHEP viewers (POST /whep), served when a WhepService is set: offers per client address.
+  int whepPostsPerMinute = 30;
   // Viewers' reactions (POST /api/v1/reactions), counted into the tally given to the server.
   bool reactionsEnabled = true;
   int reactionsPerAddressPerMinute = 60;
@@ -76,6 +79,8 @@ class HttpServer {
   // Counts POST /api/v1/reactions into `tally` (null or reactionsEnabled false: 404). Before
   // start(); the tally outlives the server.
   void setReactionTally(core::ReactionTally* tally) { mReactions = tally; }
+  // Serves /whep from `whep` (null: 404). Before start().
+  void setWhepService(WhepService* whep) { mWhep = whep; }
   detail::ConnectionStats connectionStats() const {
     return mConnections ? mConnections->stats() : detail::ConnectionStats{};
   }
@@ -126,6 +131,10 @@ class HttpServer {
   void serveJoinInfo(SoupServerMessage* msg);
   std::optional<std::string> joinViewerLink(SoupServerMessage* msg) const;
   void serveJoinQr(SoupServerMessage* msg);
+  // WHEP viewers (whep_routes.cpp).
+  void serveWhepEndpoint(SoupServerMessage* msg, const std::string& method);
+  void serveWhepSession(SoupServerMessage* msg, const std::string& method, const std::string& id);
+  bool allowWhepPost(SoupServerMessage* msg);
   // The cue (cue_routes.cpp).
   void serveCue(SoupServerMessage* msg, const std::string& method);
   // Viewers' reactions (reaction_routes.cpp).
@@ -138,10 +147,12 @@ class HttpServer {
   ApiModel& mModel;
   WhipService* const mWhip;
   CueService* mCue = nullptr;
+  WhepService* mWhep = nullptr;
   core::ReactionTally* mReactions = nullptr;
   // POST /whip and POST /api/v1/reactions per client address, for their rate limits.
   detail::AddressRateLimit mWhipRate;
   detail::AddressRateLimit mReactionRate;
+  detail::AddressRateLimit mWhepRate;
   std::uint64_t mReactionsRefused = 0;  // answered 429
   std::chrono::steady_clock::time_point mLastReactionFloodLog{};
   std::string mJoinUrl;

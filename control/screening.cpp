@@ -109,6 +109,7 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method, const
   bool ok = true;
   bool countJoin = false;      // POST /whip: the join rate, once the body is known to fit
   bool countReaction = false;  // POST /api/v1/reactions: the same for each viewer's reactions
+  bool countWhep = false;      // POST /whep: offers per address
   const bool whipSession = mWhip && path.rfind("/whip/", 0) == 0 && path.size() > 6;
   if (path == "/api/v1/scene" && method == "POST") {
     limit = kSceneMaxBodyBytes;
@@ -122,6 +123,9 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method, const
   } else if (path == "/api/v1/reactions" && method == "POST") {
     limit = kReactionMaxBodyBytes;  // public: no admin token
     countReaction = reactionsOn();
+  } else if (mWhep && path == "/whep" && method == "POST") {
+    limit = mSettings.whipMaxBodyBytes;  // an SDP offer, as for WHIP
+    countWhep = true;
   } else if (mWhip && path == "/whip" && method == "POST") {
     limit = mSettings.whipMaxBodyBytes;
     ok = checkWhipToken(msg);
@@ -142,7 +146,9 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method, const
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH && declared > static_cast<goffset>(limit)) {
     core::logWarn(kModule, "{} {} from {}: a {}-byte body, refused unread (limit {})", method, path,
                   client, declared, limit);
-    if (path.rfind("/whip", 0) == 0) detail::setHeader(msg, "Access-Control-Allow-Origin", "*");
+    if (path.rfind("/whip", 0) == 0 || path.rfind("/whep", 0) == 0) {
+      detail::setHeader(msg, "Access-Control-Allow-Origin", "*");
+    }
     respondProblem(
         msg, 413, "Content Too Large",
         fmt::format("the body is {} bytes; {} {} takes at most {}", declared, method, path, limit));
@@ -150,6 +156,11 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method, const
     return;
   }
   if (countJoin && !allowWhipPost(msg)) {
+    detail::setHeader(msg, "Access-Control-Allow-Origin", "*");
+    refuse(msg);
+    return;
+  }
+  if (countWhep && !allowWhepPost(msg)) {
     detail::setHeader(msg, "Access-Control-Allow-Origin", "*");
     refuse(msg);
     return;

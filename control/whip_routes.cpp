@@ -28,14 +28,6 @@ void addCors(SoupServerMessage* msg) {
             "Location, ETag, Link, Accept-Patch, Retry-After");
 }
 
-// "application/sdp; charset=utf-8" -> "application/sdp"
-std::string mediaType(const std::string& contentType) {
-  std::string t = contentType.substr(0, contentType.find(';'));
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return t;
-}
-
 // "turn:user:pass@host:3478" -> <turn:host:3478>; rel="ice-server"; username=...; credential=...
 std::string iceServerLink(const std::string& url) {
   const auto at = url.find('@');
@@ -108,7 +100,7 @@ void HttpServer::serveWhipEndpoint(SoupServerMessage* msg, const std::string& me
 
 void HttpServer::serveWhipPost(SoupServerMessage* msg) {
   // The token and the rate limit were checked before the body was read (screening.cpp).
-  const std::string type = mediaType(requestHeader(msg, "Content-Type"));
+  const std::string type = detail::requestMediaType(msg);
   if (type != "application/sdp") {
     setHeader(msg, "Accept-Post", "application/sdp");
     respondProblem(msg, 415, "Unsupported Media Type",
@@ -184,7 +176,7 @@ void HttpServer::serveWhipSession(SoupServerMessage* msg, const std::string& met
     }
     return;
   }
-  const std::string type = mediaType(requestHeader(msg, "Content-Type"));
+  const std::string type = detail::requestMediaType(msg);
   if (type != "application/trickle-ice-sdpfrag") {
     setHeader(msg, "Accept-Patch", "application/trickle-ice-sdpfrag");
     respondProblem(msg, 415, "Unsupported Media Type",

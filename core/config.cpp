@@ -1075,7 +1075,8 @@ void readRenditions(Section& s, int canvasHeight, OutputConfig& out) {
 void readOutput(Parser& parser, const toml::table& t, int canvasHeight, OutputConfig& out) {
   Section s(parser, t, "output",
             {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr",
-             "push", "renditions", "replay_hours", "replay_dir", "replay_max_mb"});
+             "push", "renditions", "replay_hours", "replay_dir", "replay_max_mb", "whep",
+             "max_viewers"});
   readRenditions(s, canvasHeight, out);
   s.readNumber("replay_hours", out.replayHours, "in 0..168 (0: off)",
                [](double x) { return x >= 0 && x <= 168; });
@@ -1092,6 +1093,9 @@ void readOutput(Parser& parser, const toml::table& t, int canvasHeight, OutputCo
   s.readBool("window", out.window);
   s.readBool("qr", out.qr);
   s.readBool("hls", out.hls);
+  bool whep = false;
+  if (s.readBool("whep", whep)) out.whep = whep;
+  s.readInt("max_viewers", out.maxViewers, 1, kMaxWhepViewers);
   s.readInt("bitrate_kbps", out.bitrateKbps, 100, 100000);
   s.readInt("hls_segment_seconds", out.hlsSegmentSeconds, 1, 10);
   s.readInt("hls_playlist_length", out.hlsPlaylistLength, 2, 60);

@@ -166,8 +166,14 @@ struct OutputConfig {
   double replayHours = 0;
   std::filesystem::path replayDir;  // resolved against the installation file; empty: default
   int replayMaxMb = 20000;
+  // WHEP (POST /whep): WebRTC viewers of the encoded canvas, at most maxViewers at once.
+  // Unset: on when HLS is (WHEP shares its encoder; without any output nothing is encoded).
+  std::optional<bool> whep;
+  bool whepOn() const { return whep.value_or(hls); }
+  int maxViewers = 100;
 };
 inline constexpr std::size_t kMaxRenditions = 4;
+inline constexpr int kMaxWhepViewers = 1000;  // each viewer has a pipeline and a few threads
 
 // [sync]: the playout (docs/architecture.md, "Time").
 struct SyncConfig {

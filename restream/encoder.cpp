@@ -2,6 +2,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
 
 #include <fmt/format.h>
 
@@ -50,7 +51,8 @@ bool Encoder::start(std::string* error) {
   if (!pipeline) return false;
   mPipeline.emplace(std::move(*pipeline));
   mSource = mPipeline->element("src");
-  const auto sink = mPipeline->element("sink");
+  mSink = mPipeline->element("sink");
+  const auto& sink = mSink;
   g_object_set(sink.get(), "emit-signals", TRUE, nullptr);
   g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&Encoder::onSample), this);
   g_signal_connect(sink.get(), "eos", G_CALLBACK(&Encoder::onEos), this);
@@ -86,6 +88,13 @@ void Encoder::push(const core::FrameRef& frame, std::chrono::nanoseconds timesta
   ++mPushed;
 }
 
+void Encoder::requestKeyframe() {
+  if (!mAccepting || !mSink) return;
+  // Upstream from the appsink: through h264parse to x264enc, which makes the next frame an IDR.
+  gst_element_send_event(mSink.get(), gst_video_event_new_upstream_force_key_unit(
+                                          GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
 GstFlowReturn Encoder::onSample(GstElement* sink, gpointer data) {
   auto* self = static_cast<Encoder*>(data);
   GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(sink));
@@ -111,6 +120,7 @@ void Encoder::finish() {
     }
   }
   mSource.reset();
+  mSink.reset();
   mPipeline.reset();
 }
 

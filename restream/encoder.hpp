@@ -53,6 +53,8 @@ class Encoder final : public platform::PipelineListener {
   // Drains the encoder (bounded) so every sink gets the last frames and its end of stream. The
   // render thread must have stopped pushing first.
   void finish();
+  // Any thread: the next frame is encoded as a keyframe (a WebRTC viewer joined or lost one).
+  void requestKeyframe();
 
   std::uint64_t pushed() const { return mPushed; }
   std::uint64_t dropped() const { return mDropped; }
@@ -77,6 +79,7 @@ class Encoder final : public platform::PipelineListener {
   const std::vector<EncodedSink*> mSinks;
   std::optional<platform::Pipeline> mPipeline;
   platform::GstPtr<GstElement> mSource;
+  platform::GstPtr<GstElement> mSink;
   std::atomic<bool> mAccepting{false};
   std::atomic<bool> mFailed{false};
   std::atomic<std::uint64_t> mPushed{0};

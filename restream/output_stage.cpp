@@ -70,6 +70,10 @@ OutputStage::OutputStage(OutputStageSettings settings) : mSettings(std::move(set
         mReplay = std::make_unique<ReplayOutput>(*mSettings.replay);
         sinks.push_back(mReplay.get());
       }
+      if (mSettings.whep) {
+        mWhep = std::make_unique<WhepHub>(*mSettings.whep);
+        sinks.push_back(mWhep.get());
+      }
       for (const auto& target : mSettings.pushes) {
         mPushes.push_back(std::make_unique<PushOutput>(target, mSettings.encoder.fps));
         sinks.push_back(mPushes.back().get());
@@ -77,6 +81,7 @@ OutputStage::OutputStage(OutputStageSettings settings) : mSettings(std::move(set
     }
     mEncoders.push_back(std::make_unique<Encoder>(encoders[i], std::move(sinks)));
   }
+  if (mWhep) mWhep->setEncoder(mEncoders.front().get());
 }
 
 OutputStage::~OutputStage() {
@@ -122,6 +127,8 @@ bool OutputStage::start(std::string* error) {
 void OutputStage::finish() {
   if (mFinished) return;
   mFinished = true;
+  // Viewers first: their keyframe requests reach the encoder from their own threads.
+  if (mWhep) mWhep->stopAll();
   for (auto& encoder : mEncoders) encoder->finish();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (auto& hls : mHls) hls->stop(deadline);

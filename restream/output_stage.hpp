@@ -21,6 +21,7 @@
 #include "restream/hls_output.hpp"
 #include "restream/push_output.hpp"
 #include "restream/replay_output.hpp"
+#include "restream/whep_hub.hpp"
 
 namespace tessera::restream {
 
@@ -30,6 +31,7 @@ struct OutputStageSettings {
   std::optional<HlsSettings> hls;
   std::optional<ReplaySettings> replay;  // takes the largest rendition
   std::vector<core::PushTarget> pushes;
+  std::optional<WhepSettings> whep;  // WebRTC viewers of the largest rendition
 };
 
 // One rendition's encoder settings: the canvas scaled to `height` (width even, same aspect),
@@ -63,6 +65,7 @@ class OutputStage {
   // The HLS directory, or null without HLS.
   const std::filesystem::path* hlsDirectory() const;
   const std::filesystem::path* replayDirectory() const;  // null without a replay
+  WhepHub* whep() const { return mWhep.get(); }           // null without WHEP
   bool hlsRecorded() const;                              // an HLS output took frames
   bool hlsEverFailed() const;                            // an HLS output failed at some point
 
@@ -71,6 +74,7 @@ class OutputStage {
   std::vector<std::unique_ptr<HlsOutput>> mHls;  // one per rendition
   std::vector<std::unique_ptr<PushOutput>> mPushes;
   std::unique_ptr<ReplayOutput> mReplay;
+  std::unique_ptr<WhepHub> mWhep;
   std::vector<std::unique_ptr<Encoder>> mEncoders;  // after the outputs: they hold pointers to them
   bool mFinished = false;
 };

@@ -175,6 +175,7 @@ bool Server::startStages() {
   mCue = std::make_unique<CueRunner>(mIngest->table(), *mRender);
   mHttp->setCueService(mCue.get());
   mHttp->setReactionTally(&mReactions);
+  if (mOutputs && mOutputs->whep()) mHttp->setWhepService(this);
   if (!mHttp->start(&error)) {
     core::logError(kModule, "http: {}", error);
     return false;
@@ -294,9 +295,39 @@ std::vector<control::OutputInfo> Server::outputs() {
   if (!mOutputs) return out;
   for (const auto& s : mOutputs->statuses()) {
     out.push_back({s.kind, s.uri, s.state, s.bitrateKbps, s.restarts, s.lastError, s.frames,
-                   s.dropped, s.bytes, s.diskBytes});
+                   s.dropped, s.bytes, s.diskBytes, std::nullopt});
+  }
+  if (const auto* whep = mOutputs->whep()) {
+    const auto w = whep->stats();
+    control::OutputInfo info;
+    info.kind = "whep";
+    info.uri = "/whep";
+    info.state = mOutputs->anyEncoderFailed() ? "off" : "live";
+    info.frames = w.frames;
+    info.dropped = w.dropped;
+    info.viewers = w.viewers;
+    out.push_back(std::move(info));
   }
   return out;
+}
+
+std::string Server::whepMetrics() const {
+  const auto w = mOutputs->whep()->stats();
+  return fmt::format(
+      "# HELP tessera_whep_viewers WHEP viewers now (negotiating or connected).\n"
+      "# TYPE tessera_whep_viewers gauge\ntessera_whep_viewers {}\n"
+      "# HELP tessera_whep_viewers_connected WHEP viewers whose connection is up.\n"
+      "# TYPE tessera_whep_viewers_connected gauge\ntessera_whep_viewers_connected {}\n"
+      "# HELP tessera_whep_sessions_total WHEP offers answered.\n"
+      "# TYPE tessera_whep_sessions_total counter\ntessera_whep_sessions_total {}\n"
+      "# HELP tessera_whep_refused_total WHEP offers refused with 503 (max_viewers).\n"
+      "# TYPE tessera_whep_refused_total counter\ntessera_whep_refused_total {}\n"
+      "# HELP tessera_whep_frames_total Encoded frames handed to WHEP viewers (all viewers).\n"
+      "# TYPE tessera_whep_frames_total counter\ntessera_whep_frames_total {}\n"
+      "# HELP tessera_whep_keyframe_requests_total Keyframes viewers asked the encoder for.\n"
+      "# TYPE tessera_whep_keyframe_requests_total counter\n"
+      "tessera_whep_keyframe_requests_total {}\n",
+      w.viewers, w.connected, w.sessions, w.refused, w.frames, w.keyframeRequests);
 }
 
 std::string Server::outputMetrics() const {
@@ -356,7 +387,7 @@ std::optional<std::filesystem::path> Server::replayDirectory(std::string* error)
 
 bool Server::startOutputs(std::string* error) {
   const auto& out = mConfig.output;
-  if (!out.hls && out.pushes.empty() && out.replayHours <= 0) return true;
+  if (!out.hls && out.pushes.empty() && out.replayHours <= 0 && !out.whepOn()) return true;
   std::string missing;
   for (const auto& target : out.pushes) {
     const bool srt = target.kind == core::PushKind::kSrt;
@@ -368,6 +399,11 @@ bool Server::startOutputs(std::string* error) {
                            missing);
       return false;
     }
+  }
+  if (out.whepOn() &&
+      !platform::GstRuntime::haveElements({"webrtcbin", "rtph264pay", "nicesink"}, &missing)) {
+    *error = fmt::format("whep: GStreamer elements missing: {} (run `make deps`)", missing);
+    return false;
   }
   restream::OutputStageSettings settings;
   settings.encoder.canvas = {mConfig.canvas.width, mConfig.canvas.height};
@@ -404,6 +440,14 @@ bool Server::startOutputs(std::string* error) {
     settings.replay = restream::ReplaySettings{
         mConfig.canvas.fps, out.hlsSegmentSeconds, out.replayHours,
         static_cast<std::uint64_t>(out.replayMaxMb) << 20, *dir};
+  }
+  if (out.whepOn()) {
+    const auto& whip = mConfig.ingest.whip;  // viewers gather ICE as participants do
+    restream::WhepSettings whep;
+    whep.maxViewers = out.maxViewers;
+    whep.fps = mConfig.canvas.fps;
+    whep.ice = {whip.iceAddresses, whip.iceServers, whip.udpPortMin, whip.udpPortMax};
+    settings.whep = whep;
   }
   mOutputs = std::make_unique<restream::OutputStage>(std::move(settings));
   return mOutputs->start(error);
@@ -735,6 +779,17 @@ void Server::whipOffer(const std::string& sdp,
   });
 }
 
+void Server::whepOffer(const std::string& sdp,
+                       std::function<void(const control::WhepAnswer&)> done) {
+  mOutputs->whep()->negotiate(sdp, [done = std::move(done)](const restream::WhepResult& r) {
+    done({r.status, r.detail, r.id, r.sdp, r.retryAfterSeconds});
+  });
+}
+
+bool Server::whepDelete(const std::string& sessionId) {
+  return mOutputs->whep()->remove(sessionId, "the viewer left (DELETE)");
+}
+
 bool Server::whipDelete(const std::string& sessionId) {
   return mWhip->remove(sessionId, "the participant left");
 }
@@ -825,6 +880,7 @@ std::string Server::metrics() {
         static_cast<double>(r.newestFeeds));
 
   if (mOutputs) m += outputMetrics();
+  if (mOutputs && mOutputs->whep()) m += whepMetrics();
   if (mAnalysis) m += mAnalysis->metricsText();
   gauge("tessera_http_requests_total", "HTTP requests served.",
         static_cast<double>(mHttp ? mHttp->requests() : 0), "counter");

@@ -19,6 +19,7 @@
 #include "analysis/messaging.hpp"
 #include "control/api_model.hpp"
 #include "control/http_server.hpp"
+#include "control/whep_service.hpp"
 #include "control/whip_service.hpp"
 #include "core/config.hpp"
 #include "core/reactions.hpp"
@@ -45,6 +46,7 @@ std::filesystem::path defaultDataDir();
 
 class Server final : public control::ApiModel,
                      public control::WhipService,
+                     public control::WhepService,
                      public render::CanvasListener {
  public:
   Server(core::Config config, ServerOptions options);
@@ -78,6 +80,11 @@ class Server final : public control::ApiModel,
   control::WhipPatchResult whipPatch(const std::string& sessionId, const std::string& ifMatch,
                                      const std::string& fragment, std::string* problem) override;
 
+  // WhepService (main-loop thread).
+  void whepOffer(const std::string& sdp,
+                 std::function<void(const control::WhepAnswer&)> done) override;
+  bool whepDelete(const std::string& sessionId) override;
+
   // CanvasListener (render thread).
   void onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) override;
   void onWindowClosed() override;
@@ -87,6 +94,7 @@ class Server final : public control::ApiModel,
   std::optional<std::filesystem::path> replayDirectory(std::string* error) const;
   bool hlsFailed() const;
   std::string outputMetrics() const;
+  std::string whepMetrics() const;
   std::optional<std::size_t> findScene(const std::string& name) const;
   // Why the canvas has stopped (the render thread has not ticked for seconds), if it has.
   std::optional<std::string> renderStall() const;

@@ -37,4 +37,12 @@ std::string requestBody(SoupServerMessage* msg) {
   return text;
 }
 
+std::string requestMediaType(SoupServerMessage* msg) {
+  const std::string type = requestHeader(msg, "Content-Type");
+  std::string t = type.substr(0, type.find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t;
+}
+
 }  // namespace tessera::control::detail

@@ -1,4 +1,6 @@
 // tessera viewer: plays the canvas's live HLS and shows a small status overlay fed by /healthz.
+// "low latency" plays the same encoded stream over WebRTC instead (WHEP, POST /whep), and falls
+// back to HLS when the server refuses (full, off) or the connection does not come up.
 //
 // A plain script, no framework. It runs after /vendor/hls.min.js (both are deferred, so in order);
 // if that file is missing the page still plays where the browser has native HLS.
@@ -23,6 +25,9 @@
   const kRetryMinMs = 500;
   const kRetryMaxMs = 5000; // Low, so a viewer opened before the server finds the stream quickly.
   const kIdleMs = 5000;
+  const kWhepUrl = '/whep';
+  const kWhepGatherMs = 2000; // Our ICE candidates go in the offer (the server does not trickle).
+  const kWhepFirstFrameMs = 8000; // No picture this long after the offer: back to HLS.
   // A private channel's link carries ?t=TOKEN ([http] viewer_token): opening the page with it sets
   // a cookie for the players' own requests; the token also rides on those this page makes.
   const viewerToken = new URLSearchParams(location.search).get('t') || '';
@@ -69,6 +74,10 @@
   let mediaRecoveredAtMs = -Infinity;
   let autoplayBlocked = false;
   let source = 'live'; // 'live' | 'replay'
+  // 'hls' or 'whep' (low latency); ?mode=lowlatency starts with WHEP.
+  let transport = new URLSearchParams(location.search).get('mode') === 'lowlatency' ? 'whep' : 'hls';
+  let whep = null; // { pc, location } while a WHEP session is up.
+  let whepFallbacks = 0;
   const playlistUrl = () => (source === 'replay' ? kReplayUrl : kPlaylistUrl);
   const counters = { starts: 0, manifestsParsed: 0, fragmentsLoaded: 0, lastError: '' };
 
@@ -112,12 +121,18 @@
     startedAtMs = performance.now();
     lastCurrentTimeS = -1;
     if (state !== State.Live) video.poster = withToken(`${kCanvasStillUrl}?n=${Date.now()}`);
+    if (transport === 'whep' && source === 'live') {
+      startWhep();
+      return;
+    }
+    showQuality(0, false);
     if (engine === 'hlsjs') startHlsJs();
     else startNative();
     play();
   }
 
   function stop() {
+    stopWhep();
     if (hls) {
       hls.destroy();
       hls = null;
@@ -129,9 +144,13 @@
   }
 
   // Tears the player down and builds a new one after a backoff; repeated calls while one is
-  // pending are ignored.
+  // pending are ignored. A low-latency player that fails falls back to HLS.
   function restart(reason) {
     if (restartTimer) return;
+    if (transport === 'whep') {
+      fallBackToHls(reason);
+      return;
+    }
     counters.lastError = reason;
     console.warn(`viewer: restarting playback in ${retryDelayMs} ms: ${reason}`);
     setState(everLive ? State.Reconnecting : State.Connecting);
@@ -145,8 +164,8 @@
     if (!promise) return;
     promise.then(
       () => {
+        if (autoplayBlocked) showHint(''); // Only the "tap" hint: a fallback's reason stays.
         autoplayBlocked = false;
-        showHint('');
       },
       (err) => {
         // AbortError only means a new load interrupted this play(); start() plays again.
@@ -213,6 +232,120 @@
     video.src = withToken(playlistUrl());
   }
 
+  // ---- low latency (WHEP) ---------------------------------------------------------------------
+
+  function whepHeaders() {
+    const headers = { 'Content-Type': 'application/sdp' };
+    if (viewerToken) headers.Authorization = `Bearer ${viewerToken}`;
+    return headers;
+  }
+
+  function gatheringDone(pc) {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, kWhepGatherMs);
+      pc.addEventListener('icegatheringstatechange', () => {
+        if (pc.iceGatheringState === 'complete') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+
+  async function startWhep() {
+    const pc = new RTCPeerConnection();
+    const session = { pc, location: '' };
+    whep = session;
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addEventListener('track', (event) => {
+      if (whep !== session) return;
+      video.srcObject = event.streams[0] || new MediaStream([event.track]);
+      play();
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      if (whep === session && pc.connectionState === 'failed') restart('WebRTC connection failed');
+    });
+    // No picture in time (UDP blocked on this network, say): HLS instead.
+    setTimeout(() => {
+      if (whep === session && !(framesDecoded() > 0 && video.currentTime > 0)) {
+        restart('no low-latency picture within 8 s');
+      }
+    }, kWhepFirstFrameMs);
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await gatheringDone(pc);
+      const response = await fetch(kWhepUrl, {
+        method: 'POST',
+        headers: whepHeaders(),
+        body: pc.localDescription.sdp,
+      });
+      if (whep !== session) return;
+      if (response.status !== 201) {
+        const problem = await response.json().catch(() => ({}));
+        restart(`low latency refused (${response.status}${problem.detail ? `: ${problem.detail}` : ''})`);
+        return;
+      }
+      session.location = response.headers.get('Location') || '';
+      await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+      showQuality(0, false);
+      ui.quality.textContent = 'low latency';
+    } catch (err) {
+      if (whep === session) restart(`low latency failed: ${err.message || err}`);
+    }
+  }
+
+  function stopWhep() {
+    if (!whep) return;
+    const { pc, location: url } = whep;
+    whep = null;
+    pc.close();
+    video.srcObject = null;
+    // Ends the server's session now rather than when it notices the silence.
+    if (url) fetch(url, { method: 'DELETE', headers: whepHeaders(), keepalive: true }).catch(() => {});
+  }
+
+  function fallBackToHls(reason) {
+    whepFallbacks += 1;
+    counters.lastError = reason;
+    console.warn(`viewer: ${reason}; playing HLS`);
+    showHint(`${reason}; playing the regular stream`);
+    stop();
+    transport = 'hls';
+    updateLatencyButton();
+    retryDelayMs = kRetryMinMs;
+    start();
+  }
+
+  let latencyButton = null;
+
+  function updateLatencyButton() {
+    if (!latencyButton) return;
+    latencyButton.textContent = transport === 'whep' ? 'regular' : 'low latency';
+    latencyButton.setAttribute('aria-pressed', transport === 'whep' ? 'true' : 'false');
+  }
+
+  // Offered only when the server has WHEP (OPTIONS /whep answers 204).
+  function setupLowLatency() {
+    latencyButton = document.getElementById('latency-toggle');
+    if (!latencyButton || typeof RTCPeerConnection !== 'function') return;
+    fetch(kWhepUrl, { method: 'OPTIONS', cache: 'no-store' })
+      .then((r) => {
+        latencyButton.hidden = r.status !== 204;
+      })
+      .catch(() => {});
+    updateLatencyButton();
+    latencyButton.addEventListener('click', () => {
+      transport = transport === 'whep' ? 'hls' : 'whep';
+      showHint('');
+      updateLatencyButton();
+      stop();
+      retryDelayMs = kRetryMinMs;
+      start();
+    });
+    window.addEventListener('pagehide', stopWhep);
+  }
+
   // The replay: the same player on the EVENT playlist, with the video's own controls to scrub;
   // the button offers it only when the server keeps one.
   function setupReplay() {
@@ -225,6 +358,8 @@
       .catch(() => {});
     button.addEventListener('click', () => {
       source = source === 'live' ? 'replay' : 'live';
+      if (source === 'replay') transport = 'hls';
+      updateLatencyButton();
       button.textContent = source === 'live' ? 'replay' : 'back to live';
       video.controls = source === 'replay';
       stop();
@@ -360,8 +495,11 @@
     get source() {
       return source;
     },
+    get transport() {
+      return transport;
+    },
     framesDecoded,
-    stats: () => ({ ...counters, latencyS: hls ? hls.latency : null }),
+    stats: () => ({ ...counters, whepFallbacks, latencyS: hls ? hls.latency : null }),
   });
 
   engine = chooseEngine();
@@ -374,5 +512,6 @@
   onActivity();
   pollHealth();
   setupReplay();
+  setupLowLatency();
   setInterval(watch, kWatchdogMs);
 })();

@@ -1,0 +1,334 @@
+#include "restream/whep_viewer.hpp"
+
+#include <gst/app/gstappsrc.h>
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "platform/gobject_ptr.hpp"
+
+namespace tessera::restream {
+namespace {
+
+constexpr const char* kModule = "whep";
+using WeakViewer = std::weak_ptr<WhepViewer>;
+
+void deleteWeak(gpointer p) {
+  delete static_cast<WeakViewer*>(p);
+}
+void closeWeak(gpointer p, GClosure*) {
+  deleteWeak(p);
+}
+
+std::int64_t steadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+template <typename Fn>
+void WhepViewer::postIfAlive(const std::weak_ptr<WhepViewer>& weak, Fn fn) {
+  platform::postToMainLoop([weak, fn = std::move(fn)]() mutable {
+    if (auto self = weak.lock()) fn(*self);
+  });
+}
+
+std::shared_ptr<WhepViewer> WhepViewer::create(std::string id, WhepCodec codec,
+                                               const WhepSettings& settings,
+                                               WhepViewerListener* listener,
+                                               std::function<void()> requestKeyframe) {
+  return std::shared_ptr<WhepViewer>(new WhepViewer(std::move(id), std::move(codec), settings,
+                                                    listener, std::move(requestKeyframe)));
+}
+
+WhepViewer::WhepViewer(std::string id, WhepCodec codec, const WhepSettings& settings,
+                       WhepViewerListener* listener, std::function<void()> requestKeyframe)
+    : mId(std::move(id)),
+      mName("viewer " + mId.substr(0, 8)),
+      mCodec(std::move(codec)),
+      mSettings(settings),
+      mListener(listener),
+      mRequestKeyframe(std::move(requestKeyframe)) {}
+
+WhepViewer::~WhepViewer() {
+  stop();
+}
+
+void WhepViewer::stop() {
+  mGatherTimer.cancel();
+  {
+    std::lock_guard lock(mMutex);
+    mSource.reset();  // the encoder's frames are dropped from now on
+  }
+  mConnected = false;
+  mWebrtc.reset();
+  mPipeline.reset();  // NULL state: waits for the streaming threads
+}
+
+bool WhepViewer::buildPipeline(std::string* error) {
+  // Only numbers go into this text: the payload type comes from the offer as an int (0..127).
+  const std::string description = fmt::format(
+      "appsrc name=src is-live=true format=time do-timestamp=true block=false max-buffers=0 "
+      "max-bytes=0 max-time=0 "
+      "! rtph264pay name=pay pt={pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200 "
+      "! application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload={pt},"
+      "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true "
+      "! webrtcbin name=webrtc bundle-policy=max-bundle",
+      fmt::arg("pt", mCodec.payloadType));
+  auto pipeline = platform::Pipeline::parse("whep " + mName, description, error);
+  if (!pipeline) return false;
+  mPipeline.emplace(std::move(*pipeline));
+  mWebrtc = mPipeline->element("webrtc");
+  if (!mWebrtc) {
+    if (error) *error = "webrtcbin is not installed (gstreamer1.0-plugins-bad, gstreamer1.0-nice)";
+    return false;
+  }
+  platform::configureIce(mWebrtc.get(), mSettings.ice, kModule);
+  // The payloader's pad made the transceiver; the viewer only receives.
+  GstWebRTCRTPTransceiver* raw = nullptr;
+  g_signal_emit_by_name(mWebrtc.get(), "get-transceiver", 0, &raw);
+  const auto transceiver = platform::GObjectPtr<GstWebRTCRTPTransceiver>::adopt(raw);
+  if (!transceiver) {
+    if (error) *error = "webrtcbin made no transceiver for the canvas";
+    return false;
+  }
+  g_object_set(transceiver.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+               nullptr);
+  watchPeer();
+  std::lock_guard lock(mMutex);
+  mSource = mPipeline->element("src");
+  return true;
+}
+
+// Connection state, gathering, the peer's RTCP (it is alive) and its keyframe requests.
+void WhepViewer::watchPeer() {
+  auto onStateNotify = +[](GObject*, GParamSpec*, gpointer data) {
+    postIfAlive(*static_cast<WeakViewer*>(data),
+                [](WhepViewer& v) { v.onConnectionStateChanged(); });
+  };
+  auto onGatherNotify = +[](GObject*, GParamSpec*, gpointer data) {
+    postIfAlive(*static_cast<WeakViewer*>(data), [](WhepViewer& v) { v.onGatheringChanged(); });
+  };
+  for (const char* signal : {"notify::ice-connection-state", "notify::connection-state"}) {
+    g_signal_connect_data(mWebrtc.get(), signal, G_CALLBACK(onStateNotify),
+                          new WeakViewer(weak_from_this()), closeWeak,
+                          static_cast<GConnectFlags>(0));
+  }
+  g_signal_connect_data(mWebrtc.get(), "notify::ice-gathering-state", G_CALLBACK(onGatherNotify),
+                        new WeakViewer(weak_from_this()), closeWeak,
+                        static_cast<GConnectFlags>(0));
+  // rtpbin "on-ssrc-active": a source sent RTCP (the browser's receiver reports, ~1 s apart).
+  if (auto rtpbin = platform::GstPtr<GstElement>::adopt(
+          gst_bin_get_by_name(GST_BIN(mWebrtc.get()), "rtpbin"))) {
+    auto onActive = +[](GstElement*, guint, guint, gpointer data) {
+      static_cast<std::atomic<std::int64_t>*>(data)->store(steadyNs());
+    };
+    g_signal_connect(rtpbin.get(), "on-ssrc-active", G_CALLBACK(onActive), &mLastRtcpNs);
+  }
+  // The browser's PLI/FIR reach the payloader's source as force-key-unit events.
+  const auto src = mPipeline->element("src");
+  const auto pad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(src.get(), "src"));
+  gst_pad_add_probe(
+      pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      +[](GstPad*, GstPadProbeInfo* info, gpointer data) {
+        if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
+          (*static_cast<std::function<void()>*>(data))();
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      const_cast<std::function<void()>*>(&mRequestKeyframe), nullptr);
+}
+
+bool WhepViewer::start(const std::string& offerSdp, std::string* error) {
+  mStarted = std::chrono::steady_clock::now();
+  if (!buildPipeline(error)) return false;
+  mPipeline->setStreamingThreadNice(-5);  // above the feeds, like the other outputs
+  mPipeline->watchBus(this);
+  if (!mPipeline->play(error)) return false;
+
+  GstSDPMessage* sdp = nullptr;
+  if (gst_sdp_message_new_from_text(offerSdp.c_str(), &sdp) != GST_SDP_OK) {
+    if (error) *error = "the offer is not valid SDP";
+    return false;
+  }
+  GstWebRTCSessionDescription* offer =
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);  // takes `sdp`
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        const std::string err = platform::promiseError(p);
+        gst_promise_unref(p);
+        postIfAlive(*static_cast<WeakViewer*>(data),
+                    [err](WhepViewer& v) { v.onRemoteDescriptionSet(err); });
+      },
+      new WeakViewer(weak_from_this()), &deleteWeak);
+  g_signal_emit_by_name(mWebrtc.get(), "set-remote-description", offer, promise);
+  gst_webrtc_session_description_free(offer);
+  return true;
+}
+
+void WhepViewer::onRemoteDescriptionSet(const std::string& error) {
+  if (!error.empty()) {
+    answerOnce({}, error);
+    return;
+  }
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        std::string err = platform::promiseError(p);
+        GstWebRTCSessionDescription* answer = nullptr;
+        if (err.empty()) {
+          gst_structure_get(gst_promise_get_reply(p), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                            &answer, nullptr);
+          if (!answer) err = "webrtcbin made no answer";
+        }
+        gst_promise_unref(p);
+        std::shared_ptr<GstWebRTCSessionDescription> owned(answer, [](auto* a) {
+          if (a) gst_webrtc_session_description_free(a);
+        });
+        postIfAlive(*static_cast<WeakViewer*>(data),
+                    [owned, err](WhepViewer& v) { v.onAnswerCreated(owned.get(), err); });
+      },
+      new WeakViewer(weak_from_this()), &deleteWeak);
+  g_signal_emit_by_name(mWebrtc.get(), "create-answer", nullptr, promise);
+}
+
+void WhepViewer::onAnswerCreated(GstWebRTCSessionDescription* answer, const std::string& error) {
+  if (!error.empty() || !answer) {
+    answerOnce({}, error.empty() ? "no answer" : error);
+    return;
+  }
+  g_signal_emit_by_name(mWebrtc.get(), "set-local-description", answer, nullptr);
+  auto weak = weak_from_this();
+  mGatherTimer = platform::Timer(mSettings.gatherTimeout, [weak] {
+    if (auto self = weak.lock()) self->finishAnswer(true);
+  });
+  onGatheringChanged();
+}
+
+void WhepViewer::onGatheringChanged() {
+  if (mAnswered || !mWebrtc) return;
+  GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+  g_object_get(mWebrtc.get(), "ice-gathering-state", &state, nullptr);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) finishAnswer(false);
+}
+
+void WhepViewer::finishAnswer(bool timedOut) {
+  if (mAnswered || !mWebrtc) return;
+  mGatherTimer.cancel();
+  GstWebRTCSessionDescription* local = nullptr;
+  g_object_get(mWebrtc.get(), "local-description", &local, nullptr);
+  if (!local) {
+    answerOnce({}, "negotiation failed (no local description)");
+    return;
+  }
+  std::unique_ptr<gchar, platform::GFreeDeleter> text(gst_sdp_message_as_text(local->sdp));
+  gst_webrtc_session_description_free(local);
+  if (timedOut) {
+    core::logWarn(kModule, "{}: ICE gathering not complete after {} ms; answering anyway", mName,
+                  mSettings.gatherTimeout.count());
+  }
+  answerOnce(text.get(), {});
+}
+
+void WhepViewer::answerOnce(const std::string& sdp, const std::string& error) {
+  if (mAnswered) return;
+  mAnswered = true;
+  mListener->onWhepAnswer(mId, sdp, error);
+}
+
+void WhepViewer::onConnectionStateChanged() {
+  if (!mWebrtc || mEnded) return;
+  GstWebRTCICEConnectionState ice = GST_WEBRTC_ICE_CONNECTION_STATE_NEW;
+  GstWebRTCPeerConnectionState pc = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
+  g_object_get(mWebrtc.get(), "ice-connection-state", &ice, "connection-state", &pc, nullptr);
+  if (ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED ||
+      pc == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    end(ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED ? "ICE failed" : "connection failed (DTLS)");
+  } else if (pc == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED && !mConnected) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - mStarted)
+                        .count();
+    core::logInfo(kModule, "{}: connected in {} ms", mName, ms);
+    mLastRtcpNs = steadyNs();  // its first receiver report is about a second away
+    mConnected = true;
+    mRequestKeyframe();  // so the picture starts now, not at the next scheduled keyframe
+  }
+}
+
+std::optional<std::string> WhepViewer::checkAlive(std::chrono::steady_clock::time_point now) const {
+  if (mEnded || !mAnswered) return std::nullopt;
+  if (!mConnected) {
+    if (now - mStarted > mSettings.connectTimeout) {
+      return fmt::format("not connected within {} s", mSettings.connectTimeout.count() / 1000);
+    }
+    return std::nullopt;
+  }
+  const auto silentNs = steadyNs() - mLastRtcpNs.load();
+  if (silentNs > std::chrono::nanoseconds(mSettings.silenceTimeout).count()) {
+    return fmt::format("no RTCP from the viewer for {} s (gone without a DELETE)",
+                       silentNs / 1'000'000'000);
+  }
+  return std::nullopt;
+}
+
+void WhepViewer::end(const std::string& reason) {
+  if (mEnded) return;
+  mEnded = true;
+  mConnected = false;
+  mListener->onWhepEnded(mId, reason);
+}
+
+void WhepViewer::offer(GstSample* sample) {
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  if (!buffer) return;
+  const bool keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  std::lock_guard lock(mMutex);
+  if (!mSource || !mConnected || (mWaitKeyframe && !keyframe)) {
+    ++mDropped;
+    return;
+  }
+  auto* src = GST_APP_SRC(mSource.get());
+  // Half a second queued: this peer's path is not keeping up. Drop to the next keyframe (what
+  // follows a dropped frame would not decode) and ask for one; the others never wait for it.
+  if (gst_app_src_get_current_level_buffers(src) >= static_cast<guint64>(mSettings.fps / 2 + 1)) {
+    ++mDropped;
+    if (!mWaitKeyframe) mRequestKeyframe();
+    mWaitKeyframe = true;
+    return;
+  }
+  mWaitKeyframe = false;
+  if (!mCapsSet) {
+    gst_app_src_set_caps(src, gst_sample_get_caps(sample));
+    mCapsSet = true;
+  }
+  GstBuffer* out = gst_buffer_copy(buffer);  // metadata only: the memory is shared
+  // Stamped on arrival (do-timestamp): the RTP clock follows this pipeline's running time.
+  GST_BUFFER_PTS(out) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DTS(out) = GST_CLOCK_TIME_NONE;
+  gst_app_src_push_buffer(src, out);
+  ++mFrames;
+}
+
+WhepViewerStats WhepViewer::stats() const {
+  return {mConnected.load(), mFrames.load(), mDropped.load()};
+}
+
+void WhepViewer::onPipelineError(const std::string& source, const std::string& message,
+                                 const std::string& debug) {
+  core::logDebug(kModule, "{}: {}: {} ({})", mName, source, message, debug);
+  if (!mAnswered) {
+    answerOnce({}, source + ": " + message);
+    return;
+  }
+  end(source + ": " + message);
+}
+
+void WhepViewer::onPipelineEos() {
+  end("the stream ended");
+}
+
+}  // namespace tessera::restream
