@@ -127,6 +127,7 @@ void WhepHub::offer(GstSample* sample) {
     std::lock_guard lock(mMutex);
     viewers = mSnapshot;
   }
+  if (mKeyframePending) requestKeyframe();  // one that came too soon after the last
   for (const auto& viewer : *viewers) viewer->offer(sample);
 }
 
@@ -134,7 +135,12 @@ void WhepHub::requestKeyframe() {
   const std::int64_t now = steadyNs();
   std::int64_t last = mLastKeyframeNs.load();
   const std::int64_t interval = std::chrono::nanoseconds(kKeyframeInterval).count();
-  if (now - last < interval || !mLastKeyframeNs.compare_exchange_strong(last, now)) return;
+  if (now - last < interval) {
+    mKeyframePending = true;  // coalesced: asked for once the interval is over
+    return;
+  }
+  if (!mLastKeyframeNs.compare_exchange_strong(last, now)) return;
+  mKeyframePending = false;
   ++mKeyframeRequests;
   if (mEncoder) mEncoder->requestKeyframe();
 }

@@ -70,7 +70,9 @@ class WhepHub final : public EncodedSink, public WhepViewerListener {
                     const std::string& error) override;
   void onWhepEnded(const std::string& id, const std::string& reason) override;
 
-  // At most one keyframe request reaches the encoder per this interval.
+  // At most one keyframe request reaches the encoder per this interval; those in between are
+  // coalesced into one at its end (a join storm costs one keyframe a second, and nobody waits
+  // for the next scheduled one).
   static constexpr std::chrono::milliseconds kKeyframeInterval{1000};
 
  private:
@@ -96,6 +98,7 @@ class WhepHub final : public EncodedSink, public WhepViewerListener {
   // Any thread (RTCP threads ask for keyframes).
   std::atomic<std::int64_t> mLastKeyframeNs{0};
   std::atomic<std::uint64_t> mKeyframeRequests{0};
+  std::atomic<bool> mKeyframePending{false};
 };
 
 }  // namespace tessera::restream
