@@ -105,8 +105,9 @@ void HttpServer::serveWhepSession(SoupServerMessage* msg, const std::string& met
     // the player sends its own in the offer.
     setHeader(msg, "Allow", allow);
     respondProblem(msg, 405, "Method Not Allowed",
-                   method + " is not allowed on a WHEP session (no trickle ICE: put the "
-                            "candidates in the offer)");
+                   method +
+                       " is not allowed on a WHEP session (no trickle ICE: put the "
+                       "candidates in the offer)");
     return;
   }
   if (mWhep->whepDelete(id)) {

@@ -1073,10 +1073,10 @@ void readRenditions(Section& s, int canvasHeight, OutputConfig& out) {
 }
 
 void readOutput(Parser& parser, const toml::table& t, int canvasHeight, OutputConfig& out) {
-  Section s(parser, t, "output",
-            {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr",
-             "push", "renditions", "replay_hours", "replay_dir", "replay_max_mb", "whep",
-             "max_viewers"});
+  Section s(
+      parser, t, "output",
+      {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr", "push",
+       "renditions", "replay_hours", "replay_dir", "replay_max_mb", "whep", "max_viewers"});
   readRenditions(s, canvasHeight, out);
   s.readNumber("replay_hours", out.replayHours, "in 0..168 (0: off)",
                [](double x) { return x >= 0 && x <= 168; });

@@ -226,10 +226,10 @@ bool WhipSession::buildPipeline(std::string* error) {
 }
 
 void WhipSession::configureIce() {
-  platform::configureIce(mWebrtc.get(),
-                         {mSettings.iceAddresses, mSettings.iceServers, mSettings.udpPortMin,
-                          mSettings.udpPortMax},
-                         kModule);
+  platform::configureIce(
+      mWebrtc.get(),
+      {mSettings.iceAddresses, mSettings.iceServers, mSettings.udpPortMin, mSettings.udpPortMax},
+      kModule);
 }
 
 bool WhipSession::start(const std::string& offerSdp, std::string* error) {

@@ -91,8 +91,8 @@ void Encoder::push(const core::FrameRef& frame, std::chrono::nanoseconds timesta
 void Encoder::requestKeyframe() {
   if (!mAccepting || !mSink) return;
   // Upstream from the appsink: through h264parse to x264enc, which makes the next frame an IDR.
-  gst_element_send_event(mSink.get(), gst_video_event_new_upstream_force_key_unit(
-                                          GST_CLOCK_TIME_NONE, TRUE, 0));
+  gst_element_send_event(mSink.get(),
+                         gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
 GstFlowReturn Encoder::onSample(GstElement* sink, gpointer data) {

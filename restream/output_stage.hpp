@@ -65,7 +65,7 @@ class OutputStage {
   // The HLS directory, or null without HLS.
   const std::filesystem::path* hlsDirectory() const;
   const std::filesystem::path* replayDirectory() const;  // null without a replay
-  WhepHub* whep() const { return mWhep.get(); }           // null without WHEP
+  WhepHub* whep() const { return mWhep.get(); }          // null without WHEP
   bool hlsRecorded() const;                              // an HLS output took frames
   bool hlsEverFailed() const;                            // an HLS output failed at some point
 

@@ -33,8 +33,7 @@ WhepHub::~WhepHub() {
   stopAll();
 }
 
-void WhepHub::negotiate(const std::string& offerSdp,
-                        std::function<void(const WhepResult&)> done) {
+void WhepHub::negotiate(const std::string& offerSdp, std::function<void(const WhepResult&)> done) {
   const auto codec = chooseWhepCodec(offerSdp);
   if (const auto* problem = std::get_if<WhepOfferProblem>(&codec)) {
     done({problem->status, problem->detail, {}, {}, 0});
@@ -42,9 +41,12 @@ void WhepHub::negotiate(const std::string& offerSdp,
   }
   if (static_cast<int>(mSessions.size()) >= mSettings.maxViewers) {
     ++mRefused;
-    done({503, fmt::format("{} viewers are watching (max_viewers); the HLS stream has room",
-                           mSessions.size()),
-          {}, {}, kRetryAfterSeconds});
+    done({503,
+          fmt::format("{} viewers are watching (max_viewers); the HLS stream has room",
+                      mSessions.size()),
+          {},
+          {},
+          kRetryAfterSeconds});
     return;
   }
   const std::string id = platform::randomHexId(16);

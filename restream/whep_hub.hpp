@@ -34,12 +34,12 @@ struct WhepResult {
 };
 
 struct WhepStats {
-  int viewers = 0;    // sessions now (negotiating or connected)
-  int connected = 0;  // of them, connected
-  std::uint64_t sessions = 0;  // answered since start
-  std::uint64_t refused = 0;   // answered 503 (full)
-  std::uint64_t frames = 0;    // access units handed to viewers' pipelines (sum)
-  std::uint64_t dropped = 0;   // and not (sum over present viewers)
+  int viewers = 0;                     // sessions now (negotiating or connected)
+  int connected = 0;                   // of them, connected
+  std::uint64_t sessions = 0;          // answered since start
+  std::uint64_t refused = 0;           // answered 503 (full)
+  std::uint64_t frames = 0;            // access units handed to viewers' pipelines (sum)
+  std::uint64_t dropped = 0;           // and not (sum over present viewers)
   std::uint64_t keyframeRequests = 0;  // passed on to the encoder
 };
 

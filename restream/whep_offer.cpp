@@ -18,7 +18,8 @@ std::string lower(std::string_view s) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -51,7 +52,7 @@ struct VideoSection {
   bool found = false;
   bool rejected = false;  // port 0
   std::string direction = "sendrecv";
-  std::vector<int> h264;                                  // rtpmap H264/90000, in offer order
+  std::vector<int> h264;                                   // rtpmap H264/90000, in offer order
   std::map<int, std::map<std::string, std::string>> fmtp;  // per payload type
 };
 
@@ -137,8 +138,8 @@ std::variant<WhepCodec, WhepOfferProblem> chooseWhepCodec(std::string_view sdp) 
   std::optional<WhepCodec> best;
   int bestRank = 3;
   for (const int pt : video->h264) {
-    const auto params = video->fmtp.count(pt) ? video->fmtp.at(pt)
-                                              : std::map<std::string, std::string>{};
+    const auto params =
+        video->fmtp.count(pt) ? video->fmtp.at(pt) : std::map<std::string, std::string>{};
     const auto mode = params.find("packetization-mode");
     if (mode == params.end() || mode->second != "1") continue;
     const int r = rank(params);

@@ -120,8 +120,7 @@ void WhepViewer::watchPeer() {
                           static_cast<GConnectFlags>(0));
   }
   g_signal_connect_data(mWebrtc.get(), "notify::ice-gathering-state", G_CALLBACK(onGatherNotify),
-                        new WeakViewer(weak_from_this()), closeWeak,
-                        static_cast<GConnectFlags>(0));
+                        new WeakViewer(weak_from_this()), closeWeak, static_cast<GConnectFlags>(0));
   // rtpbin "on-ssrc-active": a source sent RTCP (the browser's receiver reports, ~1 s apart).
   if (auto rtpbin = platform::GstPtr<GstElement>::adopt(
           gst_bin_get_by_name(GST_BIN(mWebrtc.get()), "rtpbin"))) {

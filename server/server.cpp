@@ -368,8 +368,9 @@ std::optional<std::filesystem::path> Server::replayDirectory(std::string* error)
     const char* state = std::getenv("XDG_STATE_HOME");
     const char* home = std::getenv("HOME");
     const std::filesystem::path base = state && *state ? std::filesystem::path(state)
-                                       : home && *home ? std::filesystem::path(home) / ".local/state"
-                                                       : std::filesystem::path("/var/lib");
+                                       : home && *home
+                                           ? std::filesystem::path(home) / ".local/state"
+                                           : std::filesystem::path("/var/lib");
     dir = base / "tessera" / core::safeFileName(mConfig.installation.name) / "replay";
   }
   std::error_code ec;
@@ -431,15 +432,15 @@ bool Server::startOutputs(std::string* error) {
       *error = "hls: " + *error;
       return false;
     }
-    settings.hls = restream::HlsSettings{mConfig.canvas.fps, out.hlsSegmentSeconds,
-                                         out.hlsPlaylistLength, *dir, {}};
+    settings.hls = restream::HlsSettings{
+        mConfig.canvas.fps, out.hlsSegmentSeconds, out.hlsPlaylistLength, *dir, {}};
   }
   if (out.replayHours > 0) {
     auto dir = replayDirectory(error);
     if (!dir) return false;
-    settings.replay = restream::ReplaySettings{
-        mConfig.canvas.fps, out.hlsSegmentSeconds, out.replayHours,
-        static_cast<std::uint64_t>(out.replayMaxMb) << 20, *dir};
+    settings.replay =
+        restream::ReplaySettings{mConfig.canvas.fps, out.hlsSegmentSeconds, out.replayHours,
+                                 static_cast<std::uint64_t>(out.replayMaxMb) << 20, *dir};
   }
   if (out.whepOn()) {
     const auto& whip = mConfig.ingest.whip;  // viewers gather ICE as participants do
@@ -489,7 +490,7 @@ void Server::logStatus() {
                 h.feeds, h.liveFeeds, h.workers, r.fps, r.late, r.workMsAvg,
                 mOutputs ? fmt::format(", hls {} frames ({} dropped)", mOutputs->encoder().pushed(),
                                        mOutputs->encoder().dropped())
-                     : std::string());
+                         : std::string());
 }
 
 void Server::onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) {

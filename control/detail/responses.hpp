@@ -17,7 +17,8 @@ void respondProblem(SoupServerMessage* msg, int status, const std::string& title
 void setHeader(SoupServerMessage* msg, const char* name, const std::string& value);
 std::string requestHeader(SoupServerMessage* msg, const char* name);
 std::string requestBody(SoupServerMessage* msg);
-// The request's Content-Type without parameters, lowercase: "application/sdp; x" -> "application/sdp".
+// The request's Content-Type without parameters, lowercase: "application/sdp; x" ->
+// "application/sdp".
 std::string requestMediaType(SoupServerMessage* msg);
 
 }  // namespace tessera::control::detail

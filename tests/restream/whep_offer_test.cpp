@@ -18,7 +18,8 @@ std::string chromiumOffer() {
   return text.str();
 }
 
-std::string offer(const std::string& videoLines, const std::string& mline = "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98") {
+std::string offer(const std::string& videoLines,
+                  const std::string& mline = "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98") {
   return "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" + mline + "\r\n" + videoLines;
 }
 
@@ -49,7 +50,8 @@ TEST_CASE("a WHEP offer from Chromium gets its Constrained Baseline mode-1 paylo
 
 TEST_CASE("WHEP offers rank H.264 payloads by profile, mode 1 only", "[whep]") {
   const std::string baselineThenCb =
-      "a=recvonly\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=42001f\r\n"
+      "a=recvonly\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 "
+      "packetization-mode=1;profile-level-id=42001f\r\n"
       "a=rtpmap:97 H264/90000\r\na=fmtp:97 profile-level-id=42E01F; packetization-mode=1\r\n";
   CHECK(chosen(offer(baselineThenCb)) == 97);  // case and spaces do not matter
   const std::string highThenBaseline =
@@ -79,8 +81,9 @@ TEST_CASE("WHEP offers the canvas cannot be sent in are refused with a reason", 
   // Mode 0 (single NAL units) only: refused.
   CHECK(refused(offer("a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=0\r\n")).status ==
         406);
-  const auto sending = refused(offer("a=sendonly\r\na=rtpmap:96 H264/90000\r\n"
-                                     "a=fmtp:96 packetization-mode=1\r\n"));
+  const auto sending =
+      refused(offer("a=sendonly\r\na=rtpmap:96 H264/90000\r\n"
+                    "a=fmtp:96 packetization-mode=1\r\n"));
   CHECK(sending.status == 400);
   CHECK(sending.detail.find("recvonly") != std::string::npos);
   // Payload numbers outside 0..127 are not payload types.
