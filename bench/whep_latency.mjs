@@ -9,6 +9,7 @@ const { chromium } = require('playwright-core');
 const baseUrl = process.env.TESSERA_URL.replace(/\/+$/, '');
 const admin = process.env.TESSERA_ADMIN;
 const flashes = Number(process.env.TESSERA_FLASHES || '20');
+const hlsFlashes = Number(process.env.TESSERA_HLS_FLASHES || '5'); // seconds each: a comparison
 const kBrightMs = 1000; // how long each flash stays
 const kGapMs = 1500; // dark between flashes
 
@@ -51,7 +52,7 @@ function watchForFlash(sinceMs) {
   });
 }
 
-async function measure(browser, query, label) {
+async function measure(browser, query, label, count) {
   const page = await browser.newPage();
   await page.goto(`${baseUrl}/${query}`);
   await page.waitForFunction(() => window.tesseraViewer && window.tesseraViewer.state === 'live' &&
@@ -59,7 +60,7 @@ async function measure(browser, query, label) {
   await new Promise((r) => setTimeout(r, 3000)); // HLS settles at its live edge
   const transport = await page.evaluate(() => window.tesseraViewer.transport);
   const latencies = [];
-  for (let i = -1; i < flashes; i++) { // i = -1: a warm-up flash (the first switch), not counted
+  for (let i = -1; i < count; i++) { // i = -1: a warm-up flash (the first switch), not counted
     const sentMs = Date.now();
     const watching = page.evaluate(watchForFlash, sentMs);
     await scene('bright');
@@ -83,8 +84,8 @@ const browser = await chromium.launch({
     '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
 });
 try {
-  const whep = await measure(browser, '?mode=lowlatency', 'whep');
-  const hls = await measure(browser, '', 'hls');
+  const whep = await measure(browser, '?mode=lowlatency', 'whep', flashes);
+  const hls = await measure(browser, '', 'hls', hlsFlashes);
   console.log(JSON.stringify({ whep, hls }));
 } finally {
   await browser.close();

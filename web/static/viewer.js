@@ -260,6 +260,9 @@
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addEventListener('track', (event) => {
       if (whep !== session) return;
+      // As little buffering as the network allows: the canvas is live, not a film.
+      if ('jitterBufferTarget' in event.receiver) event.receiver.jitterBufferTarget = 0;
+      else if ('playoutDelayHint' in event.receiver) event.receiver.playoutDelayHint = 0;
       video.srcObject = event.streams[0] || new MediaStream([event.track]);
       play();
     });
