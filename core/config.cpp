@@ -710,7 +710,8 @@ void readOsc(Parser& parser, const toml::table& t, OscConfig& out) {
   Section s(parser, t, "osc", {"listen", "send", "rate_hz", "allow"});
   out.enabled = true;
   std::string listen;
-  if (s.readString("listen", listen)) out.listen = oscAddress(s, *s.find("listen"), "listen", listen, true);
+  if (s.readString("listen", listen))
+    out.listen = oscAddress(s, *s.find("listen"), "listen", listen, true);
   std::vector<std::string> send;
   if (s.readStringArray("send", send)) {
     const toml::array& array = *s.find("send")->as_array();

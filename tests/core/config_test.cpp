@@ -1117,10 +1117,11 @@ TEST_CASE("[osc]: off by default, addresses and rate", "[core][config][osc]") {
   CHECK(sendOnly.osc.rateHz == 10);
 
   std::string many = "[osc]\nsend = [";
-  for (std::size_t i = 0; i <= kMaxOscTargets; ++i) many += fmt::format("\"127.0.0.1:{}\",", 9000 + i);
+  for (std::size_t i = 0; i <= kMaxOscTargets; ++i)
+    many += fmt::format("\"127.0.0.1:{}\",", 9000 + i);
   many += "]\n";
   const auto problems = problemsOf(many);
   REQUIRE(problems.size() == 1);
-  CHECK(problems[0] == fmt::format("t.toml:2: osc.send: at most {} targets, got {}",
-                                   kMaxOscTargets, kMaxOscTargets + 1));
+  CHECK(problems[0] == fmt::format("t.toml:2: osc.send: at most {} targets, got {}", kMaxOscTargets,
+                                   kMaxOscTargets + 1));
 }
