@@ -72,7 +72,8 @@ std::optional<std::string> decodeMessage(std::span<const std::uint8_t> bytes,
   MessagePtr m(lo_message_deserialise(copy.data(), copy.size(), &result));
   if (!m) return fmt::format("not an OSC message (liblo error {})", result);
   const char* path = lo_get_path(copy.data(), static_cast<ssize_t>(copy.size()));
-  if (!path) return std::string("no address");
+  // liblo takes any string as the address; OSC's start with '/'.
+  if (!path || path[0] != '/') return std::string("an address not starting with '/'");
   OscMessage msg;
   msg.address = path;
   const char* types = lo_message_get_types(m.get());
