@@ -123,7 +123,7 @@ void OscServer::handleMessage(const platform::OscMessage& message, const std::st
     return;
   }
   std::string error;
-  if (execute(parsed, &error)) {
+  if (execute(parsed, source, &error)) {
     ++mStats.ok;
   } else {
     ++mStats.failed;
@@ -134,7 +134,7 @@ void OscServer::handleMessage(const platform::OscMessage& message, const std::st
   }
 }
 
-bool OscServer::execute(const OscParsed& command, std::string* error) {
+bool OscServer::execute(const OscParsed& command, const std::string& source, std::string* error) {
   return std::visit(Overloaded{
                         [&](const OscSceneCommand& c) {
                           if (mModel.switchScene(c.name)) return true;
@@ -156,17 +156,13 @@ bool OscServer::execute(const OscParsed& command, std::string* error) {
                           return r.status == 200;
                         },
                         [&](const OscFeedCommand& c) {
-                          const auto r = mFeedVisibility ? mFeedVisibility(c.id, c.hide)
-                                                         : FeedVisibilityResult::kNotAvailable;
-                          if (r == FeedVisibilityResult::kNotAvailable) {
+                          if (!mFeedVisibility) {
                             *error = "hiding and showing feeds is not available in this server yet";
-                          } else if (r == FeedVisibilityResult::kUnknownFeed) {
-                            *error = fmt::format("no feed {}", c.id.value);
-                          } else {
-                            core::logInfo(kModule, "feed {}: {}", c.id.value,
-                                          c.hide ? "hidden" : "shown");
+                            return false;
                           }
-                          return r == FeedVisibilityResult::kDone;
+                          const FeedVisibilityReply r = mFeedVisibility(c.id, c.hide, source);
+                          if (!r.done) *error = r.detail;
+                          return r.done;
                         },
                         [&](const auto&) { return true; },
                     },

@@ -27,10 +27,13 @@
 
 namespace tessera::control {
 
-enum class FeedVisibilityResult { kDone, kUnknownFeed, kNotAvailable };
-// Hides (true) or shows a feed, as POST /api/v1/feeds/{id}/hide and /show do. Empty: not
-// available in this server (the command is logged and counted as failed).
-using FeedVisibilityFn = std::function<FeedVisibilityResult(core::FeedId, bool hide)>;
+// What hiding or showing a feed came to: done, or why not ("no feed 42").
+struct FeedVisibilityReply {
+  bool done = false;
+  std::string detail;
+};
+using FeedVisibilityFn =
+    std::function<FeedVisibilityReply(core::FeedId, bool hide, const std::string& source)>;
 
 // Repeated problems of one kind are logged once, then as a count at most every kInterval.
 class LogThrottle {
@@ -81,7 +84,7 @@ class OscServer {
   void onReadable();
   void handleDatagram(std::span<const std::uint8_t> bytes, const std::string& source);
   void handleMessage(const platform::OscMessage& message, const std::string& source);
-  bool execute(const OscParsed& command, std::string* error);
+  bool execute(const OscParsed& command, const std::string& source, std::string* error);
   void sendCrowd();
   void problem(LogThrottle& throttle, const char* what, const std::string& source,
                const std::string& detail);
