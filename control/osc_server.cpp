@@ -47,6 +47,11 @@ bool OscServer::start(std::string* error) {
         l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host, mInbound->port(),
         mSettings.allow.empty() ? std::string("any sender")
                                 : fmt::format("senders {}", fmt::join(mSettings.allow, ", ")));
+    if ((l.host == "0.0.0.0" || l.host == "::") && mSettings.allow.empty()) {
+      core::logWarn(kModule,
+                    "commands are taken from every interface and any sender: bind [osc] listen "
+                    "to a trusted interface or set [osc] allow (docs/osc.md)");
+    }
   }
   if (!mSettings.send.empty()) {
     mOutbound = platform::OscSocket::sender(error);
