@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from tessera_harness import Tessera, wait_until  # noqa: E402
@@ -110,6 +111,33 @@ def center(t):
     return tuple(row[x * channels:x * channels + 3])
 
 
+def first_row_centre(t):
+    """The canvas's top-centre pixel: only the first PNG row is unfiltered (it depends on no
+    other row), so this read costs one row of Python (the flash and the solid filter are
+    uniform)."""
+    from tessera_harness import http_get
+    png = http_get(t.url + "/api/v1/canvas.png")[2]
+    pos, idat, width, channels = 8, b"", 0, 3
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos:pos + 4])
+        kind, chunk = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, _, _, ctype = struct.unpack(">IIBB", chunk[:10])
+            channels = 4 if ctype == 6 else 3
+        elif kind == b"IDAT":
+            idat += chunk
+    stride = width * channels
+    raw = zlib.decompressobj().decompress(idat, stride + 1)
+    f, line = raw[0], bytearray(raw[1:stride + 1])
+    x = width // 2
+    if f in (1, 3, 4):  # Sub, Average, Paeth: with no prior row, each adds (part of) the left
+        for i in range(channels, (x + 1) * channels):
+            a = line[i - channels]
+            line[i] = (line[i] + (a if f in (1, 4) else a // 2)) & 255
+    return tuple(line[x * channels:x * channels + 3])
+
+
 def live_aggregates(feeds):
     live = [f for f in feeds if f["state"] == "live"]
     scored = [f["scores"] for f in live if f.get("scores")]
@@ -145,10 +173,20 @@ def check_inbound(t, port):
                  for p in s["params"] if p["name"] == "level")
     assert level["value"] == 1.0, level
 
-    oscsend(port, "/tessera/cue")
-    wait_until(lambda: min(center(t)) > 240, 3, "the cue's white flash on the canvas", 0.01)
-    cue = t.json("/api/v1/cue")
-    assert cue["id"] == 1 and cue["flash"] is True, cue
+    # The flash lasts 200 ms: read the first row alone (fast) as often as the server answers; a
+    # machine too loaded to catch it gets another cue once the last one is done (at most 3).
+    for attempt in range(1, 4):
+        oscsend(port, "/tessera/cue")
+        cue = wait_until(lambda: (c := t.json("/api/v1/cue"))["id"] == attempt and c, 5,
+                         f"cue {attempt} opened by OSC")
+        assert cue["flash"] is True, cue
+        deadline, white = time.monotonic() + 2, False
+        while time.monotonic() < deadline and not white:
+            white = min(first_row_centre(t)) > 240
+        if white:
+            break
+        wait_until(lambda: t.json("/api/v1/cue")["state"] == "done", 15, "the cue done")
+    assert white, "no white flash on the canvas after 3 OSC cues"
     wait_until(lambda: (c := center(t))[0] > 220 and c[1] < 30, 5, "red again after the flash")
 
     oscsend(port, "/tessera/scene", "s", "grid")
