@@ -694,6 +694,62 @@ void readReactions(Parser& parser, const toml::table& t, ReactionsConfig& out) {
   s.readInt("per_address_per_minute", out.perAddressPerMinute, 1, kMaxReactionsPerMinute);
 }
 
+// "IP:PORT" for [osc] listen and send; send targets need a port.
+std::optional<ListenAddress> oscAddress(Section& s, const toml::node& node, std::string_view key,
+                                        std::string_view text, bool portZeroOk) {
+  auto address = parseListenAddress(text);
+  if (address && (portZeroOk || address->port > 0)) return address;
+  s.problem(node, key,
+            fmt::format("expected \"IP:PORT\" (an IPv4 address or a bracketed IPv6 one, not a host "
+                        "name; PORT {}..65535), got {}",
+                        portZeroOk ? 0 : 1, tomlQuoted(text)));
+  return std::nullopt;
+}
+
+void readOsc(Parser& parser, const toml::table& t, OscConfig& out) {
+  Section s(parser, t, "osc", {"listen", "send", "rate_hz", "allow"});
+  out.enabled = true;
+  std::string listen;
+  if (s.readString("listen", listen))
+    out.listen = oscAddress(s, *s.find("listen"), "listen", listen, true);
+  std::vector<std::string> send;
+  if (s.readStringArray("send", send)) {
+    const toml::array& array = *s.find("send")->as_array();
+    if (send.size() > kMaxOscTargets) {
+      s.problem(array, "send",
+                fmt::format("at most {} targets, got {}", kMaxOscTargets, send.size()));
+    }
+    for (std::size_t i = 0; i < send.size() && i < kMaxOscTargets; ++i) {
+      if (auto a = oscAddress(s, *array.get(i), fmt::format("send[{}]", i), send[i], false)) {
+        out.send.push_back(std::move(*a));
+      }
+    }
+  }
+  s.readNumber("rate_hz", out.rateHz, "of bundles per second in 0.1..100",
+               [](double x) { return x >= 0.1 && x <= 100; });
+  std::vector<std::string> allow;
+  if (s.readStringArray("allow", allow)) {
+    const toml::array& array = *s.find("allow")->as_array();
+    if (allow.size() > kMaxOscAllowed) {
+      s.problem(array, "allow",
+                fmt::format("at most {} addresses, got {}", kMaxOscAllowed, allow.size()));
+    }
+    for (std::size_t i = 0; i < allow.size() && i < kMaxOscAllowed; ++i) {
+      in_addr v4{};
+      in6_addr v6{};
+      if (inet_pton(AF_INET, allow[i].c_str(), &v4) == 1 ||
+          inet_pton(AF_INET6, allow[i].c_str(), &v6) == 1) {
+        out.allow.push_back(allow[i]);
+      } else {
+        s.problem(*array.get(i), fmt::format("allow[{}]", i),
+                  fmt::format("expected an IP address such as \"127.0.0.1\" or \"::1\" (no "
+                              "host names, no ranges), got {}",
+                              tomlQuoted(allow[i])));
+      }
+    }
+  }
+}
+
 void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
   Section s(parser, t, "ingest",
             {"max_feeds", "tile_width", "tile_height", "synthetic", "whip", "pull"});
@@ -1221,7 +1277,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
 
   Section s(parser, root, "",
             {"installation", "canvas", "http", "ingest", "analysis", "scenes", "output", "sync",
-             "reactions"});
+             "reactions", "osc"});
   if (const toml::table* t = s.table("installation"))
     readInstallation(parser, *t, config.installation);
   if (const toml::table* t = s.table("canvas")) readCanvas(parser, *t, config.canvas);
@@ -1233,6 +1289,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
     readOutput(parser, *t, config.canvas.height, config.output);
   if (const toml::table* t = s.table("sync")) readSync(parser, *t, config.sync);
   if (const toml::table* t = s.table("reactions")) readReactions(parser, *t, config.reactions);
+  if (const toml::table* t = s.table("osc")) readOsc(parser, *t, config.osc);
 
   std::vector<ConfigProblem> problems = parser.takeProblems();
   if (!problems.empty()) throw ConfigError(std::move(problems));

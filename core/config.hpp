@@ -189,6 +189,22 @@ struct ReactionsConfig {
   int perAddressPerMinute = 60;  // beyond this, one client address gets 429 + Retry-After
 };
 
+struct ListenAddress {
+  std::string host;  // numeric IPv4 or IPv6, without brackets
+  int port = 0;
+};
+
+// [osc]: Open Sound Control in and out (docs/osc.md). No [osc] table: off.
+struct OscConfig {
+  bool enabled = false;                 // an [osc] table is present
+  std::optional<ListenAddress> listen;  // inbound commands (unauthenticated); none: send only
+  std::vector<ListenAddress> send;      // where the crowd bundles go
+  double rateHz = 10;                   // crowd bundles per second
+  std::vector<std::string> allow;       // source IPs taken in; empty: any
+};
+inline constexpr std::size_t kMaxOscTargets = 16;
+inline constexpr std::size_t kMaxOscAllowed = 64;
+
 struct Config {
   std::filesystem::path file;  // the installation file itself
   InstallationConfig installation;
@@ -200,14 +216,11 @@ struct Config {
   OutputConfig output;
   SyncConfig sync;
   ReactionsConfig reactions;
+  OscConfig osc;
 };
 
 // "IP:PORT" as [http] listen and --http take it: an IPv4 address or a bracketed IPv6 one (no
 // host names: nothing is resolved), PORT 0..65535. `host` is without brackets.
-struct ListenAddress {
-  std::string host;
-  int port = 0;
-};
 std::optional<ListenAddress> parseListenAddress(std::string_view text);
 
 // The host of "scheme://HOST[:PORT][/...]" ([http] public_url) when it is a plain host name

@@ -197,6 +197,16 @@ bool Server::startStages() {
     mRender->setOverlay(core::VideoFrame::fromPixels(qr.width, qr.width, std::move(qr.rgba)));
   }
 
+  if (mConfig.osc.enabled) {
+    mOsc = std::make_unique<control::OscServer>(mConfig.osc, *this, mCue.get(),
+                                                mConfig.reactions.enabled ? &mReactions : nullptr);
+    // Hiding and showing feeds (the moderation API) is wired here once it exists.
+    if (!mOsc->start(&error)) {
+      core::logError(kModule, "osc: {}", error);
+      return false;
+    }
+  }
+
   mIngest->startConfiguredFeeds();
   return true;
 }
@@ -266,6 +276,7 @@ void Server::shutdown() {
     if (mOutputs) mOutputs->finish();
     std::_Exit(1);
   }
+  mOsc.reset();  // no command reaches the stages while they stop
   // Order matters: the render thread stops pushing before the outputs end their streams.
   if (mRender) mRender->stop();
   if (mOutputs) mOutputs->finish();
@@ -883,6 +894,7 @@ std::string Server::metrics() {
   if (mOutputs) m += outputMetrics();
   if (mOutputs && mOutputs->whep()) m += whepMetrics();
   if (mAnalysis) m += mAnalysis->metricsText();
+  if (mOsc) m += mOsc->metrics();
   gauge("tessera_http_requests_total", "HTTP requests served.",
         static_cast<double>(mHttp ? mHttp->requests() : 0), "counter");
   gauge("tessera_process_peak_rss_bytes", "Peak resident set size.",

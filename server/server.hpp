@@ -19,6 +19,7 @@
 #include "analysis/messaging.hpp"
 #include "control/api_model.hpp"
 #include "control/http_server.hpp"
+#include "control/osc_server.hpp"
 #include "control/whep_service.hpp"
 #include "control/whip_service.hpp"
 #include "core/config.hpp"
@@ -129,6 +130,7 @@ class Server final : public control::ApiModel,
   std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes
   std::unique_ptr<CueRunner> mCue;             // reads mRender and the feeds; mHttp serves it
   std::unique_ptr<control::HttpServer> mHttp;
+  std::unique_ptr<control::OscServer> mOsc;  // [osc]: commands in, the crowd out (main loop)
   std::string mScene;
   std::string mJoinUrl;
   std::shared_ptr<const compositor::Layout> mLastLayout;  // last layout seen (main thread)

@@ -579,6 +579,20 @@ const std::vector<InvalidCase> kInvalid = {
     {"[reaction] misspelt table",
      "[reaction]\nenabled = false\n",
      {R"(t.toml:1: reaction: unknown table (did you mean "reactions"?))"}},
+    {"[osc] bad listen, send, rate and allow",
+     "[osc]\nlisten = \"localhost:9000\"\nsend = [\"127.0.0.1:0\", 9001]\nrate_hz = 0\n"
+     "allow = [\"10.0.0.0/8\"]\nsned = []\n",
+     {"t.toml:2: osc.listen: expected \"IP:PORT\" (an IPv4 address or a bracketed IPv6 one, not a "
+      "host name; PORT 0..65535), got \"localhost:9000\"",
+      "t.toml:3: osc.send[1]: expected a non-empty string, got integer 9001",
+      "t.toml:4: osc.rate_hz: expected a number of bundles per second in 0.1..100, got 0",
+      "t.toml:5: osc.allow[0]: expected an IP address such as \"127.0.0.1\" or \"::1\" (no host "
+      "names, no ranges), got \"10.0.0.0/8\"",
+      R"(t.toml:6: osc.sned: unknown key (did you mean "send"?))"}},
+    {"[osc] a send target without a port, too many targets",
+     "[osc]\nsend = [\"127.0.0.1:0\"]\n",
+     {"t.toml:2: osc.send[0]: expected \"IP:PORT\" (an IPv4 address or a bracketed IPv6 one, not a "
+      "host name; PORT 1..65535), got \"127.0.0.1:0\""}},
     {"pull offset_ms out of range",
      "[[ingest.pull]]\nuri = \"rtsp://cam/1\"\noffset_ms = 20000\n",
      {"t.toml:3: ingest.pull[0].offset_ms: expected a number in -10000..10000, got 20000"}},
@@ -1081,4 +1095,33 @@ TEST_CASE("parseListenAddress takes IP:PORT only", "[core][config]") {
     INFO(bad);
     CHECK_FALSE(parseListenAddress(bad));
   }
+}
+
+TEST_CASE("[osc]: off by default, addresses and rate", "[core][config][osc]") {
+  CHECK_FALSE(parseConfig("", "t.toml").osc.enabled);
+  const Config c = parseConfig(
+      "[osc]\nlisten = \"0.0.0.0:9000\"\nsend = [\"127.0.0.1:9001\", \"[::1]:9002\"]\n"
+      "rate_hz = 2.5\nallow = [\"127.0.0.1\", \"::1\"]\n",
+      "t.toml");
+  CHECK(c.osc.enabled);
+  REQUIRE(c.osc.listen);
+  CHECK(c.osc.listen->host == "0.0.0.0");
+  CHECK(c.osc.listen->port == 9000);
+  REQUIRE(c.osc.send.size() == 2);
+  CHECK(c.osc.send[1].host == "::1");
+  CHECK(c.osc.send[1].port == 9002);
+  CHECK(c.osc.rateHz == 2.5);
+  CHECK(c.osc.allow == std::vector<std::string>{"127.0.0.1", "::1"});
+  const Config sendOnly = parseConfig("[osc]\nsend = [\"127.0.0.1:9001\"]\n", "t.toml");
+  CHECK_FALSE(sendOnly.osc.listen);
+  CHECK(sendOnly.osc.rateHz == 10);
+
+  std::string many = "[osc]\nsend = [";
+  for (std::size_t i = 0; i <= kMaxOscTargets; ++i)
+    many += fmt::format("\"127.0.0.1:{}\",", 9000 + i);
+  many += "]\n";
+  const auto problems = problemsOf(many);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0] == fmt::format("t.toml:2: osc.send: at most {} targets, got {}", kMaxOscTargets,
+                                   kMaxOscTargets + 1));
 }
