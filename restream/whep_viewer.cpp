@@ -73,7 +73,7 @@ void WhepViewer::stop() {
 bool WhepViewer::buildPipeline(std::string* error) {
   // Only numbers go into this text: the payload type comes from the offer as an int (0..127).
   const std::string description = fmt::format(
-      "appsrc name=src is-live=true format=time do-timestamp=true block=false max-buffers=0 "
+      "appsrc name=viewer is-live=true format=time do-timestamp=true block=false max-buffers=0 "
       "max-bytes=0 max-time=0 "
       "! rtph264pay name=pay pt={pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200 "
       "! application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload={pt},"
@@ -101,7 +101,7 @@ bool WhepViewer::buildPipeline(std::string* error) {
                nullptr);
   watchPeer();
   std::lock_guard lock(mMutex);
-  mSource = mPipeline->element("src");
+  mSource = mPipeline->element("viewer");
   return true;
 }
 
@@ -130,7 +130,7 @@ void WhepViewer::watchPeer() {
     g_signal_connect(rtpbin.get(), "on-ssrc-active", G_CALLBACK(onActive), &mLastRtcpNs);
   }
   // The browser's PLI/FIR reach the payloader's source as force-key-unit events.
-  const auto src = mPipeline->element("src");
+  const auto src = mPipeline->element("viewer");
   const auto pad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(src.get(), "src"));
   gst_pad_add_probe(
       pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
