@@ -208,6 +208,11 @@ bool Feed::start(std::string* error) {
   mPipeline->watchBus(this);
   if (!mPipeline->play(error)) {
     mPipeline.reset();
+    // A source that fails as it starts (a file not there, a refused connection) is reported in
+    // the same words as one that fails later.
+    if (error && mSpec.source == core::FeedSource::kPull) {
+      *error = mSpec.target.redact(describeSourceError(*error, ""));
+    }
     return false;
   }
   return true;
