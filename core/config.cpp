@@ -804,7 +804,18 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
   if (const toml::array* pulls = s.tableArray("pull")) {
     for (std::size_t i = 0; i < pulls->size(); ++i) {
       PullConfig pull;
-      readPull(parser, *pulls->get(i)->as_table(), fmt::format("ingest.pull[{}]", i), pull);
+      const toml::table& table = *pulls->get(i)->as_table();
+      readPull(parser, table, fmt::format("ingest.pull[{}]", i), pull);
+      // Two SRT listeners cannot bind one port: the second would fail at every attempt.
+      for (std::size_t j = 0; j < out.pulls.size() && pull.target.listener; ++j) {
+        if (out.pulls[j].target.listener && out.pulls[j].target.port == pull.target.port) {
+          parser.problem(
+              lineOf(table.get("uri") ? *table.get("uri") : table),
+              fmt::format("ingest.pull[{}].uri", i),
+              fmt::format("listens on port {} like ingest.pull[{}]", pull.target.port, j));
+          break;
+        }
+      }
       out.pulls.push_back(std::move(pull));
     }
   }

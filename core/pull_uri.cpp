@@ -88,8 +88,8 @@ bool parseNetwork(std::string_view rest, PullTarget& out, std::vector<std::strin
       secrets.push_back(out.password);
       secrets.emplace_back(info.substr(colon + 1));
     }
-    maskedUser = fmt::format("{}{}@", info.substr(0, colon),
-                             colon == std::string_view::npos ? "" : ":***");
+    maskedUser =
+        fmt::format("{}{}@", info.substr(0, colon), colon == std::string_view::npos ? "" : ":***");
     authority = authority.substr(at + 1);
   }
   out.port = defaultPort(out.scheme);

@@ -158,7 +158,8 @@ void Feed::onElementAdded(GstBin* bin, GstBin* sub, GstElement* element, gpointe
   if (klass && std::strstr(klass, "Decoder") &&
       (std::strstr(klass, "Video") || std::strstr(klass, "Image"))) {
     auto pad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(element, "sink"));
-    if (pad) gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Feed::countBytes, self, nullptr);
+    if (pad)
+      gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Feed::countBytes, self, nullptr);
   }
 }
 
@@ -263,10 +264,9 @@ void Feed::onPipelineError(const std::string& source, const std::string& message
   core::logDebug(kModule, "{}: {}: {} ({})", logName(), source, t.redact(message), t.redact(debug));
   if (mFailed) return;
   mFailed = true;
-  const std::string reason =
-      mSpec.source == core::FeedSource::kPull
-          ? t.redact(describeSourceError(message, debug))
-          : fmt::format("{}: {}", source, message);
+  const std::string reason = mSpec.source == core::FeedSource::kPull
+                                 ? t.redact(describeSourceError(message, debug))
+                                 : fmt::format("{}: {}", source, message);
   mListener->onFeedFailed(mChannel->id(), reason);
 }
 

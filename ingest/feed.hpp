@@ -24,12 +24,12 @@ namespace tessera::ingest {
 
 struct FeedSpec {
   core::FeedSource source = core::FeedSource::kSynthetic;
-  std::string uri;            // pull only
-  core::PullTarget target;    // pull only: `uri` parsed (parsed from `uri` when left empty)
+  std::string uri;              // pull only
+  core::PullTarget target;      // pull only: `uri` parsed (parsed from `uri` when left empty)
   core::PullTimeouts timeouts;  // pull only: first-frame grace, stall timeout, latency
-  bool loop = true;        // pull only: files start again at the end
-  int syntheticIndex = 0;  // synthetic only: picks its colours, pattern and motion
-  double offsetMs = 0;     // pull only: added to its capture times ([[ingest.pull]] offset_ms)
+  bool loop = true;             // pull only: files start again at the end
+  int syntheticIndex = 0;       // synthetic only: picks its colours, pattern and motion
+  double offsetMs = 0;          // pull only: added to its capture times ([[ingest.pull]] offset_ms)
 };
 
 class FeedListener {
@@ -76,8 +76,8 @@ class Feed final : public platform::PipelineListener {
     std::string error;
   };
   static CheckedSpec checked(FeedSpec spec);
-  Feed(CheckedSpec checked, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile,
-       int fps, FeedListener* listener);
+  Feed(CheckedSpec checked, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile, int fps,
+       FeedListener* listener);
 
   std::optional<platform::Pipeline> buildSynthetic(std::string* error);
   std::optional<platform::Pipeline> buildPull(std::string* error);
@@ -105,7 +105,7 @@ class Feed final : public platform::PipelineListener {
   const bool mOwnTimeline;
   RtpTiming mRtp;  // pull only: RTCP Sender Report timing; outlives mPipeline
 
-  std::atomic<std::uint64_t> mInputBytes{0};  // streaming threads add, the manager takes
+  std::atomic<std::uint64_t> mInputBytes{0};           // streaming threads add, the manager takes
   std::chrono::steady_clock::time_point mStartedAt{};  // set by start(), read on the first frame
 
   // Streaming thread only (reset by start() before the pipeline runs).

@@ -42,9 +42,9 @@ void IngestManager::checkStalls() {
     const auto since = connected ? *last : e.startedAt;
     const double limitS = connected ? t.stallS : t.connectS;
     if (limitS <= 0 || now - since <= std::chrono::duration<double>(limitS)) continue;
-    stalled.emplace_back(id, connected ? fmt::format("stalled: no frame for {:g} s", limitS)
-                                       : fmt::format("no picture within {:g} s of connecting",
-                                                     limitS));
+    stalled.emplace_back(id, connected
+                                 ? fmt::format("stalled: no frame for {:g} s", limitS)
+                                 : fmt::format("no picture within {:g} s of connecting", limitS));
   }
   for (const auto& [id, why] : stalled) onFeedFailed(id, why);
 }

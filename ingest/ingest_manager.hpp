@@ -79,7 +79,7 @@ class IngestManager final : public FeedListener {
   core::LatestMailbox<core::FeedTable> mTable;
   std::uint64_t mVersion = 0;
   std::minstd_rand mJitter{std::random_device{}()};  // retry jitter; main-loop thread only
-  platform::Timer mWatchdog;  // last member: stops before the feeds go
+  platform::Timer mWatchdog;                         // last member: stops before the feeds go
 };
 
 }  // namespace tessera::ingest

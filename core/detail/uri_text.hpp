@@ -109,9 +109,10 @@ inline bool parseSrtQuery(std::string_view query, bool allowMode, SrtParams& par
       }
       params.mode = std::string(value);
     } else {
-      *error = fmt::format("unknown SRT parameter \"{}\" (known: {}passphrase, pbkeylen, latency, "
-                           "streamid)",
-                           std::string(key).substr(0, 32), allowMode ? "mode, " : "");
+      *error = fmt::format(
+          "unknown SRT parameter \"{}\" (known: {}passphrase, pbkeylen, latency, "
+          "streamid)",
+          std::string(key).substr(0, 32), allowMode ? "mode, " : "");
       return false;
     }
     masked += fmt::format("{}={}", key, value);

@@ -25,8 +25,8 @@ const std::vector<GoodUri> kGood = {
     {"rtsp://10.0.0.7/stream1", PullKind::kRtsp, "10.0.0.7", 554, "rtsp://10.0.0.7/stream1",
      "rtsp://10.0.0.7/stream1", "rtsp"},
     {"rtsp://admin:p%40ss@cam.local:8554/h264?channel=1", PullKind::kRtsp, "cam.local", 8554,
-     "rtsp://admin:***@cam.local:8554/h264?channel=***",
-     "rtsp://cam.local:8554/h264?channel=1", "rtsp"},
+     "rtsp://admin:***@cam.local:8554/h264?channel=***", "rtsp://cam.local:8554/h264?channel=1",
+     "rtsp"},
     {"rtsps://cam/s", PullKind::kRtsp, "cam", 322, "rtsps://cam/s", "rtsps://cam/s", "rtsps"},
     {"rtmp://media.local/live/cam-key-1", PullKind::kRtmp, "media.local", 1935,
      "rtmp://media.local/live/***", "rtmp://media.local/live/cam-key-1", "rtmp"},
@@ -60,24 +60,31 @@ struct BadUri {
 };
 
 const std::vector<BadUri> kBad = {
-    {"ftp://host/x", "unknown scheme \"ftp\" (known: file, rtsp, rtsps, rtmp, rtmps, srt, http, "
-                     "https, v4l2, udp)"},
-    {"/abs/clip.mp4", "expected a URI such as \"rtsp://camera/stream\" or \"file:///abs/clip.mp4\""},
+    {"ftp://host/x",
+     "unknown scheme \"ftp\" (known: file, rtsp, rtsps, rtmp, rtmps, srt, http, "
+     "https, v4l2, udp)"},
+    {"/abs/clip.mp4",
+     "expected a URI such as \"rtsp://camera/stream\" or \"file:///abs/clip.mp4\""},
     {"RTSP://cam/s", "expected a URI such as \"rtsp://camera/stream\" or \"file:///abs/clip.mp4\""},
     {"rtsp://cam:99999/s", "expected a port in 1..65535 after \"cam:\""},
     {"rtsp:///s", "expected a host name or address after \"://\""},
-    {"rtsp://cam/s\" ! fakesink", "spaces, quotes, backslashes and control characters are not "
-                                  "allowed (percent-encode them)"},
-    {"rtmp://media/live", "expected a stream name after the application, as in "
-                          "rtmp://host/app/stream"},
+    {"rtsp://cam/s\" ! fakesink",
+     "spaces, quotes, backslashes and control characters are not "
+     "allowed (percent-encode them)"},
+    {"rtmp://media/live",
+     "expected a stream name after the application, as in "
+     "rtmp://host/app/stream"},
     {"rtmp://media", "expected an application after the host, as in rtmp://host/app/stream"},
-    {"srt://encoder", "an SRT URI needs a port, as in srt://host:9000 or srt://:9000?mode=listener"},
-    {"srt://:9000?mode=caller", "an SRT caller needs a host, as in srt://host:9000 (srt://:9000 "
-                                "listens)"},
+    {"srt://encoder",
+     "an SRT URI needs a port, as in srt://host:9000 or srt://:9000?mode=listener"},
+    {"srt://:9000?mode=caller",
+     "an SRT caller needs a host, as in srt://host:9000 (srt://:9000 "
+     "listens)"},
     {"srt://h:9000?mode=rendezvous", "mode is \"caller\" or \"listener\""},
     {"srt://h:9000?passphrase=short", "an SRT passphrase has 10 to 79 characters"},
-    {"srt://h:9000?foo=1", "unknown SRT parameter \"foo\" (known: mode, passphrase, pbkeylen, "
-                           "latency, streamid)"},
+    {"srt://h:9000?foo=1",
+     "unknown SRT parameter \"foo\" (known: mode, passphrase, pbkeylen, "
+     "latency, streamid)"},
     {"v4l2:///etc/passwd", "expected a device under /dev, as in v4l2:///dev/video0"},
     {"v4l2:///dev/../etc/x", "expected a device under /dev, as in v4l2:///dev/video0"},
     {"file://relative/x.mp4", "expected an absolute path, as in file:///abs/clip.mp4"},
@@ -122,8 +129,7 @@ TEST_CASE("pull URIs: credentials, listener and caller", "[core][pull]") {
 }
 
 TEST_CASE("pull URIs: secrets are scrubbed from any text", "[core][pull]") {
-  const auto t = parsePullUri(
-      "rtsp://admin:hunter22@cam/s?token=tok-123", nullptr);
+  const auto t = parsePullUri("rtsp://admin:hunter22@cam/s?token=tok-123", nullptr);
   REQUIRE(t);
   CHECK(t->redact("Could not connect to rtsp://admin:hunter22@cam/s?token=tok-123: refused") ==
         "Could not connect to rtsp://admin:***@cam/s?token=***: refused");
@@ -183,6 +189,9 @@ TEST_CASE("[[ingest.pull]] timeouts and latency in an installation file", "[core
   CHECK(problems("[[ingest.pull]]\nuri = \"rtmp://h/live/k\"\nlatency_ms = 100\n") ==
         "t.toml:3: ingest.pull[0].latency_ms: only RTSP and SRT sources have a latency (rtsp://, "
         "srt://)");
+  CHECK(problems("[[ingest.pull]]\nuri = \"srt://:9000\"\n[[ingest.pull]]\nuri = "
+                 "\"srt://127.0.0.1:9000?mode=listener\"\n") ==
+        "t.toml:4: ingest.pull[1].uri: listens on port 9000 like ingest.pull[0]");
   CHECK(problems("[[ingest.pull]]\nuri = \"rtsp://h/s\"\nstall_timeout_s = 0\n")
             .find("ingest.pull[0].stall_timeout_s: expected a number of seconds in 0.5..3600") !=
         std::string::npos);

@@ -72,15 +72,17 @@ class RtmpPublisher(Restartable):
 class RtspServer(Restartable):
     """tests/e2e/rtsp_server.py (libgstrtspserver): rtsp://127.0.0.1:PORT/cam."""
 
-    def __init__(self, port, colour, user=None, password=None):
+    def __init__(self, port, colour, user=None, password=None, tcp_only=False):
         self.port, self.colour, self.user, self.password = port, colour, user, password
-        self.proc = None
+        self.tcp_only, self.proc = tcp_only, None
 
     def start(self):
         args = [PYTHON, os.path.join(HERE, "rtsp_server.py"), "--port", str(self.port),
                 "--color", hex(self.colour)]
         if self.user:
             args += ["--user", self.user, "--password", self.password]
+        if self.tcp_only:
+            args.append("--tcp-only")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True)
         line = self.proc.stdout.readline()  # bounded: the script prints at once or exits

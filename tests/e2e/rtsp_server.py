@@ -1,8 +1,9 @@
 """A real RTSP server on loopback (GStreamer's libgstrtspserver through PyGObject): one mount,
 /cam, serving H.264 of a solid colour at 320x240@15 with RTCP Sender Reports. With --user and
---password the mount asks for HTTP Basic authentication (401 without the right one).
+--password the mount asks for HTTP Basic authentication (401 without the right one). With
+--tcp-only it refuses UDP transports (461), as behind a firewall: clients must interleave.
 
-Usage: rtsp_server.py --port P --color 0xRRGGBB [--user U --password W]
+Usage: rtsp_server.py --port P --color 0xRRGGBB [--user U --password W] [--tcp-only]
 Prints "ready" once it listens; runs until killed.
 """
 import argparse
@@ -11,8 +12,9 @@ import sys
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
 def main():
@@ -21,6 +23,7 @@ def main():
     ap.add_argument("--color", required=True)
     ap.add_argument("--user")
     ap.add_argument("--password")
+    ap.add_argument("--tcp-only", action="store_true")
     args = ap.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -34,6 +37,8 @@ def main():
         "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 bitrate=300 ! "
         "rtph264pay name=pay0 pt=96 config-interval=1 )" % colour)
     factory.set_shared(True)
+    if args.tcp_only:
+        factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
     if args.user:
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()

@@ -4,13 +4,15 @@ loopback (issue "pull protocols").
 One `tessera run` pulls:
   - RTMP from nginx-rtmp (a GStreamer publisher, a stream key in the URL)      red
   - RTSP from libgstrtspserver, open                                           green
-  - RTSP with a password (user:pass@)                                          blue
+  - RTSP with a password (user:pass@), the server refusing UDP (TCP interleaved) blue
   - SRT as caller, from a GStreamer srtsink listening, with a passphrase       yellow
   - SRT as listener (srt://:PORT?mode=listener), srt-live-transmit calling     magenta
   - HLS over HTTP, a live playlist from ffmpeg                                 cyan
   - MJPEG over HTTP (multipart/x-mixed-replace), a small Python camera          orange
   - RTSP with the wrong password, and RTMP to a closed port (error words)
 Checked:
+0. `tessera check` accepts the file, and names a bad port, a caller without a host and an unknown
+   scheme by line and key without repeating the password;
 1. every good feed goes live, says its protocol, a time to first frame and a bitrate, and its
    tile shows its colour in canvas.png;
 2. the wrong password says "authentication failed", the closed port "connection refused";
@@ -23,6 +25,7 @@ Figures printed: first frame per protocol, time back after the restart.
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,7 +63,7 @@ def main():
     servers = {
         "rtmp": RtmpPublisher(work, ports["rtmp"], KEY, RED),
         "rtsp": RtspServer(ports["rtsp"], GREEN),
-        "rtsp_auth": RtspServer(ports["rtsp_auth"], BLUE, "cam", PASSWORD),
+        "rtsp_auth": RtspServer(ports["rtsp_auth"], BLUE, "cam", PASSWORD, tcp_only=True),
         "srt_caller": SrtListenerSender(ports["srt_caller"], YELLOW, PASSPHRASE),
         "srt_listener": SrtCallerSender(ports["srt_listener"], ports["srt_udp"], MAGENTA),
         "hls": HlsServer(work, ports["hls"], CYAN),
@@ -103,6 +106,26 @@ workers = 0
 [output]
 hls = false
 """
+    # `tessera check`: the file is valid; broken URIs are named by line and key, password unsaid.
+    checked = os.path.join(work, "check.toml")
+    with open(checked, "w") as f:
+        f.write(config)
+    r = subprocess.run([args.tessera, "check", checked], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(checked, "w") as f:
+        f.write(f'[[ingest.pull]]\nuri = "rtsp://cam:{PASSWORD}@h:99999/s"\n'
+                '[[ingest.pull]]\nuri = "srt://:9000?mode=caller"\n'
+                '[[ingest.pull]]\nuri = "rmtp://typo/live/x"\n')
+    r = subprocess.run([args.tessera, "check", checked], capture_output=True, text=True,
+                       timeout=60)
+    said = r.stdout + r.stderr
+    assert r.returncode == 2, said
+    assert ":2: ingest.pull[0].uri: expected a port" in said, said
+    assert ":4: ingest.pull[1].uri: an SRT caller needs a host" in said, said
+    assert ':6: ingest.pull[2].uri: unknown scheme "rmtp"' in said, said
+    assert PASSWORD not in said, said
+
     try:
         for s in servers.values():
             s.start()
