@@ -6,12 +6,15 @@ pulled feed, per protocol, against real servers on loopback (tests/e2e/pull_serv
 
 For each protocol (rtmp, rtsp, srt caller, srt listener, hls, mjpeg) one `tessera run` (640x480
 at 15 fps, tiles 160x120, analysis off, no outputs) pulls --feeds copies of one 320x240@15
-source (RTSP, RTMP, HLS, MJPEG: --feeds pulls of one server; SRT: one sender per feed).
+source of moving SMPTE bars, H.264 at 300 kbit/s (RTSP, RTMP, HLS: --feeds pulls of one server;
+SRT: one sender per feed), or a 320x240 JPEG 15 times a second (MJPEG).
 Printed per protocol:
   first frame   p50/max of the feeds' first_frame_ms (from the feed's start to its first frame)
                 and the wall time from `tessera run` to every feed live
-  back          the server killed, every feed out of `live`, the server started again: seconds
-                until every feed is live again (includes the reconnect backoff)
+  back          the server killed, every feed out of `live` (frozen 2 s after its last frame,
+                or retrying), the server started again: seconds from that start until every feed
+                is live again (includes the server's own start, the stall timeout where the
+                source does not notice, and the backoff)
   cpu/feed      tessera's CPU (utime+stime) over --window s with the feeds live, minus a run
                 without pulled feeds, divided by --feeds, in % of one core
 The servers are separate processes (or threads of this script), not counted.
@@ -25,6 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+import pull_servers  # noqa: E402
 from pull_servers import (HlsServer, MjpegServer, RtmpPublisher, RtspServer,  # noqa: E402
                           SrtCallerSender, SrtListenerSender)
 from tessera_harness import Tessera, free_port, wait_until  # noqa: E402
@@ -102,9 +106,11 @@ def run_case(binary, servers, uris, window):
                 s.kill()
             wait_until(lambda: all(x["state"] != "live" for x in t.json("/api/v1/feeds")), 30,
                        "every feed out of live", 0.1)
+            back0 = time.monotonic()
             for s in servers:
                 s.start()
-            back0 = time.monotonic()
+            # Frames again can only come from the new server (rtspsrc may reconnect by itself,
+            # without a restart by tessera's supervisor).
             wait_until(all_live, 60, "every feed live again", 0.1)
             back = time.monotonic() - back0
             t.stop()
@@ -122,6 +128,7 @@ def main():
     ap.add_argument("--window", type=float, default=15)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="tessera-bench-pull-")
+    pull_servers.MOVING = True
     with Tessera(args.tessera, BASE, duration=100) as t:
         t.wait_healthy(0)
         time.sleep(2)

@@ -20,8 +20,15 @@ SIZE = "video/x-raw,width=320,height=240,framerate=15/1"
 X264 = ["x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=15", "bitrate=300"]
 
 
+# Benches set this: sources send moving SMPTE bars (a realistic bitrate for the decoders) instead
+# of a solid colour (what tests check pixels against).
+MOVING = False
+
+
 def solid(colour):
     """A live videotestsrc of one colour (0xRRGGBB) at the test size, as gst-launch arguments."""
+    if MOVING:
+        return ["videotestsrc", "is-live=true", "pattern=smpte", "horizontal-speed=4", "!", SIZE]
     return ["videotestsrc", "is-live=true", "pattern=solid-color",
             f"foreground-color={0xFF000000 | colour}", "!", SIZE]
 
@@ -83,6 +90,8 @@ class RtspServer(Restartable):
             args += ["--user", self.user, "--password", self.password]
         if self.tcp_only:
             args.append("--tcp-only")
+        if MOVING:
+            args.append("--moving")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True)
         line = self.proc.stdout.readline()  # bounded: the script prints at once or exits
@@ -173,7 +182,8 @@ class HlsServer(Restartable):
             os.remove(os.path.join(self.dir, name))
         self.proc = quiet(
             ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
-             f"color=c=0x{self.colour:06x}:s=320x240:r=15", "-c:v", "libx264", "-preset",
+             ("testsrc2=s=320x240:r=15" if MOVING else
+              f"color=c=0x{self.colour:06x}:s=320x240:r=15"), "-c:v", "libx264", "-preset",
              "ultrafast", "-tune", "zerolatency", "-g", "15", "-b:v", "300k", "-f", "hls",
              "-hls_time", "1", "-hls_list_size", "4", "-hls_flags", "delete_segments",
              os.path.join(self.dir, "index.m3u8")])

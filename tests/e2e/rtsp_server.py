@@ -24,6 +24,7 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--tcp-only", action="store_true")
+    ap.add_argument("--moving", action="store_true", help="moving SMPTE bars (benches)")
     args = ap.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -31,11 +32,13 @@ def main():
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
     colour = int(args.color, 16) | 0xFF000000
+    source = ("videotestsrc is-live=true pattern=smpte horizontal-speed=4" if args.moving else
+              "videotestsrc is-live=true pattern=solid-color foreground-color=%d" % colour)
     factory.set_launch(
-        "( videotestsrc is-live=true pattern=solid-color foreground-color=%d ! "
+        "( %s ! "
         "video/x-raw,width=320,height=240,framerate=15/1 ! "
         "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 bitrate=300 ! "
-        "rtph264pay name=pay0 pt=96 config-interval=1 )" % colour)
+        "rtph264pay name=pay0 pt=96 config-interval=1 )" % source)
     factory.set_shared(True)
     if args.tcp_only:
         factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
