@@ -181,7 +181,8 @@ bool parseV4l2(std::string_view rest, PullTarget& out, std::string* error) {
 
 bool parseFile(std::string_view rest, PullTarget& out, std::string* error) {
   if (rest.empty() || rest.front() != '/') {
-    *error = "expected an absolute path, as in file:///abs/clip.mp4";
+    *error = fmt::format("expected an absolute path, as in {}:///abs/{}", out.scheme,
+                         out.scheme == "sdp" ? "camera.sdp" : "clip.mp4");
     return false;
   }
   out.path = std::string(rest);
@@ -226,7 +227,8 @@ const char* toString(PullKind kind) {
 
 std::string PullTarget::protocol() const {
   if (kind == PullKind::kFile) {
-    const bool sdp = path.size() >= 4 && path.compare(path.size() - 4, 4, ".sdp") == 0;
+    const bool sdp = scheme == "sdp" ||
+                     (path.size() >= 4 && path.compare(path.size() - 4, 4, ".sdp") == 0);
     return sdp ? "sdp" : "file";
   }
   return kind == PullKind::kSrt || kind == PullKind::kV4l2 || kind == PullKind::kUdp
@@ -299,7 +301,8 @@ std::optional<PullTarget> parsePullUri(std::string_view uri, std::string* error)
   } else if (scheme == "srt") {
     out.kind = PullKind::kSrt;
     ok = parseSrt(rest, out, secrets, error);
-  } else if (scheme == "file") {
+  } else if (scheme == "file" || scheme == "sdp") {
+    // sdp:///abs/camera.sdp is the same RTP session as file:///abs/camera.sdp.
     out.kind = PullKind::kFile;
     ok = parseFile(rest, out, error);
   } else if (scheme == "v4l2") {
@@ -311,7 +314,7 @@ std::optional<PullTarget> parsePullUri(std::string_view uri, std::string* error)
   } else {
     *error = fmt::format(
         "unknown scheme \"{}\" (known: file, rtsp, rtsps, rtmp, rtmps, srt, http, https, v4l2, "
-        "udp)",
+        "udp, sdp)",
         std::string(scheme).substr(0, 16));
   }
   if (!ok) return std::nullopt;

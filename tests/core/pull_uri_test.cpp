@@ -50,6 +50,8 @@ const std::vector<GoodUri> kGood = {
      "file"},
     {"file:///sessions/cam.sdp", PullKind::kFile, "", 0, "file:///sessions/cam.sdp",
      "file:///sessions/cam.sdp", "sdp"},
+    {"sdp:///sessions/cam.sdp", PullKind::kFile, "", 0, "sdp:///sessions/cam.sdp",
+     "sdp:///sessions/cam.sdp", "sdp"},
     {"udp://127.0.0.1:5004", PullKind::kUdp, "127.0.0.1", 5004, "udp://127.0.0.1:5004",
      "udp://127.0.0.1:5004", "udp"},
 };
@@ -62,7 +64,7 @@ struct BadUri {
 const std::vector<BadUri> kBad = {
     {"ftp://host/x",
      "unknown scheme \"ftp\" (known: file, rtsp, rtsps, rtmp, rtmps, srt, http, "
-     "https, v4l2, udp)"},
+     "https, v4l2, udp, sdp)"},
     {"/abs/clip.mp4",
      "expected a URI such as \"rtsp://camera/stream\" or \"file:///abs/clip.mp4\""},
     {"RTSP://cam/s", "expected a URI such as \"rtsp://camera/stream\" or \"file:///abs/clip.mp4\""},
