@@ -30,7 +30,11 @@ struct FeedSyncInfo {
 struct FeedInfo {
   core::FeedId id;
   core::FeedSource source = core::FeedSource::kSynthetic;
-  std::string uri;  // pull only
+  std::string uri;  // pull only, secrets masked
+  // Pull only: "rtsp", "rtmp", "srt", "hls", "dash", "mjpeg", "http", "v4l2", "udp", "file".
+  std::string protocol;
+  std::optional<double> firstFrameMs;  // pull only: (re)connection to first frame
+  double bitrateKbps = 0;              // pull only: compressed video into the decoder
   core::FeedState state = core::FeedState::kConnecting;
   int width = 0;  // as decoded from the source
   int height = 0;

@@ -315,7 +315,12 @@ void HttpServer::serveFeeds(SoupServerMessage* msg) {
                  {"dropped_frames", f.dropped},
                  {"restarts", f.restarts},
                  {"sync", syncJson(f.sync)}};
-    if (f.source == core::FeedSource::kPull) item["uri"] = f.uri;
+    if (f.source == core::FeedSource::kPull) {
+      item["uri"] = f.uri;
+      item["protocol"] = f.protocol;
+      item["first_frame_ms"] = f.firstFrameMs ? json(std::round(*f.firstFrameMs)) : json(nullptr);
+      item["bitrate_kbps"] = std::round(f.bitrateKbps * 10) / 10;
+    }
     if (!f.lastError.empty()) item["last_error"] = f.lastError;
     list.push_back(std::move(item));
   }

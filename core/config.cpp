@@ -657,13 +657,16 @@ void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
 }
 
 void readPull(Parser& parser, const toml::table& t, std::string path, PullConfig& out) {
-  Section s(parser, t, std::move(path), {"uri", "loop", "offset_ms"});
+  Section s(parser, t, std::move(path),
+            {"uri", "loop", "offset_ms", "connect_timeout_s", "stall_timeout_s", "latency_ms"});
   if (s.readString("uri", out.uri)) {
-    if (out.uri.find("://") == std::string::npos) {
-      s.problem(*s.find("uri"), "uri",
-                fmt::format("expected a URI such as \"file:///abs/clip.mp4\" or "
-                            "\"rtsp://host/stream\", got {}",
-                            tomlQuoted(out.uri)));
+    std::string error;
+    if (auto target = parsePullUri(out.uri, &error)) {
+      out.target = std::move(*target);
+      out.timeouts = out.target.defaultTimeouts();
+    } else {
+      // The message never repeats the URI: it may hold a password.
+      s.problem(*s.find("uri"), "uri", error);
     }
   } else if (!s.find("uri")) {
     s.missing("uri");
@@ -671,6 +674,17 @@ void readPull(Parser& parser, const toml::table& t, std::string path, PullConfig
   s.readBool("loop", out.loop);
   s.readNumber("offset_ms", out.offsetMs, "in -10000..10000",
                [](double x) { return x >= -10000 && x <= 10000; });
+  s.readNumber("connect_timeout_s", out.timeouts.connectS, "of seconds in 0..3600 (0 = no limit)",
+               [](double x) { return x == 0 || (x >= 0.5 && x <= 3600); });
+  s.readNumber("stall_timeout_s", out.timeouts.stallS, "of seconds in 0.5..3600",
+               [](double x) { return x >= 0.5 && x <= 3600; });
+  if (s.readInt("latency_ms", out.timeouts.latencyMs, 0, 10000)) {
+    const PullKind kind = out.target.kind;
+    if (kind != PullKind::kRtsp && kind != PullKind::kSrt) {
+      s.problem(*s.find("latency_ms"), "latency_ms",
+                "only RTSP and SRT sources have a latency (rtsp://, srt://)");
+    }
+  }
 }
 
 void readSync(Parser& parser, const toml::table& t, SyncConfig& out) {
@@ -790,7 +804,18 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
   if (const toml::array* pulls = s.tableArray("pull")) {
     for (std::size_t i = 0; i < pulls->size(); ++i) {
       PullConfig pull;
-      readPull(parser, *pulls->get(i)->as_table(), fmt::format("ingest.pull[{}]", i), pull);
+      const toml::table& table = *pulls->get(i)->as_table();
+      readPull(parser, table, fmt::format("ingest.pull[{}]", i), pull);
+      // Two SRT listeners cannot bind one port: the second would fail at every attempt.
+      for (std::size_t j = 0; j < out.pulls.size() && pull.target.listener; ++j) {
+        if (out.pulls[j].target.listener && out.pulls[j].target.port == pull.target.port) {
+          parser.problem(
+              lineOf(table.get("uri") ? *table.get("uri") : table),
+              fmt::format("ingest.pull[{}].uri", i),
+              fmt::format("listens on port {} like ingest.pull[{}]", pull.target.port, j));
+          break;
+        }
+      }
       out.pulls.push_back(std::move(pull));
     }
   }

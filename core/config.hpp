@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/pull_uri.hpp"
 #include "core/push_uri.hpp"
 
 namespace tessera::core {
@@ -78,8 +79,11 @@ struct WhipConfig {
 
 struct PullConfig {
   std::string uri;
+  PullTarget target;  // `uri` parsed: the source per scheme, secrets masked
   bool loop = true;
   double offsetMs = 0;  // added to this source's capture times (a camera known to run late)
+  // connect_timeout_s, stall_timeout_s, latency_ms: the scheme's defaults unless written.
+  PullTimeouts timeouts;
 };
 
 struct IngestConfig {

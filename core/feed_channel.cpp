@@ -110,6 +110,21 @@ void FeedChannel::countRestart() {
   ++mRestarts;
 }
 
+void FeedChannel::setProtocol(std::string protocol) {
+  std::lock_guard lock(mMutex);
+  mProtocol = std::move(protocol);
+}
+
+void FeedChannel::setFirstFrameMs(double ms) {
+  std::lock_guard lock(mMutex);
+  mFirstFrameMs = ms;
+}
+
+void FeedChannel::setBitrateKbps(double kbps) {
+  std::lock_guard lock(mMutex);
+  mBitrateKbps = kbps;
+}
+
 void FeedChannel::setClockOffset(std::int64_t senderMinusServerNs, ClockEstimate how) {
   std::lock_guard lock(mMutex);
   mClockOffsetNs = senderMinusServerNs;
@@ -252,6 +267,9 @@ FeedStatus FeedChannel::status(Clock::time_point now) const {
   s.dropped = mRing.droppedUnshown();
   s.restarts = mRestarts;
   s.lastError = mLastError;
+  s.protocol = mProtocol;
+  s.firstFrameMs = mFirstFrameMs;
+  s.bitrateKbps = silent ? 0 : mBitrateKbps;
   return s;
 }
 

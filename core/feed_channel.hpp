@@ -69,6 +69,11 @@ struct FeedStatus {
   std::uint64_t dropped = 0;  // frames that left the ring without being shown
   int restarts = 0;
   std::string lastError;
+  // Pulled feeds: "rtsp", "rtmp", "srt", "hls", "mjpeg", ... (empty for others), the time from
+  // the last (re)connection to its first frame, and the compressed video bitrate.
+  std::string protocol;
+  std::optional<double> firstFrameMs;
+  double bitrateKbps = 0;
 };
 
 // The playout's choice for one feed in one canvas frame.
@@ -110,6 +115,10 @@ class FeedChannel {
   // Main-loop thread.
   void setState(FeedState state, std::string error = {});
   void countRestart();
+  // Pulled feeds (any thread): what FeedStatus reports about the connection.
+  void setProtocol(std::string protocol);
+  void setFirstFrameMs(double ms);
+  void setBitrateKbps(double kbps);
   // The sender's clock minus the server's (Unix ns), and how it was found. Frames with
   // kSender timing are unsynced until the first one.
   void setClockOffset(std::int64_t senderMinusServerNs, ClockEstimate how);
@@ -174,6 +183,9 @@ class FeedChannel {
   std::uint64_t mFrameCount = 0;
   int mRestarts = 0;
   std::string mLastError;
+  std::string mProtocol;
+  std::optional<double> mFirstFrameMs;
+  double mBitrateKbps = 0;
   Clock::time_point mLastFrame{};
   Clock::time_point mWindowStart{};
   std::uint64_t mWindowFrames = 0;

@@ -1,56 +1,19 @@
 #include "core/push_uri.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <vector>
 
 #include <fmt/format.h>
+
+#include "core/detail/uri_text.hpp"
 
 namespace tessera::core {
 namespace {
 
-bool hostChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.';
-}
+using detail::plainChar;
 
-// A URI character that may stand as it is: printable ASCII without space, quotes, backslash.
-bool plainChar(char c) {
-  return c > ' ' && c < 0x7f && c != '"' && c != '\'' && c != '\\' && c != '`' && c != '<' &&
-         c != '>';
-}
-
-std::optional<int> parsePort(std::string_view text) {
-  int port = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (ec != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535) {
-    return std::nullopt;
-  }
-  return port;
-}
-
-// "host[:port]" (host may be empty only when `allowEmptyHost`).
 bool splitAuthority(std::string_view authority, bool allowEmptyHost, PushTarget& out,
                     std::string* error) {
-  const std::size_t colon = authority.rfind(':');
-  const std::string_view host = authority.substr(0, colon);
-  if (host.empty() && !allowEmptyHost) {
-    *error = "expected a host name or address after \"://\"";
-    return false;
-  }
-  if (host.size() > 253 || !std::all_of(host.begin(), host.end(), hostChar)) {
-    *error = "the host may hold only letters, digits, '-' and '.'";
-    return false;
-  }
-  out.host = std::string(host);
-  if (colon == std::string_view::npos) return true;
-  const auto port = parsePort(authority.substr(colon + 1));
-  if (!port) {
-    *error = fmt::format("expected a port in 1..65535 after \"{}:\"", host);
-    return false;
-  }
-  out.port = *port;
-  return true;
+  return detail::splitAuthority(authority, allowEmptyHost, out.host, out.port, error);
 }
 
 bool parseRtmp(std::string_view rest, PushTarget& out, std::string* error) {
@@ -78,42 +41,6 @@ bool parseRtmp(std::string_view rest, PushTarget& out, std::string* error) {
   return true;
 }
 
-bool parseSrtQuery(std::string_view query, std::string& masked, std::string* error) {
-  while (!query.empty()) {
-    const std::string_view pair = query.substr(0, query.find('&'));
-    query.remove_prefix(std::min(query.size(), pair.size() + 1));
-    const std::size_t eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    masked += masked.back() == '?' ? "" : "&";
-    if (key == "passphrase" || key == "streamid") {
-      if (key == "passphrase" && (value.size() < 10 || value.size() > 79)) {
-        *error = "an SRT passphrase has 10 to 79 characters";
-        return false;
-      }
-      masked += fmt::format("{}=***", key);
-      continue;
-    }
-    const auto number = parsePort(value);  // a small positive integer
-    if (key == "pbkeylen" && !(value == "16" || value == "24" || value == "32")) {
-      *error = "pbkeylen is 16, 24 or 32";
-      return false;
-    }
-    if (key == "latency" && !number) {
-      *error = "latency is a number of milliseconds in 1..65535";
-      return false;
-    }
-    if (key != "pbkeylen" && key != "latency") {
-      *error = fmt::format(
-          "unknown SRT parameter \"{}\" (known: passphrase, pbkeylen, latency, streamid)",
-          std::string(key).substr(0, 32));
-      return false;
-    }
-    masked += fmt::format("{}={}", key, value);
-  }
-  return true;
-}
-
 bool parseSrt(std::string_view rest, PushTarget& out, std::string* error) {
   const std::size_t q = rest.find('?');
   const std::string_view authority = rest.substr(0, q);
@@ -130,7 +57,8 @@ bool parseSrt(std::string_view rest, PushTarget& out, std::string* error) {
   out.masked = fmt::format("srt://{}", authority);
   if (q == std::string_view::npos) return true;
   out.masked += '?';
-  if (!parseSrtQuery(rest.substr(q + 1), out.masked, error)) return false;
+  detail::SrtParams params;  // the output stage hands the URI itself to srtsink
+  if (!detail::parseSrtQuery(rest.substr(q + 1), false, params, out.masked, error)) return false;
   if (out.masked.back() == '?') out.masked.pop_back();
   return true;
 }
@@ -157,9 +85,7 @@ std::optional<PushTarget> parsePushUri(std::string_view uri, std::string* error)
     return std::nullopt;
   }
   if (!std::all_of(uri.begin(), uri.end(), plainChar)) {
-    *error =
-        "spaces, quotes, backslashes and control characters are not allowed (percent-encode "
-        "them)";
+    *error = detail::kPlainCharsError;
     return std::nullopt;
   }
   PushTarget out;

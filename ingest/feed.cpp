@@ -7,7 +7,9 @@
 
 #include "core/log.hpp"
 #include "core/synthetic_palette.hpp"
+#include "ingest/pull_source.hpp"
 #include "ingest/sample_frame.hpp"
+#include "ingest/source_errors.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -17,12 +19,6 @@ constexpr const char* kModule = "ingest";
 std::uint32_t toArgb(const std::array<float, 3>& rgb) {
   auto c = [](float x) { return static_cast<std::uint32_t>(std::lround(x)); };
   return 0xFF000000u | (c(rgb[0]) << 16) | (c(rgb[1]) << 8) | c(rgb[2]);
-}
-
-// Skips decoding audio: pulled clips often carry it, and nothing here uses it.
-gboolean skipAudio(GstElement*, GstPad*, GstCaps* caps, gpointer) {
-  const GstStructure* s = gst_caps_get_structure(caps, 0);
-  return s && g_str_has_prefix(gst_structure_get_name(s), "audio/") ? FALSE : TRUE;
 }
 
 // One decoder thread per feed: at hundreds of feeds, frame threads cost memory and latency
@@ -35,18 +31,6 @@ void limitDecoderThreads(GstBin*, GstBin*, GstElement* element, gpointer) {
       g_object_class_find_property(G_OBJECT_GET_CLASS(element), "max-threads")) {
     g_object_set(element, "max-threads", 1, nullptr);
   }
-}
-
-// The URI uridecodebin plays: an SDP file (an RTP session described for receivers) named as
-// file:///x.sdp is played by sdpsrc as sdp:///x.sdp. Through filesrc, decodebin would hold its
-// live RTP session in PAUSED waiting for a preroll that a live source never gives.
-std::string playableUri(const std::string& uri) {
-  auto endsWith = [&](const char* suffix) {
-    const std::size_t n = std::strlen(suffix);
-    return uri.size() >= n && g_ascii_strcasecmp(uri.c_str() + uri.size() - n, suffix) == 0;
-  };
-  if (uri.rfind("file://", 0) == 0 && endsWith(".sdp")) return "sdp" + uri.substr(4);
-  return uri;
 }
 
 void linkDecodedPad(GstElement*, GstPad* pad, gpointer tailData) {
@@ -62,9 +46,28 @@ void linkDecodedPad(GstElement*, GstPad* pad, gpointer tailData) {
 
 }  // namespace
 
+Feed::CheckedSpec Feed::checked(FeedSpec spec) {
+  CheckedSpec out;
+  if (spec.source == core::FeedSource::kPull && spec.target.uri.empty()) {
+    if (auto target = core::parsePullUri(spec.uri, &out.error)) {
+      spec.target = std::move(*target);
+      spec.timeouts = spec.target.defaultTimeouts();
+    } else {
+      spec.target.masked = "(invalid URI)";
+    }
+  }
+  out.spec = std::move(spec);
+  return out;
+}
+
 Feed::Feed(FeedSpec spec, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile, int fps,
            FeedListener* listener)
-    : mSpec(std::move(spec)),
+    : Feed(checked(std::move(spec)), std::move(channel), tile, fps, listener) {}
+
+Feed::Feed(CheckedSpec checked, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile,
+           int fps, FeedListener* listener)
+    : mSpec(std::move(checked.spec)),
+      mSpecError(std::move(checked.error)),
       mChannel(std::move(channel)),
       mTile(tile),
       mFps(fps),
@@ -102,6 +105,10 @@ std::optional<platform::Pipeline> Feed::buildSynthetic(std::string* error) {
 }
 
 std::optional<platform::Pipeline> Feed::buildPull(std::string* error) {
+  if (!mSpecError.empty()) {
+    if (error) *error = mSpecError;
+    return std::nullopt;
+  }
   // One pass scales (keeping the aspect ratio with borders) into I420 at the tile size: the
   // decoder's own format, so most feeds need no colour conversion on the CPU; the GPU converts.
   // No queue: decodebin's multiqueue already gives the decoder its own thread.
@@ -119,24 +126,59 @@ std::optional<platform::Pipeline> Feed::buildPull(std::string* error) {
     return std::nullopt;
   }
   gst_element_set_name(tail.get(), "tail");
-  auto decode =
-      platform::GstPtr<GstElement>::adopt(gst_element_factory_make("uridecodebin", "src"));
-  if (!decode) {
-    if (error) *error = "uridecodebin is not installed";
-    return std::nullopt;
-  }
-  const std::string uri = playableUri(mSpec.uri);
-  g_object_set(decode.get(), "uri", uri.c_str(), "expose-all-streams", FALSE, nullptr);
-  g_signal_connect(decode.get(), "autoplug-continue", G_CALLBACK(skipAudio), nullptr);
-  // The pipeline owns `tail` for as long as this signal can fire.
-  g_signal_connect(decode.get(), "pad-added", G_CALLBACK(linkDecodedPad), tail.get());
-
   mScalerPad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(tail.get(), "sink"));
   auto pipeline = platform::GstPtr<GstElement>::adopt(gst_pipeline_new(logName().c_str()));
-  g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(limitDecoderThreads), nullptr);
+  g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(&Feed::onElementAdded), this);
   mRtp.attach(pipeline.get());
-  gst_bin_add_many(GST_BIN(pipeline.get()), decode.get(), tail.get(), nullptr);
+  gst_bin_add(GST_BIN(pipeline.get()), tail.get());  // the bin takes its own reference
+  std::string why;
+  GstElement* decode = addPullSource(GST_BIN(pipeline.get()), mSpec.target, mSpec.timeouts, &why);
+  if (!decode) {
+    if (error) *error = why;
+    return std::nullopt;
+  }
+  // The pipeline owns `tail` and `decode` for as long as these signals can fire.
+  g_signal_connect(decode, "pad-added", G_CALLBACK(linkDecodedPad), tail.get());
+  g_signal_connect(decode, "no-more-pads", G_CALLBACK(&Feed::onNoMorePads), this);
   return platform::Pipeline(logName(), std::move(pipeline));
+}
+
+void Feed::onElementAdded(GstBin* bin, GstBin* sub, GstElement* element, gpointer data) {
+  auto* self = static_cast<Feed*>(data);
+  limitDecoderThreads(bin, sub, element, nullptr);
+  GstElementFactory* f = gst_element_get_factory(element);
+  if (!f) return;
+  const char* name = GST_OBJECT_NAME(f);
+  // What the server sent, once decodebin has found it: the protocol the API shows.
+  if (std::strcmp(name, "hlsdemux") == 0) self->mChannel->setProtocol("hls");
+  if (std::strcmp(name, "dashdemux") == 0) self->mChannel->setProtocol("dash");
+  if (std::strcmp(name, "multipartdemux") == 0) self->mChannel->setProtocol("mjpeg");
+  // The feed's bitrate: compressed video (or JPEG pictures) into its decoder.
+  const char* klass = gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS);
+  if (klass && std::strstr(klass, "Decoder") &&
+      (std::strstr(klass, "Video") || std::strstr(klass, "Image"))) {
+    auto pad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(element, "sink"));
+    if (pad)
+      gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Feed::countBytes, self, nullptr);
+  }
+}
+
+GstPadProbeReturn Feed::countBytes(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<Feed*>(data);
+  if (GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info)) {
+    self->mInputBytes.fetch_add(gst_buffer_get_size(buffer), std::memory_order_relaxed);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void Feed::onNoMorePads(GstElement* decode, gpointer data) {
+  // Streaming thread. Every stream is exposed and none was video (an audio-only camera, a
+  // playlist of audio): an error the technician can read, instead of a stall.
+  auto* self = static_cast<Feed*>(data);
+  if (self->mScalerPad && !gst_pad_is_linked(self->mScalerPad.get())) {
+    GST_ELEMENT_ERROR(decode, STREAM, WRONG_TYPE, ("no video stream"),
+                      ("every stream was exposed and none is video"));
+  }
 }
 
 void Feed::attachSink(const platform::Pipeline& pipeline) {
@@ -154,6 +196,8 @@ bool Feed::start(std::string* error) {
   mFailed = false;
   mSequence = 0;
   mTimingKind = core::FrameTiming::Kind::kNone;
+  mInputBytes = 0;
+  mStartedAt = std::chrono::steady_clock::now();
   auto pipeline =
       mSpec.source == core::FeedSource::kPull ? buildPull(error) : buildSynthetic(error);
   if (!pipeline) return false;
@@ -165,6 +209,11 @@ bool Feed::start(std::string* error) {
   mPipeline->watchBus(this);
   if (!mPipeline->play(error)) {
     mPipeline.reset();
+    // A source that fails as it starts (a file not there, a refused connection) is reported in
+    // the same words as one that fails later.
+    if (error && mSpec.source == core::FeedSource::kPull) {
+      *error = mSpec.target.redact(describeSourceError(*error, ""));
+    }
     return false;
   }
   return true;
@@ -188,6 +237,11 @@ GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
   if (self->mSequence == 1 || timing.kind != self->mTimingKind) {
     self->onTimingChanged(timing.kind);
   }
+  if (self->mSequence == 1) {
+    self->mChannel->setFirstFrameMs(std::chrono::duration<double, std::milli>(
+                                        std::chrono::steady_clock::now() - self->mStartedAt)
+                                        .count());
+  }
   self->mChannel->pushFrame(std::move(pulled.frame), timing, sourceWidth, sourceHeight);
   return GST_FLOW_OK;
 }
@@ -205,14 +259,20 @@ void Feed::onTimingChanged(core::FrameTiming::Kind kind) {
 
 void Feed::onPipelineError(const std::string& source, const std::string& message,
                            const std::string& debug) {
-  core::logDebug(kModule, "{}: {} ({})", logName(), message, debug);
+  // GStreamer's text may quote the URI: its secrets are scrubbed before it is kept or logged.
+  const core::PullTarget& t = mSpec.target;
+  core::logDebug(kModule, "{}: {}: {} ({})", logName(), source, t.redact(message), t.redact(debug));
   if (mFailed) return;
   mFailed = true;
-  mListener->onFeedFailed(mChannel->id(), fmt::format("{}: {}", source, message));
+  const std::string reason = mSpec.source == core::FeedSource::kPull
+                                 ? t.redact(describeSourceError(message, debug))
+                                 : fmt::format("{}: {}", source, message);
+  mListener->onFeedFailed(mChannel->id(), reason);
 }
 
 void Feed::onPipelineWarning(const std::string& source, const std::string& message) {
-  core::logDebug(kModule, "{}: warning from {}: {}", logName(), source, message);
+  core::logDebug(kModule, "{}: warning from {}: {}", logName(), source,
+                 mSpec.target.redact(message));
 }
 
 void Feed::onPipelineEos() {
@@ -226,7 +286,7 @@ void Feed::onPipelineEos() {
     // A live source that ended (a camera or server that stopped sending) is reconnected.
     if (!mFailed) {
       mFailed = true;
-      mListener->onFeedFailed(mChannel->id(), "the stream ended");
+      mListener->onFeedFailed(mChannel->id(), "stream ended");
     }
     return;
   }

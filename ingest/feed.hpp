@@ -8,11 +8,14 @@
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "core/feed_channel.hpp"
+#include "core/pull_uri.hpp"
 #include "core/types.hpp"
 #include "ingest/rtp_timing.hpp"
 #include "platform/pipeline.hpp"
@@ -21,10 +24,12 @@ namespace tessera::ingest {
 
 struct FeedSpec {
   core::FeedSource source = core::FeedSource::kSynthetic;
-  std::string uri;         // pull only
-  bool loop = true;        // pull only: files start again at the end
-  int syntheticIndex = 0;  // synthetic only: picks its colours, pattern and motion
-  double offsetMs = 0;     // pull only: added to its capture times ([[ingest.pull]] offset_ms)
+  std::string uri;              // pull only
+  core::PullTarget target;      // pull only: `uri` parsed (parsed from `uri` when left empty)
+  core::PullTimeouts timeouts;  // pull only: first-frame grace, stall timeout, latency
+  bool loop = true;             // pull only: files start again at the end
+  int syntheticIndex = 0;       // synthetic only: picks its colours, pattern and motion
+  double offsetMs = 0;          // pull only: added to its capture times ([[ingest.pull]] offset_ms)
 };
 
 class FeedListener {
@@ -46,12 +51,16 @@ class Feed final : public platform::PipelineListener {
   Feed& operator=(const Feed&) = delete;
 
   const FeedSpec& spec() const { return mSpec; }
+  // The URI for logs: secrets masked.
+  const std::string& maskedUri() const { return mSpec.target.masked; }
   const std::shared_ptr<core::FeedChannel>& channel() const { return mChannel; }
 
   // Builds and plays the pipeline. Returns false and fills `error` when it cannot be built.
   bool start(std::string* error);
   void stop();
   bool running() const { return mPipeline.has_value(); }
+  // Compressed video bytes into the decoder since the last call (the feed's bitrate).
+  std::uint64_t takeInputBytes() { return mInputBytes.exchange(0, std::memory_order_relaxed); }
 
   // The gst-launch description of a synthetic participant (exposed for tests and benches).
   static std::string syntheticDescription(int index, core::SizePx tile, int fps);
@@ -62,14 +71,26 @@ class Feed final : public platform::PipelineListener {
   void onPipelineEos() override;
   void onPipelineWarning(const std::string& source, const std::string& message) override;
 
+  struct CheckedSpec {
+    FeedSpec spec;
+    std::string error;
+  };
+  static CheckedSpec checked(FeedSpec spec);
+  Feed(CheckedSpec checked, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile, int fps,
+       FeedListener* listener);
+
   std::optional<platform::Pipeline> buildSynthetic(std::string* error);
   std::optional<platform::Pipeline> buildPull(std::string* error);
+  static void onElementAdded(GstBin*, GstBin*, GstElement* element, gpointer self);
+  static void onNoMorePads(GstElement* decode, gpointer self);
+  static GstPadProbeReturn countBytes(GstPad*, GstPadProbeInfo* info, gpointer self);
   void attachSink(const platform::Pipeline& pipeline);
   static GstFlowReturn onNewSample(GstAppSink* sink, gpointer self);
   void onTimingChanged(core::FrameTiming::Kind kind);
   std::string logName() const;
 
   const FeedSpec mSpec;
+  const std::string mSpecError;  // a pulled URI that does not parse: start() reports it
   const std::shared_ptr<core::FeedChannel> mChannel;
   const core::SizePx mTile;
   const int mFps;
@@ -83,6 +104,9 @@ class Feed final : public platform::PipelineListener {
   // sender (RTCP) or not at all. A file:// URI can be live (an SDP file): mRtp tells.
   const bool mOwnTimeline;
   RtpTiming mRtp;  // pull only: RTCP Sender Report timing; outlives mPipeline
+
+  std::atomic<std::uint64_t> mInputBytes{0};           // streaming threads add, the manager takes
+  std::chrono::steady_clock::time_point mStartedAt{};  // set by start(), read on the first frame
 
   // Streaming thread only (reset by start() before the pipeline runs).
   std::uint64_t mSequence = 0;

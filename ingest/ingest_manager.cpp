@@ -6,6 +6,7 @@
 
 #include "core/log.hpp"
 #include "core/time.hpp"
+#include "ingest/backoff.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -25,18 +26,36 @@ IngestManager::IngestManager(core::IngestConfig config, int canvasFps, std::size
 
 void IngestManager::checkStalls() {
   // A pulled source can stop sending without any error (a camera unplugged, a network that
-  // silently drops): after kStallTimeout without a frame it is reconnected like a failed one.
+  // silently drops): without a frame for its stall timeout it is reconnected like a failed one.
+  // A connection that has not shown its first frame yet has its own, longer grace (an RTSP
+  // camera falling back to TCP, an HLS playlist and its first segment); 0 waits for ever (an
+  // SRT listener waiting for its caller).
   const auto now = std::chrono::steady_clock::now();
-  std::vector<core::FeedId> stalled;
+  updateBitrates(now);
+  std::vector<std::pair<core::FeedId, std::string>> stalled;
   for (auto& [id, e] : mFeeds) {
     if (!e.feed || e.retry.pending() || !e.feed->running()) continue;
     if (e.feed->spec().source != core::FeedSource::kPull) continue;
+    const core::PullTimeouts& t = e.feed->spec().timeouts;
     const auto last = e.channel->lastFrameAt();
-    const auto since = last ? std::max(*last, e.startedAt) : e.startedAt;
-    if (now - since > kStallTimeout) stalled.push_back(id);
+    const bool connected = last && *last >= e.startedAt;
+    const auto since = connected ? *last : e.startedAt;
+    const double limitS = connected ? t.stallS : t.connectS;
+    if (limitS <= 0 || now - since <= std::chrono::duration<double>(limitS)) continue;
+    stalled.emplace_back(id, connected
+                                 ? fmt::format("stalled: no frame for {:g} s", limitS)
+                                 : fmt::format("no picture within {:g} s of connecting", limitS));
   }
-  for (auto id : stalled) {
-    onFeedFailed(id, fmt::format("no frame for {} s", kStallTimeout.count()));
+  for (const auto& [id, why] : stalled) onFeedFailed(id, why);
+}
+
+void IngestManager::updateBitrates(std::chrono::steady_clock::time_point now) {
+  for (auto& [id, e] : mFeeds) {
+    if (!e.feed || e.feed->spec().source != core::FeedSource::kPull) continue;
+    const std::uint64_t bytes = e.feed->takeInputBytes();
+    const double seconds = std::chrono::duration<double>(now - e.bitrateSince).count();
+    e.bitrateSince = now;
+    if (seconds > 0.2 && seconds < 10) e.channel->setBitrateKbps(bytes * 8.0 / 1000.0 / seconds);
   }
 }
 
@@ -56,9 +75,11 @@ void IngestManager::startConfiguredFeeds() {
     FeedSpec spec;
     spec.source = core::FeedSource::kPull;
     spec.uri = pull.uri;
+    spec.target = pull.target;
+    spec.timeouts = pull.timeouts;
     spec.loop = pull.loop;
     spec.offsetMs = pull.offsetMs;
-    if (!addFeed(spec, &error)) core::logError(kModule, "pull {}: {}", pull.uri, error);
+    if (!addFeed(spec, &error)) core::logError(kModule, "pull {}: {}", pull.target.masked, error);
   }
   core::logInfo(kModule, "{} feeds started ({} synthetic, {} pulled)", mFeeds.size(),
                 mConfig.synthetic.count, mConfig.pulls.size());
@@ -70,12 +91,29 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
     return std::nullopt;
   }
   const core::FeedId id{mNextId++};
-  auto channel = std::make_shared<core::FeedChannel>(id, spec.source, spec.uri, mRingFrames);
+  const bool pulled = spec.source == core::FeedSource::kPull;
+  if (pulled && spec.target.uri.empty()) {
+    // Added by a caller that knows only the URI (tests, tools): parsed as the config would.
+    std::string why;
+    auto target = core::parsePullUri(spec.uri, &why);
+    if (!target) {
+      if (error) *error = "uri: " + why;
+      --mNextId;
+      return std::nullopt;
+    }
+    spec.target = std::move(*target);
+    spec.timeouts = spec.target.defaultTimeouts();
+  }
+  // The API, logs and metrics show the URI with its secrets masked.
+  auto channel = std::make_shared<core::FeedChannel>(
+      id, spec.source, pulled ? spec.target.masked : spec.uri, mRingFrames);
   channel->setConfigOffset(core::fromMs(spec.offsetMs));
+  if (pulled) channel->setProtocol(spec.target.protocol());
   Entry entry;
   entry.channel = channel;
   entry.feed = std::make_unique<Feed>(std::move(spec), channel, tileSize(), mFps, this);
   entry.startedAt = std::chrono::steady_clock::now();
+  entry.bitrateSince = entry.startedAt;
   Feed& feed = *entry.feed;
   mFeeds.emplace(id, std::move(entry));
   publish();
@@ -84,7 +122,7 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
   std::string why;
   if (feed.start(&why)) {
     core::logDebug(kModule, "feed {}: started ({} {})", id.value,
-                   core::toString(feed.spec().source), feed.spec().uri);
+                   core::toString(feed.spec().source), feed.channel()->uri());
   } else {
     onFeedFailed(id, why);
   }
@@ -130,10 +168,11 @@ void IngestManager::onFeedFailed(core::FeedId id, const std::string& reason) {
   Entry& e = it->second;
   const auto now = std::chrono::steady_clock::now();
   if (now - e.startedAt > kHealthyRun) e.attempt = 0;
-  const auto delay = std::min(kMaxRetry, kFirstRetry * (1 << std::min(e.attempt, 10)));
+  const auto delay = retryDelay(e.attempt, std::uniform_real_distribution<double>(0, 1)(mJitter),
+                                kFirstRetry, kMaxRetry);
   ++e.attempt;
   e.channel->setState(core::FeedState::kRetrying, reason);
-  const std::string& uri = e.feed->spec().uri;
+  const std::string& uri = e.channel->uri();  // secrets masked
   core::logWarn(kModule, "feed {}{}: failed: {}; retry {} in {} ms", id.value,
                 uri.empty() ? "" : " (" + uri + ")", reason, e.attempt, delay.count());
   // Tear down outside the bus callback that reported the failure.

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,9 @@ namespace tessera::ingest {
 class IngestManager final : public FeedListener {
  public:
   static constexpr std::chrono::milliseconds kFirstRetry{500};
-  static constexpr std::chrono::milliseconds kMaxRetry{30000};
-  // A pulled feed with no frame for this long (since its last frame or its start) is restarted.
-  static constexpr std::chrono::seconds kStallTimeout{5};
+  // A venue camera back after a power cut is retried within this (plus up to half of it as
+  // jitter, see ingest/backoff.hpp).
+  static constexpr std::chrono::milliseconds kMaxRetry{8000};
   // Synthetic participants move at most at this rate, like a phone camera on a busy network.
   static constexpr int kSyntheticMaxFps = 15;
 
@@ -59,12 +60,15 @@ class IngestManager final : public FeedListener {
     platform::Timer retry;
     int attempt = 0;
     std::chrono::steady_clock::time_point startedAt;
+    std::chrono::steady_clock::time_point bitrateSince;
   };
 
   void onFeedFailed(core::FeedId id, const std::string& reason) override;
   void onFeedEnded(core::FeedId id) override;
   void restart(core::FeedId id);
   void checkStalls();
+  // Pulled feeds' bitrates, from the bytes their decoders took since the last call.
+  void updateBitrates(std::chrono::steady_clock::time_point now);
   void publish();
 
   const core::IngestConfig mConfig;
@@ -74,7 +78,8 @@ class IngestManager final : public FeedListener {
   std::map<core::FeedId, Entry> mFeeds;  // ids grow, so map order is join order
   core::LatestMailbox<core::FeedTable> mTable;
   std::uint64_t mVersion = 0;
-  platform::Timer mWatchdog;  // last member: stops before the feeds go
+  std::minstd_rand mJitter{std::random_device{}()};  // retry jitter; main-loop thread only
+  platform::Timer mWatchdog;                         // last member: stops before the feeds go
 };
 
 }  // namespace tessera::ingest

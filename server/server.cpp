@@ -720,6 +720,9 @@ std::vector<control::FeedInfo> Server::feeds() {
     f.dropped = s.dropped;
     f.restarts = s.restarts;
     f.lastError = s.lastError;
+    f.protocol = s.protocol;
+    f.firstFrameMs = s.firstFrameMs;
+    f.bitrateKbps = s.bitrateKbps;
     f.sync = syncInfo(c->syncStatus(delay, maxDelay));
     if (!mConfig.sync.enabled) f.sync.state = "unsynced";  // drawn newest-first, as asked
     if (const core::Scores* found = scores ? scores->find(f.id) : nullptr) {
@@ -905,6 +908,13 @@ std::string Server::metrics() {
   for (const auto& f : list) {
     m += fmt::format("tessera_feed_frames_total{{feed=\"{}\",source=\"{}\"}} {}\n", f.id.value,
                      core::toString(f.source), f.frames);
+  }
+  m += "# HELP tessera_feed_bitrate_kbps Compressed video bitrate per pulled feed.\n"
+       "# TYPE tessera_feed_bitrate_kbps gauge\n";
+  for (const auto& f : list) {
+    if (f.source != core::FeedSource::kPull) continue;
+    m += fmt::format("tessera_feed_bitrate_kbps{{feed=\"{}\",protocol=\"{}\"}} {:.1f}\n",
+                     f.id.value, f.protocol, f.bitrateKbps);
   }
   m += "# HELP tessera_feed_latency_ms Capture-to-arrival latency per feed, p50.\n"
        "# TYPE tessera_feed_latency_ms gauge\n";

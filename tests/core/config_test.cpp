@@ -525,7 +525,7 @@ const std::vector<InvalidCase> kInvalid = {
       "file"}},
     {"pull uri without scheme",
      "[[ingest.pull]]\nuri = \"clips/a.mp4\"\n",
-     {R"(t.toml:2: ingest.pull[0].uri: expected a URI such as "file:///abs/clip.mp4" or "rtsp://host/stream", got "clips/a.mp4")"}},
+     {R"(t.toml:2: ingest.pull[0].uri: expected a URI such as "rtsp://camera/stream" or "file:///abs/clip.mp4")"}},
     {"pull uri empty",
      "[[ingest.pull]]\nuri = \"\"\n",
      {"t.toml:2: ingest.pull[0].uri: expected a non-empty string"}},

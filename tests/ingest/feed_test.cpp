@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -298,4 +299,33 @@ TEST_CASE("looping a pulled file logs no GStreamer criticals", "[ingest][feed][r
       5s));
   INFO("last critical: " << criticals.last());
   CHECK(criticals.count() == 0);
+}
+
+TEST_CASE("a pulled source without video fails as \"no video stream\"", "[ingest][feed][pull]") {
+  // An audio-only WAV: one second of 8 kHz mono silence.
+  tessera::test::ScratchDir dir;
+  const auto file = dir.path() / "audio.wav";
+  {
+    std::ofstream out(file, std::ios::binary);
+    const auto le = [&out](std::uint32_t v, int bytes) {
+      for (int i = 0; i < bytes; ++i) out.put(static_cast<char>((v >> (8 * i)) & 0xFF));
+    };
+    const std::uint32_t dataBytes = 16000;
+    out << "RIFF";
+    le(36 + dataBytes, 4);
+    out << "WAVEfmt ";
+    le(16, 4), le(1, 2), le(1, 2), le(8000, 4), le(16000, 4), le(2, 2), le(16, 2);
+    out << "data";
+    le(dataBytes, 4);
+    out << std::string(dataBytes, '\0');
+  }
+  const auto spec = pull(fileUri(file), false);
+  auto channel = channelFor(spec);
+  RecordingFeedListener listener;
+  Feed feed(spec, channel, kTile, 30, &listener);
+  std::string error;
+  REQUIRE(feed.start(&error));
+  REQUIRE(waitUntil([&] { return !listener.failures.empty(); }, 5s));
+  CHECK(listener.failures.front() == "no video stream");
+  CHECK_FALSE(channel->hasFrame());
 }

@@ -1,0 +1,239 @@
+"""Real servers on loopback for the pull-protocol tests: each serves (or sends) H.264 or JPEG of
+one solid colour at 320x240@15, can be killed and started again on the same port, and is
+stopped by the test. Only 127.0.0.1 is used; every wait is bounded.
+"""
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tessera_harness import wait_until  # noqa: E402
+from test_push_outputs import Nginx  # noqa: E402,F401 - nginx-rtmp with its own config
+
+PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIZE = "video/x-raw,width=320,height=240,framerate=15/1"
+X264 = ["x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=15", "bitrate=300"]
+
+
+# Benches set this: sources send moving SMPTE bars (a realistic bitrate for the decoders) instead
+# of a solid colour (what tests check pixels against).
+MOVING = False
+
+
+def solid(colour):
+    """A live videotestsrc of one colour (0xRRGGBB) at the test size, as gst-launch arguments."""
+    if MOVING:
+        return ["videotestsrc", "is-live=true", "pattern=smpte", "horizontal-speed=4", "!", SIZE]
+    return ["videotestsrc", "is-live=true", "pattern=solid-color",
+            f"foreground-color={0xFF000000 | colour}", "!", SIZE]
+
+
+def quiet(args, log=None):
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                            stderr=open(log, "w") if log else subprocess.DEVNULL)
+
+
+def stop(proc):
+    if proc and proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def tcp_listening(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Restartable:
+    """A server the test kills and starts again; subclasses define start() and kill()."""
+
+    def restart(self):
+        self.kill()
+        self.start()
+
+
+class RtmpPublisher(Restartable):
+    """nginx-rtmp on `port`, and a GStreamer publisher (rtmp2sink) sending to /live/KEY."""
+
+    def __init__(self, workdir, port, key, colour):
+        self.nginx = Nginx(workdir, port)
+        self.url = f"rtmp://127.0.0.1:{port}/live/{key}"
+        self.colour, self.proc = colour, None
+
+    def start(self):
+        self.nginx.start()
+        self.proc = quiet(["gst-launch-1.0", "-q", *solid(self.colour), "!", *X264, "!",
+                           "flvmux", "streamable=true", "!", "rtmp2sink",
+                           f"location={self.url}"])
+
+    def kill(self):
+        stop(self.proc)
+        self.nginx.kill()
+
+
+class RtspServer(Restartable):
+    """tests/e2e/rtsp_server.py (libgstrtspserver): rtsp://127.0.0.1:PORT/cam."""
+
+    def __init__(self, port, colour, user=None, password=None, tcp_only=False):
+        self.port, self.colour, self.user, self.password = port, colour, user, password
+        self.tcp_only, self.proc = tcp_only, None
+
+    def start(self):
+        args = [PYTHON, os.path.join(HERE, "rtsp_server.py"), "--port", str(self.port),
+                "--color", hex(self.colour)]
+        if self.user:
+            args += ["--user", self.user, "--password", self.password]
+        if self.tcp_only:
+            args.append("--tcp-only")
+        if MOVING:
+            args.append("--moving")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+        line = self.proc.stdout.readline()  # bounded: the script prints at once or exits
+        assert line.strip() == "ready", f"rtsp server: {line!r}"
+
+    def kill(self):
+        stop(self.proc)
+
+
+class SrtListenerSender(Restartable):
+    """A GStreamer srtsink *listening* on PORT with a passphrase: tessera calls it."""
+
+    def __init__(self, port, colour, passphrase):
+        self.port, self.colour, self.passphrase, self.proc = port, colour, passphrase, None
+
+    def start(self):
+        self.proc = quiet(["gst-launch-1.0", "-q", *solid(self.colour), "!", *X264, "!",
+                           "mpegtsmux", "!", "srtsink", f"uri=srt://:{self.port}",
+                           "mode=listener", f"passphrase={self.passphrase}", "latency=80",
+                           "wait-for-connection=false", "sync=false"])
+
+    def kill(self):
+        stop(self.proc)
+
+
+class SrtCallerSender(Restartable):
+    """GStreamer into UDP, srt-live-transmit calling tessera's SRT listener (auto-reconnect)."""
+
+    def __init__(self, port, udp_port, colour):
+        self.port, self.udp_port, self.colour = port, udp_port, colour
+        self.procs = []
+
+    def start(self):
+        self.procs = [
+            quiet(["srt-live-transmit", "-q", "-a:yes", f"udp://127.0.0.1:{self.udp_port}",
+                   f"srt://127.0.0.1:{self.port}?latency=80"]),
+            quiet(["gst-launch-1.0", "-q", *solid(self.colour), "!", *X264, "!", "mpegtsmux",
+                   "alignment=7", "!", "udpsink", "host=127.0.0.1", f"port={self.udp_port}"]),
+        ]
+
+    def kill(self):
+        for p in self.procs:
+            stop(p)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class HttpDirectory:
+    """A threaded HTTP server for one directory, on `port`, in this process."""
+
+    def __init__(self, directory, port, handler=None):
+        self.directory, self.port = directory, port
+        self.handler = handler
+        self.server = None
+
+    def start(self):
+        handler = self.handler or (lambda *a, **k: _Quiet(*a, directory=self.directory, **k))
+        self.server = _Server(("127.0.0.1", self.port), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def kill(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+class HlsServer(Restartable):
+    """ffmpeg writing a live HLS playlist (1 s segments) served over HTTP: /index.m3u8."""
+
+    def __init__(self, workdir, port, colour):
+        self.dir = os.path.join(workdir, f"hls-{port}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.http = HttpDirectory(self.dir, port)
+        self.url = f"http://127.0.0.1:{port}/index.m3u8"
+        self.colour, self.proc = colour, None
+
+    def start(self):
+        for name in os.listdir(self.dir):
+            os.remove(os.path.join(self.dir, name))
+        self.proc = quiet(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
+             ("testsrc2=s=320x240:r=15" if MOVING else
+              f"color=c=0x{self.colour:06x}:s=320x240:r=15"), "-c:v", "libx264", "-preset",
+             "ultrafast", "-tune", "zerolatency", "-g", "15", "-b:v", "300k", "-f", "hls",
+             "-hls_time", "1", "-hls_list_size", "4", "-hls_flags", "delete_segments",
+             os.path.join(self.dir, "index.m3u8")])
+        self.http.start()
+        wait_until(lambda: os.path.exists(os.path.join(self.dir, "index.m3u8")), 15,
+                   "ffmpeg's first HLS playlist")
+
+    def kill(self):
+        stop(self.proc)
+        self.http.kill()
+
+
+class MjpegServer(Restartable):
+    """An MJPEG IP camera: GET /video answers multipart/x-mixed-replace JPEGs at 15 fps."""
+
+    def __init__(self, workdir, port, colour):
+        path = os.path.join(workdir, f"mjpeg-{port}.jpg")
+        subprocess.run(["gst-launch-1.0", "-q", *solid(colour)[:-2], "num-buffers=1", "!",
+                        SIZE, "!", "jpegenc", "!", "filesink", f"location={path}"],
+                       check=True, timeout=30)
+        with open(path, "rb") as f:
+            jpeg = f.read()
+        self.url = f"http://127.0.0.1:{port}/video"
+        stopping = self.stopping = threading.Event()
+
+        class Camera(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                deadline = time.monotonic() + 600  # bounded, like every loop here
+                while not stopping.is_set() and time.monotonic() < deadline:
+                    try:
+                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
+                                         b"Content-Length: %d\r\n\r\n" % len(jpeg) + jpeg
+                                         + b"\r\n")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    time.sleep(1 / 15)
+
+        self.http = HttpDirectory(workdir, port, Camera)
+
+    def start(self):
+        self.stopping.clear()
+        self.http.start()
+
+    def kill(self):
+        self.stopping.set()
+        self.http.kill()
