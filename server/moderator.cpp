@@ -30,6 +30,9 @@ Moderator::~Moderator() {
 
 void Moderator::participantJoined(const std::string& sessionId, core::FeedId feed,
                                   core::ParticipantKey who) {
+  core::logInfo(kModule, "feed {}: participant {} from {}", feed.value,
+                who.participant.empty() ? "(no id)" : who.participant.substr(0, 8) + "…",
+                who.address);
   mParticipants[feed] = Participant{sessionId, std::move(who)};
   mSessions[sessionId] = feed;
   if (mApproval) {
