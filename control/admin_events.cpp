@@ -49,7 +49,9 @@ json feedJson(const FeedInfo& f) {
 }
 
 json healthJson(const HealthInfo& h) {
-  json j = {{"status", !h.rendering ? "starting" : !h.degraded.empty() ? "degraded" : "ok"},
+  json j = {{"status", !h.rendering          ? "starting"
+                       : !h.degraded.empty() ? "degraded"
+                                             : "ok"},
             {"feeds", h.feeds},
             {"live_feeds", h.liveFeeds},
             {"workers", h.workers},
@@ -215,7 +217,9 @@ void AdminEvents::poke() {
 }
 
 void AdminEvents::startTimer() {
-  if (!mTimer.pending()) mTimer = platform::Timer(kPeriod, [this] { tick(); }, true);
+  if (!mTimer.pending())
+    mTimer = platform::Timer(
+        kPeriod, [this] { tick(); }, true);
 }
 
 void AdminEvents::tick() {

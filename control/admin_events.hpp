@@ -31,8 +31,8 @@ namespace tessera::control {
 
 struct AdminEventsStats {
   std::size_t subscribers = 0;
-  std::uint64_t events = 0;  // event blocks written, keepalives excluded
-  std::uint64_t bytes = 0;   // to every subscriber
+  std::uint64_t events = 0;   // event blocks written, keepalives excluded
+  std::uint64_t bytes = 0;    // to every subscriber
   std::uint64_t dropped = 0;  // subscribers dropped for not reading
 };
 

@@ -14,9 +14,9 @@
 
 #include "control/api_model.hpp"
 #include "control/cue_service.hpp"
-#include "control/moderation_service.hpp"
 #include "control/detail/connections.hpp"
 #include "control/detail/rate_limit.hpp"
+#include "control/moderation_service.hpp"
 #include "control/whep_service.hpp"
 #include "control/whip_service.hpp"
 #include "core/reactions.hpp"

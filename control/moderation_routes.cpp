@@ -165,9 +165,9 @@ void HttpServer::serveScenes(SoupServerMessage* msg) {
 void HttpServer::serveEvents(SoupServerMessage* msg) {
   if (mEvents->full()) {
     setHeader(msg, "Retry-After", "10");
-    respondProblem(msg, 503, "Service Unavailable",
-                   fmt::format("{} admin pages are open already; close one",
-                               AdminEvents::kMaxSubscribers));
+    respondProblem(
+        msg, 503, "Service Unavailable",
+        fmt::format("{} admin pages are open already; close one", AdminEvents::kMaxSubscribers));
     return;
   }
   // The stream outlives the usual response timeout; AdminEvents ends it before this.

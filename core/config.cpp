@@ -761,10 +761,10 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
     ss.readInt("count", out.synthetic.count, 0, kMaxFeeds);
   }
   if (const toml::table* whip = s.table("whip")) {
-    Section ws(parser, *whip, "ingest.whip",
-               {"enabled", "token", "consent", "ice_addresses", "ice_servers", "udp_port_min",
-                "udp_port_max", "silence_timeout_s", "posts_per_minute", "approval",
-                "ban_by_address"});
+    Section ws(
+        parser, *whip, "ingest.whip",
+        {"enabled", "token", "consent", "ice_addresses", "ice_servers", "udp_port_min",
+         "udp_port_max", "silence_timeout_s", "posts_per_minute", "approval", "ban_by_address"});
     ws.readBool("enabled", out.whip.enabled);
     ws.readString("token", out.whip.token);
     ws.readString("consent", out.whip.consent);

@@ -53,7 +53,7 @@ class BanList {
 
   const std::size_t mCapacity;
   const bool mByAddress;
-  std::deque<ParticipantKey> mBans;  // oldest first
+  std::deque<ParticipantKey> mBans;                 // oldest first
   std::unordered_map<std::string, int> mIds;        // participant id -> bans holding it
   std::unordered_map<std::string, int> mAddresses;  // address -> bans holding it
 };

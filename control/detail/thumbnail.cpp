@@ -48,8 +48,8 @@ RgbImage halfSizeRgb(const core::VideoFrame& f) {
       } else {
         for (int k = 0; k < 3; ++k) {
           auto at = [&](int px, int py) { return f.data[py * f.strideBytes + px * 4 + k]; };
-          out[k] =
-              static_cast<std::uint8_t>((at(x0, y0) + at(x1, y0) + at(x0, y1) + at(x1, y1) + 2) / 4);
+          out[k] = static_cast<std::uint8_t>(
+              (at(x0, y0) + at(x1, y0) + at(x0, y1) + at(x1, y1) + 2) / 4);
         }
       }
     }

@@ -14,7 +14,8 @@ namespace {
 
 // A uniform I420 frame of BT.601 limited-range (y, u, v).
 std::shared_ptr<VideoFrame> i420(int w, int h, std::uint8_t y, std::uint8_t u, std::uint8_t v) {
-  const std::size_t cw = static_cast<std::size_t>(w + 1) / 2, ch = static_cast<std::size_t>(h + 1) / 2;
+  const std::size_t cw = static_cast<std::size_t>(w + 1) / 2,
+                    ch = static_cast<std::size_t>(h + 1) / 2;
   std::vector<std::uint8_t> yuv(static_cast<std::size_t>(w) * h, y);
   yuv.insert(yuv.end(), cw * ch, u);
   yuv.insert(yuv.end(), cw * ch, v);

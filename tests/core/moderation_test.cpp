@@ -13,10 +13,10 @@ TEST_CASE("participant ids: 8-64 characters of [A-Za-z0-9_-]", "[core][moderatio
     std::string id;
     bool valid;
   };
-  for (const Row& r : {Row{"0123456789abcdef", true}, Row{"abcDEF_-", true},
-                       Row{std::string(64, 'a'), true}, Row{std::string(65, 'a'), false},
-                       Row{"short", false}, Row{"", false}, Row{"has space12", false},
-                       Row{"semi;colon12", false}, Row{"ünicode-id", false}}) {
+  for (const Row& r :
+       {Row{"0123456789abcdef", true}, Row{"abcDEF_-", true}, Row{std::string(64, 'a'), true},
+        Row{std::string(65, 'a'), false}, Row{"short", false}, Row{"", false},
+        Row{"has space12", false}, Row{"semi;colon12", false}, Row{"ünicode-id", false}}) {
     INFO(r.id);
     CHECK(validParticipantId(r.id) == r.valid);
   }
