@@ -58,11 +58,11 @@ std::shared_ptr<core::FeedChannel> Moderator::findChannel(core::FeedId id) {
 }
 
 void Moderator::endFeed(core::FeedId id, core::SessionEnd why, const std::string& logReason) {
-  if (const auto it = mParticipants.find(id); it != mParticipants.end() && mWhip) {
+  if (const auto it = mParticipants.find(id); it != mParticipants.end()) {
     mEnded.add(it->second.sessionId, why);
-    mWhip->removeFeed(id, logReason);  // calls sessionEnded
-    return;
   }
+  // A WHIP feed (answered or still negotiating) ends with its session; calls sessionEnded.
+  if (mWhip && mWhip->removeFeed(id, logReason)) return;
   mVisibility.forget(id);
   mIngest.removeFeed(id);
   core::logInfo(kModule, "feed {}: removed for this run ({})", id.value, logReason);
@@ -89,9 +89,12 @@ control::ModerationReply Moderator::moderate(core::FeedId id, core::ModerationAc
       break;
     case core::ModerationAction::kBan: {
       if (!participant) {
-        return reply(Status::kNotAllowed,
-                     "feed " + id.str() + " is a " + core::toString(channel->source()) +
-                         " feed: only participants (WHIP) can be banned; kick removes it");
+        return reply(
+            Status::kNotAllowed,
+            channel->source() == core::FeedSource::kWhip
+                ? "feed " + id.str() + " is still joining: kick it, or ban it once it is in"
+                : "feed " + id.str() + " is a " + core::toString(channel->source()) +
+                      " feed: only participants (WHIP) can be banned; kick removes it");
       }
       const core::ParticipantKey key = mParticipants[id].key;
       if (const auto lifted = mBans.add(key)) {
