@@ -17,27 +17,28 @@ namespace {
 constexpr const char* kModule = "http";
 using nlohmann::json;
 
-double round2(double v) {
-  return std::round(v * 100) / 100;
+// To the nearest `step` (0.05: brightness and motion as the page shows them).
+double roundToStep(double v, double step) {
+  return std::round(std::round(v / step) * step * 100) / 100;
 }
 
-// A feed as the admin page needs it: values rounded so that noise does not count as a change.
+// A feed as the admin page shows it, values rounded so that noise is not a change: with 256
+// feeds every byte of a feed that changes each second is 256 bytes a second to every page.
 json feedJson(const FeedInfo& f) {
-  json j = {{"id", f.id.value},
-            {"source", core::toString(f.source)},
-            {"state", f.waiting ? "waiting" : core::toString(f.state)},
-            {"hidden", f.hidden},
-            {"on_canvas", f.tile.has_value()},
-            {"fps", std::round(f.fps)},
-            {"sync", {{"state", f.sync.state}, {"latency_ms", std::round(f.sync.latencyMs)}}}};
+  json j = {
+      {"id", f.id.value},
+      {"source", core::toString(f.source)},
+      {"state", f.waiting ? "waiting" : core::toString(f.state)},
+      {"hidden", f.hidden},
+      {"on_canvas", f.tile.has_value()},
+      // A camera's rate wobbles by a frame or two a second: the page shows it to 5 fps.
+      {"fps", std::round(f.fps / 5) * 5},
+      {"sync", {{"state", f.sync.state}, {"latency_ms", std::round(f.sync.latencyMs / 50) * 50}}}};
   if (f.scores) {
     const core::Scores& s = *f.scores;
-    j["scores"] = {{"brightness", round2(s.brightness)},
-                   {"motion", round2(s.motion)},
-                   {"sharpness", std::round(s.sharpness)},
+    j["scores"] = {{"brightness", roundToStep(s.brightness, 0.05)},
+                   {"motion", roundToStep(s.motion, 0.05)},
                    {"faces", s.faces},
-                   {"mean_rgb",
-                    {std::round(s.meanRgb[0]), std::round(s.meanRgb[1]), std::round(s.meanRgb[2])}},
                    {"frozen", s.frozen},
                    {"black", s.black}};
   } else {
@@ -113,7 +114,12 @@ AdminEvents::~AdminEvents() {
 
 AdminEvents::Snapshot AdminEvents::snapshot() {
   Snapshot now;
-  for (const FeedInfo& f : mModel.feeds()) now.feeds.emplace(f.id.value, feedJson(f).dump());
+  for (const FeedInfo& f : mModel.feeds()) {
+    const json full = feedJson(f);
+    const json key = {full["state"], full["hidden"], full["on_canvas"], full["source"],
+                      full.value("last_error", "")};
+    now.feeds.emplace(f.id.value, FeedText{key.dump(), full.dump()});
+  }
   now.health = healthJson(mModel.health()).dump();
   now.outputs = outputsJson(mModel.outputs()).dump();
   if (mModeration) {
@@ -159,18 +165,29 @@ void AdminEvents::update(Subscriber& s, const Snapshot& now, bool first) {
   // Feeds: added or changed, then gone.
   json upsert = json::array();
   json removed = json::array();
+  const auto at = std::chrono::steady_clock::now();
   for (const auto& [id, text] : now.feeds) {
-    const auto it = s.feeds.find(id);
-    if (it == s.feeds.end() || it->second != text) upsert.push_back(json::parse(text));
+    auto it = s.feeds.find(id);
+    const bool fresh = it == s.feeds.end();
+    const bool due = fresh || it->second.key != text.key ||
+                     (it->second.full != text.full && at - it->second.at >= kScoresPeriod);
+    if (!due) continue;
+    upsert.push_back(json::parse(text.full));
+    if (fresh) it = s.feeds.emplace(id, Subscriber::SentFeed{}).first;
+    it->second = {text.key, text.full, at};
   }
-  for (const auto& [id, text] : s.feeds) {
-    if (!now.feeds.contains(id)) removed.push_back(id);
+  for (auto it = s.feeds.begin(); it != s.feeds.end();) {
+    if (now.feeds.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    removed.push_back(it->first);
+    it = s.feeds.erase(it);
   }
   if (first || !upsert.empty() || !removed.empty()) {
     json data = {{"upsert", std::move(upsert)}, {"remove", std::move(removed)}};
     if (first) data["reset"] = true;
     write(s, event("feeds", data));
-    s.feeds = now.feeds;
   }
   if (first || s.health != now.health) {
     write(s, fmt::format("event: health\ndata: {}\n\n", now.health));

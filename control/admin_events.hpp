@@ -46,6 +46,7 @@ class AdminEvents {
   static constexpr std::chrono::seconds kKeepalive{15};
   static constexpr std::chrono::minutes kMaxStream{10};
   static constexpr std::size_t kMaxBacklogBytes = 1024 * 1024;
+  static constexpr std::chrono::seconds kScoresPeriod{5};
 
   // `closeConnection` ends a subscriber's connection (one that stopped reading).
   AdminEvents(ApiModel& model, std::function<void(SoupServerMessage*)> closeConnection);
@@ -71,15 +72,27 @@ class AdminEvents {
     std::uint64_t appended = 0;
     std::uint64_t written = 0;
     bool dead = false;  // the connection went, or the stream ended: removed at the next pass
-    // What this subscriber has: each feed's JSON, health, outputs, the last action's seq.
-    std::map<std::uint32_t, std::string> feeds;
+    // What this subscriber has: each feed, health, outputs, the last action's seq.
+    struct SentFeed {
+      std::string key;   // its state, as FeedText::key
+      std::string full;  // all of it, as FeedText::full
+      std::chrono::steady_clock::time_point at;
+    };
+    std::map<std::uint32_t, SentFeed> feeds;
     std::string health;
     std::string outputs;
     std::uint64_t actionSeq = 0;
   };
   // The state now, each part serialised once per pass for every subscriber.
+  // A feed serialised: what the operator acts on (state, hidden, on the canvas) goes out at
+  // once when it changes; scores, rates and sync, which move all the time, at most every
+  // kScoresPeriod per feed.
+  struct FeedText {
+    std::string key;
+    std::string full;
+  };
   struct Snapshot {
-    std::map<std::uint32_t, std::string> feeds;
+    std::map<std::uint32_t, FeedText> feeds;
     std::string health;
     std::string outputs;
     std::vector<core::ModerationRecord> actions;

@@ -201,7 +201,7 @@
       f.state === "waiting" ? "waiting" : f.hidden ? "hidden" : f.state;
     const sync = f.sync ? `sync ${f.sync.state}${f.sync.latency_ms ? " " + f.sync.latency_ms + " ms" : ""}` : "";
     el.querySelector(".feed-meta").textContent =
-      `${f.fps} fps · ${sync}${f.on_canvas ? " · on canvas" : ""}`;
+      `~${f.fps} fps · ${sync}${f.on_canvas ? " · on canvas" : ""}`;
     const s = f.scores || {};
     el.querySelector(".feed-scores").textContent = s.brightness === undefined ? "no scores yet"
       : `light ${s.brightness} · motion ${s.motion} · faces ${s.faces}` +
