@@ -202,7 +202,14 @@ bool Server::startStages() {
   if (mConfig.osc.enabled) {
     mOsc = std::make_unique<control::OscServer>(mConfig.osc, *this, mCue.get(),
                                                 mConfig.reactions.enabled ? &mReactions : nullptr);
-    // Hiding and showing feeds (the moderation API) is wired here once it exists.
+    // /tessera/feed/ID/hide and /show: the same moderation as the HTTP API, logged as "osc".
+    mOsc->setFeedVisibility([this](core::FeedId id, bool hide, const std::string& source) {
+      const auto r = mModeration->moderate(
+          id, hide ? core::ModerationAction::kHide : core::ModerationAction::kShow,
+          {"osc", source});
+      return control::FeedVisibilityReply{r.status == control::ModerationReply::Status::kDone,
+                                          r.detail};
+    });
     if (!mOsc->start(&error)) {
       core::logError(kModule, "osc: {}", error);
       return false;
