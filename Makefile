@@ -18,7 +18,7 @@ DEB_PACKAGES := \
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice \
   libsoup-3.0-dev libegl-dev libgl-dev libopengl-dev libgles-dev libegl1-mesa-dev \
-  libgl1-mesa-dri libsdl2-dev libpng-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev \
+  libgl1-mesa-dri libsdl2-dev libpng-dev libjpeg-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev \
   glib-networking openssl libzmq3-dev cppzmq-dev libopencv-dev opencv-data opencv-doc libqrencode-dev libnice-dev catch2 \
   ffmpeg xvfb xauth chromium iproute2 util-linux zbar-tools \
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 \

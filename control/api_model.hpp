@@ -46,6 +46,8 @@ struct FeedInfo {
   int restarts = 0;
   std::string lastError;
   FeedSyncInfo sync;
+  bool waiting = false;  // waits for the operator's approval: no tile
+  bool hidden = false;   // hidden by the operator: no tile, still streaming
 };
 
 // One output of the canvas (HLS, an RTMP or SRT push), as GET /api/v1/outputs shows it.
@@ -123,6 +125,8 @@ class ApiModel {
   virtual HealthInfo health() = 0;
   virtual std::vector<FeedInfo> feeds() = 0;
   virtual core::FrameRef canvas() = 0;
+  // A feed's newest frame (the admin page's thumbnails); null when unknown or before the first.
+  virtual core::FrameRef feedFrame(core::FeedId) { return nullptr; }
   virtual std::optional<std::filesystem::path> hlsDirectory() = 0;
   virtual std::vector<OutputInfo> outputs() = 0;
   // Where the replay (replay.m3u8, replay-*.ts) is kept; none when off.

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/admin_events.hpp"
 #include "control/api_requests.hpp"
 #include "control/clock_request.hpp"
 #include "control/detail/responses.hpp"
@@ -104,9 +105,14 @@ HttpServer::HttpServer(HttpSettings settings, ApiModel& model, WhipService* whip
       mWhipRate(mSettings.whipPostsPerMinute, std::chrono::minutes(1), kMaxRateLimitedAddresses),
       mReactionRate(mSettings.reactionsPerAddressPerMinute, std::chrono::minutes(1),
                     kMaxRateLimitedAddresses),
-      mWhepRate(mSettings.whepPostsPerMinute, std::chrono::minutes(1), kMaxRateLimitedAddresses) {}
+      mWhepRate(mSettings.whepPostsPerMinute, std::chrono::minutes(1), kMaxRateLimitedAddresses) {
+  mEvents = std::make_unique<AdminEvents>(mModel, [this](SoupServerMessage* msg) {
+    if (mConnections) mConnections->setDeadline(msg, std::chrono::milliseconds(0));
+  });
+}
 
 HttpServer::~HttpServer() {
+  mEvents.reset();       // ends the event streams
   mConnections.reset();  // stops accepting
   if (mServer) soup_server_disconnect(mServer.get());
 }
@@ -217,6 +223,16 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
       respondProblem(msg, 405, "Method Not Allowed",
                      method + " is not allowed on " + path + " (GET lists, PATCH sets)");
     }
+  } else if (path.rfind("/api/v1/feeds/", 0) == 0) {
+    serveFeedResource(msg, method, path.substr(14));
+  } else if (path == "/api/v1/scenes") {
+    if (onlyGet()) serveScenes(msg);
+  } else if (path == "/api/v1/moderation") {
+    if (onlyGet()) serveModerationLog(msg);
+  } else if (path == "/api/v1/events") {
+    if (onlyGet()) serveEvents(msg);
+  } else if (path == "/admin" || path == "/admin/") {
+    if (onlyGet()) serveFile(msg, mSettings.webDir / "admin.html", nullptr, true);
   } else if (path == "/api/v1/cue") {
     serveCue(msg, method);
   } else if (path == "/api/v1/reactions") {
@@ -235,7 +251,7 @@ void HttpServer::route(SoupServerMessage* msg, const std::string& method, const 
                               "# TYPE tessera_http_whip_rate_addresses gauge\n"
                               "tessera_http_whip_rate_addresses {}\n",
                               c.open, c.refused, c.timedOut, mWhipRate.addresses()) +
-                  reactionMetrics());
+                  reactionMetrics() + adminMetrics());
     }
   } else if (path.rfind("/hls/", 0) == 0) {
     if (onlyGet()) serveHls(msg, path.substr(5));
@@ -314,7 +330,9 @@ void HttpServer::serveFeeds(SoupServerMessage* msg) {
                  {"frames", f.frames},
                  {"dropped_frames", f.dropped},
                  {"restarts", f.restarts},
-                 {"sync", syncJson(f.sync)}};
+                 {"sync", syncJson(f.sync)},
+                 {"hidden", f.hidden}};
+    if (f.waiting) item["state"] = "waiting";
     if (f.source == core::FeedSource::kPull) {
       item["uri"] = f.uri;
       item["protocol"] = f.protocol;

@@ -9,12 +9,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "control/api_model.hpp"
 #include "control/cue_service.hpp"
 #include "control/detail/connections.hpp"
 #include "control/detail/rate_limit.hpp"
+#include "control/moderation_service.hpp"
 #include "control/whep_service.hpp"
 #include "control/whip_service.hpp"
 #include "core/reactions.hpp"
@@ -26,6 +28,8 @@ typedef struct _SoupServerMessage SoupServerMessage;
 typedef struct _GHashTable GHashTable;
 
 namespace tessera::control {
+
+class AdminEvents;
 
 struct HttpSettings {
   std::string listen = "0.0.0.0:8080";    // host:port; port 0 picks a free one
@@ -81,6 +85,9 @@ class HttpServer {
   void setReactionTally(core::ReactionTally* tally) { mReactions = tally; }
   // Serves /whep from `whep` (null: 404). Before start().
   void setWhepService(WhepService* whep) { mWhep = whep; }
+  // Serves the moderation routes (POST /api/v1/feeds/{id}/hide ...) and GET /whip/{id}/status
+  // from `moderation` (null: 404). Before start().
+  void setModerationService(ModerationService* moderation);
   detail::ConnectionStats connectionStats() const {
     return mConnections ? mConnections->stats() : detail::ConnectionStats{};
   }
@@ -91,6 +98,8 @@ class HttpServer {
   // Client addresses each rate limit (WHIP joins, reactions) remembers; past it, expired ones
   // are forgotten first.
   static constexpr std::size_t kMaxRateLimitedAddresses = 4096;
+  static constexpr std::chrono::milliseconds kThumbnailPeriod{500};
+  static constexpr std::size_t kMaxThumbnails = 1024;
 
  private:
   static void handle(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable* query,
@@ -137,6 +146,15 @@ class HttpServer {
   bool allowWhepPost(SoupServerMessage* msg);
   // The cue (cue_routes.cpp).
   void serveCue(SoupServerMessage* msg, const std::string& method);
+  // The operator (moderation_routes.cpp): moderation, thumbnails, scenes, the admin events.
+  void serveFeedResource(SoupServerMessage* msg, const std::string& method,
+                         const std::string& rest);
+  void serveThumbnail(SoupServerMessage* msg, core::FeedId id);
+  void serveModerationLog(SoupServerMessage* msg);
+  void serveScenes(SoupServerMessage* msg);
+  void serveEvents(SoupServerMessage* msg);
+  void serveWhipStatus(SoupServerMessage* msg, const std::string& method, const std::string& id);
+  std::string adminMetrics() const;
   // Viewers' reactions (reaction_routes.cpp).
   void serveReactions(SoupServerMessage* msg, const std::string& method);
   bool reactionsOn() const { return mReactions && mSettings.reactionsEnabled; }
@@ -149,6 +167,17 @@ class HttpServer {
   CueService* mCue = nullptr;
   WhepService* mWhep = nullptr;
   core::ReactionTally* mReactions = nullptr;
+  ModerationService* mModeration = nullptr;
+  std::unique_ptr<AdminEvents> mEvents;
+  // The last thumbnail of each feed, encoded at most every kThumbnailPeriod (bounded: cleared
+  // past kMaxThumbnails entries).
+  struct Thumbnail {
+    std::uint64_t sequence = 0;
+    std::chrono::steady_clock::time_point encodedAt{};
+    std::vector<std::uint8_t> jpeg;
+  };
+  std::unordered_map<std::uint32_t, Thumbnail> mThumbnails;
+  std::uint64_t mThumbnailEncodes = 0;
   // POST /whip and POST /api/v1/reactions per client address, for their rate limits.
   detail::AddressRateLimit mWhipRate;
   detail::AddressRateLimit mReactionRate;

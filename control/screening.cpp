@@ -120,6 +120,9 @@ void HttpServer::screen(SoupServerMessage* msg, const std::string& method, const
   } else if (path == "/api/v1/cue" && method == "POST") {
     limit = kCueMaxBodyBytes;
     ok = !mCue || checkAdmin(msg);
+  } else if (path.rfind("/api/v1/feeds/", 0) == 0 || path == "/api/v1/events" ||
+             path == "/api/v1/moderation") {
+    ok = checkAdmin(msg);  // moderation, thumbnails, the admin page's events
   } else if (path == "/api/v1/reactions" && method == "POST") {
     limit = kReactionMaxBodyBytes;  // public: no admin token
     countReaction = reactionsOn();

@@ -42,6 +42,24 @@ std::string iceServerLink(const std::string& url) {
       colon == std::string::npos ? "" : credentials.substr(colon + 1));
 }
 
+// Who is joining, for bans: ?participant= (the join page's id from its localStorage; ignored
+// unless it is 8-64 characters of [A-Za-z0-9_-]) and the client's address.
+core::ParticipantKey participantKey(SoupServerMessage* msg) {
+  core::ParticipantKey who;
+  const char* host = soup_server_message_get_remote_host(msg);
+  who.address = host ? host : "";
+  GUri* uri = soup_server_message_get_uri(msg);
+  const char* query = uri ? g_uri_get_query(uri) : nullptr;
+  if (!query) return who;
+  GHashTable* form = soup_form_decode(query);
+  if (const auto* id = static_cast<const char*>(g_hash_table_lookup(form, "participant"));
+      id && core::validParticipantId(id)) {
+    who.participant = id;
+  }
+  g_hash_table_unref(form);
+  return who;
+}
+
 }  // namespace
 
 bool HttpServer::checkWhipToken(SoupServerMessage* msg) {
@@ -115,6 +133,12 @@ void HttpServer::serveWhipPost(SoupServerMessage* msg) {
         fmt::format("an SDP offer may have at most {} bytes", mSettings.whipMaxBodyBytes));
     return;
   }
+  const core::ParticipantKey who = participantKey(msg);
+  if (mModeration && mModeration->joinRefused(who)) {
+    core::logInfo(kModule, "whip: refused a banned participant from {}", who.address);
+    respondProblem(msg, 403, "Forbidden", "the artist has removed you from this painting");
+    return;
+  }
   // The answer takes a few milliseconds (ICE gathering): hold the response until then.
   soup_server_message_pause(msg);
   // Held until the answer: the callback may run after this handler has returned.
@@ -122,7 +146,7 @@ void HttpServer::serveWhipPost(SoupServerMessage* msg) {
       platform::GObjectPtr<SoupServerMessage>::retain(msg));
   const char* host = soup_server_message_get_remote_host(msg);
   const std::string client = host ? host : "?";
-  mWhip->whipOffer(offer, [held, client](const WhipAnswer& answer) {
+  mWhip->whipOffer(offer, who, [held, client](const WhipAnswer& answer) {
     SoupServerMessage* msg = held->get();
     if (answer.status == 201) {
       setHeader(msg, "Location", "/whip/" + answer.sessionId);
@@ -150,6 +174,11 @@ void HttpServer::serveWhipSession(SoupServerMessage* msg, const std::string& met
   constexpr std::string_view kClock = "/clock";
   if (id.size() > kClock.size() && id.ends_with(kClock)) {
     serveWhipClock(msg, method, id.substr(0, id.size() - kClock.size()));
+    return;
+  }
+  constexpr std::string_view kStatus = "/status";
+  if (id.size() > kStatus.size() && id.ends_with(kStatus)) {
+    serveWhipStatus(msg, method, id.substr(0, id.size() - kStatus.size()));
     return;
   }
   addCors(msg);

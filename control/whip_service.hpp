@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/clock_offset.hpp"
+#include "core/moderation.hpp"
 
 namespace tessera::control {
 
@@ -44,8 +45,10 @@ struct WhipClockReply {
 class WhipService {
  public:
   virtual ~WhipService() = default;
-  // Negotiates an offer; `done` is called once, later.
-  virtual void whipOffer(const std::string& sdp, std::function<void(const WhipAnswer&)> done) = 0;
+  // Negotiates an offer from participant `who` (its join page's id, its address); `done` is
+  // called once, later.
+  virtual void whipOffer(const std::string& sdp, const core::ParticipantKey& who,
+                         std::function<void(const WhipAnswer&)> done) = 0;
   virtual bool whipDelete(const std::string& sessionId) = 0;
   // `problem` gets the reason for kBadRequest (naming the fragment's line).
   virtual WhipPatchResult whipPatch(const std::string& sessionId, const std::string& ifMatch,

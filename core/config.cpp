@@ -775,9 +775,10 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
     ss.readInt("count", out.synthetic.count, 0, kMaxFeeds);
   }
   if (const toml::table* whip = s.table("whip")) {
-    Section ws(parser, *whip, "ingest.whip",
-               {"enabled", "token", "consent", "ice_addresses", "ice_servers", "udp_port_min",
-                "udp_port_max", "silence_timeout_s", "posts_per_minute"});
+    Section ws(
+        parser, *whip, "ingest.whip",
+        {"enabled", "token", "consent", "ice_addresses", "ice_servers", "udp_port_min",
+         "udp_port_max", "silence_timeout_s", "posts_per_minute", "approval", "ban_by_address"});
     ws.readBool("enabled", out.whip.enabled);
     ws.readString("token", out.whip.token);
     ws.readString("consent", out.whip.consent);
@@ -800,6 +801,8 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
     }
     ws.readInt("silence_timeout_s", out.whip.silenceTimeoutSeconds, 1, 3600);
     ws.readInt("posts_per_minute", out.whip.postsPerMinute, 1, 100000);
+    ws.readBool("approval", out.whip.approval);
+    ws.readBool("ban_by_address", out.whip.banByAddress);
   }
   if (const toml::array* pulls = s.tableArray("pull")) {
     for (std::size_t i = 0; i < pulls->size(); ++i) {

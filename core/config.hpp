@@ -75,6 +75,8 @@ struct WhipConfig {
   int udpPortMax = 0;
   int silenceTimeoutSeconds = 10;  // a participant with no media this long is removed
   int postsPerMinute = 30;         // per client address
+  bool approval = false;     // new participants wait (no tile) until the operator approves them
+  bool banByAddress = true;  // a ban also refuses the banned participant's address
 };
 
 struct PullConfig {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -126,6 +127,10 @@ class FeedChannel {
   void setConfigOffset(std::chrono::nanoseconds offset);
   // The last cue's correction, added to capture times; it also aligns a feed without timing.
   void setCueOffset(std::optional<std::chrono::nanoseconds> offset);
+  // Whether the scene may lay the feed out: off while it waits for the operator's approval or
+  // is hidden (core/moderation.hpp). Its frames still arrive and are analysed.
+  void setOnCanvas(bool on) { mOnCanvas.store(on, std::memory_order_relaxed); }
+  bool onCanvas() const { return mOnCanvas.load(std::memory_order_relaxed); }
 
   // Render thread: the frame to draw for a canvas frame at `now` with the playout `delay`.
   // Unsynced feeds, feeds later than `maxDelay` and `syncEnabled == false` get the newest. The
@@ -171,6 +176,8 @@ class FeedChannel {
   const FeedId mId;
   const FeedSource mSource;
   const std::string mUri;
+  // One flag, set on the main-loop thread and read by the render thread each tick.
+  std::atomic<bool> mOnCanvas{true};
 
   mutable std::mutex mMutex;
   FrameRing mRing;

@@ -70,6 +70,8 @@ void WhipManager::offer(const std::string& sdp, Done done) {
                                   kRetryAfterFullSeconds));
     return;
   }
+  // With [ingest.whip] approval, a participant waits off the canvas until the operator approves.
+  channel->setOnCanvas(!mConfig.approval);
   const std::string id = newSessionId();
   auto session = WhipSession::create(id, mSettings, channel, this);
   mSessions[id] = Entry{session, std::move(done), std::chrono::steady_clock::now(), {}};
@@ -128,7 +130,18 @@ bool WhipManager::remove(const std::string& sessionId, const std::string& why) {
   entry.session->stop();
   mIngest.removeFeed(feed);
   core::logInfo(kModule, "feed {}: left ({})", feed.value, why);
+  if (mRemoved) mRemoved(sessionId, feed);
   return true;
+}
+
+bool WhipManager::removeFeed(core::FeedId feed, const std::string& why) {
+  for (const auto& [id, e] : mSessions) {
+    if (e.session->channel()->id() == feed) {
+      const std::string sessionId = id;  // `remove` erases the entry holding `id`
+      return remove(sessionId, why);
+    }
+  }
+  return false;
 }
 
 WhipPatchOutcome WhipManager::patch(const std::string& sessionId, const std::string& ifMatch,

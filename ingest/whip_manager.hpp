@@ -68,6 +68,11 @@ class WhipManager final : public WhipSessionListener {
   std::optional<ClockExchangeOutcome> clockExchange(
       const std::string& sessionId, const std::optional<core::ExchangeSample>& completed,
       std::int64_t nowUnixNs);
+  // Ends the session of WHIP feed `feed` (the operator's kick); false when it has none.
+  bool removeFeed(core::FeedId feed, const std::string& why);
+  // Told of every session that ends, whatever the reason (after its feed is removed).
+  using RemovedListener = std::function<void(const std::string& sessionId, core::FeedId feed)>;
+  void setRemovedListener(RemovedListener listener) { mRemoved = std::move(listener); }
   // Asks every participant for a keyframe.
   void requestKeyframes();
   // Asks one participant for a keyframe (its tile appeared); false when it is not a WHIP feed.
@@ -95,6 +100,7 @@ class WhipManager final : public WhipSessionListener {
   std::map<std::string, Entry> mSessions;
   std::shared_ptr<bool> mAlive = std::make_shared<bool>(true);  // for deferred calls
   platform::Timer mSilenceTimer;
+  RemovedListener mRemoved;
 };
 
 }  // namespace tessera::ingest

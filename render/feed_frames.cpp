@@ -50,7 +50,8 @@ PlayoutFrameStats FeedFrames::chooseAndUpload(core::Clock::time_point now,
   if (!mTable) return stats;
   for (const auto& channel : mTable->feeds) {
     const core::PlayoutPick pick = channel->pick(now, delay, maxDelay, playout.settings().enabled);
-    if (!pick.frame) continue;  // no picture yet: not laid out
+    // No picture yet, or held back by the operator (waiting or hidden): not laid out.
+    if (!pick.frame || !channel->onCanvas()) continue;
     mVisible.push_back(channel->id());
     mChannels.push_back(channel);
     if (pick.aligned) {

@@ -171,7 +171,9 @@ bool Server::startStages() {
   http.tileWidth = mConfig.ingest.tileWidth;
   http.tileHeight = mConfig.ingest.tileHeight;
   http.fps = std::min(mConfig.canvas.fps, 30);
+  mModeration = std::make_unique<Moderator>(whip, *mIngest, mWhip.get());
   mHttp = std::make_unique<control::HttpServer>(http, *this, mWhip ? this : nullptr);
+  mHttp->setModerationService(mModeration.get());
   mCue = std::make_unique<CueRunner>(mIngest->table(), *mRender);
   mHttp->setCueService(mCue.get());
   mHttp->setReactionTally(&mReactions);
@@ -200,7 +202,14 @@ bool Server::startStages() {
   if (mConfig.osc.enabled) {
     mOsc = std::make_unique<control::OscServer>(mConfig.osc, *this, mCue.get(),
                                                 mConfig.reactions.enabled ? &mReactions : nullptr);
-    // Hiding and showing feeds (the moderation API) is wired here once it exists.
+    // /tessera/feed/ID/hide and /show: the same moderation as the HTTP API, logged as "osc".
+    mOsc->setFeedVisibility([this](core::FeedId id, bool hide, const std::string& source) {
+      const auto r = mModeration->moderate(
+          id, hide ? core::ModerationAction::kHide : core::ModerationAction::kShow,
+          {"osc", source});
+      return control::FeedVisibilityReply{r.status == control::ModerationReply::Status::kDone,
+                                          r.detail};
+    });
     if (!mOsc->start(&error)) {
       core::logError(kModule, "osc: {}", error);
       return false;
@@ -290,7 +299,8 @@ void Server::shutdown() {
     }
     mStateDir.reset();
   }
-  mWhip.reset();  // answers any offer still pending, while the HTTP server exists
+  mModeration.reset();  // stops listening to mWhip
+  mWhip.reset();        // answers any offer still pending, while the HTTP server exists
   mHttp.reset();
   mCue.reset();                      // an open cue stops recording frames
   if (mAnalysis) mAnalysis->stop();  // workers stopped, I/O thread joined, before feeds go
@@ -729,7 +739,12 @@ std::vector<control::FeedInfo> Server::feeds() {
       f.scores = *found;
       f.scores->ageMs = found->ageMsAt(now);
     }
-    if (layout) {
+    if (mModeration) {
+      const auto m = mModeration->feedModeration(f.id);
+      f.waiting = m.waiting;
+      f.hidden = m.hidden;
+    }
+    if (layout && !f.waiting && !f.hidden) {
       // A photomosaic shows a feed in several cells: report the largest, the first on a tie.
       for (const auto& p : layout->tiles) {
         if (p.feed == f.id && (!f.tile || p.rect.w * p.rect.h > f.tile->w * f.tile->h)) {
@@ -740,6 +755,15 @@ std::vector<control::FeedInfo> Server::feeds() {
     out.push_back(std::move(f));
   }
   return out;
+}
+
+core::FrameRef Server::feedFrame(core::FeedId id) {
+  auto table = mIngest ? mIngest->table().peek() : nullptr;
+  if (!table) return nullptr;
+  for (const auto& c : table->feeds) {
+    if (c->id() == id) return c->newest();
+  }
+  return nullptr;
 }
 
 core::FrameRef Server::canvas() {
@@ -780,9 +804,10 @@ bool Server::switchScene(const std::string& name) {
   return true;
 }
 
-void Server::whipOffer(const std::string& sdp,
+void Server::whipOffer(const std::string& sdp, const core::ParticipantKey& who,
                        std::function<void(const control::WhipAnswer&)> done) {
-  mWhip->offer(sdp, [done = std::move(done)](const ingest::WhipOfferResult& r) {
+  mWhip->offer(sdp, [this, who, done = std::move(done)](const ingest::WhipOfferResult& r) {
+    if (r.status == 201 && mModeration) mModeration->participantJoined(r.sessionId, r.feed, who);
     control::WhipAnswer a;
     a.status = r.status;
     a.detail = r.detail;

@@ -30,6 +30,7 @@
 #include "render/render_loop.hpp"
 #include "restream/output_stage.hpp"
 #include "server/cue_runner.hpp"
+#include "server/moderator.hpp"
 
 #include <glib.h>
 
@@ -60,6 +61,7 @@ class Server final : public control::ApiModel,
   control::HealthInfo health() override;
   std::vector<control::FeedInfo> feeds() override;
   core::FrameRef canvas() override;
+  core::FrameRef feedFrame(core::FeedId id) override;
   std::optional<std::filesystem::path> hlsDirectory() override;
   std::vector<control::OutputInfo> outputs() override;
   std::optional<std::filesystem::path> replayDirectory() override;
@@ -72,7 +74,7 @@ class Server final : public control::ApiModel,
                                  const std::vector<control::ParamValue>& values) override;
 
   // WhipService (main-loop thread).
-  void whipOffer(const std::string& sdp,
+  void whipOffer(const std::string& sdp, const core::ParticipantKey& who,
                  std::function<void(const control::WhipAnswer&)> done) override;
   bool whipDelete(const std::string& sessionId) override;
   control::WhipClockReply whipClock(const std::string& sessionId,
@@ -128,6 +130,7 @@ class Server final : public control::ApiModel,
   core::ReactionTally mReactions;
   std::unique_ptr<render::RenderLoop> mRender;
   std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes
+  std::unique_ptr<Moderator> mModeration;      // hide/show/kick/ban/approve; before mWhip goes
   std::unique_ptr<CueRunner> mCue;             // reads mRender and the feeds; mHttp serves it
   std::unique_ptr<control::HttpServer> mHttp;
   std::unique_ptr<control::OscServer> mOsc;  // [osc]: commands in, the crowd out (main loop)

@@ -149,6 +149,12 @@ void Connections::requestRead(SoupServerMessage* msg) {
   }
 }
 
+void Connections::setDeadline(SoupServerMessage* msg, std::chrono::milliseconds fromNow) {
+  if (Connection* c = find(msg); c && !c->closing) {
+    c->deadline = std::chrono::steady_clock::now() + fromNow;
+  }
+}
+
 void Connections::refuse(SoupServerMessage* msg, std::string response) {
   // Taking the connection inside a got-headers or got-chunk handler would free libsoup's I/O
   // state under its own read loop: pause now, take it from an idle callback.

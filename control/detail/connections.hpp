@@ -53,6 +53,9 @@ class Connections {
   int port() const { return mPort; }
   // Called when libsoup has read `msg`'s request: its connection now has responseTimeout.
   void requestRead(SoupServerMessage* msg);
+  // A response that streams (the admin events): its connection is closed `fromNow` from now
+  // instead of responseTimeout after its request; zero closes it at the next sweep.
+  void setDeadline(SoupServerMessage* msg, std::chrono::milliseconds fromNow);
   // Stops reading `msg` at once; then (from an idle callback, outside libsoup's I/O loop) takes
   // its connection from libsoup, sends `response` (a whole HTTP response) and closes it: the
   // rest of a refused request's body is never read.

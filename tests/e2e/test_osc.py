@@ -5,8 +5,8 @@ interface). The installation listens for OSC on 127.0.0.1 (allow = ["127.0.0.1"]
 crowd bundles to an oscdump.
 1. In: /tessera/scene s switches the scene (/healthz); /tessera/param/SCENE/INPUT f sets a filter's
    input (the canvas turns from black to red); /tessera/cue flashes the canvas white (read back)
-   and opens cue 1 with flash true; /tessera/feed/ID/hide and /show hide and show a feed, or, in a
-   server without moderation, are logged as not available and counted as failed.
+   and opens cue 1 with flash true; /tessera/feed/ID/hide and /show hide and show a feed (the
+   moderation API's, logged "by osc ADDRESS"); an unknown feed's hide is counted as failed.
 2. Out: bundles arrive at rate_hz (10 Hz: 5..15 per second over 3 s by their timetags), each with
    count, motion, brightness and reactions; count and mean motion/brightness match
    /api/v1/feeds; every feed is announced with /tessera/feed/joined.
@@ -192,23 +192,22 @@ def check_inbound(t, port):
     oscsend(port, "/tessera/scene", "s", "grid")
     wait_until(lambda: t.json("/healthz")["scene"] == "grid", 5, "scene grid after OSC")
 
-    # Hide/show: acts where the moderation API exists, else "not available" (logged, counted).
-    failed = metric(t, 'tessera_osc_messages_total{result="failed"}')
+    # Hide/show: the moderation API's (server::Moderator), logged as coming from OSC.
     oscsend(port, "/tessera/feed/1/hide")
 
-    def hidden_or_unavailable():
-        if "not available" in t.log_text():
-            return "unavailable"
+    def hidden():
         feed = next(f for f in t.json("/api/v1/feeds") if f["id"] == 1)
-        return "hidden" if feed["tile"] is None else None
-    outcome = wait_until(hidden_or_unavailable, 5, "feed 1 hidden (or 'not available' logged)")
-    if outcome == "hidden":
-        oscsend(port, "/tessera/feed/1/show")
-        wait_until(lambda: next(f for f in t.json("/api/v1/feeds") if f["id"] == 1)["tile"],
-                   5, "feed 1 shown again")
-    else:
-        assert metric(t, 'tessera_osc_messages_total{result="failed"}') == failed + 1
-        print("hide/show: not available in this server (logged and counted)")
+        return feed["tile"] is None and feed["hidden"]
+    wait_until(hidden, 5, "feed 1 hidden by OSC")
+    assert "moderation: feed 1: hide by osc 127.0.0.1" in t.log_text()
+    oscsend(port, "/tessera/feed/1/show")
+    wait_until(lambda: next(f for f in t.json("/api/v1/feeds") if f["id"] == 1)["tile"],
+               5, "feed 1 shown again")
+    # An unknown feed: refused with the reason, counted as failed.
+    failed = metric(t, 'tessera_osc_messages_total{result="failed"}')
+    oscsend(port, "/tessera/feed/999/hide")
+    wait_until(lambda: metric(t, 'tessera_osc_messages_total{result="failed"}') == failed + 1, 5,
+               "the hide of an unknown feed counted as failed")
 
 
 def check_outbound(t, dump_path):

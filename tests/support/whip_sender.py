@@ -62,12 +62,15 @@ def _ensure_loop():
 
 class WhipSender:
     def __init__(self, base_url, token, width=160, height=120, fps=15, pattern="ball",
-                 local_address="127.0.0.1"):
+                 local_address="127.0.0.1", participant=None):
         _ensure_loop()
         self.base_url = base_url.rstrip("/")
         self.token = token
+        # The join page's id (?participant=, for bans); None sends none, like OBS.
+        self.participant = participant
         self.location = None
         self.error = None
+        self.status = None  # the POST's HTTP status
         self._answered = threading.Event()
         self.pipe = Gst.Pipeline.new(None)
         src = Gst.ElementFactory.make("videotestsrc")
@@ -143,13 +146,21 @@ class WhipSender:
 
     def _post(self):
         sdp = self.webrtc.get_property("local-description").sdp.as_text()
-        req = urllib.request.Request(self.base_url + "/whip", data=sdp.encode(), method="POST",
+        query = f"?participant={urllib.parse.quote(self.participant)}" if self.participant else ""
+        req = urllib.request.Request(self.base_url + "/whip" + query, data=sdp.encode(),
+                                     method="POST",
                                      headers={"Content-Type": "application/sdp",
                                               "Authorization": f"Bearer {self.token}"})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
+                self.status = r.status
                 self.location = r.headers.get("Location")
                 answer_text = r.read().decode()
+        except urllib.error.HTTPError as e:
+            self.status = e.code
+            self.error = str(e)
+            self._answered.set()
+            return
         except (urllib.error.URLError, OSError) as e:
             self.error = str(e)
             self._answered.set()

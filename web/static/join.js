@@ -1,6 +1,7 @@
 // The participant's page: the phone's camera published to tessera over WHIP (RFC 9725).
-// States (body[data-state], window.tesseraJoin.state): idle, ready, connecting, live,
-// reconnecting, ended, error.
+// States (body[data-state], window.tesseraJoin.state): idle, ready, connecting, waiting (for the
+// artist's approval), live, reconnecting, ended (left, or the artist ended the session), banned,
+// error.
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -9,6 +10,7 @@
 
   const join = {
     state: "idle",
+    moderation: null,  // the server's word on this session: "waiting", "live", or why it ended
     sessionUrl: null,
     pc: null,
     stream: null,
@@ -24,6 +26,23 @@
   // (the server then uses the RTCP Sender Reports' arrival, as for other WHIP clients).
   const clockExchange = params.get("clock") !== "0";
   join.clock = { rounds: 0, offsetMs: null };
+  // This browser's participant id, kept across visits: a ban by the artist names it
+  // (docs/http-api.md, "Moderation").
+  join.participant = (() => {
+    const key = "tessera-participant";
+    try {
+      let id = localStorage.getItem(key);
+      if (!/^[A-Za-z0-9_-]{8,64}$/.test(id || "")) {
+        const bytes = new Uint8Array(16);
+        crypto.getRandomValues(bytes);
+        id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+        localStorage.setItem(key, id);
+      }
+      return id;
+    } catch (e) {
+      return "";  // storage off: the server knows the address only
+    }
+  })();
   let wakeLock = null;
   let retryTimer = null;
   let wantLive = false;
@@ -33,8 +52,9 @@
     document.body.dataset.state = state;
     $("status").textContent = message;
     $("badge").hidden = state !== "live";
-    $("go").hidden = state === "live" || state === "connecting" || state === "reconnecting";
-    $("leave").hidden = !$("go").hidden;
+    $("go").hidden = state === "live" || state === "connecting" || state === "reconnecting" ||
+                     state === "waiting" || state === "banned";
+    $("leave").hidden = !$("go").hidden || state === "banned";
   }
 
   function authHeaders(extra) {
@@ -137,7 +157,8 @@
     await pc.setLocalDescription(await pc.createOffer());
     await gatheringDone(pc, 2000);  // the offer carries our candidates
     const postAt = Date.now();
-    const r = await fetch("/whip", {
+    const query = join.participant ? "?participant=" + join.participant : "";
+    const r = await fetch("/whip" + query, {
       method: "POST",
       headers: authHeaders({ "Content-Type": "application/sdp" }),
       body: pc.localDescription.sdp,
@@ -155,6 +176,61 @@
     join.joins += 1;
     await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
     if (clockExchange) clockRound(join.sessionUrl, null);
+    join.moderation = null;
+    watchStatus(join.sessionUrl);
+  }
+
+  // What the artist decided about this session: GET <session>/status, every next_ms (2 s while
+  // waiting for approval, 5 s once live), and at once when the connection drops.
+  async function checkStatus(sessionUrl) {
+    try {
+      const r = await fetch(sessionUrl + "/status", {
+        cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer",
+      });
+      if (r.status !== 200) return null;
+      return await r.json();
+    } catch (e) {
+      return null;  // a network blip: asked again later
+    }
+  }
+
+  async function watchStatus(sessionUrl) {
+    if (join.sessionUrl !== sessionUrl) return;
+    const st = await checkStatus(sessionUrl);
+    if (join.sessionUrl !== sessionUrl) return;
+    if (st && st.state === "ended") {
+      endedByArtist(st.reason);
+      return;
+    }
+    if (st) {
+      join.moderation = st.state;
+      if (st.state === "waiting" && wantLive) {
+        setState("waiting", "Waiting for the artist to let you in…");
+      } else if (st.state === "live" && join.state === "waiting" && join.pc &&
+                 join.pc.connectionState === "connected") {
+        setState("live", "You are live: look at the big screen!");
+      }
+    }
+    const next = Math.min(30000, Math.max(1000, Number(st && st.next_ms) || 5000));
+    setTimeout(() => watchStatus(sessionUrl), next);
+  }
+
+  // The artist kicked or banned this session: stop, say so, never reconnect on our own.
+  function endedByArtist(reason) {
+    if (reason !== "kicked" && reason !== "banned") return false;
+    wantLive = false;
+    clearTimeout(retryTimer);
+    join.moderation = reason;
+    join.sessionUrl = null;
+    if (join.pc) join.pc.close();
+    join.pc = null;
+    if (reason === "banned") {
+      setState("banned", "The artist has removed you from this painting.");
+    } else {
+      setState("ended", "The artist ended your session. You can join again later.");
+      $("go").textContent = "Join again";
+    }
+    return true;
   }
 
   // The browser stamps its RTCP Sender Reports with its wall clock at start plus a monotonic
@@ -194,7 +270,11 @@
     if (pc !== join.pc || !wantLive) return;
     if (pc.connectionState === "connected") {
       join.attempts = 0;
-      setState("live", "You are live: look at the big screen!");
+      if (join.moderation === "waiting") {
+        setState("waiting", "Waiting for the artist to let you in…");
+      } else {
+        setState("live", "You are live: look at the big screen!");
+      }
       keepAwake();
     } else if (pc.connectionState === "disconnected") {
       // Often a blip that heals by itself; if not within a few seconds, start afresh (the
@@ -217,6 +297,11 @@
       if (!join.stream) await startCamera();
       await publish();
     } catch (e) {
+      if (e.status === 403) {
+        wantLive = false;
+        setState("banned", "The artist has removed you from this painting.");
+        return;
+      }
       if (e.status === 401) {
         wantLive = false;
         setState("error", "This link has expired: scan the QR code in the gallery again.");
@@ -238,11 +323,17 @@
     retryTimer = setTimeout(goLive, delay);
   }
 
-  // A failed connection (network loss): end the old session and start a new one.
-  function reconnect() {
+  // A failed connection (network loss): end the old session and start a new one, unless the
+  // artist ended it.
+  async function reconnect() {
     if (!wantLive) return;
     const old = join.pc;
     const oldUrl = join.sessionUrl;
+    if (oldUrl) {
+      const st = await checkStatus(oldUrl);
+      if (join.sessionUrl !== oldUrl) return;  // handled meanwhile
+      if (st && st.state === "ended" && endedByArtist(st.reason)) return;
+    }
     join.pc = null;
     join.sessionUrl = null;
     if (old) old.close();
