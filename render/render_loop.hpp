@@ -22,6 +22,7 @@
 #include "compositor/layout.hpp"
 #include "compositor/scene.hpp"
 #include "core/buffer_pool.hpp"
+#include "core/config.hpp"
 #include "core/feed_channel.hpp"
 #include "core/frame.hpp"
 #include "core/mailbox.hpp"
@@ -38,7 +39,8 @@ struct RenderSettings {
   int fps = 30;
   core::SizePx tile{160, 120};
   int maxFeeds = 256;
-  bool window = false;
+  // The gallery windows ([[output.windows]]); empty: headless.
+  std::vector<core::WindowConfig> windows;
   std::string title = "tessera";
   std::filesystem::path shaderDir;
   // The scenes setScene() chooses from; the first is shown at start. Empty: one grid scene.
@@ -89,6 +91,12 @@ struct RenderStats {
   double errorMsP95 = 0;         // the largest |capture - target| of a canvas frame, p95
   std::size_t alignedFeeds = 0;  // in the last canvas frame: drawn by capture time
   std::size_t newestFeeds = 0;   //   drawn with their newest frame
+  // The gallery windows: how many are on a display, and their presents (all windows at once),
+  // which wait for time left in a tick rather than make the canvas late (PresentBudget).
+  std::size_t windows = 0;
+  std::uint64_t presents = 0;      // since start
+  std::uint64_t presentSkips = 0;  // since start: ticks that had no time left for them
+  double presentMsAvg = 0;         // over the last second
 };
 
 class CanvasListener {
@@ -97,7 +105,6 @@ class CanvasListener {
   // Render thread. `tick` is the frame's place on the render clock: outputs stamp the frame
   // with tick.sinceStart, so missed ticks advance the timestamps with wall time.
   virtual void onCanvasFrame(const core::FrameRef& frame, const CanvasTick& tick) = 0;
-  virtual void onWindowClosed() {}
 };
 
 class RenderLoop {

@@ -40,9 +40,10 @@ RenderThread::RenderThread(RenderLoop& loop)
 RenderThread::~RenderThread() = default;
 
 bool RenderThread::setUp(std::string* error) {
-  mSurface = mSettings.window
-                 ? platform::createWindowSurface(mSettings.title, mSettings.canvas, false, error)
-                 : platform::createHeadlessSurface(error);
+  mSurface = mSettings.windows.empty()
+                 ? platform::createHeadlessSurface(error)
+                 : platform::createWindowSurface(mSettings.title, mSettings.windows,
+                                                 mSettings.canvas, error);
   if (mSurface) {
     mRenderer = TileRenderer::create(mSettings.canvas, mSettings.tile, mSettings.maxFeeds,
                                      mSettings.shaderDir, error);
@@ -98,6 +99,7 @@ void RenderThread::tick() {
   planScene();
   drawCanvas();
   readBackAndHandOff();
+  presentWindows();
   updateStatistics();
   pace();
 }
@@ -107,10 +109,7 @@ double RenderThread::msSince(Clock::time_point t) const {
 }
 
 void RenderThread::pollWindow() {
-  if (mWindowOpen && !mSurface->pollEvents()) {
-    mWindowOpen = false;
-    if (mLoop.mListener) mLoop.mListener->onWindowClosed();
-  }
+  mSurface->pollEvents();
 }
 
 // 1. Every feed's frame for the instant tick - playout delay; new pictures uploaded.
@@ -370,14 +369,12 @@ void RenderThread::drawQrOverlay() {
   mDrew = true;
 }
 
-// 5. The readback trails by a frame; the canvas goes to the mailbox, the window and the listener.
+// 5. The readback trails by a frame; the canvas goes to the mailbox and the listener.
 void RenderThread::readBackAndHandOff() {
   auto start = Clock::now();
   const bool haveFrame = mRenderer->finishReadback(mBuffer->data(), !mDrew);
   mWindowPhase[kReadback] += msSince(start);
   start = Clock::now();
-  if (mWindowOpen && mSettings.window)
-    mSurface->present(mRenderer->framebuffer(), mSettings.canvas);
   if (haveFrame) {
     auto canvas = std::make_shared<core::VideoFrame>();
     canvas->width = mSettings.canvas.width;
@@ -402,7 +399,25 @@ void RenderThread::readBackAndHandOff() {
   mWindowPhase[kHandoff] += msSince(start);
 }
 
-// 6. Statistics, once a second.
+// 6. The gallery windows, after the encoder has its frame: when the canvas changed (at least
+// once a second, for windows that came back), and only if this tick has time left for it.
+void RenderThread::presentWindows() {
+  if (mSettings.windows.empty()) return;
+  const auto start = Clock::now();
+  mPresentOwed = mPresentOwed || mDrew || start - mLastPresent >= std::chrono::seconds(1);
+  if (!mPresentOwed) return;
+  if (!mPresentBudget.shouldPresent(mTick.time + mPacer->period() - start)) {
+    mPresentBudget.skipped();
+    return;
+  }
+  mSurface->present(mRenderer->texture(), mSettings.canvas);
+  mLastPresent = Clock::now();
+  mPresentBudget.presented(mLastPresent - start);
+  mWindowPresentMs += msSince(start);
+  mPresentOwed = false;
+}
+
+// 7. Statistics, once a second.
 void RenderThread::updateStatistics() {
   const auto now = Clock::now();
   mWindowWork += core::toMs(now - mTickStart);
@@ -439,6 +454,11 @@ void RenderThread::updateStatistics() {
   s.errorMsP95 = percentile(mWindowErrors, 0.95);
   s.alignedFeeds = mPlayoutFrame.aligned;
   s.newestFeeds = mPlayoutFrame.newest;
+  s.windows = mSurface->visibleWindows();
+  s.presents = mPresentBudget.presentedCount();
+  s.presentSkips = mPresentBudget.skippedCount();
+  s.presentMsAvg = mWindowPresentMs / ticks;
+  mWindowPresentMs = 0;
   mWindowPhase.fill(0);
   mWindowSpreads.clear();
   mWindowErrors.clear();
@@ -447,7 +467,7 @@ void RenderThread::updateStatistics() {
   mWindowWork = 0;
 }
 
-// 7. Sleep until the next tick of the render clock (or skip the ones already missed).
+// 8. Sleep until the next tick of the render clock (or skip the ones already missed).
 void RenderThread::pace() {
   mTick = mPacer->advance(Clock::now());
   std::this_thread::sleep_until(mTick.time);

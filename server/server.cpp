@@ -112,7 +112,11 @@ bool Server::startStages() {
   rs.fps = mConfig.canvas.fps;
   rs.tile = {mConfig.ingest.tileWidth, mConfig.ingest.tileHeight};
   rs.maxFeeds = mConfig.ingest.maxFeeds;
-  rs.window = mConfig.output.window && !mOptions.headless;
+  if (!mOptions.headless) {
+    rs.windows = mConfig.output.windows;
+    // `window = true` alone: one window with every default (fullscreen on display 0).
+    if (rs.windows.empty() && mConfig.output.window) rs.windows.emplace_back();
+  }
   rs.title = "tessera: " + mConfig.installation.name;
   rs.shaderDir = mOptions.dataDir / "shaders";
   std::vector<core::ConfigProblem> sceneProblems;
@@ -507,21 +511,21 @@ void Server::logStatus() {
   const auto r = mRender->stats();
   core::logInfo(kModule,
                 "status: {} feeds ({} live), {} analysis workers, {:.1f} fps, {} late, work "
-                "{:.1f} ms/frame{}",
+                "{:.1f} ms/frame{}{}",
                 h.feeds, h.liveFeeds, h.workers, r.fps, r.late, r.workMsAvg,
                 mOutputs ? fmt::format(", hls {} frames ({} dropped)", mOutputs->encoder().pushed(),
                                        mOutputs->encoder().dropped())
-                         : std::string());
+                         : std::string(),
+                r.windows ? fmt::format(", {} windows: {} presents ({} waited for a tick with "
+                                        "time), {:.1f} ms/present",
+                                        r.windows, r.presents, r.presentSkips, r.presentMsAvg)
+                          : std::string());
 }
 
 void Server::onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) {
   if (mOutputs) mOutputs->push(frame, tick.sinceStart);
 }
 
-void Server::onWindowClosed() {
-  core::logInfo(kModule, "window closed");
-  g_main_loop_quit(mLoop.get());  // thread-safe
-}
 
 control::HealthInfo Server::health() {
   control::HealthInfo h;

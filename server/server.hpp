@@ -3,7 +3,7 @@
 // (render thread, then outputs so they finalise, then feeds).
 //
 // Thread: constructed and run on the main thread, which runs the GLib main loop. The render
-// thread calls onCanvasFrame/onWindowClosed.
+// thread calls onCanvasFrame.
 #pragma once
 
 #include <chrono>
@@ -90,7 +90,6 @@ class Server final : public control::ApiModel,
 
   // CanvasListener (render thread).
   void onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) override;
-  void onWindowClosed() override;
 
  private:
   bool startOutputs(std::string* error);
