@@ -156,6 +156,9 @@ class SdlWindowSurface final : public GlSurface {
         mToldAboutClose = true;
       }
       // Keys, the mouse, close buttons: nothing else ends or changes the show.
+      if (e.type == SDL_KEYDOWN && !e.key.repeat) {
+        core::logDebug(kModule, "key {} ignored", SDL_GetKeyName(e.key.keysym.sym));
+      }
     }
     const int displays = SDL_GetNumVideoDisplays();
     if (displays != mDisplays) displaysChanged = true;

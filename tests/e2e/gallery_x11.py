@@ -24,8 +24,9 @@ class Xvfb:
 
     def __enter__(self):
         self.proc = subprocess.Popen(
+            # -noreset: the server keeps its state (the pointer) between short-lived clients.
             ["Xvfb", self.display, "-screen", "0", f"{self.width}x{self.height}x24", "-nolisten",
-             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "tcp", "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(lambda: os.path.exists(f"/tmp/.X11-unix/X{self.display[1:]}"), 10, "Xvfb")
         os.environ["DISPLAY"] = self.display
         return self

@@ -1,6 +1,7 @@
 """[[output.windows]] as a video wall: two windows on one wide X screen, each showing its region of
 the canvas (swapped: the canvas's left half on the screen's right, and the other way round), one
-with an edge blend. Pixels grabbed from the X display (ffmpeg x11grab) are compared with
+with an edge blend; a third window names a display that is not connected: it waits, hidden, and
+the show goes on. Pixels grabbed from the X display (ffmpeg x11grab) are compared with
 canvas.png: the regions pixel for pixel, the blend ramp against the gamma-correct curve."""
 import argparse
 import os
@@ -42,6 +43,8 @@ position = [0, 0]
 size = [{HALF}, {H}]
 region = [{HALF}, 0, {HALF}, {H}]
 blend = {{ right = {BLEND}, gamma = {GAMMA} }}
+[[output.windows]]
+display = 3
 """
 
 
@@ -57,7 +60,8 @@ def main():
     binary = ap.parse_args().tessera
     with Xvfb(W, H) as x:
         with Tessera(binary, CONFIG, headless=False) as t:
-            wait_until(lambda: "SDL2 windows (2)" in t.log_text(), 20, "two SDL2 windows")
+            wait_until(lambda: "SDL2 windows (3)" in t.log_text(), 20, "three SDL2 windows")
+            assert "window 2: display 3 is not connected; hidden until it is" in t.log_text()
             wait_until(lambda: http_get(t.url + "/api/v1/canvas.png")[0] == 200, 20, "a canvas")
             placed = wait_until(lambda: (lambda w: w if len(w) == 2 else None)(
                 x.windows("wall-e2e")), 10, "two windows mapped")
