@@ -7,7 +7,7 @@
 // Windows follow their displays: a display unplugged hides its window; when it is plugged in
 // again (found by name: SDL's indices shift), the window goes back onto it.
 //
-// Thread: the render thread, which owns the context.
+// Thread: the presenter thread (render::WindowPresenter), which owns the windows and the context.
 #include <SDL2/SDL.h>
 
 #include <algorithm>
@@ -297,11 +297,11 @@ std::unique_ptr<GlSurface> createWindowSurface(const std::string& title,
     if (error) *error = std::string("SDL GL context: ") + SDL_GetError();
     return nullptr;
   }
-  // Presenting never waits for a screen's refresh: the canvas keeps its own clock, and with
-  // several windows a wait per window would add up. Swap intervals are per drawable (GLX).
+  // Swaps wait for the screen's refresh (no tearing): only the presenter thread waits, never the
+  // canvas. Swap intervals are per drawable (GLX).
   for (GalleryWindow& w : list) {
     SDL_GL_MakeCurrent(w.window.get(), context.get());
-    SDL_GL_SetSwapInterval(0);
+    if (SDL_GL_SetSwapInterval(1) != 0) SDL_GL_SetSwapInterval(0);
   }
   SDL_GL_MakeCurrent(list.front().window.get(), context.get());
   auto warp = WarpPass::create(error);

@@ -2,7 +2,7 @@
 // pinned (a per-pixel projective warp, core/screen_warp.hpp) and edge-blended. The shader
 // evaluates core::pictureFromFragment and core::blendFactorAt; outside the quad is black.
 //
-// Thread: the render thread (the GL context's).
+// Thread: the one whose GL context is current (the gallery windows' presenter thread).
 #pragma once
 
 #include <memory>

@@ -22,7 +22,6 @@
 #include "compositor/layout.hpp"
 #include "compositor/scene.hpp"
 #include "core/buffer_pool.hpp"
-#include "core/config.hpp"
 #include "core/feed_channel.hpp"
 #include "core/frame.hpp"
 #include "core/mailbox.hpp"
@@ -39,8 +38,6 @@ struct RenderSettings {
   int fps = 30;
   core::SizePx tile{160, 120};
   int maxFeeds = 256;
-  // The gallery windows ([[output.windows]]); empty: headless.
-  std::vector<core::WindowConfig> windows;
   std::string title = "tessera";
   std::filesystem::path shaderDir;
   // The scenes setScene() chooses from; the first is shown at start. Empty: one grid scene.
@@ -91,12 +88,6 @@ struct RenderStats {
   double errorMsP95 = 0;         // the largest |capture - target| of a canvas frame, p95
   std::size_t alignedFeeds = 0;  // in the last canvas frame: drawn by capture time
   std::size_t newestFeeds = 0;   //   drawn with their newest frame
-  // The gallery windows: how many are on a display, and their presents (all windows at once),
-  // which wait for time left in a tick rather than make the canvas late (PresentBudget).
-  std::size_t windows = 0;
-  std::uint64_t presents = 0;      // since start
-  std::uint64_t presentSkips = 0;  // since start: ticks that had no time left for them
-  double presentMsAvg = 0;         // over the last second
 };
 
 class CanvasListener {

@@ -40,10 +40,8 @@ RenderThread::RenderThread(RenderLoop& loop)
 RenderThread::~RenderThread() = default;
 
 bool RenderThread::setUp(std::string* error) {
-  mSurface = mSettings.windows.empty()
-                 ? platform::createHeadlessSurface(error)
-                 : platform::createWindowSurface(mSettings.title, mSettings.windows,
-                                                 mSettings.canvas, error);
+  // Headless always: the gallery windows have their own thread and context (WindowPresenter).
+  mSurface = platform::createHeadlessSurface(error);
   if (mSurface) {
     mRenderer = TileRenderer::create(mSettings.canvas, mSettings.tile, mSettings.maxFeeds,
                                      mSettings.shaderDir, error);
@@ -93,23 +91,17 @@ void RenderThread::tick() {
   mTickS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
   mLoop.mTickStartNs.store(mTickStart.time_since_epoch() / std::chrono::nanoseconds(1),
                            std::memory_order_relaxed);
-  pollWindow();
   chooseFeedFrames();
   applyRequests();
   planScene();
   drawCanvas();
   readBackAndHandOff();
-  presentWindows();
   updateStatistics();
   pace();
 }
 
 double RenderThread::msSince(Clock::time_point t) const {
   return core::toMs(Clock::now() - t);
-}
-
-void RenderThread::pollWindow() {
-  mSurface->pollEvents();
 }
 
 // 1. Every feed's frame for the instant tick - playout delay; new pictures uploaded.
@@ -369,7 +361,8 @@ void RenderThread::drawQrOverlay() {
   mDrew = true;
 }
 
-// 5. The readback trails by a frame; the canvas goes to the mailbox and the listener.
+// 5. The readback trails by a frame; the canvas goes to the mailbox and the listener (the
+// encoder, the gallery windows).
 void RenderThread::readBackAndHandOff() {
   auto start = Clock::now();
   const bool haveFrame = mRenderer->finishReadback(mBuffer->data(), !mDrew);
@@ -399,25 +392,7 @@ void RenderThread::readBackAndHandOff() {
   mWindowPhase[kHandoff] += msSince(start);
 }
 
-// 6. The gallery windows, after the encoder has its frame: when the canvas changed (at least
-// once a second, for windows that came back), and only if this tick has time left for it.
-void RenderThread::presentWindows() {
-  if (mSettings.windows.empty()) return;
-  const auto start = Clock::now();
-  mPresentOwed = mPresentOwed || mDrew || start - mLastPresent >= std::chrono::seconds(1);
-  if (!mPresentOwed) return;
-  if (!mPresentBudget.shouldPresent(mTick.time + mPacer->period() - start)) {
-    mPresentBudget.skipped();
-    return;
-  }
-  mSurface->present(mRenderer->texture(), mSettings.canvas);
-  mLastPresent = Clock::now();
-  mPresentBudget.presented(mLastPresent - start);
-  mWindowPresentMs += msSince(start);
-  mPresentOwed = false;
-}
-
-// 7. Statistics, once a second.
+// 6. Statistics, once a second.
 void RenderThread::updateStatistics() {
   const auto now = Clock::now();
   mWindowWork += core::toMs(now - mTickStart);
@@ -454,11 +429,6 @@ void RenderThread::updateStatistics() {
   s.errorMsP95 = percentile(mWindowErrors, 0.95);
   s.alignedFeeds = mPlayoutFrame.aligned;
   s.newestFeeds = mPlayoutFrame.newest;
-  s.windows = mSurface->visibleWindows();
-  s.presents = mPresentBudget.presentedCount();
-  s.presentSkips = mPresentBudget.skippedCount();
-  s.presentMsAvg = mWindowPresentMs / ticks;
-  mWindowPresentMs = 0;
   mWindowPhase.fill(0);
   mWindowSpreads.clear();
   mWindowErrors.clear();
@@ -467,7 +437,7 @@ void RenderThread::updateStatistics() {
   mWindowWork = 0;
 }
 
-// 8. Sleep until the next tick of the render clock (or skip the ones already missed).
+// 7. Sleep until the next tick of the render clock (or skip the ones already missed).
 void RenderThread::pace() {
   mTick = mPacer->advance(Clock::now());
   std::this_thread::sleep_until(mTick.time);

@@ -16,7 +16,6 @@
 #include "render/crowd.hpp"
 #include "render/feed_frames.hpp"
 #include "render/frame_pacer.hpp"
-#include "render/present_budget.hpp"
 #include "render/reaction_overlay.hpp"
 #include "render/render_loop.hpp"
 #include "render/shader_scaler.hpp"
@@ -39,13 +38,11 @@ class RenderThread {
 
   void tick();
   // The steps of a tick, in order.
-  void pollWindow();
   void chooseFeedFrames();
   void applyRequests();
   void planScene();
   void drawCanvas();
   void readBackAndHandOff();
-  void presentWindows();
   void updateStatistics();
   void pace();
 
@@ -110,12 +107,6 @@ class RenderThread {
   float mReactionRate = 0;
   std::vector<ReactionSprite> mSprites;
   bool mSpritesShown = false;  // the last canvas drawn had bursts on it
-  // The gallery windows: presented when the canvas changed (or a present is owed), as the
-  // budget allows.
-  PresentBudget mPresentBudget;
-  bool mPresentOwed = true;
-  core::Clock::time_point mLastPresent{};
-  double mWindowPresentMs = 0;
   core::FrameRef mLastCanvas;
   std::shared_ptr<core::BufferPool::Buffer> mBuffer;
 

@@ -60,8 +60,6 @@ class TileRenderer {
   // The picture shown and read back: the tiles, or with post-processing on, a second canvas
   // that a scene's shaders fill from the tiles each frame (so the tiles are never drawn over).
   GLuint framebuffer() const { return mPostActive ? mPostFramebuffer.id() : mFramebuffer.id(); }
-  // The texture framebuffer() draws into (the gallery windows sample it).
-  GLuint texture() const { return mPostActive ? mPostTexture.id() : mCanvasTexture.id(); }
   void setPostProcessing(bool on);
   // With post-processing on and no shader filling the second canvas: copies the tiles into it
   // (something is drawn over them there and must not stay in the tiles, e.g. reactions).
