@@ -6,7 +6,9 @@
 Each case runs one `tessera run` (1280x720 at 30 fps, 16 synthetic feeds, analysis off, HLS on)
 on a 2560x720 Xvfb screen and measures over --window seconds after --warmup: canvas frames per
 second (tessera_render_frames_total), HLS frames per second (what the encoder got), render ticks
-missed, window presents per second and presents skipped, ms per present, and the process's CPU:
+missed, window presents per second, canvas frames the windows skipped (replaced by a newer one
+before shown), ms per present (upload, draw, swap of every window, on the presenter thread),
+render-thread work per frame, and the process's CPU (cores):
   0 windows          headless (--headless)
   1 window           the canvas in a 1280x720 window
   2 windows          two 1280x720 windows, each half of the canvas (corner-pinned, blended)
@@ -128,7 +130,7 @@ def measure(binary, windows, stall, warmup, window):
             "late": m1.get("tessera_render_late_ticks_total", 0) -
             m0.get("tessera_render_late_ticks_total", 0),
             "presents": rate("tessera_window_presents_total"),
-            "skips": rate("tessera_window_present_skips_total"),
+            "replaced": rate("tessera_window_replaced_frames_total"),
             "present_ms": m1.get("tessera_window_present_ms", 0),
             "work_ms": m1.get("tessera_render_work_ms", 0),
             "cores": (c1 - c0) / secs}
@@ -150,7 +152,7 @@ def main():
             results.setdefault(name, []).append(r)
             print(f"run {run + 1} {name:20s} " + " ".join(f"{k} {v:.2f}" for k, v in r.items()),
                   flush=True)
-    keys = ["canvas_fps", "hls_fps", "late", "presents", "skips", "present_ms", "work_ms",
+    keys = ["canvas_fps", "hls_fps", "late", "presents", "replaced", "present_ms", "work_ms",
             "cores"]
     print("\n| case | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys))
     for name, rs in results.items():

@@ -5,7 +5,9 @@ the show goes on. Pixels grabbed from the X display (ffmpeg x11grab) are compare
 canvas.png: the regions pixel for pixel, the blend ramp against the gamma-correct curve."""
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gallery_x11 import PATTERN, Xvfb, distance, pixel  # noqa: E402
@@ -54,10 +56,25 @@ def blend_factor(distance_px, width_px, gamma):
     return (t * t * (3 - 2 * t)) ** (1 / gamma)
 
 
+def check_refuses(binary):
+    """`tessera check` names each bad window key with the window's index; exit 2."""
+    bad = CONFIG.replace("region = [0, 0, 640, 360]", "region = [700, 0, 640, 360]").replace(
+        "display = 3", "display = 3\ncorners = [[0, 0], [10, 0], [0, 10], [10, 10]]")
+    path = os.path.join(tempfile.mkdtemp(prefix="wall-check-"), "bad.toml")
+    with open(path, "w") as f:
+        f.write(bad)
+    r = subprocess.run([binary, "check", path], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    out = r.stdout + r.stderr
+    assert "output.windows[0].region: expected [x, y, w, h] inside the 1280x360 canvas" in out, out
+    assert "output.windows[2].corners: expected a convex quadrilateral" in out, out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tessera", required=True)
     binary = ap.parse_args().tessera
+    check_refuses(binary)
     with Xvfb(W, H) as x:
         with Tessera(binary, CONFIG, headless=False) as t:
             wait_until(lambda: "SDL2 windows (3)" in t.log_text(), 20, "three SDL2 windows")
