@@ -1175,9 +1175,9 @@ std::optional<std::vector<double>> readNumbers(Section& s, const toml::node& nod
     } else if (const auto* f = e.as_floating_point(); f && !integers) {
       v = f->get();
     } else {
-      s.problem(e, fmt::format("{}[{}]", key, i),
-                fmt::format("expected {}, got {}", integers ? "an integer" : "a number",
-                            describe(e)));
+      s.problem(
+          e, fmt::format("{}[{}]", key, i),
+          fmt::format("expected {}, got {}", integers ? "an integer" : "a number", describe(e)));
       return std::nullopt;
     }
     if (!std::isfinite(v) || std::abs(v) > 1e6) {
@@ -1269,8 +1269,8 @@ void readWindowPlacement(Section& s, WindowConfig& out) {
   }
 }
 
-void readWindow(Parser& parser, const toml::table& t, std::string path,
-                const CanvasConfig& canvas, WindowConfig& out) {
+void readWindow(Parser& parser, const toml::table& t, std::string path, const CanvasConfig& canvas,
+                WindowConfig& out) {
   Section s(parser, t, std::move(path),
             {"display", "fullscreen", "region", "corners", "blend", "position", "size"});
   s.readInt("display", out.display, 0, kMaxDisplayIndex);

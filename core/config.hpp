@@ -159,8 +159,8 @@ struct SceneConfig {
 
 // [[output.windows]]: one gallery window (docs/installation-format.md, "Gallery screens").
 struct WindowConfig {
-  int display = 0;          // SDL's display index at start-up (followed by name after a replug)
-  bool fullscreen = true;   // a borderless window covering the display
+  int display = 0;              // SDL's display index at start-up (followed by name after a replug)
+  bool fullscreen = true;       // a borderless window covering the display
   std::optional<Rect> region;   // the part of the canvas shown (canvas pixels); none: all of it
   std::optional<Quad> corners;  // corner-pin in window pixels; none: the region letterboxed
   EdgeBlend blend;

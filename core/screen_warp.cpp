@@ -38,22 +38,18 @@ std::optional<Mat3> inverse(const Mat3& a) {
   const double det = m[0] * c00 + m[1] * c01 + m[2] * c02;
   if (!std::isfinite(det) || std::abs(det) < 1e-12) return std::nullopt;
   Mat3 r;
-  r.m = {c00,
-         m[2] * m[7] - m[1] * m[8],
-         m[1] * m[5] - m[2] * m[4],
-         c01,
-         m[0] * m[8] - m[2] * m[6],
-         m[2] * m[3] - m[0] * m[5],
-         c02,
-         m[1] * m[6] - m[0] * m[7],
-         m[0] * m[4] - m[1] * m[3]};
+  r.m = {c00, m[2] * m[7] - m[1] * m[8], m[1] * m[5] - m[2] * m[4],
+         c01, m[0] * m[8] - m[2] * m[6], m[2] * m[3] - m[0] * m[5],
+         c02, m[1] * m[6] - m[0] * m[7], m[0] * m[4] - m[1] * m[3]};
   for (double& x : r.m) x /= det;
   return r;
 }
 
 std::optional<Mat3> squareToQuad(const Quad& q) {
-  const double dx1 = q[1].x - q[2].x, dx2 = q[3].x - q[2].x, dx3 = q[0].x - q[1].x + q[2].x - q[3].x;
-  const double dy1 = q[1].y - q[2].y, dy2 = q[3].y - q[2].y, dy3 = q[0].y - q[1].y + q[2].y - q[3].y;
+  const double dx1 = q[1].x - q[2].x, dx2 = q[3].x - q[2].x,
+               dx3 = q[0].x - q[1].x + q[2].x - q[3].x;
+  const double dy1 = q[1].y - q[2].y, dy2 = q[3].y - q[2].y,
+               dy3 = q[0].y - q[1].y + q[2].y - q[3].y;
   double g = 0, h = 0;
   if (dx3 != 0 || dy3 != 0) {
     const double det = dx1 * dy2 - dx2 * dy1;
@@ -62,9 +58,15 @@ std::optional<Mat3> squareToQuad(const Quad& q) {
     h = (dx1 * dy3 - dx3 * dy1) / det;
   }
   Mat3 r;
-  r.m = {q[1].x - q[0].x + g * q[1].x, q[3].x - q[0].x + h * q[3].x, q[0].x,
-         q[1].y - q[0].y + g * q[1].y, q[3].y - q[0].y + h * q[3].y, q[0].y,
-         g,                            h,                            1};
+  r.m = {q[1].x - q[0].x + g * q[1].x,
+         q[3].x - q[0].x + h * q[3].x,
+         q[0].x,
+         q[1].y - q[0].y + g * q[1].y,
+         q[3].y - q[0].y + h * q[3].y,
+         q[0].y,
+         g,
+         h,
+         1};
   if (!inverse(r)) return std::nullopt;
   return r;
 }

@@ -66,8 +66,8 @@ struct GalleryWindow {
   WindowPtr window;
   std::string displayName;  // the display it was placed on, when that name is unambiguous
   bool visible = false;
-  core::SizePx drawable{};        // the size `view` was computed for
-  std::optional<WarpView> view;   // null: not computed yet, or a quad that cannot be drawn
+  core::SizePx drawable{};       // the size `view` was computed for
+  std::optional<WarpView> view;  // null: not computed yet, or a quad that cannot be drawn
 };
 
 core::SizePx sizeOf(const core::Rect& r) {
@@ -187,9 +187,9 @@ class SdlWindowSurface final : public GlSurface {
     SDL_Window* window = w.window.get();
     if (display < 0) {
       if (w.visible || w.displayName.empty()) {
-        core::logWarn(kModule, "window {}: display {} is not connected; hidden until it is",
-                      w.index, w.displayName.empty() ? std::to_string(w.config.display)
-                                                     : "\"" + w.displayName + "\"");
+        core::logWarn(
+            kModule, "window {}: display {} is not connected; hidden until it is", w.index,
+            w.displayName.empty() ? std::to_string(w.config.display) : "\"" + w.displayName + "\"");
       }
       SDL_HideWindow(window);
       w.visible = false;
@@ -284,8 +284,8 @@ std::unique_ptr<GlSurface> createWindowSurface(const std::string& title,
     const SDL_Rect r = windowRect(w, bounds);
     Uint32 flags = SDL_WINDOW_OPENGL | SDL_WINDOW_HIDDEN;
     if (w.config.fullscreen) flags |= SDL_WINDOW_BORDERLESS;
-    w.window.reset(SDL_CreateWindow(titleOf(title, i, windows.size()).c_str(), r.x, r.y, r.w,
-                                    r.h, flags));
+    w.window.reset(
+        SDL_CreateWindow(titleOf(title, i, windows.size()).c_str(), r.x, r.y, r.w, r.h, flags));
     if (!w.window) {
       if (error) *error = fmt::format("SDL window {}: {}", i, SDL_GetError());
       return nullptr;

@@ -12,8 +12,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <future>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,11 +26,11 @@
 namespace tessera::render {
 
 struct WindowStats {
-  std::size_t windows = 0;       // on a display now
-  std::uint64_t presents = 0;    // canvas frames shown (in every window at once)
-  std::uint64_t replaced = 0;    // canvas frames replaced by a newer one before they were shown
-  double presentMsAvg = 0;       // upload, draw and swap of every window, over the last second
-  double presentsPerS = 0;       // over the last second
+  std::size_t windows = 0;     // on a display now
+  std::uint64_t presents = 0;  // canvas frames shown (in every window at once)
+  std::uint64_t replaced = 0;  // canvas frames replaced by a newer one before they were shown
+  double presentMsAvg = 0;     // upload, draw and swap of every window, over the last second
+  double presentsPerS = 0;     // over the last second
 };
 
 class WindowPresenter {
@@ -56,10 +56,10 @@ class WindowPresenter {
   const core::SizePx mCanvas;
   std::mutex mMutex;
   std::condition_variable mWake;
-  core::FrameRef mPending;           // guarded by mMutex
+  core::FrameRef mPending;             // guarded by mMutex
   std::uint64_t mPendingSequence = 0;  // guarded: the last frame handed over
-  std::uint64_t mReplaced = 0;       // guarded
-  bool mStop = false;                // guarded
+  std::uint64_t mReplaced = 0;         // guarded
+  bool mStop = false;                  // guarded
   std::thread mThread;
   mutable std::mutex mStatsMutex;
   WindowStats mStats;  // guarded by mStatsMutex

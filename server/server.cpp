@@ -543,7 +543,6 @@ bool Server::startWindows(core::SizePx canvas, std::string* error) {
   return mWindows->start(error);
 }
 
-
 control::HealthInfo Server::health() {
   control::HealthInfo h;
   h.rendering = mRender && mRender->canvas().peek() != nullptr;

@@ -9,8 +9,8 @@ using tessera::core::EdgeBlend;
 using tessera::core::fitQuad;
 using tessera::core::isConvexQuad;
 using tessera::core::Mat3;
-using tessera::core::PointD;
 using tessera::core::pictureFromFragment;
+using tessera::core::PointD;
 using tessera::core::Quad;
 using tessera::core::squareToQuad;
 
@@ -36,11 +36,11 @@ PointD diagonalsCross(const Quad& q) {
 
 TEST_CASE("squareToQuad sends the unit square's corners to the quad's", "[core][warp]") {
   const Quad quads[] = {
-      {PointD{0, 0}, {640, 0}, {640, 360}, {0, 360}},            // the window itself
-      {PointD{80, 40}, {600, 20}, {560, 340}, {40, 300}},        // a keystoned projector
-      {PointD{10, 10}, {110, 30}, {120, 130}, {20, 110}},        // a parallelogram (affine)
-      {PointD{100, 0}, {540, 0}, {640, 360}, {0, 360}},          // a trapezoid
-      {PointD{640, 0}, {0, 0}, {0, 360}, {640, 360}},            // mirrored (rear projection)
+      {PointD{0, 0}, {640, 0}, {640, 360}, {0, 360}},      // the window itself
+      {PointD{80, 40}, {600, 20}, {560, 340}, {40, 300}},  // a keystoned projector
+      {PointD{10, 10}, {110, 30}, {120, 130}, {20, 110}},  // a parallelogram (affine)
+      {PointD{100, 0}, {540, 0}, {640, 360}, {0, 360}},    // a trapezoid
+      {PointD{640, 0}, {0, 0}, {0, 360}, {640, 360}},      // mirrored (rear projection)
   };
   for (const Quad& q : quads) {
     const auto h = squareToQuad(q);
