@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "platform/gl.hpp"
 #include "platform/gl_surface.hpp"
+#include "platform/system.hpp"
 
 namespace tessera::render {
 namespace {
@@ -14,6 +15,7 @@ constexpr const char* kModule = "window";
 // going) are handled, and a window put back on its display is drawn again.
 constexpr auto kIdlePeriod = std::chrono::milliseconds(100);
 constexpr auto kRedrawPeriod = std::chrono::seconds(1);
+constexpr int kNice = 5;
 
 }  // namespace
 
@@ -150,6 +152,12 @@ WindowStats WindowPresenter::stats() const {
 
 void WindowPresenter::run(std::promise<std::string>* ready) {
   pthread_setname_np(pthread_self(), "tessera-windows");
+  // Below the render thread and the encoder: when the CPU is short (a software rasteriser
+  // drawing the windows), the windows show fewer frames, the canvas keeps its rate. The GL
+  // driver's threads, made with the context below, inherit this.
+  if (!platform::setCurrentThreadNice(kNice)) {
+    core::logDebug(kModule, "could not lower the window thread's priority");
+  }
   std::string error;
   auto surface = platform::createWindowSurface(mTitle, mWindows, mCanvas, &error);
   if (!surface) {
