@@ -30,8 +30,8 @@ class GlSurface {
 
 // A surfaceless EGL context with OpenGL 3.3 core (Mesa llvmpipe here, a GPU in production).
 std::unique_ptr<GlSurface> createHeadlessSurface(std::string* error);
-// SDL2 windows sharing one OpenGL 3.3 core context (current on the calling thread, which must
-// make every later call), one per `windows` entry ([[output.windows]]:
+// SDL2 windows with OpenGL 3.3 core contexts in one share group (the first current on the
+// calling thread, which must make every later call), one per `windows` entry ([[output.windows]]:
 // display, fullscreen, region of a `canvas`-sized canvas, corner-pin, edge blend). The cursor
 // is hidden over them. Null (with `error`) when no window or context can be had.
 std::unique_ptr<GlSurface> createWindowSurface(const std::string& title,
