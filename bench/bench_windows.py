@@ -8,7 +8,9 @@ on a 2560x720 Xvfb screen and measures over --window seconds after --warmup: can
 second (tessera_render_frames_total), HLS frames per second (what the encoder got), render ticks
 missed, window presents per second, canvas frames the windows skipped (replaced by a newer one
 before shown), ms per present (upload, draw, swap of every window, on the presenter thread),
-render-thread work per frame, and the process's CPU (cores):
+render-thread work per frame, the process's CPU (cores), and the cores every other process used
+meanwhile (others: other sessions' builds on a shared machine; each case first waits up to 60 s
+for them to go quiet):
   0 windows          headless (--headless)
   1 window           the canvas in a 1280x720 window
   2 windows          two 1280x720 windows, each half of the canvas (corner-pinned, blended)
@@ -70,6 +72,24 @@ def cpu_s(pid):
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_s():
+    """Busy CPU seconds of the whole machine (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_quiet(max_s, threshold_cores=0.3):
+    """Waits (at most max_s) for the rest of the machine to go idle; returns the busy cores."""
+    deadline = time.monotonic() + max_s
+    while True:
+        b0, t0 = machine_busy_s(), time.monotonic()
+        time.sleep(2)
+        busy = (machine_busy_s() - b0) / (time.monotonic() - t0)
+        if busy < threshold_cores or time.monotonic() >= deadline:
+            return busy
+
+
 def metrics(t):
     text = http_get(t.url + "/metrics")[2].decode()
     return {m.group(1): float(m.group(2))
@@ -110,13 +130,16 @@ def measure(binary, windows, stall, warmup, window):
             if windows:
                 wait_until(lambda: metrics(t).get("tessera_windows", 0) > 0, 20, "windows")
             time.sleep(warmup)
+            wait_quiet(60)
             staller = Staller(x.proc.pid) if stall else None
             if staller:
                 staller.__enter__()
             try:
                 c0, w0, m0 = cpu_s(t.proc.pid), time.monotonic(), metrics(t)
+                x0, b0 = cpu_s(x.proc.pid), machine_busy_s()
                 time.sleep(window)
                 c1, w1, m1 = cpu_s(t.proc.pid), time.monotonic(), metrics(t)
+                x1, b1 = cpu_s(x.proc.pid), machine_busy_s()
             finally:
                 if staller:
                     staller.__exit__()
@@ -133,7 +156,8 @@ def measure(binary, windows, stall, warmup, window):
             "replaced": rate("tessera_window_replaced_frames_total"),
             "present_ms": m1.get("tessera_window_present_ms", 0),
             "work_ms": m1.get("tessera_render_work_ms", 0),
-            "cores": (c1 - c0) / secs}
+            "cores": (c1 - c0) / secs,
+            "others": ((b1 - b0) - (c1 - c0) - (x1 - x0)) / secs}
 
 
 def main():
@@ -153,7 +177,7 @@ def main():
             print(f"run {run + 1} {name:20s} " + " ".join(f"{k} {v:.2f}" for k, v in r.items()),
                   flush=True)
     keys = ["canvas_fps", "hls_fps", "late", "presents", "replaced", "present_ms", "work_ms",
-            "cores"]
+            "cores", "others"]
     print("\n| case | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys))
     for name, rs in results.items():
         print(f"| {name} | " + " | ".join(
