@@ -125,7 +125,7 @@ def measure(binary, windows, stall, warmup, window):
     with Xvfb(2560, 720) as x:
         config = BASE + windows
         with Tessera(binary, config, headless=not windows,
-                     duration=int(warmup + window + 60)) as t:
+                     duration=int(warmup + window + 240)) as t:
             t.wait_healthy(16, timeout=60)
             if windows:
                 wait_until(lambda: metrics(t).get("tessera_windows", 0) > 0, 20, "windows")

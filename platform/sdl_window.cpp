@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "platform/detail/display_match.hpp"
 #include "platform/gl_surface.hpp"
 #include "platform/warp_pass.hpp"
 
@@ -79,30 +80,14 @@ core::SizePx sizeOf(const core::Rect& r) {
   return {static_cast<int>(r.w), static_cast<int>(r.h)};
 }
 
-// The display's name when no other display has it (X screens are all "screen", for instance).
-std::string uniqueDisplayName(int display) {
-  const char* name = SDL_GetDisplayName(display);
-  if (!name || !*name) return {};
-  int same = 0;
+// The names of the displays connected now, in SDL's order.
+std::vector<std::string> displayNames() {
+  std::vector<std::string> names;
   for (int i = 0; i < SDL_GetNumVideoDisplays(); ++i) {
-    const char* other = SDL_GetDisplayName(i);
-    if (other && std::string_view(other) == name) ++same;
+    const char* name = SDL_GetDisplayName(i);
+    names.emplace_back(name ? name : "");
   }
-  return same == 1 ? std::string(name) : std::string();
-}
-
-// Where a window belongs now: its display by name once placed (indices shift when one is
-// unplugged), by its configured index before; -1 while that display is not connected.
-int displayOf(const GalleryWindow& w) {
-  const int count = SDL_GetNumVideoDisplays();
-  if (!w.displayName.empty()) {
-    for (int i = 0; i < count; ++i) {
-      const char* name = SDL_GetDisplayName(i);
-      if (name && w.displayName == name) return i;
-    }
-    return -1;
-  }
-  return w.config.display < count ? w.config.display : -1;
+  return names;
 }
 
 // Where the window goes on a display with these bounds.
@@ -188,7 +173,8 @@ class SdlWindowSurface final : public GlSurface {
 
   // Puts the window on its display (or hides it while that display is gone).
   void place(GalleryWindow& w) {
-    const int display = displayOf(w);
+    const std::vector<std::string> names = displayNames();
+    const int display = detail::matchDisplay(names, w.displayName, w.config.display);
     SDL_Window* window = w.window.get();
     if (display < 0) {
       if (w.visible || w.displayName.empty()) {
@@ -211,7 +197,7 @@ class SdlWindowSurface final : public GlSurface {
     // display. With one, it keeps panels and docks off the picture.
     if (w.config.fullscreen) SDL_SetWindowFullscreen(window, SDL_WINDOW_FULLSCREEN_DESKTOP);
     SDL_RaiseWindow(window);
-    w.displayName = uniqueDisplayName(display);
+    w.displayName = detail::uniqueDisplayName(names, display);
     w.visible = true;
     w.drawable = {};  // the view is computed again at the next present
     core::logInfo(kModule, "window {}: display {} ({}) {}x{} at {},{}{}, canvas region {},{} {}x{}",

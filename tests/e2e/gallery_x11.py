@@ -71,3 +71,41 @@ def pixel(image, x, y):
 
 def distance(a, b):
     return max(abs(p - q) for p, q in zip(a, b))
+
+
+def close_request(window_id):
+    """Asks a window to close as a window manager's close button does: a WM_DELETE_WINDOW
+    client message (xdotool 3.2016 has no windowclose)."""
+    import ctypes
+    import ctypes.util
+
+    class ClientMessage(ctypes.Structure):
+        _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong),
+                    ("send_event", ctypes.c_int), ("display", ctypes.c_void_p),
+                    ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+                    ("format", ctypes.c_int), ("data", ctypes.c_long * 5)]
+
+    class Event(ctypes.Union):
+        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
+
+    x11 = ctypes.cdll.LoadLibrary(ctypes.util.find_library("X11"))
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XInternAtom.restype = ctypes.c_ulong
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x11.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
+                               ctypes.POINTER(Event)]
+    x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    display = x11.XOpenDisplay(None)
+    assert display, "cannot open the X display"
+    e = Event()
+    e.xclient.type = 33  # ClientMessage
+    e.xclient.window = int(window_id, 16)
+    e.xclient.message_type = x11.XInternAtom(display, b"WM_PROTOCOLS", 0)
+    e.xclient.format = 32
+    e.xclient.data[0] = x11.XInternAtom(display, b"WM_DELETE_WINDOW", 0)
+    e.xclient.data[1] = 0  # CurrentTime
+    assert x11.XSendEvent(display, e.xclient.window, 0, 0, ctypes.byref(e))
+    x11.XSync(display, 0)
+    x11.XCloseDisplay(display)

@@ -1,13 +1,14 @@
 """A fullscreen gallery window on an X server without a window manager (a kiosk): it covers the
 whole screen, letterboxes the canvas, shows no cursor (x11grab draws the cursor XFixes reports),
-and neither Esc nor other keys end the show; SIGTERM does, cleanly."""
+and neither Esc nor other keys nor a close request (WM_DELETE_WINDOW, a window manager's close
+button) end the show; SIGTERM does, cleanly."""
 import argparse
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gallery_x11 import PATTERN, Xvfb, distance, pixel  # noqa: E402
+from gallery_x11 import PATTERN, Xvfb, close_request, distance, pixel  # noqa: E402
 from tessera_harness import Tessera, decode_png, http_get, wait_until  # noqa: E402
 
 SW, SH = 640, 480  # a 4:3 screen
@@ -86,6 +87,12 @@ def main():
                 assert t.proc.poll() is None, f"tessera exited after a key:\n{t.log_text()}"
                 assert t.json("/healthz")["status"] == "ok"
                 time.sleep(0.2)
+            # A window manager's close button: logged, ignored.
+            close_request(placed[0][0])
+            wait_until(lambda: "a close request was ignored" in t.log_text(), 10,
+                       "the close request to arrive")
+            assert t.proc.poll() is None, f"tessera exited after a close request:\n{t.log_text()}"
+            assert t.json("/healthz")["status"] == "ok"
             assert x.windows("fullscreen-e2e"), "the window went away"
             assert t.stop() == 0, t.log_text()
     print("ok")
