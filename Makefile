@@ -20,7 +20,7 @@ DEB_PACKAGES := \
   libsoup-3.0-dev libegl-dev libgl-dev libopengl-dev libgles-dev libegl1-mesa-dev \
   libgl1-mesa-dri libsdl2-dev libpng-dev libjpeg-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev \
   glib-networking openssl libzmq3-dev cppzmq-dev libopencv-dev opencv-data opencv-doc libqrencode-dev libnice-dev catch2 \
-  ffmpeg xvfb xauth chromium iproute2 util-linux zbar-tools \
+  ffmpeg xvfb xauth xdotool x11-utils chromium iproute2 util-linux zbar-tools \
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 \
   nginx-light libnginx-mod-rtmp srt-tools liblo-dev liblo-tools gir1.2-gst-rtsp-server-1.0
 # Only the sanitizer and fuzz job (make sanitize) needs Clang and its runtimes.

@@ -1156,11 +1156,155 @@ void readRenditions(Section& s, int canvasHeight, OutputConfig& out) {
   out.renditions = std::move(sorted);  // largest first: the push targets get that one
 }
 
-void readOutput(Parser& parser, const toml::table& t, int canvasHeight, OutputConfig& out) {
-  Section s(
-      parser, t, "output",
-      {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr", "push",
-       "renditions", "replay_hours", "replay_dir", "replay_max_mb", "whep", "max_viewers"});
+// `count` numbers (integers with `integers`) in an array at `key`, each finite; nullopt (reported)
+// otherwise. `shape` describes the expected value for messages: "[x, y, w, h]".
+std::optional<std::vector<double>> readNumbers(Section& s, const toml::node& node,
+                                               std::string_view key, std::size_t count,
+                                               bool integers, std::string_view shape) {
+  const toml::array* array = node.as_array();
+  if (!array || array->size() != count) {
+    s.problem(node, key, fmt::format("expected {}, got {}", shape, describe(node)));
+    return std::nullopt;
+  }
+  std::vector<double> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    const toml::node& e = *array->get(i);
+    double v = 0;
+    if (const auto* n = e.as_integer()) {
+      v = static_cast<double>(n->get());
+    } else if (const auto* f = e.as_floating_point(); f && !integers) {
+      v = f->get();
+    } else {
+      s.problem(
+          e, fmt::format("{}[{}]", key, i),
+          fmt::format("expected {}, got {}", integers ? "an integer" : "a number", describe(e)));
+      return std::nullopt;
+    }
+    if (!std::isfinite(v) || std::abs(v) > 1e6) {
+      s.problem(e, fmt::format("{}[{}]", key, i),
+                fmt::format("expected a finite number within +-1000000, got {}", formatNumber(v)));
+      return std::nullopt;
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+void readWindowRegion(Section& s, const CanvasConfig& canvas, WindowConfig& out) {
+  const toml::node* node = s.find("region");
+  if (!node) return;
+  const auto v = readNumbers(s, *node, "region", 4, true, "[x, y, w, h] (4 integers)");
+  if (!v) return;
+  const Rect r{static_cast<float>((*v)[0]), static_cast<float>((*v)[1]),
+               static_cast<float>((*v)[2]), static_cast<float>((*v)[3])};
+  if (r.x < 0 || r.y < 0 || r.w < 1 || r.h < 1 || r.right() > canvas.width ||
+      r.bottom() > canvas.height) {
+    s.problem(*node, "region",
+              fmt::format("expected [x, y, w, h] inside the {}x{} canvas (w, h at least 1), got "
+                          "[{}, {}, {}, {}]",
+                          canvas.width, canvas.height, r.x, r.y, r.w, r.h));
+    return;
+  }
+  out.region = r;
+}
+
+void readWindowCorners(Section& s, WindowConfig& out) {
+  const toml::node* node = s.find("corners");
+  if (!node) return;
+  constexpr std::string_view kShape =
+      "four [x, y] points in window pixels: top-left, top-right, bottom-right, bottom-left";
+  const toml::array* array = node->as_array();
+  if (!array || array->size() != 4) {
+    s.problem(*node, "corners", fmt::format("expected {}, got {}", kShape, describe(*node)));
+    return;
+  }
+  Quad quad;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto p = readNumbers(s, *array->get(i), fmt::format("corners[{}]", i), 2, false,
+                               "[x, y] (2 numbers)");
+    if (!p) return;
+    quad[i] = {(*p)[0], (*p)[1]};
+  }
+  if (!isConvexQuad(quad)) {
+    s.problem(*node, "corners",
+              fmt::format("expected a convex quadrilateral ({}), got a crossed, dented or flat one",
+                          kShape));
+    return;
+  }
+  out.corners = quad;
+}
+
+void readWindowBlend(Parser& parser, Section& s, WindowConfig& out) {
+  const toml::table* t = s.table("blend");
+  if (!t) return;
+  Section b(parser, *t, s.keyPath("blend"), {"left", "right", "top", "bottom", "gamma"});
+  const auto width = [](double x) { return x >= 0 && x <= 16384; };
+  b.readNumber("left", out.blend.left, "in 0..16384 (pixels)", width);
+  b.readNumber("right", out.blend.right, "in 0..16384 (pixels)", width);
+  b.readNumber("top", out.blend.top, "in 0..16384 (pixels)", width);
+  b.readNumber("bottom", out.blend.bottom, "in 0..16384 (pixels)", width);
+  b.readNumber("gamma", out.blend.gamma, "in 1..4", [](double x) { return x >= 1 && x <= 4; });
+}
+
+void readWindowPlacement(Section& s, WindowConfig& out) {
+  if (const toml::node* node = s.find("position")) {
+    if (const auto v = readNumbers(s, *node, "position", 2, true, "[x, y] (2 integers)")) {
+      out.position = PointD{(*v)[0], (*v)[1]};
+    }
+  }
+  if (const toml::node* node = s.find("size")) {
+    if (const auto v = readNumbers(s, *node, "size", 2, true, "[w, h] (2 integers)")) {
+      if ((*v)[0] < 16 || (*v)[1] < 16 || (*v)[0] > 16384 || (*v)[1] > 16384) {
+        s.problem(*node, "size", "expected [w, h] in 16..16384 pixels");
+      } else {
+        out.size = SizePx{static_cast<int>((*v)[0]), static_cast<int>((*v)[1])};
+      }
+    }
+  }
+  for (const std::string_view key : {"position", "size"}) {
+    if (out.fullscreen && s.find(key)) {
+      s.problem(*s.find(key), key,
+                "only for fullscreen = false (a fullscreen window covers its display)");
+    }
+  }
+}
+
+void readWindow(Parser& parser, const toml::table& t, std::string path, const CanvasConfig& canvas,
+                WindowConfig& out) {
+  Section s(parser, t, std::move(path),
+            {"display", "fullscreen", "region", "corners", "blend", "position", "size"});
+  s.readInt("display", out.display, 0, kMaxDisplayIndex);
+  s.readBool("fullscreen", out.fullscreen);
+  readWindowRegion(s, canvas, out);
+  readWindowCorners(s, out);
+  readWindowBlend(parser, s, out);
+  readWindowPlacement(s, out);
+}
+
+void readWindows(Parser& parser, Section& s, const CanvasConfig& canvas, OutputConfig& out) {
+  const toml::array* windows = s.tableArray("windows");
+  if (!windows) return;
+  if (windows->size() > kMaxWindows) {
+    s.problem(*s.find("windows"), "windows",
+              fmt::format("at most {} windows, got {}", kMaxWindows, windows->size()));
+    return;
+  }
+  for (std::size_t i = 0; i < windows->size(); ++i) {
+    WindowConfig w;
+    readWindow(parser, *windows->get(i)->as_table(), fmt::format("output.windows[{}]", i), canvas,
+               w);
+    out.windows.push_back(w);
+  }
+}
+
+void readOutput(Parser& parser, const toml::table& t, const CanvasConfig& canvas,
+                OutputConfig& out) {
+  const int canvasHeight = canvas.height;
+  Section s(parser, t, "output",
+            {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr",
+             "push", "renditions", "replay_hours", "replay_dir", "replay_max_mb", "whep",
+             "max_viewers", "windows"});
+  readWindows(parser, s, canvas, out);
   readRenditions(s, canvasHeight, out);
   s.readNumber("replay_hours", out.replayHours, "in 0..168 (0: off)",
                [](double x) { return x >= 0 && x <= 168; });
@@ -1314,7 +1458,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& file) {
   if (const toml::table* t = s.table("analysis")) readAnalysis(parser, *t, config.analysis);
   readScenes(parser, s, config.scenes);
   if (const toml::table* t = s.table("output"))
-    readOutput(parser, *t, config.canvas.height, config.output);
+    readOutput(parser, *t, config.canvas, config.output);
   if (const toml::table* t = s.table("sync")) readSync(parser, *t, config.sync);
   if (const toml::table* t = s.table("reactions")) readReactions(parser, *t, config.reactions);
   if (const toml::table* t = s.table("osc")) readOsc(parser, *t, config.osc);

@@ -12,6 +12,7 @@
 
 #include "core/pull_uri.hpp"
 #include "core/push_uri.hpp"
+#include "core/screen_warp.hpp"
 
 namespace tessera::core {
 
@@ -156,8 +157,24 @@ struct SceneConfig {
   std::vector<Param> params;
 };
 
+// [[output.windows]]: one gallery window (docs/installation-format.md, "Gallery screens").
+struct WindowConfig {
+  int display = 0;              // SDL's display index at start-up (followed by name after a replug)
+  bool fullscreen = true;       // a borderless window covering the display
+  std::optional<Rect> region;   // the part of the canvas shown (canvas pixels); none: all of it
+  std::optional<Quad> corners;  // corner-pin in window pixels; none: the region letterboxed
+  EdgeBlend blend;
+  // Without fullscreen: the window's place on its display and its size (defaults: centred,
+  // the region's size).
+  std::optional<PointD> position;
+  std::optional<SizePx> size;
+};
+inline constexpr std::size_t kMaxWindows = 16;
+inline constexpr int kMaxDisplayIndex = 15;
+
 struct OutputConfig {
-  bool window = false;
+  bool window = false;  // alone: one [[output.windows]] with every default (display 0)
+  std::vector<WindowConfig> windows;  // [[output.windows]]
   bool hls = true;
   int bitrateKbps = 4000;
   int hlsSegmentSeconds = 2;

@@ -16,7 +16,8 @@ class EglHeadlessSurface final : public GlSurface {
     eglTerminate(mDisplay);
   }
   void present(GLuint, core::SizePx) override {}
-  bool pollEvents() override { return true; }
+  void pollEvents() override {}
+  std::size_t visibleWindows() const override { return 0; }
   std::string description() const override { return "headless EGL: " + glRendererDescription(); }
 
  private:

@@ -24,6 +24,11 @@ GlVertexArray makeVertexArray() {
   glGenVertexArrays(1, &id);
   return GlVertexArray::wrap(id);
 }
+GlSampler makeSampler() {
+  GLuint id = 0;
+  glGenSamplers(1, &id);
+  return GlSampler::wrap(id);
+}
 
 std::optional<GlTarget> makeTarget(int width, int height, GLenum internalFormat, GLint filter) {
   GlTarget t{makeTexture(), makeFramebuffer()};

@@ -64,6 +64,9 @@ inline void deleteProgram(GLuint id) {
 inline void deleteShader(GLuint id) {
   glDeleteShader(id);
 }
+inline void deleteSampler(GLuint id) {
+  glDeleteSamplers(1, &id);
+}
 }  // namespace detail
 
 using GlTexture = GlName<detail::deleteTexture>;
@@ -72,11 +75,13 @@ using GlFramebuffer = GlName<detail::deleteFramebuffer>;
 using GlVertexArray = GlName<detail::deleteVertexArray>;
 using GlProgram = GlName<detail::deleteProgram>;
 using GlShader = GlName<detail::deleteShader>;
+using GlSampler = GlName<detail::deleteSampler>;
 
 GlTexture makeTexture();
 GlBuffer makeBuffer();
 GlFramebuffer makeFramebuffer();
 GlVertexArray makeVertexArray();
+GlSampler makeSampler();
 
 // A 2D texture and a framebuffer drawing into it, cleared to transparent black; sampled with
 // `filter`, clamped at the edges. Null when the format cannot be drawn into here.

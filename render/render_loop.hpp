@@ -38,7 +38,6 @@ struct RenderSettings {
   int fps = 30;
   core::SizePx tile{160, 120};
   int maxFeeds = 256;
-  bool window = false;
   std::string title = "tessera";
   std::filesystem::path shaderDir;
   // The scenes setScene() chooses from; the first is shown at start. Empty: one grid scene.
@@ -97,7 +96,6 @@ class CanvasListener {
   // Render thread. `tick` is the frame's place on the render clock: outputs stamp the frame
   // with tick.sinceStart, so missed ticks advance the timestamps with wall time.
   virtual void onCanvasFrame(const core::FrameRef& frame, const CanvasTick& tick) = 0;
-  virtual void onWindowClosed() {}
 };
 
 class RenderLoop {

@@ -40,9 +40,8 @@ RenderThread::RenderThread(RenderLoop& loop)
 RenderThread::~RenderThread() = default;
 
 bool RenderThread::setUp(std::string* error) {
-  mSurface = mSettings.window
-                 ? platform::createWindowSurface(mSettings.title, mSettings.canvas, false, error)
-                 : platform::createHeadlessSurface(error);
+  // Headless always: the gallery windows have their own thread and context (WindowPresenter).
+  mSurface = platform::createHeadlessSurface(error);
   if (mSurface) {
     mRenderer = TileRenderer::create(mSettings.canvas, mSettings.tile, mSettings.maxFeeds,
                                      mSettings.shaderDir, error);
@@ -92,7 +91,6 @@ void RenderThread::tick() {
   mTickS = std::chrono::duration<double>(mTick.time - mStartedAt).count();
   mLoop.mTickStartNs.store(mTickStart.time_since_epoch() / std::chrono::nanoseconds(1),
                            std::memory_order_relaxed);
-  pollWindow();
   chooseFeedFrames();
   applyRequests();
   planScene();
@@ -104,13 +102,6 @@ void RenderThread::tick() {
 
 double RenderThread::msSince(Clock::time_point t) const {
   return core::toMs(Clock::now() - t);
-}
-
-void RenderThread::pollWindow() {
-  if (mWindowOpen && !mSurface->pollEvents()) {
-    mWindowOpen = false;
-    if (mLoop.mListener) mLoop.mListener->onWindowClosed();
-  }
 }
 
 // 1. Every feed's frame for the instant tick - playout delay; new pictures uploaded.
@@ -370,14 +361,13 @@ void RenderThread::drawQrOverlay() {
   mDrew = true;
 }
 
-// 5. The readback trails by a frame; the canvas goes to the mailbox, the window and the listener.
+// 5. The readback trails by a frame; the canvas goes to the mailbox and the listener (the
+// encoder, the gallery windows).
 void RenderThread::readBackAndHandOff() {
   auto start = Clock::now();
   const bool haveFrame = mRenderer->finishReadback(mBuffer->data(), !mDrew);
   mWindowPhase[kReadback] += msSince(start);
   start = Clock::now();
-  if (mWindowOpen && mSettings.window)
-    mSurface->present(mRenderer->framebuffer(), mSettings.canvas);
   if (haveFrame) {
     auto canvas = std::make_shared<core::VideoFrame>();
     canvas->width = mSettings.canvas.width;

@@ -38,7 +38,6 @@ class RenderThread {
 
   void tick();
   // The steps of a tick, in order.
-  void pollWindow();
   void chooseFeedFrames();
   void applyRequests();
   void planScene();
@@ -108,7 +107,6 @@ class RenderThread {
   float mReactionRate = 0;
   std::vector<ReactionSprite> mSprites;
   bool mSpritesShown = false;  // the last canvas drawn had bursts on it
-  bool mWindowOpen = true;
   core::FrameRef mLastCanvas;
   std::shared_ptr<core::BufferPool::Buffer> mBuffer;
 

@@ -112,7 +112,7 @@ bool Server::startStages() {
   rs.fps = mConfig.canvas.fps;
   rs.tile = {mConfig.ingest.tileWidth, mConfig.ingest.tileHeight};
   rs.maxFeeds = mConfig.ingest.maxFeeds;
-  rs.window = mConfig.output.window && !mOptions.headless;
+
   rs.title = "tessera: " + mConfig.installation.name;
   rs.shaderDir = mOptions.dataDir / "shaders";
   std::vector<core::ConfigProblem> sceneProblems;
@@ -124,6 +124,10 @@ bool Server::startStages() {
   rs.reactionOverlay = mConfig.reactions.overlay;
   for (const auto& p : sceneProblems) core::logError(kModule, "{}", p.str());
   if (!sceneProblems.empty()) return false;
+  if (!startWindows(rs.canvas, &error)) {
+    core::logError(kModule, "windows: {}", error);
+    return false;
+  }
   mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this,
                                                  mAnalysis ? &mAnalysis->scores() : nullptr);
   if (mConfig.reactions.enabled) mRender->setReactionTally(&mReactions);
@@ -288,6 +292,7 @@ void Server::shutdown() {
   mOsc.reset();  // no command reaches the stages while they stop
   // Order matters: the render thread stops pushing before the outputs end their streams.
   if (mRender) mRender->stop();
+  if (mWindows) mWindows->stop();
   if (mOutputs) mOutputs->finish();
   if (mStateDir) {
     // Nothing recorded is lost: the HLS output stays where it was written; the rest goes.
@@ -507,20 +512,35 @@ void Server::logStatus() {
   const auto r = mRender->stats();
   core::logInfo(kModule,
                 "status: {} feeds ({} live), {} analysis workers, {:.1f} fps, {} late, work "
-                "{:.1f} ms/frame{}",
+                "{:.1f} ms/frame{}{}",
                 h.feeds, h.liveFeeds, h.workers, r.fps, r.late, r.workMsAvg,
                 mOutputs ? fmt::format(", hls {} frames ({} dropped)", mOutputs->encoder().pushed(),
                                        mOutputs->encoder().dropped())
-                         : std::string());
+                         : std::string(),
+                windowStatus());
+}
+
+std::string Server::windowStatus() const {
+  if (!mWindows) return {};
+  const auto w = mWindows->stats();
+  return fmt::format(", {} windows: {:.1f} presents/s, {:.1f} ms each, {} frames replaced",
+                     w.windows, w.presentsPerS, w.presentMsAvg, w.replaced);
 }
 
 void Server::onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) {
   if (mOutputs) mOutputs->push(frame, tick.sinceStart);
+  if (mWindows) mWindows->show(frame);
 }
 
-void Server::onWindowClosed() {
-  core::logInfo(kModule, "window closed");
-  g_main_loop_quit(mLoop.get());  // thread-safe
+bool Server::startWindows(core::SizePx canvas, std::string* error) {
+  if (mOptions.headless) return true;
+  std::vector<core::WindowConfig> windows = mConfig.output.windows;
+  // `window = true` alone: one window with every default (fullscreen on display 0).
+  if (windows.empty() && mConfig.output.window) windows.emplace_back();
+  if (windows.empty()) return true;
+  mWindows = std::make_unique<render::WindowPresenter>("tessera: " + mConfig.installation.name,
+                                                       std::move(windows), canvas);
+  return mWindows->start(error);
 }
 
 control::HealthInfo Server::health() {
@@ -899,6 +919,15 @@ std::string Server::metrics() {
   gauge("tessera_render_shader_scale",
         "Share of the canvas's width and height the scene's shaders draw at.", r.shaderScale);
   gauge("tessera_render_scene_ms", "Scene planning per frame, last second.", r.sceneMsAvg);
+  const auto w = mWindows ? mWindows->stats() : render::WindowStats{};
+  gauge("tessera_windows", "Gallery windows on a display.", static_cast<double>(w.windows));
+  gauge("tessera_window_presents_total", "Canvas frames shown in the gallery windows.",
+        static_cast<double>(w.presents), "counter");
+  gauge("tessera_window_replaced_frames_total",
+        "Canvas frames a newer one replaced before the windows showed them.",
+        static_cast<double>(w.replaced), "counter");
+  gauge("tessera_window_present_ms",
+        "Upload, draw and swap of every window per canvas frame, last second.", w.presentMsAvg);
   gauge("tessera_sync_delay_ms", "The playout delay: every tile shows the instant now - delay.",
         r.syncDelayMs);
   gauge("tessera_sync_target_delay_ms", "Where the auto playout delay is heading.", r.syncTargetMs);

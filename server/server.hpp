@@ -1,9 +1,9 @@
 // One running installation: builds the stages from the config, wires them together, runs the
-// GLib main loop until a signal, the duration or the window ends it, and shuts down in order
+// GLib main loop until a signal or the duration ends it, and shuts down in order
 // (render thread, then outputs so they finalise, then feeds).
 //
 // Thread: constructed and run on the main thread, which runs the GLib main loop. The render
-// thread calls onCanvasFrame/onWindowClosed.
+// thread calls onCanvasFrame (which hands frames to the outputs and the gallery windows).
 #pragma once
 
 #include <chrono>
@@ -28,6 +28,7 @@
 #include "ingest/whip_manager.hpp"
 #include "platform/state_directory.hpp"
 #include "render/render_loop.hpp"
+#include "render/window_presenter.hpp"
 #include "restream/output_stage.hpp"
 #include "server/cue_runner.hpp"
 #include "server/moderator.hpp"
@@ -90,7 +91,8 @@ class Server final : public control::ApiModel,
 
   // CanvasListener (render thread).
   void onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) override;
-  void onWindowClosed() override;
+  bool startWindows(core::SizePx canvas, std::string* error);
+  std::string windowStatus() const;
 
  private:
   bool startOutputs(std::string* error);
@@ -128,6 +130,8 @@ class Server final : public control::ApiModel,
   std::unique_ptr<restream::OutputStage> mOutputs;
   // Viewers' reactions: counted by mHttp, read by the render thread; outlives both.
   core::ReactionTally mReactions;
+  // The gallery windows ([[output.windows]]): the render thread hands them each canvas frame.
+  std::unique_ptr<render::WindowPresenter> mWindows;
   std::unique_ptr<render::RenderLoop> mRender;
   std::unique_ptr<ingest::WhipManager> mWhip;  // WHIP sessions; before mHttp goes
   std::unique_ptr<Moderator> mModeration;      // hide/show/kick/ban/approve; before mWhip goes

@@ -1125,3 +1125,91 @@ TEST_CASE("[osc]: off by default, addresses and rate", "[core][config][osc]") {
   CHECK(problems[0] == fmt::format("t.toml:2: osc.send: at most {} targets, got {}", kMaxOscTargets,
                                    kMaxOscTargets + 1));
 }
+
+TEST_CASE("[[output.windows]]: defaults and values", "[core][config][windows]") {
+  Config c = parseConfig("[output]\nwindow = true\n", "t.toml");
+  CHECK(c.output.window);
+  CHECK(c.output.windows.empty());
+  c = parseConfig(R"(
+[canvas]
+width = 1920
+height = 1080
+[[output.windows]]
+[[output.windows]]
+display = 1
+region = [960, 0, 960, 1080]
+corners = [[10, 5], [1900, 0], [1920, 1080], [0, 1070.5]]
+blend = { left = 120, gamma = 2.4 }
+[[output.windows]]
+fullscreen = false
+position = [100, 50]
+size = [640, 360]
+)",
+                  "t.toml");
+  REQUIRE(c.output.windows.size() == 3);
+  const WindowConfig& a = c.output.windows[0];
+  CHECK(a.display == 0);
+  CHECK(a.fullscreen);
+  CHECK_FALSE(a.region);
+  CHECK_FALSE(a.corners);
+  CHECK_FALSE(a.blend.any());
+  CHECK(a.blend.gamma == 2.2);
+  const WindowConfig& b = c.output.windows[1];
+  CHECK(b.display == 1);
+  CHECK(b.region == Rect{960, 0, 960, 1080});
+  REQUIRE(b.corners);
+  CHECK((*b.corners)[3].y == 1070.5);
+  CHECK(b.blend.left == 120);
+  CHECK(b.blend.right == 0);
+  CHECK(b.blend.gamma == 2.4);
+  const WindowConfig& w = c.output.windows[2];
+  CHECK_FALSE(w.fullscreen);
+  REQUIRE(w.position);
+  CHECK(w.position->x == 100);
+  CHECK(w.size == SizePx{640, 360});
+}
+
+TEST_CASE("bad [[output.windows]] name the key and the window's index", "[core][config][windows]") {
+  struct Case {
+    const char* toml;
+    std::vector<std::string> expected;
+  };
+  const std::vector<Case> cases = {
+      {"[canvas]\nwidth = 640\nheight = 360\n[[output.windows]]\n[[output.windows]]\n"
+       "region = [600, 0, 100, 360]\ndisplay = 16\n",
+       {"t.toml:6: output.windows[1].region: expected [x, y, w, h] inside the 640x360 canvas (w, "
+        "h at least 1), got [600, 0, 100, 360]",
+        "t.toml:7: output.windows[1].display: expected an integer in 0..15, got 16"}},
+      {"[[output.windows]]\nregion = [0, 0, 10]\n",
+       {"t.toml:2: output.windows[0].region: expected [x, y, w, h] (4 integers), got array"}},
+      {"[[output.windows]]\nregion = [0, 0, 10.5, 10]\n",
+       {"t.toml:2: output.windows[0].region[2]: expected an integer, got float 10.5"}},
+      {"[[output.windows]]\ncorners = [[0, 0], [100, 0], [100, nan], [0, 100]]\n",
+       {"t.toml:2: output.windows[0].corners[2][1]: expected a finite number within +-1000000, "
+        "got nan"}},
+      {"[[output.windows]]\ncorners = [[0, 0], [100, 0], [0, 100], [100, 100]]\n",
+       {"t.toml:2: output.windows[0].corners: expected a convex quadrilateral (four [x, y] points "
+        "in window pixels: top-left, top-right, bottom-right, bottom-left), got a crossed, dented "
+        "or flat one"}},
+      {"[[output.windows]]\ncorners = [[0, 0], [100, 0]]\n",
+       {"t.toml:2: output.windows[0].corners: expected four [x, y] points in window pixels: "
+        "top-left, top-right, bottom-right, bottom-left, got array"}},
+      {"[[output.windows]]\nblend = { left = -1, gamma = 0.5, middle = 3 }\n",
+       {"t.toml:2: output.windows[0].blend.middle: unknown key",
+        "t.toml:2: output.windows[0].blend.left: expected a number in 0..16384 (pixels), got -1",
+        "t.toml:2: output.windows[0].blend.gamma: expected a number in 1..4, got 0.5"}},
+      {"[[output.windows]]\nposition = [0, 0]\n",
+       {"t.toml:2: output.windows[0].position: only for fullscreen = false (a fullscreen window "
+        "covers its display)"}},
+      {"[[output.windows]]\nfullscreen = false\nsize = [8, 8]\ndisplays = 1\n",
+       {"t.toml:3: output.windows[0].size: expected [w, h] in 16..16384 pixels",
+        R"(t.toml:4: output.windows[0].displays: unknown key (did you mean "display"?))"}},
+      {"[output]\nwindows = 3\n",
+       {"t.toml:2: output.windows: expected an array of tables ([[output.windows]]), got integer "
+        "3"}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.toml);
+    CHECK(problemsOf(c.toml) == c.expected);
+  }
+}

@@ -49,7 +49,6 @@ RenderSettings settings() {
   s.fps = 30;
   s.tile = kTile;
   s.maxFeeds = 8;
-  s.window = false;
   s.shaderDir = tessera::render::testing::shaderDir();
   return s;
 }
