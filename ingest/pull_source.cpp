@@ -183,6 +183,13 @@ GstElement* addSrt(GstBin* bin, const core::PullTarget& t, const core::PullTimeo
   return linkToDecodebin(bin, src, error);
 }
 
+// "/live/index.mpd?token=x" -> true: a DASH manifest, by its name.
+bool isDashManifest(std::string_view path) {
+  path = path.substr(0, path.find('?'));
+  return path.size() >= 4 &&
+         g_ascii_strcasecmp(std::string(path.substr(path.size() - 4)).c_str(), ".mpd") == 0;
+}
+
 GstElement* addHttp(GstBin* bin, const core::PullTarget& t, const core::PullTimeouts& timeouts,
                     std::string* error) {
   // decodebin finds what the server sends: an HLS or DASH playlist (hlsdemux, dashdemux fetch
@@ -196,7 +203,18 @@ GstElement* addHttp(GstBin* bin, const core::PullTarget& t, const core::PullTime
   const double connectS = timeouts.connectS > 0 ? std::min(timeouts.connectS, 15.0) : 15.0;
   setIfPresent(src, "timeout", static_cast<guint>(std::ceil(connectS)));
   setIfPresent(src, "retries", 0);  // the supervisor retries, and says so
-  return linkToDecodebin(bin, src, error);
+  if (!isDashManifest(t.path)) return linkToDecodebin(bin, src, error);
+  // An MPD over HTTP is typefound as plain application/xml (ffmpeg's manifests, measured), and
+  // decodebin then finds no demuxer: say what it is.
+  GstElement* caps = make(bin, "capsfilter", "mpd", "gstreamer1.0-plugins-base", error);
+  if (!caps) return nullptr;
+  auto mpd = platform::GstPtr<GstCaps>::adopt(gst_caps_new_empty_simple("application/dash+xml"));
+  g_object_set(caps, "caps", mpd.get(), nullptr);
+  if (!gst_element_link(src, caps)) {
+    *error = "cannot link souphttpsrc to the DASH caps";
+    return nullptr;
+  }
+  return linkToDecodebin(bin, caps, error);
 }
 
 GstElement* addV4l2(GstBin* bin, const core::PullTarget& t, std::string* error) {

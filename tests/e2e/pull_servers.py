@@ -138,6 +138,10 @@ class SrtCallerSender(Restartable):
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    # What a DASH server says its manifests and segments are.
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".mpd": "application/dash+xml", ".m4s": "video/iso.segment"}
+
     def log_message(self, *args):
         pass
 
@@ -190,6 +194,36 @@ class HlsServer(Restartable):
         self.http.start()
         wait_until(lambda: os.path.exists(os.path.join(self.dir, "index.m3u8")), 15,
                    "ffmpeg's first HLS playlist")
+
+    def kill(self):
+        stop(self.proc)
+        self.http.kill()
+
+
+class DashServer(Restartable):
+    """ffmpeg writing a live DASH manifest (1 s segments, SegmentTimeline) served over HTTP:
+    /index.mpd."""
+
+    def __init__(self, workdir, port, colour):
+        self.dir = os.path.join(workdir, f"dash-{port}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.http = HttpDirectory(self.dir, port)
+        self.url = f"http://127.0.0.1:{port}/index.mpd"
+        self.colour, self.proc = colour, None
+
+    def start(self):
+        for name in os.listdir(self.dir):
+            os.remove(os.path.join(self.dir, name))
+        self.proc = quiet(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
+             ("testsrc2=s=320x240:r=15" if MOVING else
+              f"color=c=0x{self.colour:06x}:s=320x240:r=15"), "-c:v", "libx264", "-preset",
+             "ultrafast", "-tune", "zerolatency", "-g", "15", "-b:v", "300k", "-f", "dash",
+             "-seg_duration", "1", "-window_size", "4", "-extra_window_size", "2",
+             "-use_template", "1", "-use_timeline", "1", os.path.join(self.dir, "index.mpd")])
+        self.http.start()
+        wait_until(lambda: os.path.exists(os.path.join(self.dir, "index.mpd")), 15,
+                   "ffmpeg's first DASH manifest")
 
     def kill(self):
         stop(self.proc)

@@ -8,6 +8,7 @@ One `tessera run` pulls:
   - SRT as caller, from a GStreamer srtsink listening, with a passphrase       yellow
   - SRT as listener (srt://:PORT?mode=listener), srt-live-transmit calling     magenta
   - HLS over HTTP, a live playlist from ffmpeg                                 cyan
+  - DASH over HTTP, a live manifest (SegmentTimeline) from ffmpeg               purple
   - MJPEG over HTTP (multipart/x-mixed-replace), a small Python camera          orange
   - RTSP with the wrong password, and RTMP to a closed port (error words)
 Checked:
@@ -31,7 +32,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from pull_servers import (HlsServer, MjpegServer, RtmpPublisher, RtspServer,  # noqa: E402
+from pull_servers import (DashServer, HlsServer, MjpegServer, RtmpPublisher, RtspServer,  # noqa: E402
                           SrtCallerSender, SrtListenerSender)
 from tessera_harness import Tessera, free_port, http_get, mean_rgb, wait_until  # noqa: E402
 
@@ -40,6 +41,7 @@ PASSWORD = "hunter2-cam"
 PASSPHRASE = "srt-passphrase-77"
 
 RED, GREEN, BLUE, YELLOW = 0xFF0000, 0x00FF00, 0x0000FF, 0xFFFF00
+PURPLE = 0x8000FF
 MAGENTA, CYAN, ORANGE = 0xFF00FF, 0x00FFFF, 0xFF8000
 TOLERANCE = 50  # per channel, 0-255: YUV 4:2:0, H.264 and JPEG shift solid colours a little
 
@@ -59,7 +61,7 @@ def main():
     work = tempfile.mkdtemp(prefix="tessera-pull-")
     ports = {name: free_port() for name in
              ("rtmp", "rtsp", "rtsp_auth", "srt_caller", "srt_listener", "srt_udp", "hls",
-              "mjpeg", "closed")}
+              "dash", "mjpeg", "closed")}
     servers = {
         "rtmp": RtmpPublisher(work, ports["rtmp"], KEY, RED),
         "rtsp": RtspServer(ports["rtsp"], GREEN),
@@ -67,6 +69,7 @@ def main():
         "srt_caller": SrtListenerSender(ports["srt_caller"], YELLOW, PASSPHRASE),
         "srt_listener": SrtCallerSender(ports["srt_listener"], ports["srt_udp"], MAGENTA),
         "hls": HlsServer(work, ports["hls"], CYAN),
+        "dash": DashServer(work, ports["dash"], PURPLE),
         "mjpeg": MjpegServer(work, ports["mjpeg"], ORANGE),
     }
     uris = {
@@ -76,14 +79,15 @@ def main():
         "srt_caller": f"srt://127.0.0.1:{ports['srt_caller']}?passphrase={PASSPHRASE}",
         "srt_listener": f"srt://:{ports['srt_listener']}?mode=listener",
         "hls": servers["hls"].url,
+        "dash": servers["dash"].url,
         "mjpeg": servers["mjpeg"].url,
         "rtsp_wrong": f"rtsp://cam:wrong-password@127.0.0.1:{ports['rtsp_auth']}/cam",
         "closed": f"rtmp://127.0.0.1:{ports['closed']}/live/x",
     }
     colours = {"rtmp": RED, "rtsp": GREEN, "rtsp_auth": BLUE, "srt_caller": YELLOW,
-               "srt_listener": MAGENTA, "hls": CYAN, "mjpeg": ORANGE}
+               "srt_listener": MAGENTA, "hls": CYAN, "dash": PURPLE, "mjpeg": ORANGE}
     protocols = {"rtmp": "rtmp", "rtsp": "rtsp", "rtsp_auth": "rtsp", "srt_caller": "srt",
-                 "srt_listener": "srt", "hls": "hls", "mjpeg": "mjpeg"}
+                 "srt_listener": "srt", "hls": "hls", "dash": "dash", "mjpeg": "mjpeg"}
     order = list(uris)  # feed ids follow the file's order
     pulls = "".join(f'[[ingest.pull]]\nuri = "{uris[n]}"\n' +
                     ("latency_ms = 80\n" if n.startswith(("rtsp", "srt")) else "")
