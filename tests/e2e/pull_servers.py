@@ -171,14 +171,15 @@ class HttpDirectory:
             self.server = None
 
 
-class HlsServer(Restartable):
-    """ffmpeg writing a live HLS playlist (1 s segments) served over HTTP: /index.m3u8."""
+class _FfmpegHttp(Restartable):
+    """ffmpeg writing a live stream of 1 s segments into a directory served over HTTP."""
 
-    def __init__(self, workdir, port, colour):
-        self.dir = os.path.join(workdir, f"hls-{port}")
+    def __init__(self, workdir, port, colour, kind, manifest, muxer_args):
+        self.dir = os.path.join(workdir, f"{kind}-{port}")
         os.makedirs(self.dir, exist_ok=True)
         self.http = HttpDirectory(self.dir, port)
-        self.url = f"http://127.0.0.1:{port}/index.m3u8"
+        self.url = f"http://127.0.0.1:{port}/{manifest}"
+        self.kind, self.manifest, self.muxer_args = kind, manifest, muxer_args
         self.colour, self.proc = colour, None
 
     def start(self):
@@ -188,46 +189,33 @@ class HlsServer(Restartable):
             ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
              ("testsrc2=s=320x240:r=15" if MOVING else
               f"color=c=0x{self.colour:06x}:s=320x240:r=15"), "-c:v", "libx264", "-preset",
-             "ultrafast", "-tune", "zerolatency", "-g", "15", "-b:v", "300k", "-f", "hls",
-             "-hls_time", "1", "-hls_list_size", "4", "-hls_flags", "delete_segments",
-             os.path.join(self.dir, "index.m3u8")])
+             "ultrafast", "-tune", "zerolatency", "-g", "15", "-b:v", "300k", *self.muxer_args,
+             os.path.join(self.dir, self.manifest)])
         self.http.start()
-        wait_until(lambda: os.path.exists(os.path.join(self.dir, "index.m3u8")), 15,
-                   "ffmpeg's first HLS playlist")
+        wait_until(lambda: os.path.exists(os.path.join(self.dir, self.manifest)), 15,
+                   f"ffmpeg's first {self.kind} manifest")
 
     def kill(self):
         stop(self.proc)
         self.http.kill()
 
 
-class DashServer(Restartable):
-    """ffmpeg writing a live DASH manifest (1 s segments, SegmentTimeline) served over HTTP:
-    /index.mpd."""
+class HlsServer(_FfmpegHttp):
+    """A live HLS playlist: /index.m3u8."""
 
     def __init__(self, workdir, port, colour):
-        self.dir = os.path.join(workdir, f"dash-{port}")
-        os.makedirs(self.dir, exist_ok=True)
-        self.http = HttpDirectory(self.dir, port)
-        self.url = f"http://127.0.0.1:{port}/index.mpd"
-        self.colour, self.proc = colour, None
+        super().__init__(workdir, port, colour, "hls", "index.m3u8",
+                         ["-f", "hls", "-hls_time", "1", "-hls_list_size", "4", "-hls_flags",
+                          "delete_segments"])
 
-    def start(self):
-        for name in os.listdir(self.dir):
-            os.remove(os.path.join(self.dir, name))
-        self.proc = quiet(
-            ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
-             ("testsrc2=s=320x240:r=15" if MOVING else
-              f"color=c=0x{self.colour:06x}:s=320x240:r=15"), "-c:v", "libx264", "-preset",
-             "ultrafast", "-tune", "zerolatency", "-g", "15", "-b:v", "300k", "-f", "dash",
-             "-seg_duration", "1", "-window_size", "4", "-extra_window_size", "2",
-             "-use_template", "1", "-use_timeline", "1", os.path.join(self.dir, "index.mpd")])
-        self.http.start()
-        wait_until(lambda: os.path.exists(os.path.join(self.dir, "index.mpd")), 15,
-                   "ffmpeg's first DASH manifest")
 
-    def kill(self):
-        stop(self.proc)
-        self.http.kill()
+class DashServer(_FfmpegHttp):
+    """A live DASH manifest (SegmentTimeline): /index.mpd."""
+
+    def __init__(self, workdir, port, colour):
+        super().__init__(workdir, port, colour, "dash", "index.mpd",
+                         ["-f", "dash", "-seg_duration", "1", "-window_size", "4",
+                          "-extra_window_size", "2", "-use_template", "1", "-use_timeline", "1"])
 
 
 class MjpegServer(Restartable):
