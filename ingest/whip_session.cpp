@@ -160,7 +160,7 @@ WhipSession::~WhipSession() {
 }
 
 void WhipSession::stop() {
-  mGatherTimer.cancel();
+  mAnswerer.reset();
   mWebrtc.reset();
   mPipeline.reset();  // NULL state: waits for the streaming threads
 }
@@ -191,17 +191,11 @@ bool WhipSession::buildPipeline(std::string* error) {
     postIfAlive(*static_cast<WeakSession*>(data),
                 [](WhipSession& s) { s.onConnectionStateChanged(); });
   };
-  auto onGatherNotify = +[](GObject*, GParamSpec*, gpointer data) {
-    postIfAlive(*static_cast<WeakSession*>(data), [](WhipSession& s) { s.onGatheringChanged(); });
-  };
   auto closeWeak = +[](gpointer p, GClosure*) { deleteWeak(p); };
   g_signal_connect_data(webrtc, "notify::ice-connection-state", G_CALLBACK(onStateNotify),
                         new WeakSession(weak_from_this()), closeWeak,
                         static_cast<GConnectFlags>(0));
   g_signal_connect_data(webrtc, "notify::connection-state", G_CALLBACK(onStateNotify),
-                        new WeakSession(weak_from_this()), closeWeak,
-                        static_cast<GConnectFlags>(0));
-  g_signal_connect_data(webrtc, "notify::ice-gathering-state", G_CALLBACK(onGatherNotify),
                         new WeakSession(weak_from_this()), closeWeak,
                         static_cast<GConnectFlags>(0));
 
@@ -233,106 +227,17 @@ void WhipSession::configureIce() {
 }
 
 bool WhipSession::start(const std::string& offerSdp, std::string* error) {
-  mStarted = std::chrono::steady_clock::now();
   if (!buildPipeline(error)) return false;
   mPipeline->watchBus(this);
   if (!mPipeline->play(error)) return false;
-
-  GstSDPMessage* sdp = nullptr;
-  if (gst_sdp_message_new_from_text(offerSdp.c_str(), &sdp) != GST_SDP_OK) {
-    if (error) *error = "the offer is not valid SDP";
-    return false;
-  }
-  GstWebRTCSessionDescription* offer =
-      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);  // takes `sdp`
-  GstPromise* promise = gst_promise_new_with_change_func(
-      [](GstPromise* p, gpointer data) {
-        const std::string err = platform::promiseError(p);
-        gst_promise_unref(p);
-        postIfAlive(*static_cast<WeakSession*>(data),
-                    [err](WhipSession& s) { s.onRemoteDescriptionSet(err); });
-      },
-      new WeakSession(weak_from_this()), &deleteWeak);
-  g_signal_emit_by_name(mWebrtc.get(), "set-remote-description", offer, promise);
-  gst_webrtc_session_description_free(offer);
-  return true;
-}
-
-void WhipSession::onRemoteDescriptionSet(const std::string& error) {
-  if (!error.empty()) {
-    if (!mAnswered) {
-      mAnswered = true;
-      mListener->onWhipAnswer(mId, {}, error);
-    }
-    return;
-  }
-  GstPromise* promise = gst_promise_new_with_change_func(
-      [](GstPromise* p, gpointer data) {
-        std::string err = platform::promiseError(p);
-        GstWebRTCSessionDescription* answer = nullptr;
-        if (err.empty()) {
-          gst_structure_get(gst_promise_get_reply(p), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-                            &answer, nullptr);
-          if (!answer) err = "webrtcbin made no answer";
-        }
-        gst_promise_unref(p);
-        std::shared_ptr<GstWebRTCSessionDescription> owned(answer, [](auto* a) {
-          if (a) gst_webrtc_session_description_free(a);
-        });
-        postIfAlive(*static_cast<WeakSession*>(data),
-                    [owned, err](WhipSession& s) { s.onAnswerCreated(owned.get(), err); });
-      },
-      new WeakSession(weak_from_this()), &deleteWeak);
-  g_signal_emit_by_name(mWebrtc.get(), "create-answer", nullptr, promise);
-}
-
-void WhipSession::onAnswerCreated(GstWebRTCSessionDescription* answer, const std::string& error) {
-  if (!error.empty() || !answer) {
-    if (!mAnswered) {
-      mAnswered = true;
-      mListener->onWhipAnswer(mId, {}, error.empty() ? "no answer" : error);
-    }
-    return;
-  }
-  g_signal_emit_by_name(mWebrtc.get(), "set-local-description", answer, nullptr);
-  // Our candidates go in the answer (a WHIP server does not trickle): wait for gathering, which
-  // on host candidates alone takes milliseconds; the timer bounds it.
-  auto weak = weak_from_this();
-  mGatherTimer = platform::Timer(mSettings.gatherTimeout, [weak] {
-    if (auto self = weak.lock()) self->finishAnswer(true);
-  });
-  onGatheringChanged();
-}
-
-void WhipSession::onGatheringChanged() {
-  if (mAnswered || !mWebrtc) return;
-  GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
-  g_object_get(mWebrtc.get(), "ice-gathering-state", &state, nullptr);
-  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) finishAnswer(false);
-}
-
-void WhipSession::finishAnswer(bool timedOut) {
-  if (mAnswered || !mWebrtc) return;
-  GstWebRTCSessionDescription* local = nullptr;
-  g_object_get(mWebrtc.get(), "local-description", &local, nullptr);
-  if (!local) {
-    mAnswered = true;
-    mListener->onWhipAnswer(mId, {}, "negotiation failed (no local description)");
-    return;
-  }
-  mAnswered = true;
-  mGatherTimer.cancel();
-  std::unique_ptr<gchar, platform::GFreeDeleter> text(gst_sdp_message_as_text(local->sdp));
-  gst_webrtc_session_description_free(local);
-  if (timedOut) {
-    core::logWarn(kModule, "feed {}: ICE gathering not complete after {} ms; answering anyway",
-                  mChannel->id().value, mSettings.gatherTimeout.count());
-  }
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - mStarted)
-                      .count();
-  core::logDebug(kModule, "feed {}: answered in {} ms", mChannel->id().value, ms);
-  mListener->onWhipAnswer(mId, text.get(), {});
+  // Our candidates go in the answer (a WHIP server does not trickle).
+  std::weak_ptr<WhipSession> weak = weak_from_this();
+  mAnswerer = std::make_unique<platform::SdpAnswerer>(
+      mWebrtc.get(), mSettings.gatherTimeout, fmt::format("feed {}", mChannel->id().value), kModule,
+      [weak](const std::string& sdp, const std::string& err) {
+        if (auto self = weak.lock()) self->mListener->onWhipAnswer(self->mId, sdp, err);
+      });
+  return mAnswerer->start(offerSdp, error);
 }
 
 void WhipSession::onConnectionStateChanged() {
@@ -384,9 +289,8 @@ void WhipSession::requestKeyframe() {
 void WhipSession::onPipelineError(const std::string& source, const std::string& message,
                                   const std::string& debug) {
   core::logDebug(kModule, "feed {}: {}: {} ({})", mChannel->id().value, source, message, debug);
-  if (!mAnswered) {
-    mAnswered = true;
-    mListener->onWhipAnswer(mId, {}, source + ": " + message);
+  if (mAnswerer && !mAnswerer->answered()) {
+    mAnswerer->fail(source + ": " + message);
     return;
   }
   if (mFailed) return;

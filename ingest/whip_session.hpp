@@ -18,8 +18,7 @@
 #include "ingest/clock_sync.hpp"
 #include "platform/main_loop.hpp"
 #include "platform/pipeline.hpp"
-
-typedef struct _GstWebRTCSessionDescription GstWebRTCSessionDescription;
+#include "platform/webrtc.hpp"
 
 namespace tessera::ingest {
 
@@ -75,10 +74,6 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
               WhipSessionListener* listener);
   bool buildPipeline(std::string* error);
   void configureIce();
-  void onRemoteDescriptionSet(const std::string& error);
-  void onAnswerCreated(GstWebRTCSessionDescription* answer, const std::string& error);
-  void onGatheringChanged();
-  void finishAnswer(bool timedOut);
   void onConnectionStateChanged();
 
   void onPipelineError(const std::string& source, const std::string& message,
@@ -97,10 +92,8 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
   const std::string mEtag;
   std::optional<platform::Pipeline> mPipeline;
   platform::GstPtr<GstElement> mWebrtc;
-  platform::Timer mGatherTimer;
-  bool mAnswered = false;
+  std::unique_ptr<platform::SdpAnswerer> mAnswerer;  // until stop()
   bool mFailed = false;
-  std::chrono::steady_clock::time_point mStarted;
 };
 
 // Checks a WHIP offer before any session is made. Returns the HTTP status to refuse it with

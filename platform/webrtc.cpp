@@ -1,6 +1,8 @@
 #include "platform/webrtc.hpp"
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 #include <sys/random.h>
 
@@ -12,6 +14,7 @@
 #include "core/log.hpp"
 #include "platform/gobject_ptr.hpp"
 #include "platform/gst_ptr.hpp"
+#include "platform/main_loop.hpp"
 
 namespace tessera::platform {
 namespace {
@@ -93,6 +96,178 @@ std::string randomHexId(std::size_t bytes) {
   id.reserve(bytes * 2);
   for (unsigned char b : raw) id += fmt::format("{:02x}", b);
   return id;
+}
+
+}  // namespace tessera::platform
+
+namespace tessera::platform {
+
+struct SdpAnswerer::State {
+  GstPtr<GstElement> webrtc;
+  std::chrono::milliseconds gatherTimeout;
+  std::string name;
+  const char* module;
+  Done done;
+  Timer gatherTimer;
+  bool answered = false;
+  gulong gatherHandler = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  void answer(const std::string& sdp, const std::string& error) {
+    if (answered) return;
+    answered = true;
+    gatherTimer.cancel();
+    Done fn = std::move(done);  // may drop the answerer (and this state's last owner but one)
+    fn(sdp, error);
+  }
+  void onRemoteDescriptionSet(const std::weak_ptr<State>& self, const std::string& error);
+  void onAnswerCreated(const std::weak_ptr<State>& self, GstWebRTCSessionDescription* answer,
+                       const std::string& error);
+  void onGatheringChanged();
+  void finish(bool timedOut);
+};
+
+namespace {
+
+using WeakState = std::weak_ptr<SdpAnswerer::State>;
+
+template <typename Fn>
+void postIfAlive(const WeakState& weak, Fn fn) {
+  postToMainLoop([weak, fn = std::move(fn)]() mutable {
+    if (auto state = weak.lock()) fn(*state);
+  });
+}
+
+void deleteWeakState(gpointer p) {
+  delete static_cast<WeakState*>(p);
+}
+
+}  // namespace
+
+void SdpAnswerer::State::onRemoteDescriptionSet(const std::weak_ptr<State>& self,
+                                                const std::string& error) {
+  if (answered) return;
+  if (!error.empty()) {
+    answer({}, error);
+    return;
+  }
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        std::string err = promiseError(p);
+        GstWebRTCSessionDescription* made = nullptr;
+        if (err.empty()) {
+          gst_structure_get(gst_promise_get_reply(p), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                            &made, nullptr);
+          if (!made) err = "webrtcbin made no answer";
+        }
+        gst_promise_unref(p);
+        std::shared_ptr<GstWebRTCSessionDescription> owned(made, [](auto* a) {
+          if (a) gst_webrtc_session_description_free(a);
+        });
+        const WeakState weak = *static_cast<WeakState*>(data);
+        postIfAlive(weak,
+                    [weak, owned, err](State& s) { s.onAnswerCreated(weak, owned.get(), err); });
+      },
+      new WeakState(self), &deleteWeakState);
+  g_signal_emit_by_name(webrtc.get(), "create-answer", nullptr, promise);
+}
+
+void SdpAnswerer::State::onAnswerCreated(const std::weak_ptr<State>& self,
+                                         GstWebRTCSessionDescription* made,
+                                         const std::string& error) {
+  if (answered) return;
+  if (!error.empty() || !made) {
+    answer({}, error.empty() ? "no answer" : error);
+    return;
+  }
+  g_signal_emit_by_name(webrtc.get(), "set-local-description", made, nullptr);
+  // Gathering on host candidates takes milliseconds; the timer bounds it.
+  gatherTimer = Timer(gatherTimeout, [self] {
+    if (auto s = self.lock()) s->finish(true);
+  });
+  onGatheringChanged();
+}
+
+void SdpAnswerer::State::onGatheringChanged() {
+  if (answered || !gatherTimer.pending()) return;  // not waiting for gathering (yet)
+  GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+  g_object_get(webrtc.get(), "ice-gathering-state", &state, nullptr);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) finish(false);
+}
+
+void SdpAnswerer::State::finish(bool timedOut) {
+  if (answered) return;
+  GstWebRTCSessionDescription* local = nullptr;
+  g_object_get(webrtc.get(), "local-description", &local, nullptr);
+  if (!local) {
+    answer({}, "negotiation failed (no local description)");
+    return;
+  }
+  std::unique_ptr<gchar, GFreeDeleter> text(gst_sdp_message_as_text(local->sdp));
+  gst_webrtc_session_description_free(local);
+  if (timedOut) {
+    core::logWarn(module, "{}: ICE gathering not complete after {} ms; answering anyway", name,
+                  gatherTimeout.count());
+  }
+  core::logDebug(module, "{}: answered in {} ms", name,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count());
+  answer(text.get(), {});
+}
+
+SdpAnswerer::SdpAnswerer(GstElement* webrtc, std::chrono::milliseconds gatherTimeout,
+                         std::string name, const char* module, Done done)
+    : mState(std::make_shared<State>()) {
+  mState->webrtc = GstPtr<GstElement>::retain(webrtc);
+  mState->gatherTimeout = gatherTimeout;
+  mState->name = std::move(name);
+  mState->module = module;
+  mState->done = std::move(done);
+  // Gathering moves on webrtcbin's threads: hop to the main loop.
+  mState->gatherHandler = g_signal_connect_data(
+      webrtc, "notify::ice-gathering-state", G_CALLBACK(+[](GObject*, GParamSpec*, gpointer data) {
+        postIfAlive(*static_cast<WeakState*>(data), [](State& s) { s.onGatheringChanged(); });
+      }),
+      new WeakState(mState), [](gpointer p, GClosure*) { deleteWeakState(p); },
+      static_cast<GConnectFlags>(0));
+}
+
+SdpAnswerer::~SdpAnswerer() {
+  mState->gatherTimer.cancel();
+  if (mState->gatherHandler)
+    g_signal_handler_disconnect(mState->webrtc.get(), mState->gatherHandler);
+}
+
+bool SdpAnswerer::start(const std::string& offerSdp, std::string* error) {
+  GstSDPMessage* sdp = nullptr;
+  if (gst_sdp_message_new_from_text(offerSdp.c_str(), &sdp) != GST_SDP_OK) {
+    if (sdp) gst_sdp_message_free(sdp);
+    if (error) *error = "the offer is not valid SDP";
+    return false;
+  }
+  mState->started = std::chrono::steady_clock::now();
+  GstWebRTCSessionDescription* offer =
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);  // takes `sdp`
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        const std::string err = promiseError(p);
+        gst_promise_unref(p);
+        const WeakState weak = *static_cast<WeakState*>(data);
+        postIfAlive(weak, [weak, err](State& s) { s.onRemoteDescriptionSet(weak, err); });
+      },
+      new WeakState(mState), &deleteWeakState);
+  g_signal_emit_by_name(mState->webrtc.get(), "set-remote-description", offer, promise);
+  gst_webrtc_session_description_free(offer);
+  return true;
+}
+
+void SdpAnswerer::fail(const std::string& error) {
+  mState->answer({}, error);
+}
+
+bool SdpAnswerer::answered() const {
+  return mState->answered;
 }
 
 }  // namespace tessera::platform

@@ -1,7 +1,6 @@
 #include "restream/whep_viewer.hpp"
 
 #include <gst/app/gstappsrc.h>
-#include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
@@ -60,7 +59,7 @@ WhepViewer::~WhepViewer() {
 }
 
 void WhepViewer::stop() {
-  mGatherTimer.cancel();
+  mAnswerer.reset();
   {
     std::lock_guard lock(mMutex);
     mSource.reset();  // the encoder's frames are dropped from now on
@@ -111,16 +110,11 @@ void WhepViewer::watchPeer() {
     postIfAlive(*static_cast<WeakViewer*>(data),
                 [](WhepViewer& v) { v.onConnectionStateChanged(); });
   };
-  auto onGatherNotify = +[](GObject*, GParamSpec*, gpointer data) {
-    postIfAlive(*static_cast<WeakViewer*>(data), [](WhepViewer& v) { v.onGatheringChanged(); });
-  };
   for (const char* signal : {"notify::ice-connection-state", "notify::connection-state"}) {
     g_signal_connect_data(mWebrtc.get(), signal, G_CALLBACK(onStateNotify),
                           new WeakViewer(weak_from_this()), closeWeak,
                           static_cast<GConnectFlags>(0));
   }
-  g_signal_connect_data(mWebrtc.get(), "notify::ice-gathering-state", G_CALLBACK(onGatherNotify),
-                        new WeakViewer(weak_from_this()), closeWeak, static_cast<GConnectFlags>(0));
   // rtpbin "on-ssrc-active": a source sent RTCP (the browser's receiver reports, ~1 s apart).
   if (auto rtpbin = platform::GstPtr<GstElement>::adopt(
           gst_bin_get_by_name(GST_BIN(mWebrtc.get()), "rtpbin"))) {
@@ -149,94 +143,13 @@ bool WhepViewer::start(const std::string& offerSdp, std::string* error) {
   mPipeline->setStreamingThreadNice(-5);  // above the feeds, like the other outputs
   mPipeline->watchBus(this);
   if (!mPipeline->play(error)) return false;
-
-  GstSDPMessage* sdp = nullptr;
-  if (gst_sdp_message_new_from_text(offerSdp.c_str(), &sdp) != GST_SDP_OK) {
-    if (error) *error = "the offer is not valid SDP";
-    return false;
-  }
-  GstWebRTCSessionDescription* offer =
-      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);  // takes `sdp`
-  GstPromise* promise = gst_promise_new_with_change_func(
-      [](GstPromise* p, gpointer data) {
-        const std::string err = platform::promiseError(p);
-        gst_promise_unref(p);
-        postIfAlive(*static_cast<WeakViewer*>(data),
-                    [err](WhepViewer& v) { v.onRemoteDescriptionSet(err); });
-      },
-      new WeakViewer(weak_from_this()), &deleteWeak);
-  g_signal_emit_by_name(mWebrtc.get(), "set-remote-description", offer, promise);
-  gst_webrtc_session_description_free(offer);
-  return true;
-}
-
-void WhepViewer::onRemoteDescriptionSet(const std::string& error) {
-  if (!error.empty()) {
-    answerOnce({}, error);
-    return;
-  }
-  GstPromise* promise = gst_promise_new_with_change_func(
-      [](GstPromise* p, gpointer data) {
-        std::string err = platform::promiseError(p);
-        GstWebRTCSessionDescription* answer = nullptr;
-        if (err.empty()) {
-          gst_structure_get(gst_promise_get_reply(p), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-                            &answer, nullptr);
-          if (!answer) err = "webrtcbin made no answer";
-        }
-        gst_promise_unref(p);
-        std::shared_ptr<GstWebRTCSessionDescription> owned(answer, [](auto* a) {
-          if (a) gst_webrtc_session_description_free(a);
-        });
-        postIfAlive(*static_cast<WeakViewer*>(data),
-                    [owned, err](WhepViewer& v) { v.onAnswerCreated(owned.get(), err); });
-      },
-      new WeakViewer(weak_from_this()), &deleteWeak);
-  g_signal_emit_by_name(mWebrtc.get(), "create-answer", nullptr, promise);
-}
-
-void WhepViewer::onAnswerCreated(GstWebRTCSessionDescription* answer, const std::string& error) {
-  if (!error.empty() || !answer) {
-    answerOnce({}, error.empty() ? "no answer" : error);
-    return;
-  }
-  g_signal_emit_by_name(mWebrtc.get(), "set-local-description", answer, nullptr);
-  auto weak = weak_from_this();
-  mGatherTimer = platform::Timer(mSettings.gatherTimeout, [weak] {
-    if (auto self = weak.lock()) self->finishAnswer(true);
-  });
-  onGatheringChanged();
-}
-
-void WhepViewer::onGatheringChanged() {
-  if (mAnswered || !mWebrtc) return;
-  GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
-  g_object_get(mWebrtc.get(), "ice-gathering-state", &state, nullptr);
-  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) finishAnswer(false);
-}
-
-void WhepViewer::finishAnswer(bool timedOut) {
-  if (mAnswered || !mWebrtc) return;
-  mGatherTimer.cancel();
-  GstWebRTCSessionDescription* local = nullptr;
-  g_object_get(mWebrtc.get(), "local-description", &local, nullptr);
-  if (!local) {
-    answerOnce({}, "negotiation failed (no local description)");
-    return;
-  }
-  std::unique_ptr<gchar, platform::GFreeDeleter> text(gst_sdp_message_as_text(local->sdp));
-  gst_webrtc_session_description_free(local);
-  if (timedOut) {
-    core::logWarn(kModule, "{}: ICE gathering not complete after {} ms; answering anyway", mName,
-                  mSettings.gatherTimeout.count());
-  }
-  answerOnce(text.get(), {});
-}
-
-void WhepViewer::answerOnce(const std::string& sdp, const std::string& error) {
-  if (mAnswered) return;
-  mAnswered = true;
-  mListener->onWhepAnswer(mId, sdp, error);
+  std::weak_ptr<WhepViewer> weak = weak_from_this();
+  mAnswerer = std::make_unique<platform::SdpAnswerer>(
+      mWebrtc.get(), mSettings.gatherTimeout, mName, kModule,
+      [weak](const std::string& sdp, const std::string& err) {
+        if (auto self = weak.lock()) self->mListener->onWhepAnswer(self->mId, sdp, err);
+      });
+  return mAnswerer->start(offerSdp, error);
 }
 
 void WhepViewer::onConnectionStateChanged() {
@@ -259,7 +172,7 @@ void WhepViewer::onConnectionStateChanged() {
 }
 
 std::optional<std::string> WhepViewer::checkAlive(std::chrono::steady_clock::time_point now) const {
-  if (mEnded || !mAnswered) return std::nullopt;
+  if (mEnded || !mAnswerer || !mAnswerer->answered()) return std::nullopt;
   if (!mConnected) {
     if (now - mStarted > mSettings.connectTimeout) {
       return fmt::format("not connected within {} s", mSettings.connectTimeout.count() / 1000);
@@ -319,8 +232,8 @@ WhepViewerStats WhepViewer::stats() const {
 void WhepViewer::onPipelineError(const std::string& source, const std::string& message,
                                  const std::string& debug) {
   core::logDebug(kModule, "{}: {}: {} ({})", mName, source, message, debug);
-  if (!mAnswered) {
-    answerOnce({}, source + ": " + message);
+  if (mAnswerer && !mAnswerer->answered()) {
+    mAnswerer->fail(source + ": " + message);
     return;
   }
   end(source + ": " + message);

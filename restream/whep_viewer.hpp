@@ -25,8 +25,6 @@
 #include "platform/webrtc.hpp"
 #include "restream/whep_offer.hpp"
 
-typedef struct _GstWebRTCSessionDescription GstWebRTCSessionDescription;
-
 namespace tessera::restream {
 
 struct WhepSettings {
@@ -87,12 +85,7 @@ class WhepViewer final : public std::enable_shared_from_this<WhepViewer>,
              WhepViewerListener* listener, std::function<void()> requestKeyframe);
   bool buildPipeline(std::string* error);
   void watchPeer();
-  void onRemoteDescriptionSet(const std::string& error);
-  void onAnswerCreated(GstWebRTCSessionDescription* answer, const std::string& error);
-  void onGatheringChanged();
-  void finishAnswer(bool timedOut);
   void onConnectionStateChanged();
-  void answerOnce(const std::string& sdp, const std::string& error);
   void end(const std::string& reason);
   void onPipelineError(const std::string& source, const std::string& message,
                        const std::string& debug) override;
@@ -111,8 +104,7 @@ class WhepViewer final : public std::enable_shared_from_this<WhepViewer>,
   // Main-loop thread.
   std::optional<platform::Pipeline> mPipeline;
   platform::GstPtr<GstElement> mWebrtc;
-  platform::Timer mGatherTimer;
-  bool mAnswered = false;
+  std::unique_ptr<platform::SdpAnswerer> mAnswerer;  // until stop()
   bool mEnded = false;
   std::chrono::steady_clock::time_point mStarted;
 
