@@ -11,8 +11,6 @@
 namespace tessera::control {
 namespace {
 
-constexpr const char* kModule = "http";
-using detail::requestHeader;
 using detail::respondProblem;
 using detail::setHeader;
 
@@ -20,19 +18,6 @@ using detail::setHeader;
 void addCors(SoupServerMessage* msg) {
   setHeader(msg, "Access-Control-Allow-Origin", "*");
   setHeader(msg, "Access-Control-Expose-Headers", "Location, Retry-After");
-}
-
-const char* title(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 406:
-      return "Not Acceptable";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Internal Server Error";
-  }
 }
 
 }  // namespace
@@ -52,38 +37,19 @@ void HttpServer::serveWhepEndpoint(SoupServerMessage* msg, const std::string& me
     respondProblem(msg, 405, "Method Not Allowed", method + " is not allowed on /whep");
     return;
   }
-  const std::string type = detail::requestMediaType(msg);
-  if (type != "application/sdp") {
-    setHeader(msg, "Accept-Post", "application/sdp");
-    respondProblem(msg, 415, "Unsupported Media Type",
-                   "the offer must be sent as application/sdp, not " +
-                       (type.empty() ? std::string("(none)") : type));
-    return;
-  }
-  const std::string offer = detail::requestBody(msg);
-  if (offer.size() > mSettings.whipMaxBodyBytes) {  // a chunked body has no Content-Length
-    respondProblem(
-        msg, 413, "Content Too Large",
-        fmt::format("an SDP offer may have at most {} bytes", mSettings.whipMaxBodyBytes));
-    return;
-  }
-  soup_server_message_pause(msg);
-  auto held = std::make_shared<platform::GObjectPtr<SoupServerMessage>>(
-      platform::GObjectPtr<SoupServerMessage>::retain(msg));
+  const auto offer = detail::readSdpOffer(msg, mSettings.whipMaxBodyBytes);
+  if (!offer) return;
+  const detail::HeldMessage held = detail::holdForAnswer(msg);
   const char* host = soup_server_message_get_remote_host(msg);
   const std::string client = host ? host : "?";
-  mWhep->whepOffer(offer, [held, client](const WhepAnswer& answer) {
+  mWhep->whepOffer(*offer, [held, client](const WhepAnswer& answer) {
     SoupServerMessage* msg = held->get();
     if (answer.status == 201) {
       setHeader(msg, "Location", "/whep/" + answer.sessionId);
       detail::respond(msg, 201, "application/sdp", answer.sdp);
     } else {
-      if (answer.retryAfterSeconds > 0) {
-        setHeader(msg, "Retry-After", std::to_string(answer.retryAfterSeconds));
-      }
-      core::logInfo(kModule, "whep: refused an offer from {}: {} {}", client, answer.status,
-                    answer.detail);
-      respondProblem(msg, answer.status, title(answer.status), answer.detail);
+      detail::refuseOffer(msg, "whep", client, answer.status, answer.detail,
+                          answer.retryAfterSeconds);
     }
     soup_server_message_unpause(msg);
   });

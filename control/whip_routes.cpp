@@ -118,35 +118,18 @@ void HttpServer::serveWhipEndpoint(SoupServerMessage* msg, const std::string& me
 
 void HttpServer::serveWhipPost(SoupServerMessage* msg) {
   // The token and the rate limit were checked before the body was read (screening.cpp).
-  const std::string type = detail::requestMediaType(msg);
-  if (type != "application/sdp") {
-    setHeader(msg, "Accept-Post", "application/sdp");
-    respondProblem(msg, 415, "Unsupported Media Type",
-                   "the offer must be sent as application/sdp, not " +
-                       (type.empty() ? std::string("(none)") : type));
-    return;
-  }
-  const std::string offer = detail::requestBody(msg);
-  if (offer.size() > mSettings.whipMaxBodyBytes) {  // a chunked body has no Content-Length
-    respondProblem(
-        msg, 413, "Content Too Large",
-        fmt::format("an SDP offer may have at most {} bytes", mSettings.whipMaxBodyBytes));
-    return;
-  }
+  const auto offer = detail::readSdpOffer(msg, mSettings.whipMaxBodyBytes);
+  if (!offer) return;
   const core::ParticipantKey who = participantKey(msg);
   if (mModeration && mModeration->joinRefused(who)) {
     core::logInfo(kModule, "whip: refused a banned participant from {}", who.address);
     respondProblem(msg, 403, "Forbidden", "the artist has removed you from this painting");
     return;
   }
-  // The answer takes a few milliseconds (ICE gathering): hold the response until then.
-  soup_server_message_pause(msg);
-  // Held until the answer: the callback may run after this handler has returned.
-  auto held = std::make_shared<platform::GObjectPtr<SoupServerMessage>>(
-      platform::GObjectPtr<SoupServerMessage>::retain(msg));
+  const detail::HeldMessage held = detail::holdForAnswer(msg);
   const char* host = soup_server_message_get_remote_host(msg);
   const std::string client = host ? host : "?";
-  mWhip->whipOffer(offer, who, [held, client](const WhipAnswer& answer) {
+  mWhip->whipOffer(*offer, who, [held, client](const WhipAnswer& answer) {
     SoupServerMessage* msg = held->get();
     if (answer.status == 201) {
       setHeader(msg, "Location", "/whip/" + answer.sessionId);
@@ -154,16 +137,8 @@ void HttpServer::serveWhipPost(SoupServerMessage* msg) {
       setHeader(msg, "Accept-Patch", "application/trickle-ice-sdpfrag");
       detail::respond(msg, 201, "application/sdp", answer.sdp);
     } else {
-      if (answer.retryAfterSeconds > 0) {
-        setHeader(msg, "Retry-After", std::to_string(answer.retryAfterSeconds));
-      }
-      const char* title = answer.status == 503   ? "Service Unavailable"
-                          : answer.status == 406 ? "Not Acceptable"
-                          : answer.status == 400 ? "Bad Request"
-                                                 : "Internal Server Error";
-      core::logInfo(kModule, "whip: refused an offer from {}: {} {}", client, answer.status,
-                    answer.detail);
-      respondProblem(msg, answer.status, title, answer.detail);
+      detail::refuseOffer(msg, "whip", client, answer.status, answer.detail,
+                          answer.retryAfterSeconds);
     }
     soup_server_message_unpause(msg);
   });

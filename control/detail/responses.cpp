@@ -1,6 +1,9 @@
 #include "control/detail/responses.hpp"
 
+#include <fmt/format.h>
+
 #include "control/http_server.hpp"
+#include "core/log.hpp"
 
 namespace tessera::control::detail {
 
@@ -43,6 +46,41 @@ std::string requestMediaType(SoupServerMessage* msg) {
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
   for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return t;
+}
+
+std::optional<std::string> readSdpOffer(SoupServerMessage* msg, std::size_t maxBytes) {
+  const std::string type = requestMediaType(msg);
+  if (type != "application/sdp") {
+    setHeader(msg, "Accept-Post", "application/sdp");
+    respondProblem(msg, 415, "Unsupported Media Type",
+                   "the offer must be sent as application/sdp, not " +
+                       (type.empty() ? std::string("(none)") : type));
+    return std::nullopt;
+  }
+  std::string offer = requestBody(msg);
+  if (offer.size() > maxBytes) {
+    respondProblem(msg, 413, "Content Too Large",
+                   fmt::format("an SDP offer may have at most {} bytes", maxBytes));
+    return std::nullopt;
+  }
+  return offer;
+}
+
+HeldMessage holdForAnswer(SoupServerMessage* msg) {
+  soup_server_message_pause(msg);
+  return std::make_shared<platform::GObjectPtr<SoupServerMessage>>(
+      platform::GObjectPtr<SoupServerMessage>::retain(msg));
+}
+
+void refuseOffer(SoupServerMessage* msg, const char* what, const std::string& client, int status,
+                 const std::string& detail, int retryAfterSeconds) {
+  if (retryAfterSeconds > 0) setHeader(msg, "Retry-After", std::to_string(retryAfterSeconds));
+  const char* title = status == 503   ? "Service Unavailable"
+                      : status == 406 ? "Not Acceptable"
+                      : status == 400 ? "Bad Request"
+                                      : "Internal Server Error";
+  core::logInfo("http", "{}: refused an offer from {}: {} {}", what, client, status, detail);
+  respondProblem(msg, status, title, detail);
 }
 
 }  // namespace tessera::control::detail
