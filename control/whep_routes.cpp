@@ -6,7 +6,6 @@
 
 #include "control/detail/responses.hpp"
 #include "control/http_server.hpp"
-#include "core/log.hpp"
 
 namespace tessera::control {
 namespace {
