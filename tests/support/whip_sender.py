@@ -1,6 +1,7 @@
 """A WHIP publisher made of GStreamer's webrtcbin (no browser): videotestsrc -> VP8 -> webrtcbin,
 the offer POSTed to tessera's /whip, the answer (with its ICE candidates) applied, media flowing
-over loopback. Used by bench/soak for participants that join and leave.
+over loopback. Used by bench/soak and e2e.moderation; `WebrtcHttpClient` is what it shares with
+the WHEP player (whep_player.py).
 
     sender = WhipSender("http://127.0.0.1:8080", token, width=160, height=120, fps=15)
     sender.start(timeout=10)   # True once the server answered 201
@@ -60,18 +61,97 @@ def _ensure_loop():
             threading.Thread(target=_loop.run, name="whip-sender-loop", daemon=True).start()
 
 
-class WhipSender:
-    def __init__(self, base_url, token, width=160, height=120, fps=15, pattern="ball",
-                 local_address="127.0.0.1", participant=None):
+class WebrtcHttpClient:
+    """What a WHIP publisher and a WHEP player share: webrtcbin's offer POSTed once its
+    candidates are gathered (no trickle), the answer applied, DELETE of the session at stop().
+    Subclasses set self.pipe and self.webrtc, and say where to post (_endpoint) with which
+    headers (_headers)."""
+
+    def __init__(self, base_url):
         _ensure_loop()
         self.base_url = base_url.rstrip("/")
-        self.token = token
-        # The join page's id (?participant=, for bans); None sends none, like OBS.
-        self.participant = participant
         self.location = None
         self.error = None
         self.status = None  # the POST's HTTP status
         self._answered = threading.Event()
+        self._posted = False
+
+    def _endpoint(self):
+        raise NotImplementedError
+
+    def _headers(self):
+        return {}
+
+    def stop(self):
+        if self.location:
+            req = urllib.request.Request(urllib.parse.urljoin(self.base_url + "/", self.location),
+                                         method="DELETE", headers=self._headers())
+            try:
+                urllib.request.urlopen(req, timeout=5).read()
+            except (urllib.error.URLError, OSError):
+                pass  # the server may have ended the session already
+        self.pipe.set_state(Gst.State.NULL)
+
+    def _on_offer(self, promise, *_):
+        webrtc = self.webrtc
+        reply = promise.get_reply()
+        offer = reply.get_value("offer") if reply else None
+        if offer is None:
+            self.error = "webrtcbin made no offer"
+            self._answered.set()
+            return
+        # Without trickle: post once the candidates (loopback: a few ms) are gathered.
+        webrtc.connect("notify::ice-gathering-state", self._on_gathering)
+        webrtc.emit("set-local-description", offer, Gst.Promise.new())
+        GLib.timeout_add(2000, self._post_once)  # gathering that never completes: post anyway
+
+    def _on_gathering(self, webrtc, _pspec):
+        if webrtc.get_property("ice-gathering-state") == GstWebRTC.WebRTCICEGatheringState.COMPLETE:
+            GLib.idle_add(self._post_once)
+
+    def _post_once(self):
+        if not self._posted and self.webrtc.get_property("local-description"):
+            self._posted = True
+            threading.Thread(target=self._post, daemon=True).start()
+        return False
+
+    def _post(self):
+        sdp = self.webrtc.get_property("local-description").sdp.as_text()
+        req = urllib.request.Request(self.base_url + self._endpoint(), data=sdp.encode(),
+                                     method="POST",
+                                     headers={"Content-Type": "application/sdp",
+                                              **self._headers()})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.status = r.status
+                self.location = r.headers.get("Location")
+                answer_text = r.read().decode()
+        except urllib.error.HTTPError as e:
+            self.status = e.code
+            self.error = f"{e}: {e.read().decode(errors='replace')}"
+            self._answered.set()
+            return
+        except (urllib.error.URLError, OSError) as e:
+            self.error = str(e)
+            self._answered.set()
+            return
+        GLib.idle_add(self._apply_answer, answer_text)
+
+    def _apply_answer(self, text):
+        _, msg = GstSdp.SDPMessage.new_from_text(text)
+        answer = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.ANSWER, msg)
+        self.webrtc.emit("set-remote-description", answer, None)
+        self._answered.set()
+        return False
+
+
+class WhipSender(WebrtcHttpClient):
+    def __init__(self, base_url, token, width=160, height=120, fps=15, pattern="ball",
+                 local_address="127.0.0.1", participant=None):
+        super().__init__(base_url)
+        self.token = token
+        # The join page's id (?participant=, for bans); None sends none, like OBS.
+        self.participant = participant
         self.pipe = Gst.Pipeline.new(None)
         src = Gst.ElementFactory.make("videotestsrc")
         src.set_property("is-live", True)
@@ -107,69 +187,13 @@ class WhipSender:
         self._answered.wait(timeout)
         return self.location is not None
 
-    def stop(self):
-        if self.location:
-            req = urllib.request.Request(urllib.parse.urljoin(self.base_url + "/", self.location),
-                                         method="DELETE",
-                                         headers={"Authorization": f"Bearer {self.token}"})
-            try:
-                urllib.request.urlopen(req, timeout=5).read()
-            except (urllib.error.URLError, OSError):
-                pass  # the server may have ended the session already
-        self.pipe.set_state(Gst.State.NULL)
-
     def _on_negotiation_needed(self, webrtc):
         promise = Gst.Promise.new_with_change_func(self._on_offer, webrtc, None)
         webrtc.emit("create-offer", None, promise)
 
-    def _on_offer(self, promise, webrtc, _):
-        reply = promise.get_reply()
-        offer = reply.get_value("offer") if reply else None
-        if offer is None:
-            self.error = "webrtcbin made no offer"
-            self._answered.set()
-            return
-        # WHIP without trickle: post once the candidates (loopback: a few ms) are gathered.
-        webrtc.connect("notify::ice-gathering-state", self._on_gathering)
-        webrtc.emit("set-local-description", offer, Gst.Promise.new())
-        GLib.timeout_add(2000, self._post_once)  # gathering that never completes: post anyway
+    def _endpoint(self):
+        return "/whip" + (f"?participant={urllib.parse.quote(self.participant)}"
+                          if self.participant else "")
 
-    def _on_gathering(self, webrtc, _pspec):
-        if webrtc.get_property("ice-gathering-state") == GstWebRTC.WebRTCICEGatheringState.COMPLETE:
-            GLib.idle_add(self._post_once)
-
-    def _post_once(self):
-        if not getattr(self, "_posted", False) and self.webrtc.get_property("local-description"):
-            self._posted = True
-            threading.Thread(target=self._post, daemon=True).start()
-        return False
-
-    def _post(self):
-        sdp = self.webrtc.get_property("local-description").sdp.as_text()
-        query = f"?participant={urllib.parse.quote(self.participant)}" if self.participant else ""
-        req = urllib.request.Request(self.base_url + "/whip" + query, data=sdp.encode(),
-                                     method="POST",
-                                     headers={"Content-Type": "application/sdp",
-                                              "Authorization": f"Bearer {self.token}"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                self.status = r.status
-                self.location = r.headers.get("Location")
-                answer_text = r.read().decode()
-        except urllib.error.HTTPError as e:
-            self.status = e.code
-            self.error = str(e)
-            self._answered.set()
-            return
-        except (urllib.error.URLError, OSError) as e:
-            self.error = str(e)
-            self._answered.set()
-            return
-        GLib.idle_add(self._apply_answer, answer_text)
-
-    def _apply_answer(self, text):
-        _, msg = GstSdp.SDPMessage.new_from_text(text)
-        answer = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.ANSWER, msg)
-        self.webrtc.emit("set-remote-description", answer, None)
-        self._answered.set()
-        return False
+    def _headers(self):
+        return {"Authorization": f"Bearer {self.token}"}
