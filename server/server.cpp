@@ -112,7 +112,6 @@ bool Server::startStages() {
   rs.fps = mConfig.canvas.fps;
   rs.tile = {mConfig.ingest.tileWidth, mConfig.ingest.tileHeight};
   rs.maxFeeds = mConfig.ingest.maxFeeds;
-
   rs.title = "tessera: " + mConfig.installation.name;
   rs.shaderDir = mOptions.dataDir / "shaders";
   std::vector<core::ConfigProblem> sceneProblems;
