@@ -209,9 +209,17 @@ def main():
         assert default["file"] == "stained_glass.fs" and default["running"], default
 
         # 1. The layout shader draws each feed where the grid puts it.
-        painted = wait_until(lambda: (lambda c: c if all(max(v) > 20 for v in c.values())
-                                      else None)(tile_corner_colours(t.canvas(), feeds)),
-                             5, "every feed drawn by the layout shader")
+        # Every feed drawn, and settled: the same colours three canvas frames apart (a feed's
+        # first frames can still be arriving on a loaded machine).
+        def settled():
+            first = tile_corner_colours(t.canvas(), feeds)
+            if not all(max(v) > 20 for v in first.values()):
+                return None
+            frames = rendered_frames(t)
+            wait_until(lambda: rendered_frames(t) >= frames + 3, 5, "three canvas frames")
+            second = tile_corner_colours(t.canvas(), feeds)
+            return second if all(near(first[f], second[f], 3) for f in first) else None
+        painted = wait_until(settled, 10, "every feed drawn by the layout shader, settled")
 
         switch(t, "grid")
         # The render thread takes the switch up on its next tick: await a few canvas frames

@@ -186,10 +186,13 @@
       timeoutRetry: { maxNumRetry: 1, retryDelayMs: 0, maxRetryDelayMs: 0 },
       errorRetry: { maxNumRetry: 1, retryDelayMs: 500, maxRetryDelayMs: 500 },
     };
+    // The replay is an EVENT playlist, which hls.js treats as live: without this it would pull a
+    // viewer who scrubbed back to the live edge (latency beyond liveMaxLatencyDurationCount).
+    const replay = source === 'replay';
     const instance = new Hls({
       liveSyncDurationCount: 2,
-      liveMaxLatencyDurationCount: 6,
-      maxLiveSyncPlaybackRate: 1.5, // Catch up by playing faster rather than jumping.
+      liveMaxLatencyDurationCount: replay ? Infinity : 6,
+      maxLiveSyncPlaybackRate: replay ? 1 : 1.5, // Catch up by playing faster, not jumping.
       lowLatencyMode: true,
       maxBufferLength: 8,
       backBufferLength: 10,
