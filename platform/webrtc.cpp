@@ -263,7 +263,8 @@ bool SdpAnswerer::start(const std::string& offerSdp, std::string* error) {
 }
 
 void SdpAnswerer::fail(const std::string& error) {
-  mState->answer({}, error);
+  const auto state = mState;  // `done` may drop this answerer
+  state->answer({}, error);
 }
 
 bool SdpAnswerer::answered() const {
