@@ -16,6 +16,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Clang 14 (the sanitizer build) has no class template argument deduction for aggregates.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 bool LogThrottle::shouldLog(std::chrono::steady_clock::time_point now, std::uint64_t* suppressed) {
