@@ -137,7 +137,10 @@ hls = false
         wait_until(lambda: all(s["age_ms"] < 1000 for s in scores().values()), 10,
                    "fresh scores after the kill")
         recovered = time.monotonic() - killed
-        assert recovered < 5, f"scores took {recovered:.1f} s to recover"
+        # Under ASan (.ci/sanitizers) a worker takes seconds longer to start: the figure is for
+        # the release build.
+        limit = 15 if "ASAN_OPTIONS" in os.environ else 5
+        assert recovered < limit, f"scores took {recovered:.1f} s to recover (limit {limit} s)"
         assert "killed by signal 9" in t.log_text()
         metrics = http_get(t.url + "/metrics")[2].decode()
         assert metric(metrics, "tessera_analysis_worker_restarts_total") == 1
