@@ -40,21 +40,31 @@ std::uint32_t readBigEndian32(const std::uint8_t* p) {
          std::uint32_t{p[3]};
 }
 
+// liblo's arguments sit at 4-byte offsets in the message, but lo_arg (a union holding 64-bit
+// members) needs 8: read each value's bytes, never through the union (UBSan, fuzz.osc).
+template <typename T>
+T argAs(const lo_arg* arg) {
+  T value;
+  std::memcpy(&value, reinterpret_cast<const unsigned char*>(arg), sizeof value);
+  return value;
+}
+
 OscValue valueOf(char type, const lo_arg* arg) {
+  const char* bytes = reinterpret_cast<const char*>(arg);
   switch (type) {
     case LO_INT32:
-      return std::int64_t{arg->i};
+      return std::int64_t{argAs<std::int32_t>(arg)};
     case LO_INT64:
-      return std::int64_t{arg->h};
+      return std::int64_t{argAs<std::int64_t>(arg)};
     case LO_FLOAT:
-      return double{arg->f};
+      return double{argAs<float>(arg)};
     case LO_DOUBLE:
-      return arg->d;
+      return argAs<double>(arg);
     case LO_STRING:
     case LO_SYMBOL:
-      return std::string(&arg->s);
+      return std::string(bytes);
     case LO_CHAR:
-      return std::string(1, static_cast<char>(arg->c));
+      return std::string(1, static_cast<char>(argAs<std::int32_t>(arg)));
     case LO_TRUE:
       return true;
     case LO_FALSE:
