@@ -227,8 +227,8 @@ const char* toString(PullKind kind) {
 
 std::string PullTarget::protocol() const {
   if (kind == PullKind::kFile) {
-    const bool sdp = scheme == "sdp" ||
-                     (path.size() >= 4 && path.compare(path.size() - 4, 4, ".sdp") == 0);
+    const bool sdp =
+        scheme == "sdp" || (path.size() >= 4 && path.compare(path.size() - 4, 4, ".sdp") == 0);
     return sdp ? "sdp" : "file";
   }
   return kind == PullKind::kSrt || kind == PullKind::kV4l2 || kind == PullKind::kUdp
