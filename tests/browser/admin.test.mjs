@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
-import { inflateSync } from 'node:zlib';
+import { decodePng, waitFor } from './support.mjs';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -30,67 +30,11 @@ const kArgs = [
   '--allow-loopback-in-peer-connection',
 ];
 
-async function waitFor(what, fn, timeoutMs, intervalMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
-                  (last ? ` (last error: ${last.message})` : ''));
-}
-
 async function feeds() {
   const r = await fetch(`${baseUrl}/api/v1/feeds`);
   return r.json();
 }
 const feedById = async (id) => (await feeds()).find((f) => f.id === id);
-
-// tessera's canvas.png: 8-bit RGB(A), filters 0-4.
-function decodePng(buf) {
-  let pos = 8;
-  let width = 0, height = 0, channels = 4;
-  const idat = [];
-  while (pos < buf.length) {
-    const len = buf.readUInt32BE(pos);
-    const type = buf.toString('ascii', pos + 4, pos + 8);
-    const data = buf.subarray(pos + 8, pos + 8 + len);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      channels = data[9] === 6 ? 4 : 3;
-    } else if (type === 'IDAT') idat.push(data);
-    pos += 12 + len;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  const out = Buffer.alloc(height * stride);
-  for (let y = 0; y < height; y++) {
-    const f = raw[y * (stride + 1)];
-    for (let i = 0; i < stride; i++) {
-      const x = raw[y * (stride + 1) + 1 + i];
-      const a = i >= channels ? out[y * stride + i - channels] : 0;
-      const b = y > 0 ? out[(y - 1) * stride + i] : 0;
-      const c = i >= channels && y > 0 ? out[(y - 1) * stride + i - channels] : 0;
-      let v = x;
-      if (f === 1) v = x + a;
-      else if (f === 2) v = x + b;
-      else if (f === 3) v = x + ((a + b) >> 1);
-      else if (f === 4) {
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-      }
-      out[y * stride + i] = v & 255;
-    }
-  }
-  return { width, height, channels, pixels: out };
-}
 
 async function canvas() {
   const r = await fetch(`${baseUrl}/api/v1/canvas.png`);
