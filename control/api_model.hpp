@@ -43,6 +43,7 @@ struct FeedInfo {
   std::optional<core::Rect> tile;  // canvas pixels, none when not on the canvas
   std::uint64_t frames = 0;
   std::uint64_t dropped = 0;
+  std::uint64_t skipped = 0;  // skipped late, before the ring (a busy machine)
   int restarts = 0;
   std::string lastError;
   FeedSyncInfo sync;

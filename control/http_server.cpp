@@ -329,6 +329,7 @@ void HttpServer::serveFeeds(SoupServerMessage* msg) {
                  {"tile", f.tile ? rectJson(*f.tile) : json(nullptr)},
                  {"frames", f.frames},
                  {"dropped_frames", f.dropped},
+                 {"skipped_frames", f.skipped},
                  {"restarts", f.restarts},
                  {"sync", syncJson(f.sync)},
                  {"hidden", f.hidden}};

@@ -196,6 +196,24 @@ void FeedChannel::trimLocked(std::span<FrameRef> out) {
 PlayoutPick FeedChannel::pick(Clock::time_point now, Clock::duration delay,
                               Clock::duration maxDelay, bool syncEnabled) {
   std::lock_guard lock(mMutex);
+  return pickLocked(now, delay, maxDelay, syncEnabled);
+}
+
+std::optional<PlayoutPick> FeedChannel::tryPick(Clock::time_point now, Clock::duration delay,
+                                                Clock::duration maxDelay, bool syncEnabled) {
+  std::unique_lock lock(mMutex, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;
+  return pickLocked(now, delay, maxDelay, syncEnabled);
+}
+
+std::optional<double> FeedChannel::tryPlayoutLatencyMs() const {
+  std::unique_lock lock(mMutex, std::try_to_lock);
+  if (!lock.owns_lock() || !roomClockLocked() || mLatencyCount == 0) return std::nullopt;
+  return mLatencyP95;
+}
+
+PlayoutPick FeedChannel::pickLocked(Clock::time_point now, Clock::duration delay,
+                                    Clock::duration maxDelay, bool syncEnabled) {
   const bool byCapture =
       syncEnabled && syncedLocked() && mLatencyCount > 0 && mLatencyP50 <= toMs(maxDelay);
   // What the next picks can need; the streaming thread trims the rest as it pushes.
@@ -265,6 +283,7 @@ FeedStatus FeedChannel::status(Clock::time_point now) const {
   s.fps = silent ? 0 : mFps;
   s.frames = mFrameCount;
   s.dropped = mRing.droppedUnshown();
+  s.skipped = mSkipped.load(std::memory_order_relaxed);
   s.restarts = mRestarts;
   s.lastError = mLastError;
   s.protocol = mProtocol;

@@ -68,6 +68,9 @@ struct FeedStatus {
   double fps = 0;  // frames per second arriving, over the last second or so
   std::uint64_t frames = 0;
   std::uint64_t dropped = 0;  // frames that left the ring without being shown
+  // Frames the feed's decoder or sink skipped because they came too late (a busy machine: feed
+  // threads give way to the canvas, see ingest::Feed).
+  std::uint64_t skipped = 0;
   int restarts = 0;
   std::string lastError;
   // Pulled feeds: "rtsp", "rtmp", "srt", "hls", "mjpeg", ... (empty for others), the time from
@@ -116,6 +119,8 @@ class FeedChannel {
   // Main-loop thread.
   void setState(FeedState state, std::string error = {});
   void countRestart();
+  // Any thread: one frame skipped before the ring (FeedStatus::skipped).
+  void countSkipped() { mSkipped.fetch_add(1, std::memory_order_relaxed); }
   // Pulled feeds (any thread): what FeedStatus reports about the connection.
   void setProtocol(std::string protocol);
   void setFirstFrameMs(double ms);
@@ -137,6 +142,17 @@ class FeedChannel {
   // ring drops what no later pick can need as the next frames are pushed (streaming thread).
   PlayoutPick pick(Clock::time_point now, Clock::duration delay, Clock::duration maxDelay,
                    bool syncEnabled);
+  // The render thread's pick: nullopt, at once, when another thread holds the channel. Feed
+  // threads run in the idle scheduling class, and one preempted inside pushFrame could keep
+  // the CPU from coming back to it for many milliseconds: the canvas never waits for a feed
+  // (it draws that feed's last picture again).
+  std::optional<PlayoutPick> tryPick(Clock::time_point now, Clock::duration delay,
+                                     Clock::duration maxDelay, bool syncEnabled);
+  // Likewise for the auto delay: the feed's latency p95 when it sets the delay
+  // (setsPlayoutDelay), nullopt when it does not or the channel is busy.
+  std::optional<double> tryPlayoutLatencyMs() const;
+  // Tests: holds the channel as a streaming thread inside pushFrame does.
+  std::unique_lock<std::mutex> lockForTest() { return std::unique_lock(mMutex); }
 
   // The newest frame (analysis, tools); null before the first.
   FrameRef newest() const;
@@ -166,6 +182,8 @@ class FeedChannel {
   double latencyMsP95() const;
 
  private:
+  PlayoutPick pickLocked(Clock::time_point now, Clock::duration delay, Clock::duration maxDelay,
+                         bool syncEnabled);
   bool syncedLocked() const;
   bool roomClockLocked() const;
   // Moves the frames no pick can need any more into `out` (at most its size).
@@ -178,6 +196,7 @@ class FeedChannel {
   const std::string mUri;
   // One flag, set on the main-loop thread and read by the render thread each tick.
   std::atomic<bool> mOnCanvas{true};
+  std::atomic<std::uint64_t> mSkipped{0};
 
   mutable std::mutex mMutex;
   FrameRing mRing;

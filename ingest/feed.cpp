@@ -203,9 +203,12 @@ bool Feed::start(std::string* error) {
   if (!pipeline) return false;
   mPipeline.emplace(std::move(*pipeline));
   attachSink(*mPipeline);
-  // Hundreds of feed threads must not starve the render and encoder threads: under overload a
-  // feed drops frames (its mailbox keeps the newest) rather than the canvas or the stream.
-  mPipeline->setStreamingThreadNice(kFeedThreadNice);
+  // Hundreds of feed threads must not starve the render and encoder threads. A nice value
+  // cannot promise that (the scheduler weighs threads, and 256 runnable feed threads at nice +4
+  // outweigh the render thread 35 to 1); the idle class can (weight 3 each: 256 weigh a quarter
+  // of the render thread). Under overload a feed's decoder and sink skip late frames (counted,
+  // FeedStatus::skipped) rather than the canvas or the stream losing any.
+  mPipeline->setStreamingThreadsIdle();
   mPipeline->watchBus(this);
   if (!mPipeline->play(error)) {
     mPipeline.reset();

@@ -41,9 +41,6 @@ class FeedListener {
 
 class Feed final : public platform::PipelineListener {
  public:
-  // Nice value of a feed's streaming threads (lower priority than render and encoding).
-  static constexpr int kFeedThreadNice = 4;
-
   Feed(FeedSpec spec, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile, int fps,
        FeedListener* listener);
   ~Feed() override;
@@ -70,6 +67,7 @@ class Feed final : public platform::PipelineListener {
                        const std::string& debug) override;
   void onPipelineEos() override;
   void onPipelineWarning(const std::string& source, const std::string& message) override;
+  void onPipelineQos() override { mChannel->countSkipped(); }
 
   struct CheckedSpec {
     FeedSpec spec;

@@ -1,9 +1,13 @@
 #include "ingest/pull_source.hpp"
 
 #include <fmt/format.h>
+#include <gst/base/gsttypefindhelper.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <memory>
 
 #include "platform/gst_ptr.hpp"
 
@@ -82,6 +86,16 @@ GstElement* linkToDecodebin(GstBin* bin, GstElement* source, std::string* error)
   return decode;
 }
 
+// A demuxer whose streams are all exposed without a video one (an audio-only file or relay):
+// an error the technician can read, before the demuxer's own "not linked" one.
+void failWithoutVideo(GstElement* demux, gpointer decodeData) {
+  auto* decode = static_cast<GstElement*>(decodeData);
+  auto sink = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(decode, "sink"));
+  if (gst_pad_is_linked(sink.get())) return;
+  GST_ELEMENT_ERROR(demux, STREAM, WRONG_TYPE, ("no video stream"),
+                    ("every stream was exposed and none is video"));
+}
+
 guint64 microseconds(double seconds) {
   return static_cast<guint64>(std::llround(seconds * 1e6));
 }
@@ -157,6 +171,7 @@ GstElement* addRtmp(GstBin* bin, const core::PullTarget& t, const core::PullTime
   GstElement* decode = addDecodebin(bin, error);
   if (!decode) return nullptr;
   g_signal_connect(demux, "pad-added", G_CALLBACK(linkVideoPad), decode);
+  g_signal_connect(demux, "no-more-pads", G_CALLBACK(failWithoutVideo), decode);
   return decode;
 }
 
@@ -224,6 +239,64 @@ GstElement* addV4l2(GstBin* bin, const core::PullTarget& t, std::string* error) 
   return linkToDecodebin(bin, src, error);
 }
 
+GstElement* addUriDecodebin(GstBin* bin, const core::PullTarget& t, std::string* error);
+
+// Whether a demuxer can carry video: an audio-only one ("Codec/Demuxer/Audio", e.g. wavparse)
+// is left to uridecodebin, which says "no video stream".
+bool mayCarryVideo(GstElementFactory* f) {
+  const char* klass = gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS);
+  return klass && !(std::strstr(klass, "Audio") && !std::strstr(klass, "Video"));
+}
+
+// The demuxer for a file's container, from its first bytes (the typefinders GStreamer has),
+// the highest-ranked that takes it; null for an elementary stream, a picture, an audio-only
+// container or an unknown type (uridecodebin then plays it as before).
+GstElement* makeDemuxerFor(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::array<guint8, 4096> head{};
+  in.read(reinterpret_cast<char*>(head.data()), head.size());
+  if (in.gcount() <= 0) return nullptr;
+  GstTypeFindProbability probability = GST_TYPE_FIND_NONE;
+  auto caps = platform::GstPtr<GstCaps>::adopt(gst_type_find_helper_for_data(
+      nullptr, head.data(), static_cast<gsize>(in.gcount()), &probability));
+  if (!caps || probability < GST_TYPE_FIND_LIKELY) return nullptr;
+  GList* all =
+      gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_DEMUXER, GST_RANK_MARGINAL);
+  GList* taking = gst_element_factory_list_filter(all, caps.get(), GST_PAD_SINK, FALSE);
+  taking = g_list_sort(taking, gst_plugin_feature_rank_compare_func);
+  auto* best = taking ? GST_ELEMENT_FACTORY(taking->data) : nullptr;
+  GstElement* demux =
+      best && mayCarryVideo(best) ? gst_element_factory_create(best, "demux") : nullptr;
+  gst_plugin_feature_list_free(taking);
+  gst_plugin_feature_list_free(all);
+  return demux;
+}
+
+// A file: filesrc, its container's demuxer, and decodebin for the video pad alone. The demuxer
+// reads the file in pull mode on one thread, which also parses, decodes, scales and hands the
+// frame over. uridecodebin would add two more per feed (typefind's task, paused but kept for
+// the file's life, and a multiqueue behind the demuxer): 512 threads at 256 feeds.
+GstElement* addFile(GstBin* bin, const core::PullTarget& t, std::string* error) {
+  std::unique_ptr<gchar, decltype(&g_free)> path(
+      g_filename_from_uri(t.uri.c_str(), nullptr, nullptr), &g_free);
+  GstElement* demux = path ? makeDemuxerFor(path.get()) : nullptr;
+  if (!demux) return addUriDecodebin(bin, t, error);
+  gst_bin_add(bin, demux);
+  GstElement* src = make(bin, "filesrc", "filesrc", "gstreamer1.0-plugins-base", error);
+  if (!src) return nullptr;
+  g_object_set(src, "location", path.get(), nullptr);
+  GstElement* decode = addDecodebin(bin, error);
+  if (!decode) return nullptr;
+  if (!gst_element_link(src, demux)) {
+    *error =
+        fmt::format("cannot link filesrc to {}", GST_OBJECT_NAME(gst_element_get_factory(demux)));
+    return nullptr;
+  }
+  g_signal_connect(demux, "pad-added", G_CALLBACK(linkVideoPad), decode);
+  g_signal_connect(demux, "no-more-pads", G_CALLBACK(failWithoutVideo), decode);
+  return decode;
+}
+
 GstElement* addUriDecodebin(GstBin* bin, const core::PullTarget& t, std::string* error) {
   GstElement* decode = make(bin, "uridecodebin", "src", "gstreamer1.0-plugins-base", error);
   if (!decode) return nullptr;
@@ -249,6 +322,8 @@ GstElement* addPullSource(GstBin* bin, const core::PullTarget& target,
     case core::PullKind::kV4l2:
       return addV4l2(bin, target, error);
     case core::PullKind::kFile:
+      if (playableUri(target.uri) == target.uri) return addFile(bin, target, error);
+      return addUriDecodebin(bin, target, error);  // an SDP file: a live RTP session
     case core::PullKind::kUdp:
       return addUriDecodebin(bin, target, error);
   }

@@ -30,7 +30,7 @@ GstCaps* ntpReferenceCaps() {
 }
 
 // A sink that syncs releases a buffer at base time + running time + latency + render delay; the
-// streaming thread then runs the callback when the scheduler lets it (feed threads are niced,
+// streaming thread then runs the callback when the scheduler lets it (feed threads are idle-class,
 // and the machine may be busy). That due time, when it has just passed, is the frame's arrival
 // without the scheduling delay, which would otherwise be noise in the capture times of feeds
 // timed by arrival (unsynced ones, and the cue's step times). Otherwise: now.

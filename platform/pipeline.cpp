@@ -64,14 +64,30 @@ void Pipeline::setStreamingThreadNice(int nice) {
   gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessage, GINT_TO_POINTER(nice), nullptr);
 }
 
+void Pipeline::setStreamingThreadsIdle() {
+  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
+  gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessageIdle, nullptr, nullptr);
+}
+
+namespace {
+// STREAM_STATUS is posted synchronously from the thread that is starting (ENTER), so a sync
+// handler sets that very thread's priority.
+bool isThreadEnter(GstMessage* msg) {
+  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_STREAM_STATUS) return false;
+  GstStreamStatusType type;
+  GstElement* owner = nullptr;
+  gst_message_parse_stream_status(msg, &type, &owner);
+  return type == GST_STREAM_STATUS_TYPE_ENTER;
+}
+}  // namespace
+
 GstBusSyncReply Pipeline::onSyncMessage(GstBus*, GstMessage* msg, gpointer nice) {
-  // Posted synchronously from the thread that is starting, so this sets that thread's priority.
-  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAM_STATUS) {
-    GstStreamStatusType type;
-    GstElement* owner = nullptr;
-    gst_message_parse_stream_status(msg, &type, &owner);
-    if (type == GST_STREAM_STATUS_TYPE_ENTER) setCurrentThreadNice(GPOINTER_TO_INT(nice));
-  }
+  if (isThreadEnter(msg)) setCurrentThreadNice(GPOINTER_TO_INT(nice));
+  return GST_BUS_PASS;
+}
+
+GstBusSyncReply Pipeline::onSyncMessageIdle(GstBus*, GstMessage* msg, gpointer) {
+  if (isThreadEnter(msg)) setCurrentThreadIdle();
   return GST_BUS_PASS;
 }
 
@@ -157,6 +173,9 @@ gboolean Pipeline::onBusMessage(GstBus*, GstMessage* msg, gpointer data) {
       break;
     case GST_MESSAGE_ELEMENT:
       self->mListener->onPipelineElement(msg);
+      break;
+    case GST_MESSAGE_QOS:
+      self->mListener->onPipelineQos();
       break;
     default:
       break;

@@ -25,6 +25,8 @@ class PipelineListener {
   virtual void onPipelineWarning(const std::string& source, const std::string& message) {}
   // An ELEMENT message (e.g. splitmuxsink's fragment-closed).
   virtual void onPipelineElement(GstMessage* message) {}
+  // A QOS message: an element (a decoder, a sink) dropped a buffer that came too late.
+  virtual void onPipelineQos() {}
 };
 
 class Pipeline {
@@ -49,6 +51,10 @@ class Pipeline {
   // Every streaming thread of this pipeline sets its nice value as it starts (threads those
   // threads create, such as encoder workers, inherit it). Call before play().
   void setStreamingThreadNice(int nice);
+  // Every streaming thread of this pipeline (and what it creates) runs in the idle scheduling
+  // class (platform::setCurrentThreadIdle): under overload it loses the CPU to every other
+  // thread, however many of these there are. Call before play(); replaces a nice value.
+  void setStreamingThreadsIdle();
   // Starts playing; on failure fills `error` with the pipeline's own error message.
   bool play(std::string* error = nullptr);
   // Sends EOS and waits (bounded) for it to reach the sinks, so muxers finalise their files.
@@ -62,6 +68,7 @@ class Pipeline {
  private:
   static gboolean onBusMessage(GstBus* bus, GstMessage* msg, gpointer self);
   static GstBusSyncReply onSyncMessage(GstBus* bus, GstMessage* msg, gpointer nice);
+  static GstBusSyncReply onSyncMessageIdle(GstBus* bus, GstMessage* msg, gpointer unused);
   void stop();
 
   std::string mName;

@@ -4,6 +4,8 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -25,6 +27,12 @@ FdLimit raiseFileDescriptorLimit() {
 bool setCurrentThreadNice(int nice) {
   // On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value.
   return setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) == 0;
+}
+
+bool setCurrentThreadIdle() {
+  sched_param param{};
+  param.sched_priority = 0;
+  return pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
 }
 
 std::string lanAddress() {

@@ -17,6 +17,11 @@ FdLimit raiseFileDescriptorLimit();
 // (a negative value) needs root or CAP_SYS_NICE; false when refused.
 bool setCurrentThreadNice(int nice);
 
+// Moves the calling thread to the idle scheduling class (SCHED_IDLE: a CFS weight of 3 against
+// 1024 for a nice-0 thread, 3121 at nice -5), inherited by the threads it creates. Needs no
+// privilege. It still runs when the machine is busy, just far behind everything else.
+bool setCurrentThreadIdle();
+
 // This machine's first non-loopback IPv4 address that is up ("127.0.0.1" when there is none):
 // the address phones on the gallery's network reach.
 std::string lanAddress();

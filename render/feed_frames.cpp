@@ -49,25 +49,15 @@ PlayoutFrameStats FeedFrames::chooseAndUpload(core::Clock::time_point now,
   const auto maxDelay = core::fromMs(playout.settings().maxDelayMs);
   if (!mTable) return stats;
   for (const auto& channel : mTable->feeds) {
-    const core::PlayoutPick pick = channel->pick(now, delay, maxDelay, playout.settings().enabled);
-    // No picture yet, or held back by the operator (waiting or hidden): not laid out.
-    if (!pick.frame || !channel->onCanvas()) continue;
-    mVisible.push_back(channel->id());
-    mChannels.push_back(channel);
-    if (pick.aligned) {
-      ++stats.aligned;
-      mCaptures.push_back(pick.frame->capture);
-    } else {
-      ++stats.newest;
+    const auto pick = channel->tryPick(now, delay, maxDelay, playout.settings().enabled);
+    if (!pick) {
+      keepLastPicture(channel, stats);
+      continue;
     }
-    const int layer = layerFor(channel->id());
-    if (layer < 0) continue;
-    const Held held{pick.frame->sequence, pick.frame->arrival};
-    auto& slot = mLayerHeld[static_cast<std::size_t>(layer)];
-    if (slot == held || !renderer.upload(layer, *pick.frame)) continue;
-    slot = held;
-    mUploaded[static_cast<std::size_t>(layer)] = 1;
-    ++stats.uploads;
+    // No picture yet, or held back by the operator (waiting or hidden): not laid out.
+    if (!pick->frame || !channel->onCanvas()) continue;
+    addVisible(channel, *pick, stats);
+    upload(channel->id(), *pick->frame, renderer, stats);
   }
   if (!mCaptures.empty()) {
     const auto [lo, hi] = std::minmax_element(mCaptures.begin(), mCaptures.end());
@@ -77,6 +67,43 @@ PlayoutFrameStats FeedFrames::chooseAndUpload(core::Clock::time_point now,
         std::max(std::abs(core::toMs(*hi - target)), std::abs(core::toMs(*lo - target)));
   }
   return stats;
+}
+
+void FeedFrames::addVisible(const std::shared_ptr<core::FeedChannel>& channel,
+                            const core::PlayoutPick& pick, PlayoutFrameStats& stats) {
+  mVisible.push_back(channel->id());
+  mChannels.push_back(channel);
+  if (pick.aligned) {
+    ++stats.aligned;
+    mCaptures.push_back(pick.frame->capture);
+  } else {
+    ++stats.newest;
+  }
+}
+
+// A streaming thread holds the channel: its tile keeps the picture its layer has, if any.
+void FeedFrames::keepLastPicture(const std::shared_ptr<core::FeedChannel>& channel,
+                                 PlayoutFrameStats& stats) {
+  ++stats.busy;
+  const int layer = layerOf(channel->id());
+  if (layer < 0 || !channel->onCanvas() || mLayerHeld[static_cast<std::size_t>(layer)] == Held{}) {
+    return;
+  }
+  mVisible.push_back(channel->id());
+  mChannels.push_back(channel);
+  ++stats.newest;
+}
+
+void FeedFrames::upload(core::FeedId id, const core::VideoFrame& frame, TileRenderer& renderer,
+                        PlayoutFrameStats& stats) {
+  const int layer = layerFor(id);
+  if (layer < 0) return;
+  const Held held{frame.sequence, frame.arrival};
+  auto& slot = mLayerHeld[static_cast<std::size_t>(layer)];
+  if (slot == held || !renderer.upload(layer, frame)) return;
+  slot = held;
+  mUploaded[static_cast<std::size_t>(layer)] = 1;
+  ++stats.uploads;
 }
 
 void FeedFrames::releaseUnused(const std::vector<TileInstance>& drawn) {

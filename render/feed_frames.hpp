@@ -25,6 +25,7 @@ struct PlayoutFrameStats {
   double spreadMs = 0;      // max - min capture time of the aligned feeds' frames
   double errorMs = 0;       // the largest |capture - (now - delay)| among them
   std::size_t uploads = 0;
+  std::size_t busy = 0;  // feeds whose channel a streaming thread held: last picture kept
 };
 
 class FeedFrames {
@@ -51,6 +52,11 @@ class FeedFrames {
 
  private:
   int layerFor(core::FeedId id);
+  void addVisible(const std::shared_ptr<core::FeedChannel>& channel, const core::PlayoutPick& pick,
+                  PlayoutFrameStats& stats);
+  void keepLastPicture(const std::shared_ptr<core::FeedChannel>& channel, PlayoutFrameStats& stats);
+  void upload(core::FeedId id, const core::VideoFrame& frame, TileRenderer& renderer,
+              PlayoutFrameStats& stats);
 
   std::shared_ptr<const core::FeedTable> mTable;
   std::vector<std::shared_ptr<core::FeedChannel>> mChannels;  // visible, parallel to mVisible

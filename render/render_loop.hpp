@@ -66,6 +66,8 @@ struct RenderStats {
   std::uint64_t frames = 0;   // canvas frames handed out
   std::uint64_t redraws = 0;  // frames actually drawn (the rest repeat an unchanged canvas)
   std::uint64_t uploads = 0;  // tile uploads
+  // Feed picks skipped because a streaming thread held the feed (its last picture was drawn).
+  std::uint64_t busyFeeds = 0;
   std::uint64_t late = 0;     // ticks missed (the render clock skipped them)
   double workMsAvg = 0;       // render-thread work per tick, over the last second
   double uploadMsAvg = 0;     // of which: feed frames chosen and uploaded

@@ -111,6 +111,7 @@ void RenderThread::chooseFeedFrames() {
   updatePlayoutDelay();
   mPlayoutFrame = mFeeds.chooseAndUpload(mTick.time, mPlayout, *mRenderer);
   mTotals.uploads += mPlayoutFrame.uploads;
+  mTotals.busyFeeds += mPlayoutFrame.busy;
   if (mPlayoutFrame.aligned > 1) mWindowSpreads.push_back(mPlayoutFrame.spreadMs);
   if (mPlayoutFrame.aligned > 0) mWindowErrors.push_back(mPlayoutFrame.errorMs);
   mWindowPhase[kFeeds] += msSince(start);
@@ -122,7 +123,7 @@ void RenderThread::updatePlayoutDelay() {
     mLastLatencyPoll = now;
     std::vector<double> latencies;
     for (const auto& c : mFeeds.table()->feeds) {
-      if (c->setsPlayoutDelay()) latencies.push_back(c->latencyMsP95());
+      if (const auto ms = c->tryPlayoutLatencyMs()) latencies.push_back(*ms);
     }
     mPlayout.setLatencies(std::move(latencies));
   }
@@ -417,6 +418,7 @@ void RenderThread::updateStatistics() {
   s.frames = mTotals.frames;
   s.redraws = mTotals.redraws;
   s.uploads = mTotals.uploads;
+  s.busyFeeds = mTotals.busyFeeds;
   s.late = mPacer->missed();
   s.tiles = mInstances.size();
   s.scene = mSceneIndex;

@@ -56,7 +56,7 @@ bool Encoder::start(std::string* error) {
   g_object_set(sink.get(), "emit-signals", TRUE, nullptr);
   g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&Encoder::onSample), this);
   g_signal_connect(sink.get(), "eos", G_CALLBACK(&Encoder::onEos), this);
-  // The encoder runs ahead of the feeds' threads (see ingest::Feed::kFeedThreadNice); when this
+  // The encoder runs ahead of the feeds' threads (idle class, see ingest::Feed::start); when this
   // process may not raise priority, it still stays above the feeds.
   mPipeline->setStreamingThreadNice(-5);
   mPipeline->watchBus(this);

@@ -80,6 +80,9 @@ bool Server::startStages() {
     core::logWarn(kModule, "open-file limit {} may not hold max_feeds = {}", fd.after,
                   mConfig.ingest.maxFeeds);
   }
+  core::logInfo(kModule,
+                "pulled and synthetic feeds decode in the idle scheduling class: when the CPU "
+                "is short they skip frames (skipped_frames per feed), the canvas keeps its rate");
 
   std::string missing;
   if (!platform::GstRuntime::haveElements(
@@ -747,6 +750,7 @@ std::vector<control::FeedInfo> Server::feeds() {
     f.fps = s.fps;
     f.frames = s.frames;
     f.dropped = s.dropped;
+    f.skipped = s.skipped;
     f.restarts = s.restarts;
     f.lastError = s.lastError;
     f.protocol = s.protocol;
@@ -908,6 +912,9 @@ std::string Server::metrics() {
         static_cast<double>(r.late), "counter");
   gauge("tessera_render_tile_uploads_total", "Tile textures uploaded.",
         static_cast<double>(r.uploads), "counter");
+  gauge("tessera_render_feed_busy_total",
+        "Feed picks the render thread skipped (never waited) because a feed thread held the feed.",
+        static_cast<double>(r.busyFeeds), "counter");
   gauge("tessera_render_work_ms", "Render-thread work per frame, last second.", r.workMsAvg);
   gauge("tessera_render_upload_ms", "Tile uploads per frame, last second.", r.uploadMsAvg);
   gauge("tessera_render_draw_ms", "Draw and readback start per frame, last second.", r.drawMsAvg);
@@ -961,6 +968,13 @@ std::string Server::metrics() {
   for (const auto& f : list) {
     m += fmt::format("tessera_feed_frames_total{{feed=\"{}\",source=\"{}\"}} {}\n", f.id.value,
                      core::toString(f.source), f.frames);
+  }
+  m += "# HELP tessera_feed_skipped_frames_total Frames a feed skipped late (a busy machine: feed "
+       "threads give way to the canvas).\n"
+       "# TYPE tessera_feed_skipped_frames_total counter\n";
+  for (const auto& f : list) {
+    m +=
+        fmt::format("tessera_feed_skipped_frames_total{{feed=\"{}\"}} {}\n", f.id.value, f.skipped);
   }
   m += "# HELP tessera_feed_bitrate_kbps Compressed video bitrate per pulled feed.\n"
        "# TYPE tessera_feed_bitrate_kbps gauge\n";

@@ -268,6 +268,33 @@ TEST_CASE("a room feed later than the delay but within max_delay is not counted 
   CHECK(c.syncStatus(450ms, 1s).state == SyncState::kAligned);
 }
 
+TEST_CASE("the render thread's picks never wait for a channel a feed thread holds",
+          "[core][channel]") {
+  const auto t0 = Clock::now();
+  FeedChannel c(FeedId{1}, FeedSource::kWhip, "");
+  c.setClockOffset(0, ClockEstimate::kExchange);
+  for (int i = 0; i < 10; ++i) {
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture + 100ms, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kSender, tessera::core::toUnixNs(capture)}, 4, 4);
+  }
+  const auto now = t0 + 9 * 33ms + 100ms;
+  {
+    // A streaming thread inside pushFrame (preempted there: it runs in the idle class).
+    auto held = c.lockForTest();
+    CHECK_FALSE(c.tryPick(now, 150ms, 1s, true).has_value());
+    CHECK_FALSE(c.tryPlayoutLatencyMs().has_value());
+  }
+  const auto p = c.tryPick(now, 150ms, 1s, true);
+  REQUIRE(p.has_value());
+  REQUIRE(p->frame);
+  CHECK(p->aligned);
+  CHECK(p->frame->sequence == 8);  // captured at 7 x 33 = 231 ms, nearest 297 - 50 = 247 ms
+  const auto latency = c.tryPlayoutLatencyMs();
+  REQUIRE(latency.has_value());
+  CHECK(*latency == Approx(100).margin(1));
+}
+
 TEST_CASE("an own timeline neither sets the auto delay nor is late for a shorter one",
           "[core][channel]") {
   const auto t0 = Clock::now();

@@ -1,9 +1,12 @@
 #include "ingest/feed.hpp"
 
+#include <sched.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -189,6 +192,43 @@ TEST_CASE("a pulled file is scaled to the tile and reports its source size", "[i
   CAPTURE(navy.r, navy.g, navy.b);
   CHECK(navy.b > navy.r + 30);
   CHECK(navy.r + navy.g + navy.b < 3 * 80);
+  CHECK(listener.failures.empty());
+}
+
+namespace {
+// This process's threads whose name starts with `prefix`, with their scheduling policies.
+std::vector<int> threadPolicies(const std::string& prefix) {
+  std::vector<int> policies;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind(prefix, 0) != 0) continue;
+    policies.push_back(sched_getscheduler(std::stoi(task.path().filename().string())));
+  }
+  return policies;
+}
+}  // namespace
+
+TEST_CASE("a pulled file decodes on one streaming thread, in the idle class", "[ingest][feed]") {
+  // The demuxer's thread reads, parses, decodes, scales and hands over: no typefind task kept
+  // for the file's life and no multiqueue thread (uridecodebin had both: 3 threads a feed).
+  std::vector<std::unique_ptr<Feed>> feeds;
+  std::vector<std::shared_ptr<FeedChannel>> channels;
+  RecordingFeedListener listener;
+  for (std::uint32_t i = 1; i <= 4; ++i) {
+    const auto spec = pull(fileUri(Clips::get().small()), true);
+    channels.push_back(channelFor(spec, i));
+    feeds.push_back(std::make_unique<Feed>(spec, channels.back(), kTile, 30, &listener));
+    std::string error;
+    REQUIRE(feeds.back()->start(&error));
+  }
+  for (auto& c : channels) REQUIRE(nextFrame(*c));
+  const auto demuxers = threadPolicies("demux:");
+  CHECK(demuxers.size() == 4);
+  for (int policy : demuxers) CHECK(policy == SCHED_IDLE);
+  CHECK(threadPolicies("multiqueue").empty());
+  CHECK(threadPolicies("typefind").empty());
   CHECK(listener.failures.empty());
 }
 

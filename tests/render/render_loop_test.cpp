@@ -196,6 +196,25 @@ TEST_CASE("the render loop composites feed frames where its layout says", "[rend
     CHECK(s3.uploads > s2.uploads);
   }
 
+  SECTION("a feed its streaming thread holds keeps its tile; the canvas never waits for it") {
+    const auto framesBefore = listener.frames();
+    {
+      // Feed threads run in the idle class: one preempted inside pushFrame holds its channel
+      // for as long as the machine is busy. Here, for 20 canvas frames.
+      auto held = b->lockForTest();
+      REQUIRE(waitUntil([&] { return listener.frames() >= framesBefore + 20; }, 5s));
+      std::string why;
+      CHECK(canvasShows(loop, {{1, kRed}, {2, green}, {3, kBlue}}, &why));
+      INFO(why);
+      push(*a, solidFrame(16, 12, kWhite));  // the others still change
+      requireCanvasShows(loop, {{1, kWhite}, {2, green}, {3, kBlue}});
+    }
+    const RenderStats s = nextStats(loop, loop.stats());
+    CHECK(s.busyFeeds >= 20);
+    push(*b, solidFrame(16, 12, kRed));
+    requireCanvasShows(loop, {{1, kWhite}, {2, kRed}, {3, kBlue}});
+  }
+
   SECTION("feeds that leave the table leave the canvas, feeds without frames are not shown") {
     publish(feeds, 2, {a, b});
     requireCanvasShows(loop, {{1, kRed}, {2, green}});
