@@ -54,6 +54,11 @@ constexpr std::pair<std::string_view, LayoutKind> kLayoutNames[] = {
     {"shader", LayoutKind::kShader},
 };
 
+constexpr std::pair<std::string_view, FeedPriority> kFeedPriorityNames[] = {
+    {"idle", FeedPriority::kIdle},
+    {"low", FeedPriority::kLow},
+};
+
 constexpr std::pair<std::string_view, SceneScore> kSceneScoreNames[] = {
     {"motion", SceneScore::kMotion},
     {"faces", SceneScore::kFaces},
@@ -766,8 +771,10 @@ void readOsc(Parser& parser, const toml::table& t, OscConfig& out) {
 
 void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
   Section s(parser, t, "ingest",
-            {"max_feeds", "tile_width", "tile_height", "synthetic", "whip", "pull"});
+            {"max_feeds", "tile_width", "tile_height", "feed_priority", "synthetic", "whip",
+             "pull"});
   s.readInt("max_feeds", out.maxFeeds, 1, kMaxFeeds);
+  s.readEnum("feed_priority", out.feedPriority, kFeedPriorityNames);
   s.readInt("tile_width", out.tileWidth, kMinTilePx, kMaxTilePx, /*even=*/true);
   s.readInt("tile_height", out.tileHeight, kMinTilePx, kMaxTilePx, /*even=*/true);
   if (const toml::table* synthetic = s.table("synthetic")) {

@@ -89,8 +89,16 @@ struct PullConfig {
   PullTimeouts timeouts;
 };
 
+// How pulled and synthetic feeds' decoding gives way to the canvas when the CPU is short.
+enum class FeedPriority {
+  kIdle,  // the idle scheduling class: the canvas keeps its rate at any feed count; feeds get
+          // little CPU while other programs on the machine are busy too
+  kLow,   // nice 19: a little less protection for the canvas, kinder to a shared machine
+};
+
 struct IngestConfig {
   int maxFeeds = 256;
+  FeedPriority feedPriority = FeedPriority::kIdle;
   int tileWidth = 160;
   int tileHeight = 120;
   SyntheticConfig synthetic;

@@ -208,7 +208,11 @@ bool Feed::start(std::string* error) {
   // outweigh the render thread 35 to 1); the idle class can (weight 3 each: 256 weigh a quarter
   // of the render thread). Under overload a feed's decoder and sink skip late frames (counted,
   // FeedStatus::skipped) rather than the canvas or the stream losing any.
-  mPipeline->setStreamingThreadsIdle();
+  if (mSpec.priority == core::FeedPriority::kIdle) {
+    mPipeline->setStreamingThreadsIdle();
+  } else {
+    mPipeline->setStreamingThreadNice(kLowPriorityNice);
+  }
   mPipeline->watchBus(this);
   if (!mPipeline->play(error)) {
     mPipeline.reset();

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "core/config.hpp"
 #include "core/feed_channel.hpp"
 #include "core/pull_uri.hpp"
 #include "core/types.hpp"
@@ -30,6 +31,7 @@ struct FeedSpec {
   bool loop = true;             // pull only: files start again at the end
   int syntheticIndex = 0;       // synthetic only: picks its colours, pattern and motion
   double offsetMs = 0;          // pull only: added to its capture times ([[ingest.pull]] offset_ms)
+  core::FeedPriority priority = core::FeedPriority::kIdle;  // [ingest] feed_priority
 };
 
 class FeedListener {
@@ -41,6 +43,9 @@ class FeedListener {
 
 class Feed final : public platform::PipelineListener {
  public:
+  // `feed_priority = "low"`: the lowest nice value (a weight of 15 against 3121 at nice -5).
+  static constexpr int kLowPriorityNice = 19;
+
   Feed(FeedSpec spec, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile, int fps,
        FeedListener* listener);
   ~Feed() override;

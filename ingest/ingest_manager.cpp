@@ -91,6 +91,7 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
     return std::nullopt;
   }
   const core::FeedId id{mNextId++};
+  spec.priority = mConfig.feedPriority;
   const bool pulled = spec.source == core::FeedSource::kPull;
   if (pulled && spec.target.uri.empty()) {
     // Added by a caller that knows only the URI (tests, tools): parsed as the config would.

@@ -80,9 +80,16 @@ bool Server::startStages() {
     core::logWarn(kModule, "open-file limit {} may not hold max_feeds = {}", fd.after,
                   mConfig.ingest.maxFeeds);
   }
-  core::logInfo(kModule,
-                "pulled and synthetic feeds decode in the idle scheduling class: when the CPU "
-                "is short they skip frames (skipped_frames per feed), the canvas keeps its rate");
+  if (mConfig.ingest.feedPriority == core::FeedPriority::kIdle) {
+    core::logInfo(kModule,
+                  "pulled and synthetic feeds decode in the idle scheduling class: when the CPU "
+                  "is short they skip frames (skipped_frames per feed), the canvas keeps its "
+                  "rate ([ingest] feed_priority = \"low\" is kinder to other programs)");
+  } else {
+    core::logInfo(kModule,
+                  "pulled and synthetic feeds decode at nice 19 ([ingest] feed_priority = "
+                  "\"low\"): when the CPU is short they skip frames first");
+  }
 
   std::string missing;
   if (!platform::GstRuntime::haveElements(

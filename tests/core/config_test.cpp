@@ -341,6 +341,9 @@ const std::vector<InvalidCase> kInvalid = {
     {"bad layout",
      "[[scenes]]\nname = \"a\"\nlayout = \"grdi\"\n",
      {R"(t.toml:3: scenes[0].layout: unknown value "grdi" (expected one of: grid, photomosaic, spotlight, brush, shader))"}},
+    {"bad feed priority",
+     "[ingest]\nfeed_priority = \"high\"\n",
+     {R"(t.toml:2: ingest.feed_priority: unknown value "high" (expected one of: idle, low))"}},
     {"bad tls string",
      "[http]\ntls = \"on\"\n",
      {R"(t.toml:2: http.tls: unknown value "on" (expected one of: "off", "auto" or a table { cert = "...", key = "..." }))"}},
@@ -825,6 +828,15 @@ TEST_CASE("[reactions]: defaults and values", "[core][config][reactions]") {
     CHECK(c.reactions.overlay == r.overlay);
     CHECK(c.reactions.perAddressPerMinute == r.perMinute);
   }
+}
+
+TEST_CASE("[ingest] feed_priority: idle by default, or low", "[core][config]") {
+  using tessera::core::FeedPriority;
+  CHECK(parseConfig("", "t.toml").ingest.feedPriority == FeedPriority::kIdle);
+  CHECK(parseConfig("[ingest]\nfeed_priority = \"idle\"\n", "t.toml").ingest.feedPriority ==
+        FeedPriority::kIdle);
+  CHECK(parseConfig("[ingest]\nfeed_priority = \"low\"\n", "t.toml").ingest.feedPriority ==
+        FeedPriority::kLow);
 }
 
 TEST_CASE("shader_scale: auto or a fixed share", "[core][config][scenes]") {
