@@ -272,11 +272,21 @@ std::optional<Clock::time_point> FeedChannel::lastFrameAt() const {
   return mLastFrame;
 }
 
+std::optional<Clock::time_point> FeedChannel::lastActivityAt() const {
+  auto last = lastFrameAt();
+  const Clock::rep heldBack = mHeldBackNs.load(std::memory_order_relaxed);
+  if (heldBack == 0) return last;
+  const Clock::time_point held{Clock::duration(heldBack)};
+  return last ? std::max(*last, held) : held;
+}
+
 FeedStatus FeedChannel::status(Clock::time_point now) const {
   std::lock_guard lock(mMutex);
   FeedStatus s;
   s.state = mState;
-  const bool silent = mFrameCount > 0 && now - mLastFrame > kFrozenAfter;
+  const Clock::rep heldBackNs = mHeldBackNs.load(std::memory_order_relaxed);
+  const auto lastActivity = std::max(mLastFrame, Clock::time_point{Clock::duration(heldBackNs)});
+  const bool silent = mFrameCount > 0 && now - lastActivity > kFrozenAfter;
   if (s.state == FeedState::kLive && silent) s.state = FeedState::kFrozen;
   s.sourceWidth = mSourceWidth;
   s.sourceHeight = mSourceHeight;

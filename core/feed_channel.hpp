@@ -136,6 +136,11 @@ class FeedChannel {
   // is hidden (core/moderation.hpp). Its frames still arrive and are analysed.
   void setOnCanvas(bool on) { mOnCanvas.store(on, std::memory_order_relaxed); }
   bool onCanvas() const { return mOnCanvas.load(std::memory_order_relaxed); }
+  // Whether the scene draws the feed (render thread, when the layout changes): a feed with a
+  // picture but no tile (hidden, waiting, beyond a photomosaic's cells) is decoded at its
+  // keyframes only (ingest::KeyframeGate). True until the render thread says otherwise.
+  void setShown(bool shown) { mShown.store(shown, std::memory_order_relaxed); }
+  bool shown() const { return mShown.load(std::memory_order_relaxed); }
 
   // Render thread: the frame to draw for a canvas frame at `now` with the playout `delay`.
   // Unsynced feeds, feeds later than `maxDelay` and `syncEnabled == false` get the newest. The
@@ -168,6 +173,14 @@ class FeedChannel {
   std::vector<FrameRef> takeRecorded();
   bool hasFrame() const;
   std::optional<Clock::time_point> lastFrameAt() const;
+  // Any thread: compressed video arrived and was not decoded on purpose (a feed the scene does
+  // not draw is decoded at its keyframes only). The feed is alive though no frame comes.
+  void noteMediaHeldBack() {
+    mHeldBackNs.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  // The last frame or held-back video, whichever is later: what the stall and silence
+  // watchdogs and "frozen" go by. Null before either.
+  std::optional<Clock::time_point> lastActivityAt() const;
   FeedStatus status(Clock::time_point now = Clock::now()) const;
   // With the playout's current delay and max delay, which decide aligned or late.
   SyncStatus syncStatus(Clock::duration delay, Clock::duration maxDelay) const;
@@ -196,6 +209,8 @@ class FeedChannel {
   const std::string mUri;
   // One flag, set on the main-loop thread and read by the render thread each tick.
   std::atomic<bool> mOnCanvas{true};
+  std::atomic<bool> mShown{true};
+  std::atomic<Clock::rep> mHeldBackNs{0};  // 0: never
   std::atomic<std::uint64_t> mSkipped{0};
 
   mutable std::mutex mMutex;

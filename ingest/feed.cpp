@@ -7,6 +7,7 @@
 
 #include "core/log.hpp"
 #include "core/synthetic_palette.hpp"
+#include "ingest/keyframe_gate.hpp"
 #include "ingest/pull_source.hpp"
 #include "ingest/sample_frame.hpp"
 #include "ingest/source_errors.hpp"
@@ -158,8 +159,10 @@ void Feed::onElementAdded(GstBin* bin, GstBin* sub, GstElement* element, gpointe
   if (klass && std::strstr(klass, "Decoder") &&
       (std::strstr(klass, "Video") || std::strstr(klass, "Image"))) {
     auto pad = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(element, "sink"));
-    if (pad)
+    if (pad) {
       gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Feed::countBytes, self, nullptr);
+      attachKeyframeGate(pad.get(), self->mChannel);
+    }
   }
 }
 

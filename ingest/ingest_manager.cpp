@@ -37,7 +37,7 @@ void IngestManager::checkStalls() {
     if (!e.feed || e.retry.pending() || !e.feed->running()) continue;
     if (e.feed->spec().source != core::FeedSource::kPull) continue;
     const core::PullTimeouts& t = e.feed->spec().timeouts;
-    const auto last = e.channel->lastFrameAt();
+    const auto last = e.channel->lastActivityAt();  // a hidden feed decodes only keyframes
     const bool connected = last && *last >= e.startedAt;
     const auto since = connected ? *last : e.startedAt;
     const double limitS = connected ? t.stallS : t.connectS;

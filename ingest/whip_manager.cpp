@@ -197,7 +197,7 @@ void WhipManager::checkSilence() {
   for (const auto& [id, e] : mSessions) {
     // Negotiation is bounded on its own (the gathering timeout); silence counts from the answer.
     if (e.done) continue;
-    const auto last = e.session->channel()->lastFrameAt();
+    const auto last = e.session->channel()->lastActivityAt();  // hidden: keyframes only
     if (now - (last ? std::max(*last, e.answered) : e.answered) > limit) {
       silent.emplace_back(id, last ? fmt::format("no media for {} s", limit.count())
                                    : fmt::format("no media within {} s of joining", limit.count()));

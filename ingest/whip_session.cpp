@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/log.hpp"
+#include "ingest/keyframe_gate.hpp"
 #include "ingest/sample_frame.hpp"
 #include "ingest/sdp_check.hpp"
 #include "ingest/sender_reports.hpp"
@@ -73,11 +74,11 @@ void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data) {
   std::string decode;
   if (media && std::strcmp(media, "video") == 0 && encoding) {
     if (g_ascii_strcasecmp(encoding, "VP8") == 0) {
-      decode = "rtpvp8depay request-keyframe=true wait-for-keyframe=true ! vp8dec";
+      decode = "rtpvp8depay request-keyframe=true wait-for-keyframe=true ! vp8dec name=decoder";
     } else if (g_ascii_strcasecmp(encoding, "H264") == 0) {
       decode =
           "rtph264depay request-keyframe=true wait-for-keyframe=true ! h264parse ! "
-          "avdec_h264 max-threads=1";
+          "avdec_h264 name=decoder max-threads=1";
     }
   }
   std::string description;
@@ -117,6 +118,13 @@ void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data) {
     callbacks.new_sample = &onBranchSample;
     gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, branch,
                                [](gpointer p) { delete static_cast<BranchContext*>(p); });
+  }
+  // A participant the scene does not draw is decoded at its keyframes only.
+  if (auto decoder =
+          platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "decoder"))) {
+    auto decoderSink =
+        platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(decoder.get(), "sink"));
+    attachKeyframeGate(decoderSink.get(), stream->channel);
   }
   gst_bin_add(GST_BIN(parent.get()), bin);
   gst_element_sync_state_with_parent(bin);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 #include <tuple>
+#include <unordered_set>
 
 #include "core/log.hpp"
 #include "core/percentile.hpp"
@@ -202,6 +203,7 @@ void RenderThread::planScene() {
     mLoop.mLayout.put(std::make_shared<compositor::Layout>(mPlanner->target()));
     mLastLayoutS = nowS;
   }
+  if (mFrame.layoutChanged || mFeeds.table() != mShownFor) markShownFeeds();
   const bool wasFading = mFading;
   mFading = mFadeS > 0 && nowS - mFadeStartS < mFadeS;
   // The canvas shows the outgoing scene (or the last fade frame): draw all of it again.
@@ -218,6 +220,20 @@ void RenderThread::planScene() {
   }
   mFeeds.releaseUnused(mInstances);
   mWindowPhase[kScene] += msSince(start);
+}
+
+// Tells each feed with a picture whether the scene draws it: one it does not is decoded at its
+// keyframes only. Feeds without a picture yet keep decoding everything (they are on their way in).
+void RenderThread::markShownFeeds() {
+  mShownFor = mFeeds.table();
+  if (!mShownFor) return;
+  mShownIds.clear();
+  for (const compositor::Placement& p : mPlanner->target().tiles) mShownIds.insert(p.feed);
+  std::unordered_set<core::FeedId> withPicture(mFeeds.visible().begin(), mFeeds.visible().end());
+  for (const auto& channel : mShownFor->feeds) {
+    const bool hasPicture = withPicture.contains(channel->id()) || !channel->onCanvas();
+    channel->setShown(!hasPicture || mShownIds.contains(channel->id()));
+  }
 }
 
 // 4. Only what changed is drawn; shaders, the fade, reactions, a flash and the QR code go on top.

@@ -8,6 +8,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "compositor/scene.hpp"
@@ -41,6 +42,7 @@ class RenderThread {
   void chooseFeedFrames();
   void applyRequests();
   void planScene();
+  void markShownFeeds();
   void drawCanvas();
   void readBackAndHandOff();
   void updateStatistics();
@@ -95,6 +97,8 @@ class RenderThread {
   double mFadeStartS = 0, mFadeS = 0;
   bool mFading = false;
   double mLastLayoutS = -1;
+  std::shared_ptr<const core::FeedTable> mShownFor;  // the table markShownFeeds last saw
+  std::unordered_set<core::FeedId> mShownIds;
   double mLastShaderTimeS = -1;
   int mShaderFrame = 0;
   bool mTilesWereNeeded = true;

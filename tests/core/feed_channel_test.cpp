@@ -53,6 +53,23 @@ TEST_CASE("a channel goes live with its first frame and reports source size and 
   CHECK(channel.newest()->sequence == 51);
 }
 
+TEST_CASE("video held back undecoded keeps a feed alive", "[core][channel]") {
+  FeedChannel channel(FeedId{1}, FeedSource::kWhip, "");
+  CHECK_FALSE(channel.lastActivityAt());
+  channel.setState(FeedState::kLive);
+  const auto t0 = Clock::now();
+  channel.pushFrame(frameAt(t0, 1), 4, 4);
+  CHECK(channel.lastActivityAt() == t0);
+  // Hidden: its delta frames are dropped before the decoder, no frame comes.
+  channel.noteMediaHeldBack();
+  const auto held = channel.lastActivityAt();
+  REQUIRE(held);
+  CHECK(*held > t0);
+  CHECK(channel.lastFrameAt() == t0);
+  CHECK(channel.status(*held + 1s).state == FeedState::kLive);
+  CHECK(channel.status(*held + 3s).state == FeedState::kFrozen);
+}
+
 TEST_CASE("a live channel without frames is reported frozen, with no fps", "[core][channel]") {
   FeedChannel channel(FeedId{1}, FeedSource::kSynthetic, "");
   const auto t0 = Clock::now();
