@@ -25,6 +25,7 @@
 #include "platform/gl_surface.hpp"
 #include "platform/pipeline.hpp"
 #include "platform/png.hpp"
+#include "platform/tls_trust.hpp"
 #include "render/scenes.hpp"
 #include "render/shader_preview.hpp"
 #include "server/server.hpp"
@@ -120,6 +121,16 @@ int cmdCheck(Args args) {
   }
   if (!note.empty()) std::fprintf(stderr, "%s: note: %s\n", args.items[0].c_str(), note.c_str());
 
+  // The parser checked each CA file's PEM armour; the TLS library reads the certificates.
+  for (std::size_t i = 0; i < config->ingest.pulls.size(); ++i) {
+    const auto& caFile = config->ingest.pulls[i].tlsCaFile;
+    if (caFile.empty()) continue;
+    if (auto problem = platform::tlsCertificatesProblem(caFile)) {
+      std::fprintf(stderr, "%s:0: ingest.pull[%zu].tls_ca_file: %s\n", args.items[0].c_str(), i,
+                   problem->c_str());
+      ++problems;
+    }
+  }
   for (const char* name : {"tiles.vert", "tiles.frag", "canvas.vert", "canvas.frag"}) {
     if (!std::filesystem::exists(shaders / name)) {
       std::fprintf(stderr, "%s:0: (shaders): missing %s\n", args.items[0].c_str(),
