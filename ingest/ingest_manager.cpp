@@ -100,11 +100,11 @@ void IngestManager::trustServer(const core::PullConfig& pull) {
   } else if (!pull.tlsCaFile.empty()) {
     std::string error;
     if (mTls->trustCaFile(t.host, t.port, pull.tlsCaFile, &error)) {
-      core::logInfo(kModule, "pull {}: certificates of {}:{} checked against {}", t.masked,
-                    t.host, t.port, pull.tlsCaFile.string());
+      core::logInfo(kModule, "pull {}: certificates of {}:{} checked against {}", t.masked, t.host,
+                    t.port, pull.tlsCaFile.string());
     } else {
-      core::logError(kModule, "pull {}: tls_ca_file {}; its certificates will be refused",
-                     t.masked, error);
+      core::logError(kModule, "pull {}: tls_ca_file {}; its certificates will be refused", t.masked,
+                     error);
     }
   }
 }
