@@ -160,9 +160,10 @@ class RtspServer(Restartable):
     """tests/e2e/rtsp_server.py (libgstrtspserver): rtsp://127.0.0.1:PORT/cam, or
     rtsps://127.0.0.1:PORT/cam with `tls` (a Certificates)."""
 
-    def __init__(self, port, colour, user=None, password=None, tcp_only=False, tls=None):
+    def __init__(self, port, colour, user=None, password=None, tcp_only=False, tls=None,
+                 transports=None):
         self.port, self.colour, self.user, self.password = port, colour, user, password
-        self.tcp_only, self.tls, self.proc = tcp_only, tls, None
+        self.tcp_only, self.tls, self.transports, self.proc = tcp_only, tls, transports, None
         self.url = f"{'rtsps' if tls else 'rtsp'}://127.0.0.1:{port}/cam"
 
     def start(self):
@@ -174,6 +175,8 @@ class RtspServer(Restartable):
             args.append("--tcp-only")
         if self.tls:
             args += ["--tls-cert", self.tls.server_cert, "--tls-key", self.tls.server_key]
+        if self.transports:  # a file: every SETUP's Transport header, one a line
+            args += ["--transports", self.transports]
         if MOVING:
             args.append("--moving")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

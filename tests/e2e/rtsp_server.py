@@ -4,8 +4,11 @@
 --tcp-only it refuses UDP transports (461), as behind a firewall: clients must interleave. With
 --tls-cert and --tls-key it speaks RTSPS (RTSP over TLS, media interleaved): rtsps://...
 
+With --transports FILE every SETUP's Transport header (what the client asked for) is appended to
+FILE, one a line.
+
 Usage: rtsp_server.py --port P --color 0xRRGGBB [--user U --password W] [--tcp-only]
-                      [--tls-cert CERT.pem --tls-key KEY.pem]
+                      [--tls-cert CERT.pem --tls-key KEY.pem] [--transports FILE]
 Prints "ready" once it listens; runs until killed.
 """
 import argparse
@@ -28,6 +31,7 @@ def main():
     ap.add_argument("--tcp-only", action="store_true")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--transports")
     ap.add_argument("--moving", action="store_true", help="moving SMPTE bars (benches)")
     args = ap.parse_args()
     Gst.init(None)
@@ -73,6 +77,14 @@ def main():
         permissions.add_permission_for_role(
             "viewer", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
         factory.set_permissions(permissions)
+    if args.transports:
+        def on_setup(client, ctx):
+            _, transport = ctx.request.get_header(GstRtsp.RTSPHeaderField.TRANSPORT, 0)
+            with open(args.transports, "a") as f:
+                f.write(f"{transport}\n")
+
+        server.connect("client-connected",
+                       lambda _, client: client.connect("setup-request", on_setup))
     server.get_mount_points().add_factory("/cam", factory)
     if server.attach(None) == 0:
         print("cannot listen", flush=True)

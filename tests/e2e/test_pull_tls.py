@@ -14,6 +14,7 @@ Checked:
    key, and (through GIO's TLS library) a CA file whose armour is right but whose DER is not;
 1. every trusted feed goes live, says its protocol and a time to first frame, and its tile
    shows its colour in canvas.png;
+   RTSPS asks for its media interleaved in the TLS connection, never plain UDP;
 2. every untrusted feed says "TLS certificate not trusted: unknown CA" as its last error (not
    a stall, not "internal data stream error") and never goes live;
 3. the log says tls_verify = false is insecure.
@@ -93,7 +94,8 @@ def main():
                            RED, tls)
     hls = HlsServer(work, ports["hls"], CYAN, tls=tls)
     servers = {
-        "rtsps": RtspServer(ports["rtsps"], GREEN, tls=tls),
+        "rtsps": RtspServer(ports["rtsps"], GREEN, tls=tls,
+                            transports=os.path.join(work, "rtsps-transports.txt")),
         "rtsps_untrusted": RtspServer(ports["rtsps_untrusted"], GREEN, tls=tls),
         "rtmps": rtmps,
         "hls": hls,
@@ -170,6 +172,9 @@ hls = false
                 assert not wrong, wrong
                 return True
             wait_until(tiles_right, 15, "every tile showing its colour", 0.3)
+            with open(servers["rtsps"].transports) as f:
+                asked = f.read().split()
+            assert asked and all(a.startswith("RTP/AVP/TCP;") for a in asked), asked
 
             # 2. An unknown CA is said in words, and such a feed never goes live.
             def refusals_said():
