@@ -11,7 +11,8 @@ One `tessera run` pulls:
     store does not know the private CA
 Checked:
 0. `tessera check` accepts the file; refuses tls_ca_file on rtsp://, a CA file holding a private
-   key, and (through GIO's TLS library) a CA file whose armour is right but whose DER is not;
+   key, and (through GIO's TLS library) a CA file whose armour is right but whose DER is not,
+   which `tessera run` refuses too (exit 2);
 1. every trusted feed goes live, says its protocol and a time to first frame, and its tile
    shows its colour in canvas.png;
    RTSPS asks for its media interleaved in the TLS connection, never plain UDP;
@@ -73,11 +74,17 @@ def check_refusals(tessera, work, tls):
     assert ":3: ingest.pull[0].tls_ca_file: only TLS sources check a certificate" in said, said
     assert ":6: ingest.pull[1].tls_ca_file: " + with_key + ": it holds a private key" in said, said
     assert "PRIVATE KEY" not in said and "BEGIN" not in said.replace('"-----BEGIN', ""), said
-    code, said = check(tessera, os.path.join(work, "bad-der.toml"),
+    bad_der_toml = os.path.join(work, "bad-der.toml")
+    code, said = check(tessera, bad_der_toml,
                        '[[ingest.pull]]\nuri = "rtmps://127.0.0.1:3/live/k"\n'
                        f'tls_ca_file = "{bad_der}"\n')
     assert code == 2, said
     assert ":0: ingest.pull[0].tls_ca_file: " + bad_der in said, said
+    # `tessera run` refuses it as check does, before anything starts.
+    r = subprocess.run([tessera, "run", bad_der_toml, "--headless", "--duration", "1"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert ":0: ingest.pull[0].tls_ca_file: " + bad_der in r.stdout + r.stderr
 
 
 def main():
