@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -657,6 +658,14 @@ void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
   }
 }
 
+// Host names compare without case ("Cam.local" is "cam.local").
+bool sameHostName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 // tls_ca_file and tls_verify: only for a TLS scheme; the CA file a readable list of PEM
 // certificates (no private key); and not both (tls_verify = false would ignore the file).
 void readPullTls(Parser& parser, Section& s, PullConfig& out) {
@@ -861,7 +870,7 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
       // it through one process-wide TLS database, so two settings for one server cannot hold.
       for (std::size_t j = 0; j < out.pulls.size() && pull.target.tls(); ++j) {
         const PullConfig& other = out.pulls[j];
-        if (other.target.tls() && other.target.host == pull.target.host &&
+        if (other.target.tls() && sameHostName(other.target.host, pull.target.host) &&
             other.target.port == pull.target.port &&
             (other.tlsCaFile != pull.tlsCaFile || other.tlsVerify != pull.tlsVerify)) {
           parser.problem(

@@ -16,7 +16,7 @@ namespace {
 constexpr std::size_t kMaxRefusedServers = 1024;
 
 struct Policy {
-  GTlsDatabase* anchors = nullptr;  // owned reference; null with acceptAny false: refuse
+  GObjectPtr<GTlsDatabase> anchors;  // null with acceptAny false: refuse
   bool acceptAny = false;
 };
 
@@ -31,14 +31,7 @@ struct TrustState {
   std::mutex mutex;
   std::map<std::string, Policy> policies;  // "host:port"
   std::map<std::string, Refusal> refusals;
-  GTlsDatabase* system = nullptr;  // owned reference; may be null (no TLS backend)
-
-  ~TrustState() {
-    for (auto& [key, policy] : policies) {
-      if (policy.anchors) g_object_unref(policy.anchors);
-    }
-    if (system) g_object_unref(system);
-  }
+  GObjectPtr<GTlsDatabase> system;  // may be null (no TLS backend)
 };
 
 std::string serverKey(std::string host, int port) {
@@ -94,19 +87,18 @@ GTlsCertificateFlags verifyChain(GTlsDatabase* database, GTlsCertificate* chain,
                                  GCancellable* cancellable, GError** error) {
   TrustState& state = stateOf(database);
   const std::string key = serverKey(identity);
-  GTlsDatabase* anchors = nullptr;
+  GObjectPtr<GTlsDatabase> anchors;
   {
     std::lock_guard lock(state.mutex);
     const auto it = key.empty() ? state.policies.end() : state.policies.find(key);
     if (it != state.policies.end() && it->second.acceptAny) return GTlsCertificateFlags(0);
-    anchors = it != state.policies.end() ? it->second.anchors : state.system;
-    if (anchors) g_object_ref(anchors);
+    anchors = GObjectPtr<GTlsDatabase>::retain(it != state.policies.end() ? it->second.anchors.get()
+                                                                          : state.system.get());
   }
   GTlsCertificateFlags result = G_TLS_CERTIFICATE_UNKNOWN_CA;  // no anchors: nobody vouches
   if (anchors) {
-    result = g_tls_database_verify_chain(anchors, chain, purpose, identity, interaction, flags,
-                                         cancellable, error);
-    g_object_unref(anchors);
+    result = g_tls_database_verify_chain(anchors.get(), chain, purpose, identity, interaction,
+                                         flags, cancellable, error);
   }
   if (result != 0 && !key.empty()) {
     std::lock_guard lock(state.mutex);
@@ -119,14 +111,14 @@ GTlsCertificateFlags verifyChain(GTlsDatabase* database, GTlsCertificate* chain,
 
 // Everything but the check itself is the system store's business.
 gchar* createHandle(GTlsDatabase* database, GTlsCertificate* certificate) {
-  GTlsDatabase* system = stateOf(database).system;
+  GTlsDatabase* system = stateOf(database).system.get();
   return system ? g_tls_database_create_certificate_handle(system, certificate) : nullptr;
 }
 
 GTlsCertificate* lookupForHandle(GTlsDatabase* database, const gchar* handle,
                                  GTlsInteraction* interaction, GTlsDatabaseLookupFlags flags,
                                  GCancellable* cancellable, GError** error) {
-  GTlsDatabase* system = stateOf(database).system;
+  GTlsDatabase* system = stateOf(database).system.get();
   return system ? g_tls_database_lookup_certificate_for_handle(system, handle, interaction, flags,
                                                                cancellable, error)
                 : nullptr;
@@ -135,7 +127,7 @@ GTlsCertificate* lookupForHandle(GTlsDatabase* database, const gchar* handle,
 GTlsCertificate* lookupIssuer(GTlsDatabase* database, GTlsCertificate* certificate,
                               GTlsInteraction* interaction, GTlsDatabaseLookupFlags flags,
                               GCancellable* cancellable, GError** error) {
-  GTlsDatabase* system = stateOf(database).system;
+  GTlsDatabase* system = stateOf(database).system.get();
   return system ? g_tls_database_lookup_certificate_issuer(system, certificate, interaction, flags,
                                                            cancellable, error)
                 : nullptr;
@@ -143,7 +135,7 @@ GTlsCertificate* lookupIssuer(GTlsDatabase* database, GTlsCertificate* certifica
 
 GList* lookupIssuedBy(GTlsDatabase* database, GByteArray* issuer, GTlsInteraction* interaction,
                       GTlsDatabaseLookupFlags flags, GCancellable* cancellable, GError** error) {
-  GTlsDatabase* system = stateOf(database).system;
+  GTlsDatabase* system = stateOf(database).system.get();
   return system ? g_tls_database_lookup_certificates_issued_by(system, issuer, interaction, flags,
                                                                cancellable, error)
                 : nullptr;
@@ -178,7 +170,7 @@ TlsTrust::TlsTrust() {
       G_TLS_DATABASE(g_object_new(tessera_tls_trust_get_type(), nullptr)));
   GTlsBackend* backend = g_tls_backend_get_default();
   mPrevious = GObjectPtr<GTlsDatabase>::adopt(g_tls_backend_get_default_database(backend));
-  if (mPrevious) stateOf(mDatabase.get()).system = G_TLS_DATABASE(g_object_ref(mPrevious.get()));
+  stateOf(mDatabase.get()).system = GObjectPtr<GTlsDatabase>::retain(mPrevious.get());
   g_tls_backend_set_default_database(backend, mDatabase.get());
 }
 
@@ -189,25 +181,22 @@ TlsTrust::~TlsTrust() {
 bool TlsTrust::trustCaFile(const std::string& host, int port, const std::filesystem::path& caFile,
                            std::string* error) {
   GError* raw = nullptr;
-  GTlsDatabase* anchors = g_tls_file_database_new(caFile.c_str(), &raw);
+  auto anchors = GObjectPtr<GTlsDatabase>::adopt(g_tls_file_database_new(caFile.c_str(), &raw));
   if (!anchors && error) {
     *error = fmt::format("{}: {}", caFile.string(), raw ? raw->message : "cannot be read");
   }
   if (raw) g_error_free(raw);
+  const bool loaded = static_cast<bool>(anchors);
   TrustState& state = stateOf(mDatabase.get());
   std::lock_guard lock(state.mutex);
-  Policy& policy = state.policies[serverKey(host, port)];
-  if (policy.anchors) g_object_unref(policy.anchors);
-  policy = {anchors, false};
-  return anchors != nullptr;
+  state.policies[serverKey(host, port)] = {std::move(anchors), false};
+  return loaded;
 }
 
 void TlsTrust::trustAny(const std::string& host, int port) {
   TrustState& state = stateOf(mDatabase.get());
   std::lock_guard lock(state.mutex);
-  Policy& policy = state.policies[serverKey(host, port)];
-  if (policy.anchors) g_object_unref(policy.anchors);
-  policy = {nullptr, true};
+  state.policies[serverKey(host, port)] = {GObjectPtr<GTlsDatabase>(), true};
 }
 
 std::optional<std::string> TlsTrust::rejection(const std::string& host, int port,

@@ -1264,8 +1264,8 @@ TEST_CASE("[[ingest.pull]] tls_ca_file and tls_verify", "[core][config][pull]") 
       {"[[ingest.pull]]\nuri = \"https://cam/v\"\ntls_verify = \"no\"\n",
        ":3: ingest.pull[0].tls_verify: expected a boolean (true or false), got string \"no\""},
       {"[[ingest.pull]]\nuri = \"https://cam:8443/a.m3u8\"\ntls_ca_file = \"ca/venue.pem\"\n"
-       "[[ingest.pull]]\nuri = \"https://cam:8443/b.m3u8\"\n",
-       ":5: ingest.pull[1].uri: cam:8443 is also pulled by ingest.pull[0] with other TLS "
+       "[[ingest.pull]]\nuri = \"https://Cam:8443/b.m3u8\"\n",
+       ":5: ingest.pull[1].uri: Cam:8443 is also pulled by ingest.pull[0] with other TLS "
        "settings (tls_ca_file, tls_verify): a server is trusted one way"},
   };
   for (const auto& [text, expected] : bad) {
