@@ -22,7 +22,8 @@ DEB_PACKAGES := \
   glib-networking openssl libzmq3-dev cppzmq-dev libopencv-dev opencv-data opencv-doc libqrencode-dev libnice-dev catch2 \
   ffmpeg xvfb xauth xdotool x11-utils chromium iproute2 util-linux zbar-tools \
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 \
-  nginx-light libnginx-mod-rtmp srt-tools liblo-dev liblo-tools gir1.2-gst-rtsp-server-1.0
+  nginx-light libnginx-mod-rtmp libnginx-mod-stream srt-tools liblo-dev liblo-tools \
+  gir1.2-gst-rtsp-server-1.0
 # Only the sanitizer and fuzz job (make sanitize) needs Clang and its runtimes.
 SANITIZE_PACKAGES := clang libclang-rt-14-dev llvm
 # Node.js may come from elsewhere (a nodejs build that bundles npm conflicts with Debian's npm):

@@ -3,8 +3,11 @@
 pulled feed, per protocol, against real servers on loopback (tests/e2e/pull_servers.py).
 
   /usr/bin/python3 bench/bench_pull.py --tessera BUILD/tessera [--feeds 4] [--window 15]
+                                       [--only rtsps,rtmps,...]
 
-For each protocol (rtmp, rtsp, srt caller, srt listener, hls, mjpeg) one `tessera run` (640x480
+For each protocol (rtmp, rtsp, srt caller, srt listener, hls, mjpeg, and over TLS: rtsps,
+rtmps, hls and mjpeg over https, each trusting a private CA through tls_ca_file; RTMPS is
+nginx-rtmp behind nginx's stream module doing TLS) one `tessera run` (640x480
 at 15 fps, tiles 160x120, analysis off, no outputs) pulls --feeds copies of one 320x240@15
 source of moving SMPTE bars, H.264 at 300 kbit/s (RTSP, RTMP, HLS: --feeds pulls of one server;
 SRT: one sender per feed), or a 320x240 JPEG 15 times a second (MJPEG).
@@ -29,8 +32,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import pull_servers  # noqa: E402
-from pull_servers import (HlsServer, MjpegServer, RtmpPublisher, RtspServer,  # noqa: E402
-                          SrtCallerSender, SrtListenerSender)
+from pull_servers import (Certificates, HlsServer, MjpegServer, RtmpPublisher,  # noqa: E402
+                          RtmpsPublisher, RtspServer, SrtCallerSender, SrtListenerSender)
 from tessera_harness import Tessera, free_port, wait_until  # noqa: E402
 
 BASE = """
@@ -66,7 +69,7 @@ def cpu_over(t, window):
 
 
 def setups(work, n):
-    """name -> (servers, uris): --feeds pulls per protocol."""
+    """name -> (servers, uris, extra keys of each [[ingest.pull]]): --feeds pulls per protocol."""
     out = {}
     p = free_port()
     rtmp = RtmpPublisher(work, p, "bench", 0xFF0000)
@@ -83,13 +86,24 @@ def setups(work, n):
     out["hls"] = ([hls], [hls.url] * n)
     mjpeg = MjpegServer(work, free_port(), 0xFF8000)
     out["mjpeg"] = ([mjpeg], [mjpeg.url] * n)
+    out = {name: (servers, uris, "") for name, (servers, uris) in out.items()}
+    tls = Certificates(work)
+    trust = f'tls_ca_file = "{tls.ca_cert}"\n'
+    rtsps = RtspServer(free_port(), 0x00FF00, tls=tls)
+    out["rtsps"] = ([rtsps], [rtsps.url] * n, trust)
+    rtmps = RtmpsPublisher(work, free_port(), [free_port()], "bench", 0xFF0000, tls)
+    out["rtmps"] = ([rtmps], [rtmps.urls[0]] * n, trust)
+    hls = HlsServer(work, free_port(), 0x00FFFF, tls=tls)
+    out["hls-https"] = ([hls], [hls.url] * n, trust)
+    mjpeg = MjpegServer(work, free_port(), 0xFF8000, tls=tls)
+    out["mjpeg-https"] = ([mjpeg], [mjpeg.url] * n, trust)
     return out
 
 
-def run_case(binary, servers, uris, window):
+def run_case(binary, servers, uris, extra, window):
     for s in servers:
         s.start()
-    config = BASE + "".join(f'[[ingest.pull]]\nuri = "{u}"\n' for u in uris)
+    config = BASE + "".join(f'[[ingest.pull]]\nuri = "{u}"\n{extra}' for u in uris)
     try:
         started = time.monotonic()
         with Tessera(binary, config, duration=200) as t:
@@ -126,6 +140,7 @@ def main():
     ap.add_argument("--tessera", required=True)
     ap.add_argument("--feeds", type=int, default=4)
     ap.add_argument("--window", type=float, default=15)
+    ap.add_argument("--only", help="comma-separated protocols (default: all)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="tessera-bench-pull-")
     pull_servers.MOVING = True
@@ -137,8 +152,11 @@ def main():
     print(f"baseline (no pulled feed): {baseline * 100:.1f} % of a core")
     print(f"{'protocol':<13} {'first p50':>9} {'first max':>9} {'all live':>8} {'back':>6} "
           f"{'cpu/feed':>8} {'kbit/s':>7}")
-    for name, (servers, uris) in setups(work, args.feeds).items():
-        r = run_case(args.tessera, servers, uris, args.window)
+    only = args.only.split(",") if args.only else None
+    for name, (servers, uris, extra) in setups(work, args.feeds).items():
+        if only and name not in only:
+            continue
+        r = run_case(args.tessera, servers, uris, extra, args.window)
         per_feed = (r["cpu"] - baseline) / args.feeds * 100
         print(f"{name:<13} {r['first_p50']:>7.0f}ms {r['first_max']:>7.0f}ms {r['wall']:>7.1f}s "
               f"{r['back']:>5.1f}s {per_feed:>7.1f}% {r['kbps']:>7.0f}", flush=True)

@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <utility>
 
 #include "core/files.hpp"
+#include "core/pem.hpp"
 
 namespace tessera::core {
 namespace {
@@ -661,9 +663,53 @@ void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
   }
 }
 
+// Host names compare without case ("Cam.local" is "cam.local").
+bool sameHostName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// tls_ca_file and tls_verify: only for a TLS scheme; the CA file a readable list of PEM
+// certificates (no private key); and not both (tls_verify = false would ignore the file).
+void readPullTls(Parser& parser, Section& s, PullConfig& out) {
+  std::string caFile;
+  const bool haveCa = s.readString("tls_ca_file", caFile);
+  const bool haveVerify = s.readBool("tls_verify", out.tlsVerify);
+  const bool knownScheme = !out.target.scheme.empty();
+  for (const char* key : {"tls_ca_file", "tls_verify"}) {
+    if (knownScheme && !out.target.tls() && s.find(key)) {
+      s.problem(*s.find(key), key,
+                "only TLS sources check a certificate (rtsps://, rtmps://, https://)");
+      return;
+    }
+  }
+  if (haveCa && haveVerify && !out.tlsVerify) {
+    s.problem(*s.find("tls_verify"), "tls_verify",
+              "tls_verify = false accepts any certificate, so tls_ca_file would be ignored: "
+              "keep one of them");
+    return;
+  }
+  if (!haveCa) return;
+  const std::filesystem::path file = parser.resolve(caFile);
+  std::string error;
+  const std::optional<std::string> pem = readRegularFile(file, kMaxCertificateFileBytes, &error);
+  if (pem) {
+    if (auto problem = pemCertificatesProblem(*pem)) {
+      error = fmt::format("{}: {}", file.string(), *problem);
+    } else {
+      out.tlsCaFile = file;
+      return;
+    }
+  }
+  s.problem(*s.find("tls_ca_file"), "tls_ca_file", error);
+}
+
 void readPull(Parser& parser, const toml::table& t, std::string path, PullConfig& out) {
   Section s(parser, t, std::move(path),
-            {"uri", "loop", "offset_ms", "connect_timeout_s", "stall_timeout_s", "latency_ms"});
+            {"uri", "loop", "offset_ms", "connect_timeout_s", "stall_timeout_s", "latency_ms",
+             "tls_ca_file", "tls_verify"});
   if (s.readString("uri", out.uri)) {
     std::string error;
     if (auto target = parsePullUri(out.uri, &error)) {
@@ -690,6 +736,7 @@ void readPull(Parser& parser, const toml::table& t, std::string path, PullConfig
                 "only RTSP and SRT sources have a latency (rtsp://, srt://)");
     }
   }
+  readPullTls(parser, s, out);
 }
 
 void readSync(Parser& parser, const toml::table& t, SyncConfig& out) {
@@ -823,6 +870,22 @@ void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
               lineOf(table.get("uri") ? *table.get("uri") : table),
               fmt::format("ingest.pull[{}].uri", i),
               fmt::format("listens on port {} like ingest.pull[{}]", pull.target.port, j));
+          break;
+        }
+      }
+      // Trust is per server (host:port): rtmp2src and the HLS demuxers' own downloads are told
+      // it through one process-wide TLS database, so two settings for one server cannot hold.
+      for (std::size_t j = 0; j < out.pulls.size() && pull.target.tls(); ++j) {
+        const PullConfig& other = out.pulls[j];
+        if (other.target.tls() && sameHostName(other.target.host, pull.target.host) &&
+            other.target.port == pull.target.port &&
+            (other.tlsCaFile != pull.tlsCaFile || other.tlsVerify != pull.tlsVerify)) {
+          parser.problem(
+              lineOf(table.get("uri") ? *table.get("uri") : table),
+              fmt::format("ingest.pull[{}].uri", i),
+              fmt::format("{}:{} is also pulled by ingest.pull[{}] with other TLS settings "
+                          "(tls_ca_file, tls_verify): a server is trusted one way",
+                          pull.target.host, pull.target.port, j));
           break;
         }
       }

@@ -87,6 +87,11 @@ struct PullConfig {
   double offsetMs = 0;  // added to this source's capture times (a camera known to run late)
   // connect_timeout_s, stall_timeout_s, latency_ms: the scheme's defaults unless written.
   PullTimeouts timeouts;
+  // TLS schemes only (rtsps, rtmps, https): the server's certificate is checked against the
+  // certificates of tlsCaFile (a private CA, a camera's self-signed certificate) instead of the
+  // system store; tlsVerify = false accepts any certificate (insecure, logged as such).
+  std::filesystem::path tlsCaFile;
+  bool tlsVerify = true;
 };
 
 // How pulled and synthetic feeds' decoding gives way to the canvas when the CPU is short.

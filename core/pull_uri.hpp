@@ -50,6 +50,8 @@ struct PullTarget {
   std::optional<int> latencyMs;  // from the URI's ?latency=
   std::string streamid;
 
+  // rtsps://, rtmps:// and https://: the server proves who it is with a certificate.
+  bool tls() const { return scheme == "rtsps" || scheme == "rtmps" || scheme == "https"; }
   // The protocol as the API names it before the stream says more ("hls", "mjpeg" come later).
   std::string protocol() const;
   // Defaults that suit the scheme (a listener waits for its caller as long as it takes).

@@ -72,6 +72,9 @@ void IngestManager::startConfiguredFeeds() {
     if (!addFeed(spec, &error)) core::logError(kModule, "synthetic participant {}: {}", i, error);
   }
   for (const auto& pull : mConfig.pulls) {
+    if (pull.target.tls()) trustServer(pull);
+  }
+  for (const auto& pull : mConfig.pulls) {
     FeedSpec spec;
     spec.source = core::FeedSource::kPull;
     spec.uri = pull.uri;
@@ -83,6 +86,33 @@ void IngestManager::startConfiguredFeeds() {
   }
   core::logInfo(kModule, "{} feeds started ({} synthetic, {} pulled)", mFeeds.size(),
                 mConfig.synthetic.count, mConfig.pulls.size());
+}
+
+void IngestManager::trustServer(const core::PullConfig& pull) {
+  if (!mTls) mTls = std::make_unique<platform::TlsTrust>();
+  const core::PullTarget& t = pull.target;
+  if (!pull.tlsVerify) {
+    mTls->trustAny(t.host, t.port);
+    core::logWarn(kModule,
+                  "pull {}: tls_verify = false: ANY certificate is accepted from {}:{} (insecure: "
+                  "anyone on the network path can impersonate this source)",
+                  t.masked, t.host, t.port);
+  } else if (!pull.tlsCaFile.empty()) {
+    std::string error;
+    if (mTls->trustCaFile(t.host, t.port, pull.tlsCaFile, &error)) {
+      core::logInfo(kModule, "pull {}: certificates of {}:{} checked against {}", t.masked, t.host,
+                    t.port, pull.tlsCaFile.string());
+    } else {
+      core::logError(kModule, "pull {}: tls_ca_file {}; its certificates will be refused", t.masked,
+                     error);
+    }
+  }
+}
+
+std::optional<std::string> IngestManager::tlsRefusal(const Entry& e) const {
+  if (!mTls || !e.feed || e.feed->spec().source != core::FeedSource::kPull) return std::nullopt;
+  const core::PullTarget& t = e.feed->spec().target;
+  return t.tls() ? mTls->rejection(t.host, t.port, e.startedAt) : std::nullopt;
 }
 
 std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* error) {
@@ -105,6 +135,9 @@ std::optional<core::FeedId> IngestManager::addFeed(FeedSpec spec, std::string* e
     spec.target = std::move(*target);
     spec.timeouts = spec.target.defaultTimeouts();
   }
+  // A TLS source added later (not in the file) is checked against the system store, and a
+  // refused certificate said in words like the others.
+  if (pulled && spec.target.tls() && !mTls) mTls = std::make_unique<platform::TlsTrust>();
   // The API, logs and metrics show the URI with its secrets masked.
   auto channel = std::make_shared<core::FeedChannel>(
       id, spec.source, pulled ? spec.target.masked : spec.uri, mRingFrames);
@@ -172,10 +205,13 @@ void IngestManager::onFeedFailed(core::FeedId id, const std::string& reason) {
   const auto delay = retryDelay(e.attempt, std::uniform_real_distribution<double>(0, 1)(mJitter),
                                 kFirstRetry, kMaxRetry);
   ++e.attempt;
-  e.channel->setState(core::FeedState::kRetrying, reason);
+  // A refused certificate shows up as a generic source error (souphttpsrc: "internal data
+  // stream error", rtspsrc: "could not open resource") or a stall: the TLS trust knows why.
+  const std::string why = tlsRefusal(e).value_or(reason);
+  e.channel->setState(core::FeedState::kRetrying, why);
   const std::string& uri = e.channel->uri();  // secrets masked
   core::logWarn(kModule, "feed {}{}: failed: {}; retry {} in {} ms", id.value,
-                uri.empty() ? "" : " (" + uri + ")", reason, e.attempt, delay.count());
+                uri.empty() ? "" : " (" + uri + ")", why, e.attempt, delay.count());
   // Tear down outside the bus callback that reported the failure.
   e.retry = platform::Timer(delay, [this, id] { restart(id); });
 }

@@ -17,6 +17,7 @@
 #include "core/mailbox.hpp"
 #include "ingest/feed.hpp"
 #include "platform/main_loop.hpp"
+#include "platform/tls_trust.hpp"
 
 namespace tessera::ingest {
 
@@ -64,6 +65,10 @@ class IngestManager final : public FeedListener {
   };
 
   void onFeedFailed(core::FeedId id, const std::string& reason) override;
+  // Installs the TLS trust (once, before the first TLS source starts) and tells it `pull`'s.
+  void trustServer(const core::PullConfig& pull);
+  // "TLS certificate not trusted: ..." when this attempt's server certificate was refused.
+  std::optional<std::string> tlsRefusal(const Entry& e) const;
   void onFeedEnded(core::FeedId id) override;
   void restart(core::FeedId id);
   void checkStalls();
@@ -75,6 +80,9 @@ class IngestManager final : public FeedListener {
   const int mFps;
   const std::size_t mRingFrames;
   std::uint32_t mNextId = 1;
+  // Which TLS servers are trusted how; created with the first TLS source (none without one:
+  // GIO's default database is then left alone). Outlives the feeds.
+  std::unique_ptr<platform::TlsTrust> mTls;
   std::map<core::FeedId, Entry> mFeeds;  // ids grow, so map order is join order
   core::LatestMailbox<core::FeedTable> mTable;
   std::uint64_t mVersion = 0;

@@ -136,9 +136,15 @@ GstElement* addRtsp(GstBin* bin, const core::PullTarget& t, const core::PullTime
     g_object_set(src, "user-id", t.user.c_str(), "user-pw", t.password.c_str(), nullptr);
   }
   g_object_set(src, "latency", static_cast<guint>(timeouts.latencyMs), nullptr);
-  // UDP first; when no packet comes within this time (a firewall, a NAT), rtspsrc sets the
-  // session up again interleaved over the RTSP TCP connection.
-  setIfPresent(src, "timeout", microseconds(kRtspUdpWaitS));
+  if (t.tls()) {
+    // RTSPS: the media too comes inside the TLS connection (interleaved). rtspsrc would set up
+    // plain UDP first, and the picture would cross the network unencrypted.
+    setNickIfPresent(src, "protocols", "tcp");
+  } else {
+    // UDP first; when no packet comes within this time (a firewall, a NAT), rtspsrc sets the
+    // session up again interleaved over the RTSP TCP connection.
+    setIfPresent(src, "timeout", microseconds(kRtspUdpWaitS));
+  }
   const double connectS = timeouts.connectS > 0 ? std::min(timeouts.connectS, 10.0) : 10.0;
   setIfPresent(src, "tcp-timeout", microseconds(connectS));
   setIfPresent(src, "teardown-timeout", microseconds(0.2));

@@ -18,7 +18,9 @@ std::string lower(std::string_view text) {
 // First match wins: authentication before "not found" (a 401 page may say both), refusal
 // before timeouts (a refused SRT handshake also ends in a time-out). No bare status numbers:
 // "401" also matches a port or an address in the debug text.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kPatterns{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kPatterns{{
+    // rtmp2src's words; the ingest manager says which check failed when its TLS trust saw it.
+    {"tls certificate", "TLS certificate not trusted"},
     {"unauthorized", "authentication failed"},
     {"not authorized", "authentication failed"},
     {"authentication", "authentication failed"},

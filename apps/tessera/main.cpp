@@ -25,6 +25,7 @@
 #include "platform/gl_surface.hpp"
 #include "platform/pipeline.hpp"
 #include "platform/png.hpp"
+#include "platform/tls_trust.hpp"
 #include "render/scenes.hpp"
 #include "render/shader_preview.hpp"
 #include "server/server.hpp"
@@ -95,6 +96,22 @@ std::optional<core::Config> loadOrReport(const std::string& file) {
   }
 }
 
+// The parser checked each [[ingest.pull]] tls_ca_file's PEM armour; the TLS library reads the
+// certificates. Prints each problem (FILE:0: KEY: MESSAGE).
+bool pullCaFilesOk(const core::Config& config) {
+  bool ok = true;
+  for (std::size_t i = 0; i < config.ingest.pulls.size(); ++i) {
+    const auto& caFile = config.ingest.pulls[i].tlsCaFile;
+    if (caFile.empty()) continue;
+    if (auto problem = platform::tlsCertificatesProblem(caFile)) {
+      std::fprintf(stderr, "%s:0: ingest.pull[%zu].tls_ca_file: %s\n", config.file.c_str(), i,
+                   problem->c_str());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 // Loads every scene's target image; prints each problem (FILE:LINE: KEY: MESSAGE).
 bool sceneAssetsOk(const core::Config& config) {
   std::vector<core::ConfigProblem> problems;
@@ -120,6 +137,7 @@ int cmdCheck(Args args) {
   }
   if (!note.empty()) std::fprintf(stderr, "%s: note: %s\n", args.items[0].c_str(), note.c_str());
 
+  if (!pullCaFilesOk(*config)) ++problems;
   for (const char* name : {"tiles.vert", "tiles.frag", "canvas.vert", "canvas.frag"}) {
     if (!std::filesystem::exists(shaders / name)) {
       std::fprintf(stderr, "%s:0: (shaders): missing %s\n", args.items[0].c_str(),
@@ -179,7 +197,7 @@ int cmdRun(Args args) {
   }
   if (!file) return usageError("run needs an installation file", kRunHelp);
   auto config = loadOrReport(*file);
-  if (!config || !sceneAssetsOk(*config)) return kUsage;
+  if (!config || !sceneAssetsOk(*config) || !pullCaFilesOk(*config)) return kUsage;
   options.dataDir = server::defaultDataDir();
   platform::GstRuntime gst;
   server::Server server(std::move(*config), std::move(options));

@@ -1225,3 +1225,65 @@ TEST_CASE("bad [[output.windows]] name the key and the window's index", "[core][
     CHECK(problemsOf(c.toml) == c.expected);
   }
 }
+
+TEST_CASE("[[ingest.pull]] tls_ca_file and tls_verify", "[core][config][pull]") {
+  TempDir dir;
+  dir.write("ca/venue.pem",
+            "-----BEGIN CERTIFICATE-----\nMIIBlTCCATugAwIBAgIU\n-----END CERTIFICATE-----\n");
+  dir.write("ca/key.pem",
+            "-----BEGIN CERTIFICATE-----\nMIIBlTCCATugAwIBAgIU\n"
+            "-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMIGH\n"
+            "-----END PRIVATE KEY-----\n");
+  dir.write("ca/empty.pem", "");
+  const auto file = [&](std::string_view text) { return dir.write("inst.toml", text); };
+
+  const Config good =
+      loadConfig(file("[[ingest.pull]]\nuri = \"rtsps://cam:8322/s\"\n"
+                      "tls_ca_file = \"ca/venue.pem\"\n"
+                      "[[ingest.pull]]\nuri = \"https://relay/live.m3u8\"\n"
+                      "tls_verify = false\n"
+                      "[[ingest.pull]]\nuri = \"rtmps://relay2/live/key\"\n"));
+  REQUIRE(good.ingest.pulls.size() == 3);
+  CHECK(good.ingest.pulls[0].tlsCaFile == dir.path() / "ca/venue.pem");
+  CHECK(good.ingest.pulls[0].tlsVerify);
+  CHECK(good.ingest.pulls[1].tlsCaFile.empty());
+  CHECK_FALSE(good.ingest.pulls[1].tlsVerify);
+  CHECK(good.ingest.pulls[2].tlsCaFile.empty());  // the system store
+  CHECK(good.ingest.pulls[2].tlsVerify);
+
+  const std::string inst = (dir.path() / "inst.toml").string();
+  const std::string ca = (dir.path() / "ca").string();
+  const std::pair<std::string, std::string> bad[] = {
+      {"[[ingest.pull]]\nuri = \"rtsp://cam/s\"\ntls_ca_file = \"ca/venue.pem\"\n",
+       ":3: ingest.pull[0].tls_ca_file: only TLS sources check a certificate (rtsps://, "
+       "rtmps://, https://)"},
+      {"[[ingest.pull]]\nuri = \"http://cam/video\"\ntls_verify = false\n",
+       ":3: ingest.pull[0].tls_verify: only TLS sources check a certificate (rtsps://, "
+       "rtmps://, https://)"},
+      {"[[ingest.pull]]\nuri = \"https://cam/v\"\ntls_ca_file = \"ca/none.pem\"\n",
+       ":3: ingest.pull[0].tls_ca_file: " + ca + "/none.pem: No such file or directory"},
+      {"[[ingest.pull]]\nuri = \"https://cam/v\"\ntls_ca_file = \"ca/empty.pem\"\n",
+       ":3: ingest.pull[0].tls_ca_file: " + ca +
+           "/empty.pem: no PEM certificate (\"-----BEGIN CERTIFICATE-----\") in it"},
+      {"[[ingest.pull]]\nuri = \"https://cam/v\"\ntls_ca_file = \"ca/key.pem\"\n",
+       ":3: ingest.pull[0].tls_ca_file: " + ca +
+           "/key.pem: it holds a private key: give only the CA's certificate (and keep the key "
+           "secret)"},
+      {"[[ingest.pull]]\nuri = \"https://cam/v\"\ntls_ca_file = \"ca/venue.pem\"\n"
+       "tls_verify = false\n",
+       ":4: ingest.pull[0].tls_verify: tls_verify = false accepts any certificate, so "
+       "tls_ca_file would be ignored: keep one of them"},
+      {"[[ingest.pull]]\nuri = \"https://cam/v\"\ntls_verify = \"no\"\n",
+       ":3: ingest.pull[0].tls_verify: expected a boolean (true or false), got string \"no\""},
+      {"[[ingest.pull]]\nuri = \"https://cam:8443/a.m3u8\"\ntls_ca_file = \"ca/venue.pem\"\n"
+       "[[ingest.pull]]\nuri = \"https://Cam:8443/b.m3u8\"\n",
+       ":5: ingest.pull[1].uri: Cam:8443 is also pulled by ingest.pull[0] with other TLS "
+       "settings (tls_ca_file, tls_verify): a server is trusted one way"},
+  };
+  for (const auto& [text, expected] : bad) {
+    INFO(text);
+    const auto problems = problemsOf(text, file(text));
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0] == inst + expected);
+  }
+}

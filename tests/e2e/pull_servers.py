@@ -5,6 +5,7 @@ stopped by the test. Only 127.0.0.1 is used; every wait is bounded.
 import http.server
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -76,12 +77,94 @@ class RtmpPublisher(Restartable):
         self.nginx.kill()
 
 
-class RtspServer(Restartable):
-    """tests/e2e/rtsp_server.py (libgstrtspserver): rtsp://127.0.0.1:PORT/cam."""
+class Certificates:
+    """A private CA and a server certificate it signed for 127.0.0.1 and localhost, made with
+    openssl in `workdir` (EC P-256, valid two days), as a venue's relay or camera would have."""
 
-    def __init__(self, port, colour, user=None, password=None, tcp_only=False):
+    def __init__(self, workdir):
+        self.ca_cert = os.path.join(workdir, "venue-ca.pem")
+        self.ca_key = os.path.join(workdir, "venue-ca.key")
+        self.server_cert = os.path.join(workdir, "server.pem")
+        self.server_key = os.path.join(workdir, "server.key")
+        csr, ext = os.path.join(workdir, "server.csr"), os.path.join(workdir, "server.ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                    "extendedKeyUsage=serverAuth\n")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        for args in (
+                ["req", "-x509", *ec, "-keyout", self.ca_key, "-out", self.ca_cert, "-days", "2",
+                 "-subj", "/CN=tessera test venue CA", "-addext",
+                 "basicConstraints=critical,CA:TRUE", "-addext",
+                 "keyUsage=critical,keyCertSign,cRLSign"],
+                ["req", *ec, "-keyout", self.server_key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+                ["x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key,
+                 "-CAcreateserial", "-out", self.server_cert, "-days", "2", "-extfile", ext]):
+            subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=30)
+
+
+def rtmps_nginx_conf(workdir, rtmp_port, tls_ports, tls):
+    """nginx-rtmp on `rtmp_port`, and nginx's stream module terminating TLS on each of
+    `tls_ports` in front of it (nginx-rtmp speaks no TLS itself; relays do it this way)."""
+    listens = "".join(f"""
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {tls.server_cert};
+    ssl_certificate_key {tls.server_key};
+    proxy_pass 127.0.0.1:{rtmp_port};
+  }}""" for port in tls_ports)
+    return f"""
+load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+daemon off;
+master_process off;
+user root;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log info;
+events {{ worker_connections 64; }}
+rtmp {{
+  server {{
+    listen 127.0.0.1:{rtmp_port};
+    chunk_size 4096;
+    application live {{
+      live on;
+      record off;
+    }}
+  }}
+}}
+stream {{{listens}
+}}
+"""
+
+
+class RtmpsPublisher(RtmpPublisher):
+    """RtmpPublisher behind TLS: rtmps://127.0.0.1:TLS_PORT/live/KEY for each of `tls_ports`
+    (the first is `url`)."""
+
+    def __init__(self, workdir, rtmp_port, tls_ports, key, colour, tls):
+        workdir = os.path.join(workdir, "rtmps")
+        os.makedirs(workdir, exist_ok=True)
+        super().__init__(workdir, rtmp_port, key, colour)
+        with open(self.nginx.conf, "w") as f:
+            f.write(rtmps_nginx_conf(workdir, rtmp_port, tls_ports, tls))
+        self.tls_ports = tls_ports
+        self.urls = [f"rtmps://127.0.0.1:{p}/live/{key}" for p in tls_ports]
+
+    def start(self):
+        super().start()
+        wait_until(lambda: all(tcp_listening(p) for p in self.tls_ports), 10,
+                   "nginx's TLS listeners")
+
+
+class RtspServer(Restartable):
+    """tests/e2e/rtsp_server.py (libgstrtspserver): rtsp://127.0.0.1:PORT/cam, or
+    rtsps://127.0.0.1:PORT/cam with `tls` (a Certificates)."""
+
+    def __init__(self, port, colour, user=None, password=None, tcp_only=False, tls=None,
+                 transports=None):
         self.port, self.colour, self.user, self.password = port, colour, user, password
-        self.tcp_only, self.proc = tcp_only, None
+        self.tcp_only, self.tls, self.transports, self.proc = tcp_only, tls, transports, None
+        self.url = f"{'rtsps' if tls else 'rtsp'}://127.0.0.1:{port}/cam"
 
     def start(self):
         args = [PYTHON, os.path.join(HERE, "rtsp_server.py"), "--port", str(self.port),
@@ -90,6 +173,10 @@ class RtspServer(Restartable):
             args += ["--user", self.user, "--password", self.password]
         if self.tcp_only:
             args.append("--tcp-only")
+        if self.tls:
+            args += ["--tls-cert", self.tls.server_cert, "--tls-key", self.tls.server_key]
+        if self.transports:  # a file: every SETUP's Transport header, one a line
+            args += ["--transports", self.transports]
         if MOVING:
             args.append("--moving")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -152,16 +239,21 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class HttpDirectory:
-    """A threaded HTTP server for one directory, on `port`, in this process."""
+    """A threaded HTTP server for one directory, on `port`, in this process; HTTPS when given a
+    Certificates' server certificate (`tls`)."""
 
-    def __init__(self, directory, port, handler=None):
+    def __init__(self, directory, port, handler=None, tls=None):
         self.directory, self.port = directory, port
-        self.handler = handler
+        self.handler, self.tls = handler, tls
         self.server = None
 
     def start(self):
         handler = self.handler or (lambda *a, **k: _Quiet(*a, directory=self.directory, **k))
         self.server = _Server(("127.0.0.1", self.port), handler)
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def kill(self):
@@ -172,13 +264,14 @@ class HttpDirectory:
 
 
 class _FfmpegHttp(Restartable):
-    """ffmpeg writing a live stream of 1 s segments into a directory served over HTTP."""
+    """ffmpeg writing a live stream of 1 s segments into a directory served over HTTP (HTTPS
+    with `tls`, a Certificates)."""
 
-    def __init__(self, workdir, port, colour, kind, manifest, muxer_args):
+    def __init__(self, workdir, port, colour, kind, manifest, muxer_args, tls=None):
         self.dir = os.path.join(workdir, f"{kind}-{port}")
         os.makedirs(self.dir, exist_ok=True)
-        self.http = HttpDirectory(self.dir, port)
-        self.url = f"http://127.0.0.1:{port}/{manifest}"
+        self.http = HttpDirectory(self.dir, port, tls=tls)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/{manifest}"
         self.kind, self.manifest, self.muxer_args = kind, manifest, muxer_args
         self.colour, self.proc = colour, None
 
@@ -201,12 +294,12 @@ class _FfmpegHttp(Restartable):
 
 
 class HlsServer(_FfmpegHttp):
-    """A live HLS playlist: /index.m3u8."""
+    """A live HLS playlist: /index.m3u8 (over HTTPS with `tls`)."""
 
-    def __init__(self, workdir, port, colour):
+    def __init__(self, workdir, port, colour, tls=None):
         super().__init__(workdir, port, colour, "hls", "index.m3u8",
                          ["-f", "hls", "-hls_time", "1", "-hls_list_size", "4", "-hls_flags",
-                          "delete_segments"])
+                          "delete_segments"], tls=tls)
 
 
 class DashServer(_FfmpegHttp):
@@ -219,16 +312,17 @@ class DashServer(_FfmpegHttp):
 
 
 class MjpegServer(Restartable):
-    """An MJPEG IP camera: GET /video answers multipart/x-mixed-replace JPEGs at 15 fps."""
+    """An MJPEG IP camera: GET /video answers multipart/x-mixed-replace JPEGs at 15 fps (over
+    HTTPS with `tls`)."""
 
-    def __init__(self, workdir, port, colour):
+    def __init__(self, workdir, port, colour, tls=None):
         path = os.path.join(workdir, f"mjpeg-{port}.jpg")
         subprocess.run(["gst-launch-1.0", "-q", *solid(colour)[:-2], "num-buffers=1", "!",
                         SIZE, "!", "jpegenc", "!", "filesink", f"location={path}"],
                        check=True, timeout=30)
         with open(path, "rb") as f:
             jpeg = f.read()
-        self.url = f"http://127.0.0.1:{port}/video"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/video"
         stopping = self.stopping = threading.Event()
 
         class Camera(http.server.BaseHTTPRequestHandler):
@@ -250,7 +344,7 @@ class MjpegServer(Restartable):
                         return
                     time.sleep(1 / 15)
 
-        self.http = HttpDirectory(workdir, port, Camera)
+        self.http = HttpDirectory(workdir, port, Camera, tls=tls)
 
     def start(self):
         self.stopping.clear()

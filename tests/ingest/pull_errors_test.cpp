@@ -35,6 +35,9 @@ TEST_CASE("source errors in a technician's words", "[ingest][errors]") {
       {"no video stream", "every stream was exposed and none is video", "no video stream"},
       {"Connection setup failure: connection timed out", "", "timed out"},
       {"Connection setup failure: connection rejected", "reason: 8", "connection rejected"},
+      {"Failed to connect: Unacceptable TLS certificate",
+       "gstrtmp2src.c(971): send_connect_error (): domain g-tls-error-quark, code 2",
+       "TLS certificate not trusted"},
       {"Internal data stream error.", "streaming stopped, reason not-linked (-1)",
        "source error: Internal data stream error."},
   };
