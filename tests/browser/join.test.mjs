@@ -163,8 +163,9 @@ describe('join page', { skip: (!baseUrl || !y4m) && 'set TESSERA_URL and TESSERA
     const page = await browser.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${baseUrl}/join`, { timeout: 15000 });
-    await page.waitForFunction(() => window.tesseraJoin && window.tesseraJoin.state === 'needs-code',
-                               null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => window.tesseraJoin && window.tesseraJoin.state === 'needs-code', null,
+      { timeout: 15000 });
     const status = await page.textContent('#status');
     assert.match(status, /needs its code/);
     assert.doesNotMatch(status, /expired/);

@@ -73,7 +73,8 @@ def main():
     with Tessera(b, CONFIG, extra_args=["--log-level", "info"]) as t:
         t.wait_healthy(1)
         assert t.url.startswith("https://"), t.url
-        env = dict(os.environ, TESSERA_URL=t.url, NODE_TLS_REJECT_UNAUTHORIZED="0", TESSERA_TOKEN=TOKEN, TESSERA_Y4M=y4m,
+        env = dict(os.environ, TESSERA_URL=t.url, NODE_TLS_REJECT_UNAUTHORIZED="0",
+                   TESSERA_TOKEN=TOKEN, TESSERA_Y4M=y4m,
                    TESSERA_LEFT=",".join(map(str, LEFT)), TESSERA_RIGHT=",".join(map(str, RIGHT)))
         r = subprocess.run(["node", "--test", os.path.join(SOURCE_DIR, "tests/browser/join.test.mjs")],
                            env=env, capture_output=True, text=True, timeout=400)
