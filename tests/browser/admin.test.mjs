@@ -128,6 +128,9 @@ describe('operator page', { skip: (!baseUrl || !y4m || !adminToken) && 'set TESS
     const waitingAction = card(phones[0].feed).getByRole('button', { name: /^Approve/ });
     assert.equal(await waitingAction.isVisible(), true);
     assert.deepEqual(await axeViolations(operator), [], 'console: WCAG 2 A/AA violations');
+    await operator.setViewportSize({ width: 390, height: 844 });  // the operator's phone
+    assert.deepEqual(await axeViolations(operator), [], 'console at 390x844');
+    await operator.setViewportSize({ width: 1100, height: 900 });
   });
 
   test('approve two: their tiles appear, their pages say live', async () => {
