@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/config.hpp"
@@ -272,7 +273,13 @@ int Server::run() {
     const auto& viewerToken = mConfig.http.viewerToken;
     core::logInfo(kModule, "viewer: {}://{}:{}/{}", mHttp->scheme(), shown, mHttp->port(),
                   viewerToken ? "?t=" + *viewerToken : "");
-    if (mWhip) core::logInfo(kModule, "join: {}  (QR code at /join/qr.png)", mJoinUrl);
+    if (mWhip) {
+      core::logInfo(kModule, "join: {}  (QR code at /join/qr.png)", mJoinUrl);
+      // A technician at the terminal scans it with a phone; a log file gets the URL alone.
+      if (isatty(STDERR_FILENO)) {
+        std::fputs(platform::qrTerminalText(platform::makeQr(mJoinUrl, 1)).c_str(), stderr);
+      }
+    }
     warnIfPhonesCannotFilm(host);
   }
 

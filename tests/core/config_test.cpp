@@ -921,6 +921,7 @@ TEST_CASE("installations/demo.toml parses", "[core][config]") {
   CHECK(c.scenes[1].layout == LayoutKind::kSpotlight);
   CHECK_FALSE(c.output.window);
   CHECK(c.output.hls);
+  CHECK(c.output.qr);  // phones scan the join link from the screen
 }
 
 TEST_CASE("every problem names the file and a real line", "[core][config]") {

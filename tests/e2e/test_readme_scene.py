@@ -1,7 +1,8 @@
 """README.md's commands work against `make run` as written: the demo is started the way the
 Makefile's `run` target starts it (installations/demo.toml, its own listen address 0.0.0.0:8080),
-the page README says to open answers, and every `curl ... /api/v1/scene` command in README is run
-through the shell word for word and switches the scene it names.
+the page README says to open answers, the canvas shows the QR code of the join URL printed at
+start-up, and every `curl ... /api/v1/scene` command in README is run through the shell word for
+word and switches the scene it names.
 
 CMake runs this in a network namespace of its own (unshare -n, TESSERA_NETNS=1), so port 8080
 is free and listening on 0.0.0.0 exposes nothing outside it.
@@ -41,6 +42,15 @@ def readme_commands(readme):
             if c.startswith("curl ") and "/api/v1/scene" in c]
 
 
+def decode_qr(png_bytes):
+    path = os.path.join(tempfile.mkdtemp(prefix="readme-qr-"), "canvas.png")
+    with open(path, "wb") as f:
+        f.write(png_bytes)
+    r = subprocess.run(["zbarimg", "--quiet", "--raw", path], capture_output=True, text=True,
+                       timeout=30)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tessera", required=True)
@@ -66,6 +76,9 @@ def main():
         wait_until(lambda: healthz()["status"] == "ok", 90, f"{opened}healthz ok")
         status, _, page = http_get(opened)
         assert status == 200 and b'id="canvas"' in page, status
+        join = re.search(r"server: join: (https://\S+)", open(log_path).read()).group(1)
+        wait_until(lambda: decode_qr(http_get(opened + "api/v1/canvas.png")[2]) == join, 15,
+                   f"the canvas's QR code to read {join}")
         scenes = []
         for command in commands:
             want = json.loads(re.search(r"-d '([^']+)'", command).group(1))["name"]
