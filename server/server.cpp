@@ -267,8 +267,10 @@ int Server::run() {
   }
   if (mHttp) {
     const std::string host = mOptions.httpListen.value_or(mConfig.http.listen);
-    const std::string shown =
-        host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1" : host.substr(0, host.rfind(':'));
+    // The viewer link is for this machine: a wildcard address becomes its loopback.
+    const std::string shown = host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1"
+                              : host.rfind("[::]:", 0) == 0  ? "[::1]"
+                                                             : host.substr(0, host.rfind(':'));
     // A private channel's link carries its token, as the join link carries the join token.
     const auto& viewerToken = mConfig.http.viewerToken;
     core::logInfo(kModule, "viewer: {}://{}:{}/{}", mHttp->scheme(), shown, mHttp->port(),

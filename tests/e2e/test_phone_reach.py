@@ -4,11 +4,16 @@ certificate naming that address), and the server warns, in a technician's words,
 plain HTTP where phones will come (their browsers then refuse the camera); not on loopback, not
 with TLS, not behind an HTTPS proxy (public_url).
 
+A browser on the "LAN" (headless Chromium with a fake camera, tests/browser/join_state.mjs)
+opens the printed link: over plain HTTP the page gets no camera and says so (what the warning
+is about); over HTTPS it is ready to go live.
+
 CMake runs this in a network namespace of its own (unshare -n, TESSERA_NETNS=1): the "LAN" is a
 veth pair with a documentation address (192.0.2.10) that exists only there, so listening on
 0.0.0.0 exposes nothing outside the namespace.
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -18,6 +23,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(__file__))
 from tessera_harness import Tessera, http_get  # noqa: E402
 
+SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LAN = "192.0.2.10"
 WARNING = "phones on the network cannot use their cameras"
 
@@ -49,6 +55,14 @@ def decode_qr(png_bytes):
     r = subprocess.run(["zbarimg", "--quiet", "--raw", path], capture_output=True, text=True,
                        timeout=30)
     return r.stdout.strip() if r.returncode == 0 else None
+
+
+def phone_sees(url):
+    """What a browser on the LAN sees on the join page at `url` (state, status, buttons)."""
+    r = subprocess.run(["node", os.path.join(SOURCE_DIR, "tests/browser/join_state.mjs"), url],
+                       capture_output=True, text=True, timeout=90)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def start(binary, http, host, xdg):
@@ -83,8 +97,12 @@ def main():
         assert 'tls = "auto"' in warning[0], warning  # it says what to do
         status, _, body = http_get(join)
         assert status == 200 and b"Go live" in body, status
+        seen = phone_sees(join)
+        assert seen["state"] == "insecure" and not seen["secure"], seen
+        assert "without HTTPS" in seen["status"] and seen["buttons"] == [], seen
         assert t.stop() == 0, t.log_text()
     print(f"plain HTTP on 0.0.0.0: {warning[0].split(' server: ')[1][:110]}...")
+    print(f"a phone there sees: {seen['status']}")
 
     # tls = "auto": no warning; the URL is https on the LAN address, and the self-signed
     # certificate names that address (a phone that trusts it opens the link without a warning).
@@ -97,6 +115,9 @@ def main():
         assert status == 200 and b"Go live" in body, status
         status, _, png = http_get(f"https://127.0.0.1:{t.port}/join/qr.png")
         assert status == 200 and decode_qr(png) == join, decode_qr(png)
+        seen = phone_sees(join)
+        assert seen["state"] == "ready" and seen["secure"], seen
+        assert seen["buttons"] == ["Go live"], seen
         assert t.stop() == 0, t.log_text()
 
     # Loopback only (this machine's browser may film over HTTP): no warning.

@@ -1,7 +1,8 @@
 // The participant's page: the phone's camera published to tessera over WHIP (RFC 9725).
 // States (body[data-state], window.tesseraJoin.state): idle, ready, connecting, waiting (for the
 // artist's approval), live, reconnecting, ended (left, or the artist ended the session), banned,
-// needs-code (the link lacks the join token), error. One action shows at a time: "Go live" (or
+// needs-code (the link lacks the join token), insecure (opened over plain HTTP from another
+// machine: no camera), unsupported (no WebRTC), error. One action shows at a time: "Go live" (or
 // "Join again") while not publishing, "Leave" while publishing or trying to.
 (() => {
   "use strict";
@@ -395,14 +396,19 @@
     try {
       await loadInfo();
     } catch (e) { /* the page still works with defaults */ }
+    if (!window.isSecureContext) {
+      // Plain HTTP from another machine: the browser hides the camera (the server warned the
+      // technician at start-up). Nothing here can fix it.
+      setState("insecure", "This page was opened without HTTPS, so phones cannot share " +
+               "their camera here. Please tell the gallery staff.");
+      return;
+    }
     if (join.info && join.info.token_required && !token) {
       setState("needs-code", kNeedsCode);
       return;
     }
     if (!navigator.mediaDevices || !window.RTCPeerConnection) {
-      setState("error", "This browser cannot share its camera here" +
-               (location.protocol === "http:" && location.hostname !== "localhost" &&
-                location.hostname !== "127.0.0.1" ? " (the page needs HTTPS)." : "."));
+      setState("unsupported", "This browser cannot share its camera: try another browser.");
       return;
     }
     try {
