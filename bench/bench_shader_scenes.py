@@ -15,7 +15,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from tessera_harness import free_port, http_get, http_request, wait_until  # noqa: E402
+from tessera_harness import (free_port, http_get, http_request, https_configured,  # noqa: E402
+                             wait_until)
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -67,7 +68,7 @@ def main():
     with os.fdopen(fd, "w") as f:
         f.write(text)
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if https_configured(text) else 'http'}://127.0.0.1:{port}"
     log = open(os.path.join(tempfile.gettempdir(), "bench_shader_scenes.log"), "w")
     proc = subprocess.Popen([args.tessera, "run", path, "--http", f"127.0.0.1:{port}",
                              "--headless", "--duration", "600"], stdout=log, stderr=log)

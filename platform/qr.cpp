@@ -30,4 +30,19 @@ QrImage makeQr(const std::string& text, int modulePx) {
   return image;
 }
 
+std::string qrTerminalText(const QrImage& qr) {
+  const auto light = [&qr](int x, int y) {
+    return y < qr.width && qr.rgba[(static_cast<std::size_t>(y) * qr.width + x) * 4] > 127;
+  };
+  // Indexed by (top light) | (bottom light) << 1.
+  static constexpr const char* kGlyph[] = {" ", "\u2580", "\u2584", "\u2588"};
+  std::string out;
+  for (int y = 0; y < qr.width; y += 2) {
+    out += "\x1b[40;97m";
+    for (int x = 0; x < qr.width; ++x) out += kGlyph[light(x, y) | (light(x, y + 1) << 1)];
+    out += "\x1b[0m\n";
+  }
+  return out;
+}
+
 }  // namespace tessera::platform

@@ -16,4 +16,9 @@ struct QrImage {
 // four-module quiet zone; dark modules black, light ones white. Empty on failure.
 QrImage makeQr(const std::string& text, int modulePx);
 
+// A QR image of one pixel per module (makeQr(text, 1)) as text for a terminal: two module rows
+// per line in half blocks, light modules drawn bright white on black (ANSI colours, so it scans
+// on light and dark terminals alike), each line reset at its end. Empty for an empty image.
+std::string qrTerminalText(const QrImage& qr);
+
 }  // namespace tessera::platform

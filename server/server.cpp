@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/config.hpp"
@@ -47,6 +48,23 @@ control::FeedSyncInfo syncInfo(const core::SyncStatus& s) {
   info.cueOffsetMs = s.cueOffsetMs;
   info.offsetMs = s.configOffsetMs;
   return info;
+}
+
+// Hosts of a listen address ("0.0.0.0:8080" -> "0.0.0.0"; IPv6 without brackets).
+bool isWildcardHost(const std::string& host) {
+  return host == "0.0.0.0" || host == "::";
+}
+bool isLoopbackHost(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+// Where phones on the network reach this server: the listen address, or this machine's LAN
+// address when listening on every interface. IPv6 comes bracketed, ready for a URL.
+std::string reachableHost(const std::string& listen) {
+  const auto address = core::parseListenAddress(listen);
+  if (!address || isWildcardHost(address->host)) return platform::lanAddress();
+  const bool v6 = address->host.find(':') != std::string::npos;
+  return v6 ? "[" + address->host + "]" : address->host;
 }
 }  // namespace
 
@@ -154,12 +172,11 @@ bool Server::startStages() {
     http.tls = platform::TlsPaths{files->cert, files->key};
   } else if (const auto* mode = std::get_if<std::string>(&mConfig.http.tls);
              mode && *mode == "auto") {
-    std::string host;
-    if (mConfig.http.publicUrl) {
-      // "https://gallery.example:8443/x" -> "gallery.example" (checked by the config parser)
-      host = core::urlHost(*mConfig.http.publicUrl).value_or("");
-      if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-    }
+    // The certificate names the host phones use: public_url's ("https://gallery.example:8443/x"
+    // -> "gallery.example", checked by the config parser), else the join URL's address.
+    std::string host = mConfig.http.publicUrl ? core::urlHost(*mConfig.http.publicUrl).value_or("")
+                                              : reachableHost(http.listen);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     const auto dir = platform::defaultCertificateDirectory(mConfig.installation.name);
     http.tls = platform::ensureSelfSignedCertificate(dir, host, &error);
     if (!http.tls) {
@@ -199,10 +216,7 @@ bool Server::startStages() {
   // address on the LAN; the token rides along so a scan is all a phone needs.
   std::string base = mConfig.http.publicUrl.value_or("");
   if (base.empty()) {
-    const std::string listen = mOptions.httpListen.value_or(mConfig.http.listen);
-    std::string host = listen.substr(0, listen.rfind(':'));
-    if (host == "0.0.0.0" || host == "[::]" || host == "::") host = platform::lanAddress();
-    base = fmt::format("{}://{}:{}", mHttp->scheme(), host, mHttp->port());
+    base = fmt::format("{}://{}:{}", mHttp->scheme(), reachableHost(http.listen), mHttp->port());
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
   mJoinUrl = base + "/join" + (whip.token ? "?t=" + *whip.token : "");
@@ -233,6 +247,24 @@ bool Server::startStages() {
   return true;
 }
 
+// Browsers share a camera only with an HTTPS page or one on the phone itself (localhost): plain
+// HTTP on an address other phones reach is a join page that cannot film. A proxy in front that
+// speaks HTTPS ([http] public_url = "https://...") is fine.
+void Server::warnIfPhonesCannotFilm(const std::string& listen) const {
+  if (!mWhip || std::string_view(mHttp->scheme()) == "https") return;
+  if (mConfig.http.publicUrl && mConfig.http.publicUrl->rfind("https://", 0) == 0) return;
+  const auto address = core::parseListenAddress(listen);
+  if (address && isLoopbackHost(address->host)) return;
+  core::logWarn(kModule,
+                "http: phones on the network cannot use their cameras: this server speaks plain "
+                "HTTP on {} and phone browsers only share a camera with an HTTPS page. Set "
+                "[http] tls = \"auto\" (a self-signed certificate; phones show a warning to "
+                "accept once) or tls = {{ cert = \"...\", key = \"...\" }}, or listen on "
+                "127.0.0.1 for this machine only (docs/installation-format.md, \"HTTPS for "
+                "phones\")",
+                listen);
+}
+
 int Server::run() {
   core::logInfo(kModule, "installation \"{}\" from {}", mConfig.installation.name,
                 mConfig.file.string());
@@ -242,13 +274,22 @@ int Server::run() {
   }
   if (mHttp) {
     const std::string host = mOptions.httpListen.value_or(mConfig.http.listen);
-    const std::string shown =
-        host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1" : host.substr(0, host.rfind(':'));
+    // The viewer link is for this machine: a wildcard address becomes its loopback.
+    const std::string shown = host.rfind("0.0.0.0:", 0) == 0 ? "127.0.0.1"
+                              : host.rfind("[::]:", 0) == 0  ? "[::1]"
+                                                             : host.substr(0, host.rfind(':'));
     // A private channel's link carries its token, as the join link carries the join token.
     const auto& viewerToken = mConfig.http.viewerToken;
     core::logInfo(kModule, "viewer: {}://{}:{}/{}", mHttp->scheme(), shown, mHttp->port(),
                   viewerToken ? "?t=" + *viewerToken : "");
-    if (mWhip) core::logInfo(kModule, "join: {}  (QR code at /join/qr.png)", mJoinUrl);
+    if (mWhip) {
+      core::logInfo(kModule, "join: {}  (QR code at /join/qr.png)", mJoinUrl);
+      // A technician at the terminal scans it with a phone; a log file gets the URL alone.
+      if (isatty(STDERR_FILENO)) {
+        std::fputs(platform::qrTerminalText(platform::makeQr(mJoinUrl, 1)).c_str(), stderr);
+      }
+    }
+    warnIfPhonesCannotFilm(host);
   }
 
   auto quit = +[](gpointer loop) -> gboolean {

@@ -104,6 +104,7 @@ class Server final : public control::ApiModel,
   // Why the canvas has stopped (the render thread has not ticked for seconds), if it has.
   std::optional<std::string> renderStall() const;
   bool startStages();
+  void warnIfPhonesCannotFilm(const std::string& listen) const;
   void shutdown();
   void logStatus();
   void requestKeyframesForNewTiles();

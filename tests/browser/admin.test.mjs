@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
-import { decodePng, waitFor } from './support.mjs';
+import { axeViolations, decodePng, visibleButtons, waitFor } from './support.mjs';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -87,6 +87,7 @@ describe('operator page', { skip: (!baseUrl || !y4m || !adminToken) && 'set TESS
       await p.page.waitForFunction(() => window.tesseraJoin.state === 'waiting', null,
                                    { timeout: 20000 });
       assert.match(await p.page.textContent('#status'), /waiting/i);
+      assert.deepEqual(await visibleButtons(p.page), ['Leave']);
       assert.equal((await feedById(p.feed)).tile, null, 'a waiting phone has no tile');
     }
     const ids = new Set(phones.map((p) => p.feed));
@@ -97,6 +98,7 @@ describe('operator page', { skip: (!baseUrl || !y4m || !adminToken) && 'set TESS
     operator.on('pageerror', (e) => console.log('admin page error:', e.message));
     const started = Date.now();
     await operator.goto(`${baseUrl}/admin`, { timeout: 15000 });
+    assert.deepEqual(await axeViolations(operator), [], 'sign-in: WCAG 2 A/AA violations');
     // Signing in: a wrong token is refused with a message; the right one opens the console.
     await operator.getByLabel('Admin token').fill('wrong');
     await operator.getByRole('button', { name: 'Sign in' }).click();
@@ -125,6 +127,10 @@ describe('operator page', { skip: (!baseUrl || !y4m || !adminToken) && 'set TESS
     }
     const waitingAction = card(phones[0].feed).getByRole('button', { name: /^Approve/ });
     assert.equal(await waitingAction.isVisible(), true);
+    assert.deepEqual(await axeViolations(operator), [], 'console: WCAG 2 A/AA violations');
+    await operator.setViewportSize({ width: 390, height: 844 });  // the operator's phone
+    assert.deepEqual(await axeViolations(operator), [], 'console at 390x844');
+    await operator.setViewportSize({ width: 1100, height: 900 });
   });
 
   test('approve two: their tiles appear, their pages say live', async () => {
@@ -160,6 +166,7 @@ describe('operator page', { skip: (!baseUrl || !y4m || !adminToken) && 'set TESS
     await p.page.waitForFunction(() => window.tesseraJoin.state === 'ended', null,
                                  { timeout: 15000 });
     assert.match(await p.page.textContent('#status'), /artist ended your session/i);
+    assert.deepEqual(await visibleButtons(p.page), ['Join again']);
     await card(p.feed).waitFor({ state: 'detached', timeout: 5000 });
     assert.equal(await feedById(p.feed), undefined);
   });
@@ -173,6 +180,7 @@ describe('operator page', { skip: (!baseUrl || !y4m || !adminToken) && 'set TESS
     await p.page.waitForFunction(() => window.tesseraJoin.state === 'banned', null,
                                  { timeout: 15000 });
     assert.match(await p.page.textContent('#status'), /removed you/i);
+    assert.deepEqual(await visibleButtons(p.page), [], 'a banned phone has nothing to press');
     await card(p.feed).waitFor({ state: 'detached', timeout: 5000 });
     // The same phone (same storage) comes back: refused, and told.
     const known = new Set((await feeds()).map((f) => f.id));

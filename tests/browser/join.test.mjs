@@ -6,7 +6,10 @@
 //
 // The picture's left half is TESSERA_LEFT and its right half TESSERA_RIGHT (RGB), so the test
 // also sees that the tile is neither mirrored nor swapped. TESSERA_NETNS=1 says the test runs in
-// its own network namespace and may take `lo` down to drop the network. Every wait is bounded.
+// its own network namespace and may take `lo` down to drop the network. The URL may be https with
+// a self-signed certificate (tls = "auto"; run node with NODE_TLS_REJECT_UNAUTHORIZED=0 then).
+// The page is also checked as a phone shows it (390x844): one action at a time, and no WCAG 2
+// A/AA violations (axe-core) idle, live and without its code. Every wait is bounded.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,7 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { decodePng, waitFor } from './support.mjs';
+import { axeViolations, decodePng, visibleButtons, waitFor } from './support.mjs';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -75,7 +78,7 @@ describe('join page', { skip: (!baseUrl || !y4m) && 'set TESSERA_URL and TESSERA
   before(async () => {
     userDataDir = await mkdtemp(path.join(tmpdir(), 'tessera-join-'));
     browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath, headless: true, args: kArgs,
+      executablePath: chromiumPath, headless: true, args: kArgs, ignoreHTTPSErrors: true,
     });
   });
   after(async () => {
@@ -125,6 +128,49 @@ describe('join page', { skip: (!baseUrl || !y4m) && 'set TESSERA_URL and TESSERA
     assert.match(await page.textContent('#status'), /left/);
     await waitFor('the feed to be gone', async () =>
       !(await feeds()).some((f) => f.id === feed.id), 10000);
+    await page.close();
+  });
+
+  test('on a phone (390x844): one action at a time, accessible idle and live', async () => {
+    const page = await openJoin();
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.deepEqual(await visibleButtons(page), ['Go live']);
+    assert.deepEqual(await axeViolations(page), [], 'idle: WCAG 2 A/AA violations');
+    const go = await page.locator('#go').boundingBox();
+    assert.ok(go.x >= 0 && go.x + go.width <= 390, `Go live fits the width: ${JSON.stringify(go)}`);
+    await page.click('#go');
+    await page.waitForFunction(() => window.tesseraJoin.state === 'live', null, { timeout: 20000 });
+    assert.deepEqual(await visibleButtons(page), ['Leave']);
+    assert.match(await page.getByRole('status').textContent(), /live/i);
+    assert.deepEqual(await axeViolations(page), [], 'live: WCAG 2 A/AA violations');
+    // Keyboard: Leave takes focus with a visible outline.
+    await page.locator('#leave').focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => {
+      const el = document.activeElement;
+      return el.id + ' ' + getComputedStyle(el).outlineStyle;
+    });
+    assert.equal(outline, 'leave solid');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.tesseraJoin.state === 'ended', null, { timeout: 5000 });
+    assert.deepEqual(await visibleButtons(page), ['Join again']);
+    await page.close();
+  });
+
+  test('a link without its code says so, and offers nothing to press',
+       { skip: !token && 'the server has no join token (set TESSERA_TOKEN)' }, async () => {
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${baseUrl}/join`, { timeout: 15000 });
+    await page.waitForFunction(
+      () => window.tesseraJoin && window.tesseraJoin.state === 'needs-code', null,
+      { timeout: 15000 });
+    const status = await page.textContent('#status');
+    assert.match(status, /needs its code/);
+    assert.doesNotMatch(status, /expired/);
+    assert.deepEqual(await visibleButtons(page), []);
+    assert.deepEqual(await axeViolations(page), [], 'needs-code: WCAG 2 A/AA violations');
     await page.close();
   });
 

@@ -1,5 +1,35 @@
-// Helpers the browser tests share: bounded waiting and decoding tessera's canvas.png.
+// Helpers the browser tests share: bounded waiting, decoding tessera's canvas.png, the
+// accessibility check (axe-core from web/node_modules) and what a page shows.
+import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const kAxePath = require.resolve('axe-core/axe.min.js');
+
+// The WCAG 2 A and AA violations axe-core finds on `page` (its current state), one line each:
+// "rule (impact): help: the elements". An empty array is a pass.
+export async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.addScriptTag({ path: kAxePath });
+  }
+  const violations = await page.evaluate(async () => (await window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] },
+    resultTypes: ['violations'],
+  })).violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary || ''}`.trim()),
+  })));
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.join('; ')}`);
+}
+
+// The texts of the buttons a person can see on `page` now.
+export async function visibleButtons(page) {
+  const names = [];
+  for (const b of await page.getByRole('button').all()) {
+    if (await b.isVisible()) names.push((await b.textContent()).trim());
+  }
+  return names;
+}
 
 // Polls `fn` until it returns something truthy, at most `timeoutMs`; the last error is reported.
 export async function waitFor(what, fn, timeoutMs, intervalMs = 200) {

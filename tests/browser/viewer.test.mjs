@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { axeViolations } from './support.mjs';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -225,6 +226,16 @@ describe('viewer page', {
           /^\d+(\.\d)?$/.test(text('stat-fps')) && text('stat-scene') !== '–';
       },
       String(health.status), 5000);
+  });
+
+  test('no WCAG 2 A/AA violations while it plays (axe-core)', { timeout: kTestTimeoutMs },
+       async () => {
+    // Desktop and phone sizes: the chrome moves on narrow screens.
+    for (const viewport of [{ width: 1280, height: 720 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(viewport);
+      assert.deepEqual(await axeViolations(page), [], `at ${viewport.width}x${viewport.height}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
   });
 
   test('the replay plays from its start and returns to live', { timeout: kTestTimeoutMs },

@@ -917,7 +917,8 @@ TEST_CASE("installations/demo.toml parses", "[core][config]") {
   CHECK(c.canvas.fps == 30);
   CHECK(c.http.listen == "0.0.0.0:8080");
   REQUIRE(std::holds_alternative<std::string>(c.http.tls));
-  CHECK(std::get<std::string>(c.http.tls) == "off");
+  CHECK(std::get<std::string>(c.http.tls) == "auto");  // phones film only over HTTPS
+  CHECK(c.http.adminToken == "change-me");             // README's scene switch
   CHECK(c.ingest.maxFeeds == 256);
   CHECK(c.ingest.tileWidth == 160);
   CHECK(c.ingest.tileHeight == 120);
@@ -925,11 +926,14 @@ TEST_CASE("installations/demo.toml parses", "[core][config]") {
   CHECK(c.ingest.whip.enabled);
   CHECK(c.analysis.workers == -1);
   CHECK(c.analysis.rateHz == 5.0);
-  REQUIRE(c.scenes.size() == 1);
+  REQUIRE(c.scenes.size() == 2);
   CHECK(c.scenes[0].name == "grid");
   CHECK(c.scenes[0].layout == LayoutKind::kGrid);
+  CHECK(c.scenes[1].name == "spotlight");
+  CHECK(c.scenes[1].layout == LayoutKind::kSpotlight);
   CHECK_FALSE(c.output.window);
   CHECK(c.output.hls);
+  CHECK(c.output.qr);  // phones scan the join link from the screen
 }
 
 TEST_CASE("every problem names the file and a real line", "[core][config]") {

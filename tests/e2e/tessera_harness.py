@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -38,15 +39,23 @@ def wait_until(predicate, timeout, what, interval=0.1):
                          + (f" (last error: {last_error})" if last_error else ""))
 
 
-def http_get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
+def tls_context(url, cafile=None):
+    """For https URLs: verified against `cafile` when given, else unverified (tessera's
+    self-signed certificate on loopback); None for http."""
+    if not url.startswith("https:"):
+        return None
+    return ssl.create_default_context(cafile=cafile) if cafile else ssl._create_unverified_context()
+
+
+def http_get(url, timeout=10, cafile=None):
+    with urllib.request.urlopen(url, timeout=timeout, context=tls_context(url, cafile)) as r:
         return r.status, r.headers, r.read()
 
 
 def http_request(url, method="GET", body=None, headers=None, timeout=10):
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=tls_context(url)) as r:
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
@@ -109,22 +118,36 @@ def mean_rgb(image, rect, inset=0.2):
     return [t / n for t in total]
 
 
-class Tessera:
-    """A `tessera run` process on a loopback port, stopped (SIGTERM) when the test ends."""
+def https_configured(toml_text):
+    """Whether an installation's [http] tls is on ("auto" or given files): its URLs are https."""
+    m = re.search(r"^\s*tls\s*=\s*(.+)$", toml_text, re.M)
+    return bool(m) and not m.group(1).strip().startswith('"off"')
 
-    def __init__(self, binary, toml_text, extra_args=(), duration=120, headless=True):
+
+class Tessera:
+    """A `tessera run` process on a loopback port, stopped (SIGTERM) when the test ends.
+
+    `url` is https when the installation turns TLS on; its self-signed certificate is kept in a
+    data directory of this run's own (XDG_DATA_HOME). `host` is the address to listen on: only a
+    test in a network namespace of its own (TESSERA_NETNS=1) listens beyond loopback."""
+
+    def __init__(self, binary, toml_text, extra_args=(), duration=120, headless=True,
+                 host="127.0.0.1", env=None):
         self.dir = tempfile.mkdtemp(prefix="tessera-e2e-")
         self.config = os.path.join(self.dir, "installation.toml")
         with open(self.config, "w") as f:
             f.write(toml_text)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.scheme = "https" if https_configured(toml_text) else "http"
+        self.url = f"{self.scheme}://127.0.0.1:{self.port}"
+        self.env = dict(env or os.environ)
+        self.env.setdefault("XDG_DATA_HOME", os.path.join(self.dir, "data"))
         self.log_path = os.path.join(self.dir, "tessera.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [binary, "run", self.config, "--http", f"127.0.0.1:{self.port}",
+            [binary, "run", self.config, "--http", f"{host}:{self.port}",
              *(["--headless"] if headless else []), "--duration", str(duration), *extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
 
     def json(self, path):
         status, _, body = http_get(self.url + path)

@@ -1,5 +1,6 @@
 """Phones join from the real join page: headless Chromium with a fake camera publishes over
-WebRTC/WHIP to a real `tessera run` (tests/browser/join.test.mjs does the browser side).
+WebRTC/WHIP to a real `tessera run` (tests/browser/join.test.mjs does the browser side), over
+HTTPS with the self-signed certificate of tls = "auto", as phones do.
 
 CMake runs this inside a loopback-only network namespace of its own, so media never leaves the
 machine and the test may take `lo` down to drop the network.
@@ -41,6 +42,8 @@ def write_y4m(path, width=320, height=240, frames=30, fps=15):
 CONFIG = f"""
 [installation]
 name = "join-e2e"
+[http]
+tls = "auto"
 [canvas]
 width = 640
 height = 360
@@ -69,7 +72,9 @@ def main():
     write_y4m(y4m)
     with Tessera(b, CONFIG, extra_args=["--log-level", "info"]) as t:
         t.wait_healthy(1)
-        env = dict(os.environ, TESSERA_URL=t.url, TESSERA_TOKEN=TOKEN, TESSERA_Y4M=y4m,
+        assert t.url.startswith("https://"), t.url
+        env = dict(os.environ, TESSERA_URL=t.url, NODE_TLS_REJECT_UNAUTHORIZED="0",
+                   TESSERA_TOKEN=TOKEN, TESSERA_Y4M=y4m,
                    TESSERA_LEFT=",".join(map(str, LEFT)), TESSERA_RIGHT=",".join(map(str, RIGHT)))
         r = subprocess.run(["node", "--test", os.path.join(SOURCE_DIR, "tests/browser/join.test.mjs")],
                            env=env, capture_output=True, text=True, timeout=400)

@@ -50,7 +50,7 @@ def main():
         assert r.returncode == 0, "browser tests failed"
         # Every browser check must have run: none skipped (Debian's chromium decodes H.264).
         counts = dict(re.findall(r"^# (pass|fail|skipped) (\d+)$", r.stdout, re.M))
-        assert int(counts.get("pass", 0)) >= 9 and counts.get("skipped") == "0", counts
+        assert int(counts.get("pass", 0)) >= 10 and counts.get("skipped") == "0", counts
         assert t.stop() == 0, t.log_text()
     check_private(b)
     print("ok")

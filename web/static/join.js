@@ -1,7 +1,9 @@
 // The participant's page: the phone's camera published to tessera over WHIP (RFC 9725).
 // States (body[data-state], window.tesseraJoin.state): idle, ready, connecting, waiting (for the
 // artist's approval), live, reconnecting, ended (left, or the artist ended the session), banned,
-// error.
+// needs-code (the link lacks the join token), insecure (opened over plain HTTP from another
+// machine: no camera), unsupported (no WebRTC), error. One action shows at a time: "Go live" (or
+// "Join again") while not publishing, "Leave" while publishing or trying to.
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -52,10 +54,15 @@
     document.body.dataset.state = state;
     $("status").textContent = message;
     $("badge").hidden = state !== "live";
-    $("go").hidden = state === "live" || state === "connecting" || state === "reconnecting" ||
-                     state === "waiting" || state === "banned";
-    $("leave").hidden = !$("go").hidden || state === "banned";
+    $("go").hidden = !kGoStates.includes(state);
+    $("leave").hidden = !kLeaveStates.includes(state);
   }
+  const kGoStates = ["idle", "ready", "ended", "error"];
+  const kLeaveStates = ["connecting", "waiting", "live", "reconnecting"];
+
+  // A join link without its token (cut off when copied, typed by hand): nothing to retry here.
+  const kNeedsCode = "This link needs its code: scan the QR code in the gallery again, or open " +
+                     "the whole link you were given.";
 
   function authHeaders(extra) {
     const h = Object.assign({}, extra || {});
@@ -304,7 +311,9 @@
       }
       if (e.status === 401) {
         wantLive = false;
-        setState("error", "This link has expired: scan the QR code in the gallery again.");
+        if (!token) setState("needs-code", kNeedsCode);
+        else setState("error", "This link's code is no longer valid: scan the QR code in the " +
+                               "gallery again.");
         return;
       }
       if (e.status === 406 || e.status === 415 || e.status === 400) {
@@ -387,10 +396,19 @@
     try {
       await loadInfo();
     } catch (e) { /* the page still works with defaults */ }
+    if (!window.isSecureContext) {
+      // Plain HTTP from another machine: the browser hides the camera (the server warned the
+      // technician at start-up). Nothing here can fix it.
+      setState("insecure", "This page was opened without HTTPS, so phones cannot share " +
+               "their camera here. Please tell the gallery staff.");
+      return;
+    }
+    if (join.info && join.info.token_required && !token) {
+      setState("needs-code", kNeedsCode);
+      return;
+    }
     if (!navigator.mediaDevices || !window.RTCPeerConnection) {
-      setState("error", "This browser cannot share its camera here" +
-               (location.protocol === "http:" && location.hostname !== "localhost" &&
-                location.hostname !== "127.0.0.1" ? " (the page needs HTTPS)." : "."));
+      setState("unsupported", "This browser cannot share its camera: try another browser.");
       return;
     }
     try {
