@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import sys
 import threading
@@ -148,10 +149,10 @@ class Sampler(threading.Thread):
         for i, r in enumerate(self.rows):
             if prev is not None and i % step and i != len(self.rows) - 1:
                 continue
-            if prev is None:
+            dt = r["t_s"] - prev["t_s"] if prev else 0
+            if dt < 0.5:
                 cores = gen = "-"
             else:
-                dt = max(r["t_s"] - prev["t_s"], 1e-3)
                 cores = f"{(r['server_cpu_s'] - prev['server_cpu_s']) / dt:.2f}"
                 gen = f"{(r['generator_cpu_s'] - prev['generator_cpu_s']) / dt:.2f}"
             out.append(f"| {r['t_s']} | {r['rss_mb']} | {r['fds']} | {r['threads']} | "
@@ -507,71 +508,91 @@ def summary_ms(values):
             "max": round(max(values)) if values else None}
 
 
+def measure_window(run, ps, feeds0, window_s):
+    """Server and generator CPU over window_s with ps joined; the server's frames per feed."""
+    pid = run.t.proc.pid
+    pushed0, late0 = sum(p.pushed for p in ps), run.pusher.late_ticks
+    c0, g0, w0 = proc_cpu_s(pid), self_cpu_s(), time.monotonic()
+    time.sleep(window_s)
+    secs = time.monotonic() - w0
+    busy, gen = (proc_cpu_s(pid) - c0) / secs, (self_cpu_s() - g0) / secs
+    pushed = (sum(p.pushed for p in ps) - pushed0) / secs
+    feeds1 = [f for f in run.t.json("/api/v1/feeds") if f["source"] == "whip"]
+    # Frames the server counted per feed over the window: the rate it received and decoded.
+    rates = sorted((f["frames"] - feeds0[f["id"]]["frames"]) / secs
+                   for f in feeds1 if f["id"] in feeds0)
+    return {"window_s": round(secs, 1), "server_cores": round(busy, 3),
+            "live": sum(1 for f in feeds1 if f["state"] == "live"),
+            "generator_cores": round(gen, 3), "generator_frames_per_s": round(pushed, 1),
+            "generator_frames_per_s_due": sum(1 for p in ps if p.connected) * run.a.fps,
+            "generator_late_ticks": run.pusher.late_ticks - late0,
+            "server_frames_per_s_per_feed": {
+                "min": round(rates[0], 1) if rates else None, "p50": round(pct(rates, .5), 1),
+                "max": round(rates[-1], 1) if rates else None},
+            "loadavg": loadavg()}
+
+
 def mode_steady(run, sampler):
     a, t = run.a, run.t
     pid = t.proc.pid
     time.sleep(a.settle_s)
-    c0, g0, w0 = proc_cpu_s(pid), self_cpu_s(), time.monotonic()
+    c0, w0 = proc_cpu_s(pid), time.monotonic()
     time.sleep(a.window)
     idle = (proc_cpu_s(pid) - c0) / (time.monotonic() - w0)
-    gen_idle = (self_cpu_s() - g0) / (time.monotonic() - w0)
     print(f"idle server: {idle:.3f} cores over {a.window} s (load average {loadavg()})",
           flush=True)
-
-    watcher = FeedWatcher(t, a.poll_ms / 1000)
-    watcher.start()
-    deadline = time.monotonic() + a.timeout
-    ps = join_spread(run, a.participants, a.participants / a.join_rate, deadline)
-    wait_answers(ps, deadline)
-    answered = [p for p in ps if p.location]
-
-    def all_live():
-        return sum(1 for p in answered if watcher.times(p)[0] is not None) == len(answered)
-    try:
-        wait_until(all_live, max(1.0, deadline - time.monotonic()), "every participant live")
-    except AssertionError as e:
-        print(f"steady: {e}", flush=True)
-    live_now, tile_ms, missing = tile_times(watcher, answered)
-    watcher.stop()
-    print(f"joined {len(answered)}/{len(ps)} (refused: "
-          f"{[p.status for p in ps if not p.location][:10]}), {len(live_now)} live; join "
-          f"{a.participants} at {a.join_rate}/s: time to tile {summary_ms(tile_ms)} ms", flush=True)
-
-    time.sleep(a.settle_s)
-    feeds0 = {f["id"]: f for f in t.json("/api/v1/feeds") if f["source"] == "whip"}
-    pushed0 = sum(p.pushed for p in ps)
-    late0 = run.pusher.late_ticks
-    c0, g0, w0 = proc_cpu_s(pid), self_cpu_s(), time.monotonic()
-    time.sleep(a.window)
-    secs = time.monotonic() - w0
-    busy = (proc_cpu_s(pid) - c0) / secs
-    gen = (self_cpu_s() - g0) / secs
-    pushed = (sum(p.pushed for p in ps) - pushed0) / secs
-    feeds1 = [f for f in t.json("/api/v1/feeds") if f["source"] == "whip"]
-    live = [f for f in feeds1 if f["state"] == "live"]
-    # Frames the server counted per feed over the window: its received rate.
-    rates = sorted((f["frames"] - feeds0[f["id"]]["frames"]) / secs
-                   for f in feeds1 if f["id"] in feeds0)
-    n = max(len(live), 1)
-    res = {"participants": len(ps), "answered": len(answered), "live": len(live),
-           "window_s": round(secs, 1), "idle_server_cores": round(idle, 3),
-           "server_cores": round(busy, 3),
-           "server_mcores_per_participant": round((busy - idle) / n * 1000, 2),
-           "generator_cores": round(gen, 3), "generator_idle_cores": round(gen_idle, 3),
-           "generator_frames_per_s": round(pushed, 1),
-           "generator_frames_per_s_expected": len([p for p in ps if p.connected]) * a.fps,
-           "generator_late_ticks": run.pusher.late_ticks - late0,
-           "server_frames_per_s_per_feed": {"min": round(rates[0], 1) if rates else None,
-                                            "p50": round(pct(rates, .5), 1),
-                                            "max": round(rates[-1], 1) if rates else None},
-           "time_to_tile_ms": summary_ms(tile_ms), "loadavg": loadavg()}
-    print(f"steady: {len(live)} live of {len(ps)}, server {busy:.3f} cores (idle {idle:.3f}): "
-          f"{res['server_mcores_per_participant']} mcores per participant; generator "
-          f"{gen:.3f} cores, {pushed:.0f} frames/s pushed of "
-          f"{res['generator_frames_per_s_expected']} due, {res['generator_late_ticks']} late "
-          f"ticks; frames/s per feed at the server {res['server_frames_per_s_per_feed']}; "
-          f"load average {res['loadavg']}", flush=True)
-    run.results["steady"] = res
+    steps = sorted({int(x) for x in a.steps.split(",")} | {a.participants}) if a.steps else \
+        [a.participants]
+    ps, rows, prev = [], [], None
+    for target in steps:
+        deadline = time.monotonic() + a.timeout
+        watcher = FeedWatcher(t, a.poll_ms / 1000)  # polls the API only while joining
+        watcher.start()
+        new = join_spread(run, target - len(ps), (target - len(ps)) / a.join_rate, deadline)
+        ps += new
+        wait_answers(new, deadline)
+        answered = [p for p in new if p.location]
+        try:
+            wait_until(lambda: all(watcher.times(p)[0] is not None for p in answered),
+                       max(1.0, deadline - time.monotonic()), f"{len(answered)} joins live")
+        except AssertionError as e:
+            print(f"steady: {e}", flush=True)
+        _, tile_ms, _ = tile_times(watcher, answered)
+        watcher.stop()  # no polling of the API during the window
+        time.sleep(a.settle_s)
+        feeds0 = {f["id"]: f for f in t.json("/api/v1/feeds") if f["source"] == "whip"}
+        m = measure_window(run, ps, feeds0, a.window)
+        n = max(m["live"], 1)
+        m.update(participants=len(ps), refused=[p.status for p in new if not p.location][:10],
+                 idle_server_cores=round(idle, 3),
+                 server_mcores_per_participant=round((m["server_cores"] - idle) / n * 1000, 2),
+                 time_to_tile_ms=summary_ms(tile_ms))
+        if prev:
+            m["marginal_mcores_per_participant"] = round(
+                (m["server_cores"] - prev["server_cores"]) / max(m["live"] - prev["live"], 1)
+                * 1000, 2)
+        rows.append(m)
+        prev = m
+        print(f"steady {len(ps)}: {m['live']} live, server {m['server_cores']:.3f} cores "
+              f"(idle {idle:.3f}): {m['server_mcores_per_participant']} mcores per participant"
+              + (f", {m['marginal_mcores_per_participant']} marginal" if prev is not rows[0]
+                 else "")
+              + f"; generator {m['generator_cores']:.3f} cores, "
+              f"{m['generator_frames_per_s']:.0f} frames/s pushed of "
+              f"{m['generator_frames_per_s_due']} due, {m['generator_late_ticks']} late ticks; "
+              f"frames/s per feed at the server {m['server_frames_per_s_per_feed']}; joins at "
+              f"{a.join_rate}/s: time to tile {m['time_to_tile_ms']} ms; load average "
+              f"{m['loadavg']}", flush=True)
+    run.results["steady"] = rows
+    print("\n| participants | live | server cores | mcores each (less idle) | marginal mcores "
+          "| generator cores | frames/s per feed at the server (min/p50) | load average |")
+    print("|---|---|---|---|---|---|---|---|")
+    for m in rows:
+        f = m["server_frames_per_s_per_feed"]
+        print(f"| {m['participants']} | {m['live']} | {m['server_cores']:.3f} | "
+              f"{m['server_mcores_per_participant']} | "
+              f"{m.get('marginal_mcores_per_participant', '-')} | {m['generator_cores']:.3f} | "
+              f"{f['min']}/{f['p50']} | {m['loadavg']} |")
     leave_all(run, ps)
 
 
@@ -743,6 +764,7 @@ def main():
     s.add_argument("--participants", type=int, default=256)
     s.add_argument("--join-rate", type=float, default=20.0, help="joins a second")
     s.add_argument("--window", type=float, default=20.0, help="CPU measurement seconds")
+    s.add_argument("--steps", help="also measure at these counts on the way, e.g. 64,128")
     s = sub.add_parser("storm")
     s.add_argument("--participants", type=int, default=100)
     s.add_argument("--seconds", type=float, default=10.0)
@@ -758,6 +780,9 @@ def main():
                sys.executable, *sys.argv]
         os.execvpe("unshare", cmd, dict(os.environ, TESSERA_LOAD_NETNS="1"))
 
+    # Each webrtcbin holds ~10 descriptors (sockets, wake-up pipes): 256 of them pass 1024.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     max_feeds = max(getattr(a, "participants", 0), getattr(a, "concurrency", 0)) + 8
     with Tessera(a.tessera, config(a, max_feeds), duration=int(2 * a.timeout + 3600)) as t:
         t.wait_healthy(0, timeout=60)
