@@ -172,15 +172,13 @@ class Clip:
         if codec == "vp8":
             enc = (f"vp8enc deadline=1 keyframe-max-dist={fps} target-bitrate={bitrate_kbps * 1000}"
                    " error-resilient=partitions")
-            self.caps = f"video/x-vp8,width={width},height={height},framerate={fps}/1"
         else:
+            # avc with codec_data in the caps: rtph264pay announces sprop-parameter-sets (and
+            # webrtcbin can make its offer) before the first frame, which only flows once
+            # the participant is connected.
             enc = (f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} bframes=0 "
                    f"bitrate={bitrate_kbps} ! video/x-h264,profile=constrained-baseline ! "
-                   "h264parse config-interval=-1 ! "
-                   "video/x-h264,stream-format=byte-stream,alignment=au")
-            self.caps = (f"video/x-h264,stream-format=byte-stream,alignment=au,"
-                         f"profile=constrained-baseline,width={width},height={height},"
-                         f"framerate={fps}/1")
+                   "h264parse ! video/x-h264,stream-format=avc,alignment=au")
         started = time.monotonic()
         pipe = Gst.parse_launch(
             f"videotestsrc pattern=ball num-buffers={n} ! "
@@ -197,6 +195,8 @@ class Clip:
                     break
                 continue
             buf = sample.get_buffer()
+            if not self.frames:
+                self.caps = sample.get_caps().to_string()
             ok, info = buf.map(Gst.MapFlags.READ)
             data = bytes(info.data)
             buf.unmap(info)
@@ -504,6 +504,8 @@ def tile_times(watcher, ps):
 
 
 def summary_ms(values):
+    if not values:
+        return {"n": 0, "p50": None, "p95": None, "max": None}
     return {"n": len(values), "p50": round(pct(values, .5)), "p95": round(pct(values, .95)),
             "max": round(max(values)) if values else None}
 
