@@ -29,6 +29,7 @@ whole series in --json). The session -> feed mapping comes from the server's log
 "feed N: joining (session XXXXXXXX…)"; this script starts the server itself. Run as root it
 makes its own loopback-only network namespace (as bench/soak does); every wait is bounded."""
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -223,25 +224,62 @@ class Clip:
 
 
 # --- one participant -------------------------------------------------------------------------
+_TIME_SEGMENT = Gst.Segment()
+_TIME_SEGMENT.init(Gst.Format.TIME)
+
+_gobject = ctypes.CDLL("libgobject-2.0.so.0")
+_gobject.g_object_get.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                  ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+_gobject.g_object_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
+                                  ctypes.c_void_p]
+_gobject.g_object_unref.argtypes = [ctypes.c_void_p]
+
+
+def _configure_ice(webrtc):
+    """As the server does (platform/webrtc.cpp): no TCP candidates, no UPnP discovery (it
+    multicasts SSDP, opens an HTTP server per agent and delays gathering by 200 ms), and the
+    loopback address gathered (tests/support/whip_sender.py). Through the C API, for the
+    reason whip_sender.py gives."""
+    ice = ctypes.c_void_p()
+    _gobject.g_object_get(hash(webrtc), b"ice-agent", ctypes.byref(ice), None)
+    _gobject.g_object_set(ice, b"ice-tcp", 0, None)
+    agent = ctypes.c_void_p()
+    _gobject.g_object_get(ice, b"agent", ctypes.byref(agent), None)
+    if agent.value:
+        _gobject.g_object_set(agent, b"upnp", 0, None)
+        _gobject.g_object_unref(agent)
+    _gobject.g_object_unref(ice)
+    _add_local_ice_address(webrtc, "127.0.0.1")
+
+
 class Participant(WebrtcHttpClient):
     """appsrc (the clip, pushed by the Pusher) -> payloader -> webrtcbin, WHIP as
     tests/support/whip_sender.py does (offer posted once gathered, answer applied)."""
 
-    def __init__(self, base_url, clip, index):
+    def __init__(self, base_url, clip, index, direct=True):
         super().__init__(base_url)
         self.clip, self.index = clip, index
         self.t_start = self.t_post = self.t_answer = self.t_connected = None
-        self.pos, self.pushed, self.keyframe_requests = 0, 0, 0
+        self.pos, self.pushed, self.keyframe_requests, self.push_errors = 0, 0, 0, 0
         self.connected = False
         self.want_keyframe = False
+        self.direct = direct
+        self.base_time = 0
         self.pipe = Gst.Pipeline.new(f"participant-{index}")
-        self.src = Gst.ElementFactory.make("appsrc")
-        self.src.set_property("caps", Gst.Caps.from_string(clip.caps))
-        self.src.set_property("is-live", True)
-        self.src.set_property("format", Gst.Format.TIME)
-        self.src.set_property("do-timestamp", True)
-        self.src.set_property("max-buffers", 4)
-        self.src.set_property("leaky-type", 2)  # downstream: drop the oldest, never block
+        if direct:
+            # A pad of our own: the pusher thread's push runs payloader, RTP session, SRTP and
+            # the socket send itself (no thread per participant to wake for each frame).
+            self.src = None
+            self.pad = Gst.Pad.new(f"clip-{index}", Gst.PadDirection.SRC)
+        else:
+            self.src = Gst.ElementFactory.make("appsrc")
+            self.src.set_property("caps", Gst.Caps.from_string(clip.caps))
+            self.src.set_property("is-live", True)
+            self.src.set_property("format", Gst.Format.TIME)
+            self.src.set_property("do-timestamp", True)
+            self.src.set_property("max-buffers", 4)
+            self.src.set_property("leaky-type", 2)  # downstream: drop the oldest, never block
+            self.pad = self.src.get_static_pad("src")
         if clip.codec == "vp8":
             pay = Gst.ElementFactory.make("rtpvp8pay")
             name = "VP8"
@@ -254,16 +292,20 @@ class Participant(WebrtcHttpClient):
             f"application/x-rtp,media=video,encoding-name={name},payload=96,clock-rate=90000"))
         self.webrtc = Gst.ElementFactory.make("webrtcbin")
         self.webrtc.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
-        _add_local_ice_address(self.webrtc, "127.0.0.1")
-        for e in (self.src, pay, pcaps, self.webrtc):
+        _configure_ice(self.webrtc)
+        for e in (pay, pcaps, self.webrtc):
             self.pipe.add(e)
-        self.src.link(pay)
+        if self.src:
+            self.pipe.add(self.src)
+            self.src.link(pay)
+        else:
+            self.pad.set_active(True)
+            self.pad.link(pay.get_static_pad("sink"))
         pay.link(pcaps)
         pcaps.link(self.webrtc)
         self.webrtc.connect("on-negotiation-needed", self._on_negotiation_needed)
         self.webrtc.connect("notify::connection-state", self._on_connection_state)
-        self.src.get_static_pad("src").add_probe(Gst.PadProbeType.EVENT_UPSTREAM,
-                                                 self._on_upstream_event)
+        self.pad.add_probe(Gst.PadProbeType.EVENT_UPSTREAM, self._on_upstream_event)
 
     # The session id the server logs (its first 8 characters).
     def session_prefix(self):
@@ -272,6 +314,13 @@ class Participant(WebrtcHttpClient):
     def start(self):
         self.t_start = time.monotonic()
         self.pipe.set_state(Gst.State.PLAYING)
+        if self.direct:
+            # The system clock is CLOCK_MONOTONIC, as time.monotonic_ns(): running time is
+            # monotonic_ns() - base_time. webrtcbin offers once caps have reached it.
+            self.base_time = self.pipe.get_base_time()
+            self.pad.push_event(Gst.Event.new_stream_start(f"clip-{self.index}"))
+            self.pad.push_event(Gst.Event.new_caps(Gst.Caps.from_string(self.clip.caps)))
+            self.pad.push_event(Gst.Event.new_segment(_TIME_SEGMENT))
 
     def leave(self):
         self.connected = False
@@ -314,7 +363,13 @@ class Participant(WebrtcHttpClient):
         if self.want_keyframe:
             self.want_keyframe = False
             self.pos = 0
-        self.src.push_buffer(self.clip.frame(self.pos))
+        buf = self.clip.frame(self.pos)
+        if self.direct:
+            buf.pts = time.monotonic_ns() - self.base_time
+            if self.pad.push(buf) != Gst.FlowReturn.OK:
+                self.push_errors += 1
+        else:
+            self.src.push_buffer(buf)
         self.pos = (self.pos + 1) % len(self.clip.frames)
         self.pushed += 1
 
@@ -461,7 +516,8 @@ class Run:
         return clips
 
     def new_participant(self):
-        p = Participant(self.t.url, self.clips[self.count % len(self.clips)], self.count)
+        p = Participant(self.t.url, self.clips[self.count % len(self.clips)], self.count,
+                        direct=self.a.push == "direct")
         self.count += 1
         self.pusher.add(p)
         return p
@@ -749,6 +805,9 @@ def main():
     ap.add_argument("--size", type=size, default=(160, 120), help="WxH the participants send")
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--bitrate-kbps", type=int, default=120)
+    ap.add_argument("--push", choices=["direct", "appsrc"], default="direct",
+                    help="direct: the pusher thread pushes into each payloader itself; appsrc: "
+                    "an appsrc (and its streaming thread) per participant")
     ap.add_argument("--clip-s", type=float, default=2.0, help="length of the looped clip")
     ap.add_argument("--canvas", type=size, default=(1280, 720))
     ap.add_argument("--canvas-fps", type=int, default=30)
