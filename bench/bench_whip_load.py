@@ -377,9 +377,10 @@ class Participant(WebrtcHttpClient):
 class Pusher(threading.Thread):
     """One thread gives every connected participant its next frame at the clip's rate."""
 
-    def __init__(self, fps):
-        super().__init__(name="pusher", daemon=True)
+    def __init__(self, fps, phase=0, count=1):
+        super().__init__(name=f"pusher-{phase}", daemon=True)
         self.period = 1.0 / fps
+        self.phase = phase / count  # the threads' ticks are spread over the frame period
         self.lock = threading.Lock()
         self.participants = []
         self.stop_event = threading.Event()
@@ -404,7 +405,7 @@ class Pusher(threading.Thread):
             raise
 
     def loop(self):
-        next_tick = time.monotonic()
+        next_tick = time.monotonic() + self.period * self.phase
         while not self.stop_event.is_set():
             with self.lock:
                 live = [p for p in self.participants if p.connected]
@@ -499,7 +500,7 @@ class Run:
     def __init__(self, a, t):
         self.a, self.t = a, t
         self.clips = self.make_clips()
-        self.pusher = Pusher(a.fps)
+        self.pushers = [Pusher(a.fps, k, a.pushers) for k in range(a.pushers)]
         self.count = 0
         self.results = {}
 
@@ -519,11 +520,14 @@ class Run:
         p = Participant(self.t.url, self.clips[self.count % len(self.clips)], self.count,
                         direct=self.a.push == "direct")
         self.count += 1
-        self.pusher.add(p)
+        self.pushers[p.index % len(self.pushers)].add(p)
         return p
 
+    def late_ticks(self):
+        return sum(pusher.late_ticks for pusher in self.pushers)
+
     def leave(self, p):
-        self.pusher.remove(p)
+        self.pushers[p.index % len(self.pushers)].remove(p)
         p.leave()
 
 
@@ -569,7 +573,7 @@ def summary_ms(values):
 def measure_window(run, ps, feeds0, window_s):
     """Server and generator CPU over window_s with ps joined; the server's frames per feed."""
     pid = run.t.proc.pid
-    pushed0, late0 = sum(p.pushed for p in ps), run.pusher.late_ticks
+    pushed0, late0 = sum(p.pushed for p in ps), run.late_ticks()
     c0, g0, w0 = proc_cpu_s(pid), self_cpu_s(), time.monotonic()
     time.sleep(window_s)
     secs = time.monotonic() - w0
@@ -583,7 +587,7 @@ def measure_window(run, ps, feeds0, window_s):
             "live": sum(1 for f in feeds1 if f["state"] == "live"),
             "generator_cores": round(gen, 3), "generator_frames_per_s": round(pushed, 1),
             "generator_frames_per_s_due": sum(1 for p in ps if p.connected) * run.a.fps,
-            "generator_late_ticks": run.pusher.late_ticks - late0,
+            "generator_late_ticks": run.late_ticks() - late0,
             "server_frames_per_s_per_feed": {
                 "min": round(rates[0], 1) if rates else None, "p50": round(pct(rates, .5), 1),
                 "max": round(rates[-1], 1) if rates else None},
@@ -611,8 +615,8 @@ def mode_steady(run, sampler):
         wait_answers(new, deadline)
         answered = [p for p in new if p.location]
         try:
-            wait_until(lambda: all(watcher.times(p)[0] is not None for p in answered),
-                       max(1.0, deadline - time.monotonic()), f"{len(answered)} joins live")
+            wait_until(lambda: all(watcher.times(p)[1] is not None for p in answered),
+                       max(1.0, deadline - time.monotonic()), f"{len(answered)} joins tiled")
         except AssertionError as e:
             print(f"steady: {e}", flush=True)
         _, tile_ms, _ = tile_times(watcher, answered)
@@ -808,6 +812,9 @@ def main():
     ap.add_argument("--push", choices=["direct", "appsrc"], default="direct",
                     help="direct: the pusher thread pushes into each payloader itself; appsrc: "
                     "an appsrc (and its streaming thread) per participant")
+    ap.add_argument("--pushers", type=int, default=4,
+                    help="pusher threads (participants shared round-robin); on a loaded machine "
+                    "one thread's share of the CPU is too small for 256 participants")
     ap.add_argument("--clip-s", type=float, default=2.0, help="length of the looped clip")
     ap.add_argument("--canvas", type=size, default=(1280, 720))
     ap.add_argument("--canvas-fps", type=int, default=30)
@@ -851,17 +858,20 @@ def main():
         sampler.sample()
         sampler.start()
         run = Run(a, t)
-        run.pusher.start()
+        for pusher in run.pushers:
+            pusher.start()
         print(f"tessera pid {t.proc.pid}, {a.mode}, load average {loadavg()}", flush=True)
         try:
             {"steady": mode_steady, "storm": mode_storm, "churn": mode_churn}[a.mode](run, sampler)
         finally:
-            run.pusher.stop()
+            for pusher in run.pushers:
+                pusher.stop()
             sampler.stop()
             sampler.sample()
             code = t.stop(timeout=60)
-        if run.pusher.error:
-            print(f"the pusher failed: {run.pusher.error}; the figures are void")
+        errors = [pusher.error for pusher in run.pushers if pusher.error]
+        if errors:
+            print(f"a pusher failed: {errors[0]}; the figures are void")
             code = 1
         print(sampler.table())
         print(f"tessera exit code {code}; log {t.log_path}")
