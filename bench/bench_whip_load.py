@@ -386,6 +386,7 @@ class Pusher(threading.Thread):
         self.stop_event = threading.Event()
         self.late_ticks = 0
         self.ticks = 0
+        self.busy_s = self.cpu_s = 0.0
         self.error = None
 
     def add(self, p):
@@ -409,8 +410,13 @@ class Pusher(threading.Thread):
         while not self.stop_event.is_set():
             with self.lock:
                 live = [p for p in self.participants if p.connected]
+            w0, c0 = time.monotonic(), time.thread_time()
             for p in live:
                 p.push_next()
+            # Wall time pushing vs this thread's CPU: much more wall than CPU = starved (other
+            # threads, the GIL, other processes), not busy.
+            self.busy_s += time.monotonic() - w0
+            self.cpu_s += time.thread_time() - c0
             self.ticks += 1
             next_tick += self.period
             delay = next_tick - time.monotonic()
@@ -526,6 +532,10 @@ class Run:
     def late_ticks(self):
         return sum(pusher.late_ticks for pusher in self.pushers)
 
+    def pusher_times(self):
+        return (sum(pusher.busy_s for pusher in self.pushers),
+                sum(pusher.cpu_s for pusher in self.pushers))
+
     def leave(self, p):
         self.pushers[p.index % len(self.pushers)].remove(p)
         p.leave()
@@ -574,11 +584,13 @@ def measure_window(run, ps, feeds0, window_s):
     """Server and generator CPU over window_s with ps joined; the server's frames per feed."""
     pid = run.t.proc.pid
     pushed0, late0 = sum(p.pushed for p in ps), run.late_ticks()
+    busy0, pcpu0 = run.pusher_times()
     c0, g0, w0 = proc_cpu_s(pid), self_cpu_s(), time.monotonic()
     time.sleep(window_s)
     secs = time.monotonic() - w0
     busy, gen = (proc_cpu_s(pid) - c0) / secs, (self_cpu_s() - g0) / secs
     pushed = (sum(p.pushed for p in ps) - pushed0) / secs
+    busy1, pcpu1 = run.pusher_times()
     feeds1 = [f for f in run.t.json("/api/v1/feeds") if f["source"] == "whip"]
     # Frames the server counted per feed over the window: the rate it received and decoded.
     rates = sorted((f["frames"] - feeds0[f["id"]]["frames"]) / secs
@@ -588,6 +600,9 @@ def measure_window(run, ps, feeds0, window_s):
             "generator_cores": round(gen, 3), "generator_frames_per_s": round(pushed, 1),
             "generator_frames_per_s_due": sum(1 for p in ps if p.connected) * run.a.fps,
             "generator_late_ticks": run.late_ticks() - late0,
+            # Per pusher thread: the share of the wall clock spent pushing, and its CPU.
+            "pusher_busy": round((busy1 - busy0) / secs / len(run.pushers), 3),
+            "pusher_cores": round((pcpu1 - pcpu0) / secs, 3),
             "server_frames_per_s_per_feed": {
                 "min": round(rates[0], 1) if rates else None, "p50": round(pct(rates, .5), 1),
                 "max": round(rates[-1], 1) if rates else None},
@@ -641,7 +656,9 @@ def mode_steady(run, sampler):
                  else "")
               + f"; generator {m['generator_cores']:.3f} cores, "
               f"{m['generator_frames_per_s']:.0f} frames/s pushed of "
-              f"{m['generator_frames_per_s_due']} due, {m['generator_late_ticks']} late ticks; "
+              f"{m['generator_frames_per_s_due']} due, {m['generator_late_ticks']} late ticks, "
+              f"pusher threads busy {m['pusher_busy']:.0%} of the time using "
+              f"{m['pusher_cores']:.3f} cores; "
               f"frames/s per feed at the server {m['server_frames_per_s_per_feed']}; joins at "
               f"{a.join_rate}/s: time to tile {m['time_to_tile_ms']} ms; load average "
               f"{m['loadavg']}", flush=True)
