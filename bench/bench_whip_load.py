@@ -7,16 +7,18 @@
 
 The clip is encoded once per run (videotestsrc "ball" -> vp8enc or x264enc, --clip-s seconds
 held in memory, a keyframe each second); every participant is a webrtcbin publisher
-(tests/support/whip_sender.py) fed by an appsrc that one pusher thread gives the clip's frames
-at --fps, each participant from the clip's first frame once its DTLS connection is up, and
-again from it whenever the server asks for a keyframe (PLI). --codec mixed alternates VP8 and
-H.264 participants.
+(tests/support/whip_sender.py; ICE as the server sets it up: loopback, no TCP, no UPnP) whose
+payloader --pushers threads give the clip's frames at --fps (--push appsrc: through an appsrc
+per participant instead), each participant from the clip's first frame once its DTLS
+connection is up, and again from it whenever the server asks for a keyframe (PLI). --codec
+mixed alternates VP8 and H.264 participants.
 
   steady  joins --participants (at --join-rate a second), waits until all are live with frames,
           then measures the server's CPU (utime+stime of the tessera process from /proc) over
           --window seconds, less the idle server's over the same window before any join:
           server cores per participant. The generator's own CPU over the window is reported too
-          (when it nears one core per pusher thread the feeds' frame rates say so).
+          (and whether its pusher threads were starved: the feeds' frame rates at the server
+          say whether the participants got their frames out).
   storm   --participants joins spread evenly over --seconds: time to tile, from the POST /whip
           to the feed being live with frames and a tile in GET /api/v1/feeds (polled every
           --poll-ms: the figures are that coarse), p50/p95/max.
