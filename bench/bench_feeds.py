@@ -278,14 +278,15 @@ def grid_layout(n, canvas=CANVAS, aspect=TILE, gap=GAP_PX):
 # ----------------------------------------------------------------------------- tessera
 
 
-def write_installation(path, clips, hls, extra=""):
+def write_installation(path, clips, hls, extra="", feed_priority=None):
     lines = [
         "# Written by bench/bench_feeds.py.",
         '[installation]\nname = "bench"\n',
         f"[canvas]\nwidth = {CANVAS[0]}\nheight = {CANVAS[1]}\nfps = {FPS}\n",
         '[http]\nlisten = "127.0.0.1:0"\n',
         f"[ingest]\nmax_feeds = {max(len(clips), 1)}\ntile_width = {TILE[0]}\n"
-        f"tile_height = {TILE[1]}\n",
+        f"tile_height = {TILE[1]}\n"
+        + (f'feed_priority = "{feed_priority}"\n' if feed_priority else ""),
         "[ingest.synthetic]\ncount = 0\n",
         "[ingest.whip]\nenabled = false\n",
     ]
@@ -368,7 +369,8 @@ def run_tessera(args, clips, work):
     n = len(clips)
     toml = work / f"tessera-{n}.toml"
     logfile = work / f"tessera-{n}.log"
-    write_installation(toml, clips, hls=True, extra=args.extra_toml)
+    write_installation(toml, clips, hls=True, extra=args.extra_toml,
+                       feed_priority=args.feed_priority)
     wait_quiet(args.quiet_wait)
     argv = [str(args.tessera), "run", str(toml), "--http", f"127.0.0.1:{args.port}",
             "--headless"]
@@ -695,6 +697,8 @@ def main():
                     help="longest wait, before each run, for other processes to stop using CPU")
     ap.add_argument("--repeat", type=int, default=1, help="runs per feed count (one row each)")
     ap.add_argument("--top-threads", type=int, default=12)
+    ap.add_argument("--feed-priority", choices=["idle", "low"], default=None,
+                    help="[ingest] feed_priority for tessera (default: the server's, idle)")
     ap.add_argument("--extra-toml", default="",
                     help='appended to tessera\'s installation, e.g. "[sync]\\nenabled = false"')
     args = ap.parse_args()

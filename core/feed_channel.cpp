@@ -206,10 +206,11 @@ std::optional<PlayoutPick> FeedChannel::tryPick(Clock::time_point now, Clock::du
   return pickLocked(now, delay, maxDelay, syncEnabled);
 }
 
-std::optional<double> FeedChannel::tryPlayoutLatencyMs() const {
+bool FeedChannel::tryPlayoutLatencyMs(std::optional<double>* out) const {
   std::unique_lock lock(mMutex, std::try_to_lock);
-  if (!lock.owns_lock() || !roomClockLocked() || mLatencyCount == 0) return std::nullopt;
-  return mLatencyP95;
+  if (!lock.owns_lock()) return false;
+  *out = roomClockLocked() && mLatencyCount > 0 ? std::optional<double>(mLatencyP95) : std::nullopt;
+  return true;
 }
 
 PlayoutPick FeedChannel::pickLocked(Clock::time_point now, Clock::duration delay,

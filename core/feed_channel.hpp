@@ -153,9 +153,9 @@ class FeedChannel {
   // (it draws that feed's last picture again).
   std::optional<PlayoutPick> tryPick(Clock::time_point now, Clock::duration delay,
                                      Clock::duration maxDelay, bool syncEnabled);
-  // Likewise for the auto delay: the feed's latency p95 when it sets the delay
-  // (setsPlayoutDelay), nullopt when it does not or the channel is busy.
-  std::optional<double> tryPlayoutLatencyMs() const;
+  // Likewise for the auto delay: false at once when the channel is busy; else true with `out`
+  // the feed's latency p95 when it sets the delay (setsPlayoutDelay), nullopt when it does not.
+  bool tryPlayoutLatencyMs(std::optional<double>* out) const;
   // Tests: holds the channel as a streaming thread inside pushFrame does.
   std::unique_lock<std::mutex> lockForTest() { return std::unique_lock(mMutex); }
 

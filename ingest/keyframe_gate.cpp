@@ -9,6 +9,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Drawn again, a feed whose source never marks a keyframe (intra refresh) or ignores the
+// request is let through after this long rather than held on its last picture for good.
+constexpr std::chrono::milliseconds kGiveUpWaiting{3000};
+
 // A held-back feed asks for a keyframe this often (a phone's encoder sends them only when asked;
 // a file has its own GOP and ignores the request): its thumbnail and scores stay current.
 constexpr std::chrono::milliseconds kHeldBackKeyframePeriod{1000};
@@ -18,6 +22,7 @@ struct Gate {
   // Streaming thread only.
   bool waitingForKey = false;
   bool askedSinceShown = false;
+  Clock::time_point shownAt{};  // when it was drawn again while waiting
   Clock::time_point lastKey{};
   Clock::time_point lastRequest{};
 };
@@ -45,8 +50,15 @@ GstPadProbeReturn onBuffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   if (shown && !gate.waitingForKey) return GST_PAD_PROBE_OK;
   // Not drawn: keyframes only, one asked for every period. Drawn again: the next keyframe,
   // asked for at once, so the decoder never sees a frame whose reference it missed.
+  if (shown && !gate.askedSinceShown) {
+    gate.lastRequest = {};  // drawn again: ask now
+    gate.shownAt = now;
+  }
+  if (shown && now - gate.shownAt >= kGiveUpWaiting) {
+    gate.waitingForKey = false;  // no keyframe is coming: decode what there is
+    return GST_PAD_PROBE_OK;
+  }
   gate.waitingForKey = true;
-  if (shown && !gate.askedSinceShown) gate.lastRequest = {};  // drawn again: ask now
   gate.askedSinceShown = shown;
   if (shown || now - gate.lastKey >= kHeldBackKeyframePeriod) requestKeyframe(pad, gate, now);
   gate.channel->noteMediaHeldBack();

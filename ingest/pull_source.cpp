@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -116,6 +117,7 @@ bool isVideoPad(GstPad* pad) {
   const GstStructure* s = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
   if (!s) return false;
   if (g_str_has_prefix(gst_structure_get_name(s), "video/")) return true;
+  if (g_str_has_prefix(gst_structure_get_name(s), "image/")) return true;  // multipart JPEGs
   const char* media = gst_structure_get_string(s, "media");
   return media && std::strcmp(media, "video") == 0;
 }
@@ -285,9 +287,14 @@ GstElement* makeDemuxerFor(const std::string& path) {
 GstElement* addFile(GstBin* bin, const core::PullTarget& t, std::string* error) {
   std::unique_ptr<gchar, decltype(&g_free)> path(
       g_filename_from_uri(t.uri.c_str(), nullptr, nullptr), &g_free);
-  GstElement* demux = path ? makeDemuxerFor(path.get()) : nullptr;
+  // A FIFO or device would lose the bytes typefinding read (and block the main loop opening it):
+  // only regular files take this way.
+  std::error_code ec;
+  const bool regular = path && std::filesystem::is_regular_file(path.get(), ec);
+  GstElement* demux = regular ? makeDemuxerFor(path.get()) : nullptr;
   if (!demux) return addUriDecodebin(bin, t, error);
   gst_bin_add(bin, demux);
+  setIfPresent(demux, "single-stream", TRUE);  // multipartdemux: one stream, no waiting
   GstElement* src = make(bin, "filesrc", "filesrc", "gstreamer1.0-plugins-base", error);
   if (!src) return nullptr;
   g_object_set(src, "location", path.get(), nullptr);

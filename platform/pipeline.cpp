@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "platform/system.hpp"
+#include "platform/task_pool.hpp"
 
 namespace tessera::platform {
 
@@ -60,34 +61,31 @@ void Pipeline::watchBus(PipelineListener* listener) {
 }
 
 void Pipeline::setStreamingThreadNice(int nice) {
-  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
-  gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessage, GINT_TO_POINTER(nice), nullptr);
+  setStreamingThreadPriority({false, nice});
 }
 
 void Pipeline::setStreamingThreadsIdle() {
-  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
-  gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessageIdle, nullptr, nullptr);
+  setStreamingThreadPriority({true, 0});
 }
 
-namespace {
-// STREAM_STATUS is posted synchronously from the thread that is starting (ENTER), so a sync
-// handler sets that very thread's priority.
-bool isThreadEnter(GstMessage* msg) {
-  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_STREAM_STATUS) return false;
+void Pipeline::setStreamingThreadPriority(ThreadPriority priority) {
+  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
+  GstPtr<GstTaskPool> pool = makePriorityTaskPool(priority);
+  gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessage, pool.release(),
+                           [](gpointer p) { gst_object_unref(p); });
+}
+
+GstBusSyncReply Pipeline::onSyncMessage(GstBus*, GstMessage* msg, gpointer pool) {
+  // STREAM_STATUS CREATE is posted synchronously by whoever creates a task, before it starts:
+  // the task then runs on a thread of this pipeline's own pool, at its priority.
+  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_STREAM_STATUS) return GST_BUS_PASS;
   GstStreamStatusType type;
   GstElement* owner = nullptr;
   gst_message_parse_stream_status(msg, &type, &owner);
-  return type == GST_STREAM_STATUS_TYPE_ENTER;
-}
-}  // namespace
-
-GstBusSyncReply Pipeline::onSyncMessage(GstBus*, GstMessage* msg, gpointer nice) {
-  if (isThreadEnter(msg)) setCurrentThreadNice(GPOINTER_TO_INT(nice));
-  return GST_BUS_PASS;
-}
-
-GstBusSyncReply Pipeline::onSyncMessageIdle(GstBus*, GstMessage* msg, gpointer) {
-  if (isThreadEnter(msg)) setCurrentThreadIdle();
+  const GValue* object = gst_message_get_stream_status_object(msg);
+  if (type == GST_STREAM_STATUS_TYPE_CREATE && object && G_VALUE_HOLDS(object, GST_TYPE_TASK)) {
+    gst_task_set_pool(GST_TASK(g_value_get_object(object)), GST_TASK_POOL(pool));
+  }
   return GST_BUS_PASS;
 }
 

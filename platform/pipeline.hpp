@@ -12,6 +12,7 @@
 #include <string>
 
 #include "platform/gst_ptr.hpp"
+#include "platform/task_pool.hpp"
 
 namespace tessera::platform {
 
@@ -48,12 +49,16 @@ class Pipeline {
 
   // Starts delivering bus messages to `listener` on the thread-default main context.
   void watchBus(PipelineListener* listener);
-  // Every streaming thread of this pipeline sets its nice value as it starts (threads those
-  // threads create, such as encoder workers, inherit it). Call before play().
+  // Every task of this pipeline (its streaming threads: sources, demuxers, queues, jitter
+  // buffers' outputs) runs on a thread of its own at this priority (platform/task_pool.hpp: a
+  // priority never leaks to a pooled thread), and raw threads those threads create, such as
+  // encoder workers, inherit it. Threads elements make without a GstTask (timers, RTCP, network
+  // helpers) keep the default. Call once, before play().
+  void setStreamingThreadPriority(ThreadPriority priority);
+  // A nice value (raising priority needs CAP_SYS_NICE; refused quietly without it).
   void setStreamingThreadNice(int nice);
-  // Every streaming thread of this pipeline (and what it creates) runs in the idle scheduling
-  // class (platform::setCurrentThreadIdle): under overload it loses the CPU to every other
-  // thread, however many of these there are. Call before play(); replaces a nice value.
+  // The idle scheduling class (platform::setCurrentThreadIdle): under overload these threads
+  // lose the CPU to every other thread, however many of them there are.
   void setStreamingThreadsIdle();
   // Starts playing; on failure fills `error` with the pipeline's own error message.
   bool play(std::string* error = nullptr);
@@ -67,8 +72,7 @@ class Pipeline {
 
  private:
   static gboolean onBusMessage(GstBus* bus, GstMessage* msg, gpointer self);
-  static GstBusSyncReply onSyncMessage(GstBus* bus, GstMessage* msg, gpointer nice);
-  static GstBusSyncReply onSyncMessageIdle(GstBus* bus, GstMessage* msg, gpointer unused);
+  static GstBusSyncReply onSyncMessage(GstBus* bus, GstMessage* msg, gpointer pool);
   void stop();
 
   std::string mName;

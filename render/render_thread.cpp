@@ -124,8 +124,17 @@ void RenderThread::updatePlayoutDelay() {
     mLastLatencyPoll = now;
     std::vector<double> latencies;
     for (const auto& c : mFeeds.table()->feeds) {
-      if (const auto ms = c->tryPlayoutLatencyMs()) latencies.push_back(*ms);
+      // A feed busy right now counts with its last known latency: leaving it out could drop
+      // the auto delay for a poll when it is the latest feed.
+      std::optional<double> ms;
+      if (c->tryPlayoutLatencyMs(&ms)) {
+        mLastLatencyMs[c->id()] = ms;
+      } else if (const auto it = mLastLatencyMs.find(c->id()); it != mLastLatencyMs.end()) {
+        ms = it->second;
+      }
+      if (ms) latencies.push_back(*ms);
     }
+    if (mLastLatencyMs.size() > 2 * mFeeds.table()->feeds.size() + 64) mLastLatencyMs.clear();
     mPlayout.setLatencies(std::move(latencies));
   }
   mPlayout.advance(std::chrono::duration<double>(now - mLastAdvance).count());
@@ -203,7 +212,13 @@ void RenderThread::planScene() {
     mLoop.mLayout.put(std::make_shared<compositor::Layout>(mPlanner->target()));
     mLastLayoutS = nowS;
   }
-  if (mFrame.layoutChanged || mFeeds.table() != mShownFor) markShownFeeds();
+  // Brush scenes paint every feed in turn and shaders may read any feed (FEED_PIXEL): there,
+  // every feed with a picture is drawn. Elsewhere the layout says, when it or the feeds change.
+  const bool everyFeedDrawn = mFrame.paint || mShaders != nullptr;
+  if (everyFeedDrawn || mFrame.layoutChanged || mFeeds.table() != mShownFor ||
+      mFeeds.visible().size() != mShownVisible) {
+    markShownFeeds(everyFeedDrawn);
+  }
   const bool wasFading = mFading;
   mFading = mFadeS > 0 && nowS - mFadeStartS < mFadeS;
   // The canvas shows the outgoing scene (or the last fade frame): draw all of it again.
@@ -224,14 +239,23 @@ void RenderThread::planScene() {
 
 // Tells each feed with a picture whether the scene draws it: one it does not is decoded at its
 // keyframes only. Feeds without a picture yet keep decoding everything (they are on their way in).
-void RenderThread::markShownFeeds() {
+void RenderThread::markShownFeeds(bool everyFeedDrawn) {
   mShownFor = mFeeds.table();
+  mShownVisible = mFeeds.visible().size();
   if (!mShownFor) return;
   mShownIds.clear();
-  for (const compositor::Placement& p : mPlanner->target().tiles) mShownIds.insert(p.feed);
-  std::unordered_set<core::FeedId> withPicture(mFeeds.visible().begin(), mFeeds.visible().end());
+  if (everyFeedDrawn) {
+    mShownIds.insert(mFeeds.visible().begin(), mFeeds.visible().end());
+  } else {
+    for (const compositor::Placement& p : mPlanner->target().tiles) mShownIds.insert(p.feed);
+  }
   for (const auto& channel : mShownFor->feeds) {
-    const bool hasPicture = withPicture.contains(channel->id()) || !channel->onCanvas();
+    // Held back by the operator (waiting, hidden): not drawn, whatever the scene.
+    if (!channel->onCanvas()) {
+      channel->setShown(false);
+      continue;
+    }
+    const bool hasPicture = layerHeld(channel->id());
     channel->setShown(!hasPicture || mShownIds.contains(channel->id()));
   }
 }

@@ -7,7 +7,9 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -42,7 +44,8 @@ class RenderThread {
   void chooseFeedFrames();
   void applyRequests();
   void planScene();
-  void markShownFeeds();
+  void markShownFeeds(bool everyFeedDrawn);
+  bool layerHeld(core::FeedId id) const { return mFeeds.layerOf(id) >= 0; }
   void drawCanvas();
   void readBackAndHandOff();
   void updateStatistics();
@@ -99,6 +102,8 @@ class RenderThread {
   double mLastLayoutS = -1;
   std::shared_ptr<const core::FeedTable> mShownFor;  // the table markShownFeeds last saw
   std::unordered_set<core::FeedId> mShownIds;
+  std::size_t mShownVisible = 0;  // visible feeds when markShownFeeds last ran
+  std::unordered_map<core::FeedId, std::optional<double>> mLastLatencyMs;  // auto delay polls
   double mLastShaderTimeS = -1;
   int mShaderFrame = 0;
   bool mTilesWereNeeded = true;

@@ -232,6 +232,36 @@ TEST_CASE("a pulled file decodes on one streaming thread, in the idle class", "[
   CHECK(listener.failures.empty());
 }
 
+TEST_CASE("a feed's idle class ends with its threads, never reaching another pipeline's",
+          "[ingest][feed]") {
+  // GStreamer's default pool hands a finished task's thread to GLib's shared pool, where the
+  // next task (of any pipeline) would inherit its priority.
+  {
+    const auto spec = pull(fileUri(Clips::get().small()), true);
+    auto channel = channelFor(spec);
+    RecordingFeedListener listener;
+    Feed feed(spec, channel, kTile, 30, &listener);
+    std::string error;
+    REQUIRE(feed.start(&error));
+    REQUIRE(nextFrame(*channel));
+    REQUIRE(threadPolicies("demux:").size() == 1);
+  }
+  CHECK(threadPolicies("demux:").empty());  // ended with the feed
+  std::string error;
+  auto other = tessera::platform::Pipeline::parse(
+      "other", "videotestsrc is-live=true ! queue name=q ! fakesink", &error);
+  REQUIRE(other);
+  REQUIRE(other->play(&error));
+  std::vector<int> policies;
+  REQUIRE(waitUntil(
+      [&] {
+        policies = threadPolicies("q:src");
+        return !policies.empty();
+      },
+      5s));
+  for (int policy : policies) CHECK(policy == SCHED_OTHER);
+}
+
 TEST_CASE("a looping pulled file keeps delivering after its end", "[ingest][feed]") {
   const auto spec = pull(fileUri(Clips::get().small()), true);
   auto channel = channelFor(spec);

@@ -1,0 +1,26 @@
+// A GstTaskPool whose every task runs on a thread of its own, created for the task at the
+// priority the pool was made with and ended with it.
+//
+// GStreamer's default pool hands its threads back to GLib's shared thread pool, which reuses
+// them for any later task or GIO job in the process: a priority set on a feed's streaming
+// thread (the idle class, a nice value) would stay with the thread and leak into whatever ran
+// on it next (another pipeline, a TLS handshake), and the kernel refuses to take the idle
+// class back off an unprivileged thread. A thread per task cannot leak.
+//
+// Thread: made on any thread; its tasks start on the thread that starts the task.
+#pragma once
+
+#include <gst/gst.h>
+
+#include "platform/gst_ptr.hpp"
+
+namespace tessera::platform {
+
+struct ThreadPriority {
+  bool idle = false;  // the idle scheduling class (platform::setCurrentThreadIdle)
+  int nice = 0;       // otherwise this nice value (raising needs CAP_SYS_NICE; tried anyway)
+};
+
+GstPtr<GstTaskPool> makePriorityTaskPool(ThreadPriority priority);
+
+}  // namespace tessera::platform
