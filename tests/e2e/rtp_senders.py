@@ -22,6 +22,26 @@ def gi_python():
                          "gir1.2-gstreamer-1.0 (make deps)")
 
 
+def run_under_gi_python():
+    """Re-runs this script under an interpreter with GStreamer's Python bindings when the
+    current one lacks them (a test that imports tests/support/whip_sender.py calls it first)."""
+    if gi_python() != sys.executable and not os.environ.get("TESSERA_GI_REEXEC"):
+        os.environ["TESSERA_GI_REEXEC"] = "1"
+        os.execv(gi_python(), [gi_python(), *sys.argv])
+
+
+def make_h264_clip(path, width, height, fps, frames, keyint, pattern="smpte", bitrate=None):
+    """An MP4 H.264 clip (x264 ultrafast, a keyframe every `keyint` frames) for pulled feeds."""
+    subprocess.run(
+        ["gst-launch-1.0", "-q", "videotestsrc", f"num-buffers={frames}", f"pattern={pattern}",
+         *(["horizontal-speed=8"] if pattern == "smpte" else []), "!",
+         f"video/x-raw,width={width},height={height},framerate={fps}/1", "!", "x264enc",
+         "speed-preset=ultrafast", f"key-int-max={keyint}",
+         *([f"bitrate={bitrate}"] if bitrate else []), "!", "mp4mux", "!", "filesink",
+         f"location={path}"],
+        check=True, timeout=60)
+
+
 def pulled_installation(name, width, height, pulls, sync_enabled=True, extra=""):
     """The installation the pulled-RTP sync tests and bench run: `pulls` (TOML [[ingest.pull]]
     tables) on a `width` x `height` canvas at 30 fps, no synthetic feeds and no analysis, HLS in

@@ -9,7 +9,6 @@ than the tile waiting 8 s for its next one."""
 import argparse
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,12 +16,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from rtp_senders import gi_python  # noqa: E402
+from rtp_senders import make_h264_clip, run_under_gi_python  # noqa: E402
 
-# The WHIP sender needs GStreamer's Python bindings: run under an interpreter that has them.
-if gi_python() != sys.executable and not os.environ.get("TESSERA_GI_REEXEC"):
-    os.environ["TESSERA_GI_REEXEC"] = "1"
-    os.execv(gi_python(), [gi_python(), *sys.argv])
+run_under_gi_python()  # the WHIP senders need GStreamer's Python bindings
 
 from tessera_harness import Tessera, http_get, http_request, wait_until  # noqa: E402
 from whip_sender import WhipSender  # noqa: E402
@@ -30,15 +26,6 @@ from whip_sender import WhipSender  # noqa: E402
 ADMIN = "op-token"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 WINDOW_S = 3.0
-
-
-def make_clip(path):
-    subprocess.run(
-        ["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=90", "pattern=ball", "!",
-         "video/x-raw,width=320,height=240,framerate=30/1", "!", "x264enc",
-         "speed-preset=ultrafast", "key-int-max=30", "!", "mp4mux", "!", "filesink",
-         f"location={path}"],
-        check=True, timeout=60)
 
 
 def decoded(t):
@@ -68,7 +55,7 @@ def main():
     binary = ap.parse_args().tessera
     with tempfile.TemporaryDirectory() as tmp:
         clip = os.path.join(tmp, "clip.mp4")
-        make_clip(clip)
+        make_h264_clip(clip, 320, 240, 30, frames=90, keyint=30, pattern="ball")
         config = f"""
 [installation]
 name = "hidden-decode-e2e"

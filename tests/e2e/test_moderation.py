@@ -14,12 +14,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from rtp_senders import gi_python  # noqa: E402
+from rtp_senders import make_h264_clip, run_under_gi_python  # noqa: E402
 
-# The WHIP senders need GStreamer's Python bindings: run under an interpreter that has them.
-if gi_python() != sys.executable and not os.environ.get("TESSERA_GI_REEXEC"):
-    os.environ["TESSERA_GI_REEXEC"] = "1"
-    os.execv(gi_python(), [gi_python(), *sys.argv])
+run_under_gi_python()  # the WHIP senders need GStreamer's Python bindings
 
 from tessera_harness import Tessera, http_request, wait_until  # noqa: E402
 from whip_sender import WhipSender  # noqa: E402

@@ -8,25 +8,16 @@ the CPU first. The rate is asserted loosely (>= 27 of 30 fps); bench/bench_feeds
 import argparse
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+from rtp_senders import make_h264_clip  # noqa: E402
 from tessera_harness import Tessera, http_get, wait_until  # noqa: E402
 
 FEEDS = 16
 WINDOW_S = 8.0
-
-
-def make_clip(path):
-    subprocess.run(
-        ["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=60", "pattern=smpte",
-         "horizontal-speed=8", "!", "video/x-raw,width=1280,height=720,framerate=30/1", "!",
-         "x264enc", "speed-preset=ultrafast", "key-int-max=30", "bitrate=3000", "!", "mp4mux",
-         "!", "filesink", f"location={path}"],
-        check=True, timeout=60)
 
 
 def metric(text, name):
@@ -41,7 +32,7 @@ def main():
     binary = ap.parse_args().tessera
     with tempfile.TemporaryDirectory() as tmp:
         clip = os.path.join(tmp, "hd.mp4")
-        make_clip(clip)
+        make_h264_clip(clip, 1280, 720, 30, frames=60, keyint=30, bitrate=3000)
         pulls = "".join(f'[[ingest.pull]]\nuri = "file://{clip}"\nloop = true\n'
                         for _ in range(FEEDS))
         config = f"""
