@@ -85,7 +85,9 @@ hls = false
 
                 shown = rates(t)
                 print(f"shown: {shown}")
-                assert shown[pulled] > 20 and shown[whip] > 10, shown
+                # Full rate is 30 and 15; a loaded machine (the sanitizer job runs tests in
+                # parallel) starves the idle-class file feed to ~12: well above a keyframe a second.
+                assert shown[pulled] > 8 and shown[whip] > 8, shown
 
                 act(t, pulled, "hide")
                 act(t, whip, "hide")
