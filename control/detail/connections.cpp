@@ -13,13 +13,6 @@ constexpr const char* kModule = "http";
 // How long a refused or timed-out connection may take to drain before it is closed for good.
 constexpr std::chrono::milliseconds kLinger{2'000};
 
-// The connection id rides on the remote address object handed to libsoup, the one thing of ours
-// a SoupServerMessage gives back.
-GQuark connectionQuark() {
-  static const GQuark quark = g_quark_from_static_string("tessera-connection-id");
-  return quark;
-}
-
 std::string addressOf(GSocketAddress* address) {
   if (!G_IS_INET_SOCKET_ADDRESS(address)) return "?";
   gchar* text =
@@ -27,6 +20,16 @@ std::string addressOf(GSocketAddress* address) {
   std::string result = text ? text : "?";
   g_free(text);
   return result;
+}
+
+// A connection's client end, "address port": what a SoupServerMessage gives back of it. (libsoup
+// hands messages a remote address object of its own, not the one given to accept_iostream, so
+// data attached to ours never came back: every connection kept its 10 s request deadline, and
+// the admin event stream was cut after 10 s.)
+std::string endpointOf(GSocketAddress* address) {
+  if (!G_IS_INET_SOCKET_ADDRESS(address)) return {};
+  return addressOf(address) + " " +
+         std::to_string(g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(address)));
 }
 
 }  // namespace
@@ -119,27 +122,31 @@ void Connections::accept(GSocketConnection* socket) {
   c.address = address;
   c.deadline = std::chrono::steady_clock::now() + mLimits.requestTimeout;
   const std::uint64_t id = mNextId++;
-  g_object_set_qdata(G_OBJECT(remote.get()), connectionQuark(),
-                     reinterpret_cast<gpointer>(static_cast<std::uintptr_t>(id)));
+  c.endpoint = endpointOf(remote.get());
+  // Listed before libsoup takes it: a request already waiting is read (and its handler run)
+  // inside soup_server_accept_iostream, and must find its connection to set its deadline.
+  GIOStream* stream = c.stream.get();
+  ++fromAddress;
+  if (!c.endpoint.empty()) mByEndpoint[c.endpoint] = id;
+  mConnections.emplace(id, std::move(c));
   GError* raw = nullptr;
-  if (!soup_server_accept_iostream(mServer, c.stream.get(), local.get(), remote.get(), &raw)) {
+  if (!soup_server_accept_iostream(mServer, stream, local.get(), remote.get(), &raw)) {
     core::logWarn(kModule, "connection from {}: {}", address, raw ? raw->message : "?");
     if (raw) g_error_free(raw);
-    g_io_stream_close(c.stream.get(), nullptr, nullptr);
+    g_io_stream_close(stream, nullptr, nullptr);
+    if (const auto it = mConnections.find(id); it != mConnections.end()) remove(it);
     return;
   }
-  ++fromAddress;
   ++mStats.accepted;
-  mConnections.emplace(id, std::move(c));
   startSweeping();
 }
 
 Connections::Connection* Connections::find(SoupServerMessage* msg) {
   GSocketAddress* remote = soup_server_message_get_remote_address(msg);
   if (!remote) return nullptr;
-  const auto id =
-      reinterpret_cast<std::uintptr_t>(g_object_get_qdata(G_OBJECT(remote), connectionQuark()));
-  const auto it = mConnections.find(id);
+  const auto byEndpoint = mByEndpoint.find(endpointOf(remote));
+  if (byEndpoint == mByEndpoint.end()) return nullptr;
+  const auto it = mConnections.find(byEndpoint->second);
   return it == mConnections.end() ? nullptr : &it->second;
 }
 
@@ -240,6 +247,10 @@ void Connections::sweep() {
 void Connections::remove(std::unordered_map<std::uint64_t, Connection>::iterator it) {
   const auto per = mPerAddress.find(it->second.address);
   if (per != mPerAddress.end() && --per->second == 0) mPerAddress.erase(per);
+  const auto byEndpoint = mByEndpoint.find(it->second.endpoint);
+  if (byEndpoint != mByEndpoint.end() && byEndpoint->second == it->first) {
+    mByEndpoint.erase(byEndpoint);
+  }
   mConnections.erase(it);
 }
 

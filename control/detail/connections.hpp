@@ -67,6 +67,7 @@ class Connections {
     platform::GObjectPtr<GSocketConnection> socket;
     platform::GObjectPtr<GIOStream> stream;  // the socket, or TLS over it
     std::string address;
+    std::string endpoint;  // "address port" (endpointOf): how a message finds its connection
     std::chrono::steady_clock::time_point deadline;
     bool closing = false;  // shut down: closed for good at the deadline
   };
@@ -87,6 +88,7 @@ class Connections {
   platform::GObjectPtr<GTlsCertificate> mTls;
   std::unordered_map<std::uint64_t, Connection> mConnections;
   std::unordered_map<std::string, std::size_t> mPerAddress;
+  std::unordered_map<std::string, std::uint64_t> mByEndpoint;  // bounded by mConnections
   struct Refusal {
     platform::GObjectPtr<SoupServerMessage> msg;  // paused until its connection is taken
     std::string response;
