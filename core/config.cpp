@@ -817,9 +817,9 @@ void readOsc(Parser& parser, const toml::table& t, OscConfig& out) {
 }
 
 void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
-  Section s(parser, t, "ingest",
-            {"max_feeds", "tile_width", "tile_height", "feed_priority", "synthetic", "whip",
-             "pull"});
+  Section s(
+      parser, t, "ingest",
+      {"max_feeds", "tile_width", "tile_height", "feed_priority", "synthetic", "whip", "pull"});
   s.readInt("max_feeds", out.maxFeeds, 1, kMaxFeeds);
   s.readEnum("feed_priority", out.feedPriority, kFeedPriorityNames);
   s.readInt("tile_width", out.tileWidth, kMinTilePx, kMaxTilePx, /*even=*/true);

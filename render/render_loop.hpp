@@ -68,15 +68,15 @@ struct RenderStats {
   std::uint64_t uploads = 0;  // tile uploads
   // Feed picks skipped because a streaming thread held the feed (its last picture was drawn).
   std::uint64_t busyFeeds = 0;
-  std::uint64_t late = 0;     // ticks missed (the render clock skipped them)
-  double workMsAvg = 0;       // render-thread work per tick, over the last second
-  double uploadMsAvg = 0;     // of which: feed frames chosen and uploaded
-  double sceneMsAvg = 0;      //           the scene planned (layout, animation)
-  double drawMsAvg = 0;       //           draw + starting the readback
-  double readbackMsAvg = 0;   //           finishing the readback (copy out)
-  double handoffMsAvg = 0;    //           listeners (encoder push)
-  double shaderMsAvg = 0;     //           of draw: the scene's shaders
-  float shaderScale = 1;      // the share of the canvas's width/height the shaders draw at
+  std::uint64_t late = 0;    // ticks missed (the render clock skipped them)
+  double workMsAvg = 0;      // render-thread work per tick, over the last second
+  double uploadMsAvg = 0;    // of which: feed frames chosen and uploaded
+  double sceneMsAvg = 0;     //           the scene planned (layout, animation)
+  double drawMsAvg = 0;      //           draw + starting the readback
+  double readbackMsAvg = 0;  //           finishing the readback (copy out)
+  double handoffMsAvg = 0;   //           listeners (encoder push)
+  double shaderMsAvg = 0;    //           of draw: the scene's shaders
+  float shaderScale = 1;     // the share of the canvas's width/height the shaders draw at
   std::size_t tiles = 0;
   std::string renderer;
   std::size_t scene = 0;     // index into RenderSettings::scenes
