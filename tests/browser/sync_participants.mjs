@@ -29,6 +29,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { waitFor } from './support.mjs';
+
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
@@ -51,22 +53,6 @@ const kArgs = [
 
 const log = (...a) => console.error('[sync]', ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeoutMs, intervalMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
-                  (last ? ` (last error: ${last.message})` : ''));
-}
 
 async function whipFeeds() {
   const r = await fetch(`${baseUrl}/api/v1/feeds`);
