@@ -141,6 +141,12 @@ class FeedChannel {
   // keyframes only (ingest::KeyframeGate). True until the render thread says otherwise.
   void setShown(bool shown) { mShown.store(shown, std::memory_order_relaxed); }
   bool shown() const { return mShown.load(std::memory_order_relaxed); }
+  // The size, in canvas pixels, the feed's whole picture would have where the scene draws it
+  // largest (a tile showing part of the picture needs the whole at more than the tile's size):
+  // what a participant's phone needs to send at most (render thread, with setShown). 0x0 when
+  // the scene may draw it at any size (brush and shader scenes) or before the first layout.
+  void setDrawnSize(SizePx size) { mDrawnSize.store(packSize(size), std::memory_order_relaxed); }
+  SizePx drawnSize() const { return unpackSize(mDrawnSize.load(std::memory_order_relaxed)); }
 
   // Render thread: the frame to draw for a canvas frame at `now` with the playout `delay`.
   // Unsynced feeds, feeds later than `maxDelay` and `syncEnabled == false` get the newest. The
@@ -210,6 +216,14 @@ class FeedChannel {
   // One flag, set on the main-loop thread and read by the render thread each tick.
   std::atomic<bool> mOnCanvas{true};
   std::atomic<bool> mShown{true};
+  static std::uint64_t packSize(SizePx s) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(s.width)) << 32) |
+           static_cast<std::uint32_t>(s.height);
+  }
+  static SizePx unpackSize(std::uint64_t v) {
+    return {static_cast<int>(v >> 32), static_cast<int>(v & 0xffffffffu)};
+  }
+  std::atomic<std::uint64_t> mDrawnSize{0};
   std::atomic<Clock::rep> mHeldBackNs{0};  // 0: never
   std::atomic<std::uint64_t> mSkipped{0};
 

@@ -1,6 +1,7 @@
 #include "render/render_thread.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 #include <tuple>
 #include <unordered_set>
@@ -239,24 +240,40 @@ void RenderThread::planScene() {
 
 // Tells each feed with a picture whether the scene draws it: one it does not is decoded at its
 // keyframes only. Feeds without a picture yet keep decoding everything (they are on their way in).
+// Each shown feed also learns the size it is drawn at (its phone sends no more than that).
 void RenderThread::markShownFeeds(bool everyFeedDrawn) {
   mShownFor = mFeeds.table();
   mShownVisible = mFeeds.visible().size();
   if (!mShownFor) return;
-  mShownIds.clear();
-  if (everyFeedDrawn) {
-    mShownIds.insert(mFeeds.visible().begin(), mFeeds.visible().end());
-  } else {
-    for (const compositor::Placement& p : mPlanner->target().tiles) mShownIds.insert(p.feed);
-  }
+  collectShownSizes(everyFeedDrawn);
   for (const auto& channel : mShownFor->feeds) {
     // Held back by the operator (waiting, hidden): not drawn, whatever the scene.
     if (!channel->onCanvas()) {
       channel->setShown(false);
       continue;
     }
+    const auto drawn = mShownSizes.find(channel->id());
     const bool hasPicture = layerHeld(channel->id());
-    channel->setShown(!hasPicture || mShownIds.contains(channel->id()));
+    channel->setShown(!hasPicture || drawn != mShownSizes.end());
+    if (drawn != mShownSizes.end()) channel->setDrawnSize(drawn->second);
+  }
+}
+
+// The whole picture's size where each feed is drawn largest: a tile showing the part `source`
+// of the picture needs the whole at tile / source. 0x0: any size (every feed drawn).
+void RenderThread::collectShownSizes(bool everyFeedDrawn) {
+  mShownSizes.clear();
+  if (everyFeedDrawn) {
+    for (core::FeedId id : mFeeds.visible()) mShownSizes[id] = core::SizePx{};
+    return;
+  }
+  for (const compositor::Placement& p : mPlanner->target().tiles) {
+    const auto need = [](float tile, float part) {
+      return static_cast<int>(std::ceil(tile / std::max(part, 0.01f)));
+    };
+    core::SizePx& size = mShownSizes[p.feed];
+    size.width = std::max(size.width, need(p.rect.w, p.source.w));
+    size.height = std::max(size.height, need(p.rect.h, p.source.h));
   }
 }
 

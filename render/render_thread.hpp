@@ -45,6 +45,7 @@ class RenderThread {
   void applyRequests();
   void planScene();
   void markShownFeeds(bool everyFeedDrawn);
+  void collectShownSizes(bool everyFeedDrawn);
   bool layerHeld(core::FeedId id) const { return mFeeds.layerOf(id) >= 0; }
   void drawCanvas();
   void readBackAndHandOff();
@@ -100,8 +101,8 @@ class RenderThread {
   double mFadeStartS = 0, mFadeS = 0;
   bool mFading = false;
   double mLastLayoutS = -1;
-  std::shared_ptr<const core::FeedTable> mShownFor;  // the table markShownFeeds last saw
-  std::unordered_set<core::FeedId> mShownIds;
+  std::shared_ptr<const core::FeedTable> mShownFor;            // the table markShownFeeds last saw
+  std::unordered_map<core::FeedId, core::SizePx> mShownSizes;  // drawn size per feed shown
   std::size_t mShownVisible = 0;  // visible feeds when markShownFeeds last ran
   std::unordered_map<core::FeedId, std::optional<double>> mLastLatencyMs;  // auto delay polls
   double mLastShaderTimeS = -1;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <thread>
@@ -213,6 +214,37 @@ TEST_CASE("the render loop composites feed frames where its layout says", "[rend
     CHECK(s.busyFeeds >= 20);
     push(*b, solidFrame(16, 12, kRed));
     requireCanvasShows(loop, {{1, kWhite}, {2, kRed}, {3, kBlue}});
+  }
+
+  SECTION("each feed learns the size its tile is drawn at, and it follows the layout") {
+    // The whole picture's size at the tile's scale: the tile over the part of the picture shown.
+    const auto drawnMatchesLayout = [&](std::string* why) {
+      const auto layout = loop.layout().peek();
+      for (const auto& p : layout->tiles) {
+        const auto& ch = p.feed == FeedId{1} ? a : p.feed == FeedId{2} ? b : c;
+        const SizePx want{static_cast<int>(std::ceil(p.rect.w / p.source.w)),
+                          static_cast<int>(std::ceil(p.rect.h / p.source.h))};
+        const SizePx got = ch->drawnSize();
+        if (!(got == want) || !ch->shown()) {
+          *why = "feed " + p.feed.str() + " drawn " + std::to_string(got.width) + "x" +
+                 std::to_string(got.height) + ", tile needs " + std::to_string(want.width) + "x" +
+                 std::to_string(want.height);
+          return false;
+        }
+      }
+      return true;
+    };
+    std::string why;
+    REQUIRE(waitUntil([&] { return drawnMatchesLayout(&why); }, 3s));
+    const SizePx threeUp = a->drawnSize();
+    CHECK(threeUp.width > kTile.width);  // 3 tiles on a 320x180 canvas: larger than a feed
+
+    // One feed leaves: the other two get larger tiles, and their drawn size grows with them.
+    publish(feeds, 2, {a, b});
+    requireCanvasShows(loop, {{1, kRed}, {2, green}});
+    REQUIRE(waitUntil([&] { return drawnMatchesLayout(&why); }, 3s));
+    INFO(why);
+    CHECK(a->drawnSize().width > threeUp.width);
   }
 
   SECTION("feeds that leave the table leave the canvas, feeds without frames are not shown") {
