@@ -52,6 +52,7 @@ class IngestManager final : public FeedListener {
 
   std::size_t size() const { return mFeeds.size(); }
   core::SizePx tileSize() const { return {mConfig.tileWidth, mConfig.tileHeight}; }
+  core::FeedPriority feedPriority() const { return mConfig.feedPriority; }
   core::LatestMailbox<core::FeedTable>& table() { return mTable; }
 
  private:

@@ -19,7 +19,8 @@ WhipManager::WhipManager(core::WhipConfig config, core::SizePx tile, IngestManag
                 mConfig.iceServers,
                 mConfig.udpPortMin,
                 mConfig.udpPortMax,
-                std::chrono::milliseconds(2000)},
+                std::chrono::milliseconds(2000),
+                ingest.feedPriority()},
       mIngest(ingest) {
   mSilenceTimer = platform::Timer(
       std::chrono::seconds(1), [this] { checkSilence(); }, true);

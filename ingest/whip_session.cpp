@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/log.hpp"
+#include "ingest/feed.hpp"
 #include "ingest/keyframe_gate.hpp"
 #include "ingest/sample_frame.hpp"
 #include "ingest/sdp_check.hpp"
@@ -208,6 +209,7 @@ bool WhipSession::buildPipeline(std::string* error) {
                         static_cast<GConnectFlags>(0));
 
   mPipeline.emplace(name, std::move(pipeline));
+  yieldDecodingToTheCanvas(webrtc);
   configureIce();
 
   // The server chooses the codecs: a receive-only video transceiver with VP8 and H.264 (what
@@ -225,6 +227,22 @@ bool WhipSession::buildPipeline(std::string* error) {
     return false;
   }
   return true;
+}
+
+// A participant's video is depayloaded, decoded and scaled on its jitter buffer's output
+// thread: that thread gives way to the canvas as pulled feeds' threads do (ingest::Feed::start),
+// so 256 phones cannot starve the render thread. The network, DTLS and RTCP threads keep the
+// default priority: packets are still received and keyframes still asked for. A starved
+// decoder cannot make the jitter buffer grow without end: it drops what is older than its
+// latency (the decoder then waits for the next keyframe, which the depayloader asks for).
+void WhipSession::yieldDecodingToTheCanvas(GstElement* webrtc) {
+  if (auto rtpbin =
+          platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin"))) {
+    g_object_set(rtpbin.get(), "drop-on-latency", TRUE, nullptr);
+  }
+  platform::ThreadPriority priority{true, 0};
+  if (mSettings.priority == core::FeedPriority::kLow) priority = {false, Feed::kLowPriorityNice};
+  mPipeline->setStreamingThreadPriorityOf("rtpjitterbuffer", priority);
 }
 
 void WhipSession::configureIce() {

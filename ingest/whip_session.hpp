@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/feed_channel.hpp"
 #include "core/types.hpp"
 #include "ingest/clock_sync.hpp"
@@ -31,6 +32,8 @@ struct WhipSettings {
   // An answer carries our candidates (WHIP servers do not trickle), so it waits for gathering,
   // at most this long.
   std::chrono::milliseconds gatherTimeout{2000};
+  // [ingest] feed_priority, for the thread that decodes (see WhipSession::buildPipeline).
+  core::FeedPriority priority = core::FeedPriority::kIdle;
 };
 
 class WhipSessionListener {
@@ -73,6 +76,7 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
   WhipSession(std::string id, WhipSettings settings, std::shared_ptr<core::FeedChannel> channel,
               WhipSessionListener* listener);
   bool buildPipeline(std::string* error);
+  void yieldDecodingToTheCanvas(GstElement* webrtc);
   void configureIce();
   void onConnectionStateChanged();
 

@@ -1,6 +1,7 @@
 #include "platform/pipeline.hpp"
 
 #include <memory>
+#include <string>
 
 #include "core/log.hpp"
 #include "platform/system.hpp"
@@ -68,24 +69,43 @@ void Pipeline::setStreamingThreadsIdle() {
   setStreamingThreadPriority({true, 0});
 }
 
+namespace {
+// What a pipeline's bus sync handler holds: the pool its tasks run on, for the tasks of every
+// element or only of one factory's.
+struct TaskPriority {
+  GstPtr<GstTaskPool> pool;
+  std::string factory;  // empty: every element
+};
+}  // namespace
+
 void Pipeline::setStreamingThreadPriority(ThreadPriority priority) {
-  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
-  GstPtr<GstTaskPool> pool = makePriorityTaskPool(priority);
-  gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessage, pool.release(),
-                           [](gpointer p) { gst_object_unref(p); });
+  setStreamingThreadPriorityOf("", priority);
 }
 
-GstBusSyncReply Pipeline::onSyncMessage(GstBus*, GstMessage* msg, gpointer pool) {
+void Pipeline::setStreamingThreadPriorityOf(const char* factory, ThreadPriority priority) {
+  auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
+  auto* data = new TaskPriority{makePriorityTaskPool(priority), factory};
+  gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessage, data,
+                           [](gpointer p) { delete static_cast<TaskPriority*>(p); });
+}
+
+GstBusSyncReply Pipeline::onSyncMessage(GstBus*, GstMessage* msg, gpointer data) {
   // STREAM_STATUS CREATE is posted synchronously by whoever creates a task, before it starts:
   // the task then runs on a thread of this pipeline's own pool, at its priority.
   if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_STREAM_STATUS) return GST_BUS_PASS;
+  const auto& wanted = *static_cast<const TaskPriority*>(data);
   GstStreamStatusType type;
   GstElement* owner = nullptr;
   gst_message_parse_stream_status(msg, &type, &owner);
   const GValue* object = gst_message_get_stream_status_object(msg);
-  if (type == GST_STREAM_STATUS_TYPE_CREATE && object && G_VALUE_HOLDS(object, GST_TYPE_TASK)) {
-    gst_task_set_pool(GST_TASK(g_value_get_object(object)), GST_TASK_POOL(pool));
+  if (type != GST_STREAM_STATUS_TYPE_CREATE || !object || !G_VALUE_HOLDS(object, GST_TYPE_TASK)) {
+    return GST_BUS_PASS;
   }
+  if (!wanted.factory.empty()) {
+    GstElementFactory* f = owner ? gst_element_get_factory(owner) : nullptr;
+    if (!f || wanted.factory != GST_OBJECT_NAME(f)) return GST_BUS_PASS;
+  }
+  gst_task_set_pool(GST_TASK(g_value_get_object(object)), wanted.pool.get());
   return GST_BUS_PASS;
 }
 

@@ -60,6 +60,9 @@ class Pipeline {
   // The idle scheduling class (platform::setCurrentThreadIdle): under overload these threads
   // lose the CPU to every other thread, however many of them there are.
   void setStreamingThreadsIdle();
+  // Only the tasks of elements made by `factory` (e.g. "rtpjitterbuffer": a WHIP feed decodes
+  // on its jitter buffer's output thread, while its network and RTCP threads keep the default).
+  void setStreamingThreadPriorityOf(const char* factory, ThreadPriority priority);
   // Starts playing; on failure fills `error` with the pipeline's own error message.
   bool play(std::string* error = nullptr);
   // Sends EOS and waits (bounded) for it to reach the sinks, so muxers finalise their files.
@@ -72,7 +75,7 @@ class Pipeline {
 
  private:
   static gboolean onBusMessage(GstBus* bus, GstMessage* msg, gpointer self);
-  static GstBusSyncReply onSyncMessage(GstBus* bus, GstMessage* msg, gpointer pool);
+  static GstBusSyncReply onSyncMessage(GstBus* bus, GstMessage* msg, gpointer data);
   void stop();
 
   std::string mName;

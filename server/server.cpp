@@ -99,13 +99,15 @@ bool Server::startStages() {
                   mConfig.ingest.maxFeeds);
   }
   if (mConfig.ingest.feedPriority == core::FeedPriority::kIdle) {
-    core::logInfo(kModule,
-                  "pulled and synthetic feeds decode in the idle scheduling class: when the CPU "
-                  "is short they skip frames (skipped_frames per feed), the canvas keeps its "
-                  "rate ([ingest] feed_priority = \"low\" is kinder to other programs)");
+    core::logInfo(
+        kModule,
+        "feeds decode in the idle scheduling class (pulled and synthetic: their streaming "
+        "thread; WHIP: the jitter buffer's output): when the CPU "
+        "is short they skip frames (skipped_frames per feed), the canvas keeps its "
+        "rate ([ingest] feed_priority = \"low\" is kinder to other programs)");
   } else {
     core::logInfo(kModule,
-                  "pulled and synthetic feeds decode at nice 19 ([ingest] feed_priority = "
+                  "feeds (pulled, synthetic and WHIP) decode at nice 19 ([ingest] feed_priority = "
                   "\"low\"): when the CPU is short they skip frames first");
   }
 

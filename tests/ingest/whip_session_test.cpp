@@ -12,6 +12,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sched.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -131,6 +136,18 @@ struct Sender {
   }
 };
 
+// This process's threads by name (15 characters at most), with their scheduling policies.
+std::multimap<std::string, int> threadPolicies() {
+  std::multimap<std::string, int> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    out.emplace(name, sched_getscheduler(std::stoi(task.path().filename().string())));
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("WHIP frames carry the sender's capture time and the Sender Reports set the offset",
@@ -156,6 +173,22 @@ TEST_CASE("WHIP frames carry the sender's capture time and the Sender Reports se
   // Frames first (unsynced until a Sender Report maps them), then the first report's arrival
   // (GStreamer sends its first RTCP after about 2.5 s).
   REQUIRE(waitUntil([&] { return channel->hasFrame(); }, 15s));
+  {
+    // The participant's video is decoded on its jitter buffer's output thread, which gives way
+    // to the canvas ([ingest] feed_priority, idle by default); the threads that receive packets
+    // do not (the test's sender has the same elements, so only SCHED_IDLE ones count).
+    const auto threads = threadPolicies();
+    int decoding = 0, idleNetwork = 0;
+    for (const auto& [name, policy] : threads) {
+      if (name.rfind("rtpjitterbuffer", 0) == 0 && policy == SCHED_IDLE) ++decoding;
+      if (name.rfind("nicesrc", 0) == 0 && policy == SCHED_IDLE) ++idleNetwork;
+    }
+    std::string names;
+    for (const auto& [name, policy] : threads) names += name + "=" + std::to_string(policy) + " ";
+    INFO("threads: " << names);
+    CHECK(decoding >= 1);  // one per SSRC the session has seen
+    CHECK(idleNetwork == 0);
+  }
   const bool synced = waitUntil(
       [&] {
         return channel->syncStatus(500ms, 1s).clock == ClockEstimate::kSrArrival &&
