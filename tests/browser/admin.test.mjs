@@ -217,10 +217,14 @@ describe('operator page', { skip: (!baseUrl || !y4m || !adminToken) && 'set TESS
     const slider = operator.getByRole('slider', { name: /Panes across/ });
     await slider.waitFor({ timeout: 10000 });
     // The fade is over and the picture still (drift 0, a still camera): two canvases agree.
-    await new Promise((r) => setTimeout(r, 2500));
-    const a = await canvas();
-    const b = await canvas();
-    const still = difference(a, b);
+    // (Two canvases 300 ms apart: ten canvas frames, so a fade still running shows.)
+    let a = null;
+    const still = await waitFor('the canvas to hold still after the fade', async () => {
+      a = await canvas();
+      await new Promise((r) => setTimeout(r, 300));
+      const d = difference(a, await canvas());
+      return d < 1 ? { d } : null;
+    }, 10000, 100).then((r) => r.d);
     await slider.focus();
     await operator.keyboard.press('End');  // the most panes
     await waitFor('the input to reach the server', async () => {
