@@ -331,6 +331,21 @@ def scrape_at_update(port, timeout=3.0):
     return values, feeds
 
 
+def canvas_fps_each_second(port, first, until):
+    """Canvas frames in each one-second statistics update from `first` until `until` (monotonic):
+    the worst second beside the best, which a window's average hides."""
+    rates, last, last_t = [], first.get("tessera_render_frames_total", 0), time.monotonic()
+    while time.monotonic() < until - 1.0:
+        values, _ = scrape_at_update(port)
+        now = time.monotonic()
+        frames = values.get("tessera_render_frames_total", last)
+        if frames != last and now > last_t:
+            rates.append((frames - last) / (now - last_t))
+            last, last_t = frames, now
+        time.sleep(max(0.0, 0.9 - (time.monotonic() - now)))
+    return rates
+
+
 def tail(path, lines=30):
     try:
         return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
@@ -409,7 +424,7 @@ def run_tessera(args, clips, work):
     cpu0, t0 = proc_cpu_s(p.pid), time.monotonic()
     threads0 = thread_cpu(p.pid)
     machine0 = machine_cpu_s()
-    time.sleep(max(0.0, args.window - 0.5))
+    per_second = canvas_fps_each_second(args.port, m0, t0 + max(0.0, args.window - 0.5))
     m1, f1 = scrape_at_update(args.port)
     cpu1, t1 = proc_cpu_s(p.pid), time.monotonic()
     machine1 = machine_cpu_s()
@@ -418,7 +433,14 @@ def run_tessera(args, clips, work):
     wall = t1 - t0
     d = lambda k: m1.get(k, 0) - m0.get(k, 0)
     frames = d("tessera_render_frames_total")
+    # As a user meets it: from the process's start (start-up, joins and warm-up included).
+    since_start = t1 - t_launch
+    start_frames = m1.get("tessera_render_frames_total", 0)
     result.update(
+        fps_from_start=start_frames / since_start,
+        cpu_per_out_s_from_start=cpu1 / (start_frames / FPS) if start_frames else float("inf"),
+        fps_worst_s=min(per_second) if per_second else None,
+        fps_best_s=max(per_second) if per_second else None,
         cores=(cpu1 - cpu0) / wall,
         cpu_per_out_s=(cpu1 - cpu0) / (frames / FPS) if frames else float("inf"),
         fps=frames / wall,
@@ -654,7 +676,11 @@ def print_report(rows, args):
         if name == "tessera":
             extra = (f"; redraws {res['redraw_fps']:.1f}/s, render work "
                      f"{res['work_ms']:.1f} ms/frame, live at end {res['live_end']}, "
-                     f"exit {res.get('exit')} in {res.get('exit_s', 0):.1f} s")
+                     f"exit {res.get('exit')} in {res.get('exit_s', 0):.1f} s; canvas fps "
+                     f"worst/best second {fmt(res.get('fps_worst_s'), '.1f')}/"
+                     f"{fmt(res.get('fps_best_s'), '.1f')}; from process start (all live after "
+                     f"{res['live_after_s']:.1f} s): {res['fps_from_start']:.1f} fps, "
+                     f"{res['cpu_per_out_s_from_start']:.2f} cpu/out-s")
         elif name == "decode":
             extra = f"; feed 0 decoded {res['fps']:.1f} fps, peak RSS {res['rss_mb']:.0f} MB"
         print(f"\nN={res['n']} {name}: {res['nthreads']} threads, {res['cores']:.2f} cores{extra}; "
