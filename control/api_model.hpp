@@ -38,6 +38,8 @@ struct FeedInfo {
   core::FeedState state = core::FeedState::kConnecting;
   int width = 0;  // as decoded from the source
   int height = 0;
+  int scaledWidth = 0;  // as scaled for the canvas (the tile's drawn size, at most the tile)
+  int scaledHeight = 0;
   double fps = 0;
   std::optional<core::Scores> scores;
   std::optional<core::Rect> tile;  // canvas pixels, none when not on the canvas

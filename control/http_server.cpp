@@ -324,6 +324,8 @@ void HttpServer::serveFeeds(SoupServerMessage* msg) {
                  {"state", core::toString(f.state)},
                  {"width", f.width},
                  {"height", f.height},
+                 {"scaled_width", f.scaledWidth},
+                 {"scaled_height", f.scaledHeight},
                  {"fps", std::round(f.fps * 10) / 10},
                  {"scores", scoresJson(f.scores)},
                  {"tile", f.tile ? rectJson(*f.tile) : json(nullptr)},

@@ -817,13 +817,14 @@ void readOsc(Parser& parser, const toml::table& t, OscConfig& out) {
 }
 
 void readIngest(Parser& parser, const toml::table& t, IngestConfig& out) {
-  Section s(
-      parser, t, "ingest",
-      {"max_feeds", "tile_width", "tile_height", "feed_priority", "synthetic", "whip", "pull"});
+  Section s(parser, t, "ingest",
+            {"max_feeds", "tile_width", "tile_height", "scale_to_drawn", "feed_priority",
+             "synthetic", "whip", "pull"});
   s.readInt("max_feeds", out.maxFeeds, 1, kMaxFeeds);
   s.readEnum("feed_priority", out.feedPriority, kFeedPriorityNames);
   s.readInt("tile_width", out.tileWidth, kMinTilePx, kMaxTilePx, /*even=*/true);
   s.readInt("tile_height", out.tileHeight, kMinTilePx, kMaxTilePx, /*even=*/true);
+  s.readBool("scale_to_drawn", out.scaleToDrawn);
   if (const toml::table* synthetic = s.table("synthetic")) {
     Section ss(parser, *synthetic, "ingest.synthetic", {"count"});
     ss.readInt("count", out.synthetic.count, 0, kMaxFeeds);

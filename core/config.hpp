@@ -106,6 +106,9 @@ struct IngestConfig {
   FeedPriority feedPriority = FeedPriority::kIdle;
   int tileWidth = 160;
   int tileHeight = 120;
+  // Each feed scaled to the size its tile is drawn at, at most the tile (core/tile_scale.hpp);
+  // false keeps every feed at the tile size (analysis, faces included, always at that size).
+  bool scaleToDrawn = true;
   SyntheticConfig synthetic;
   WhipConfig whip;
   std::vector<PullConfig> pulls;

@@ -41,6 +41,7 @@ FeedChannel::FeedChannel(FeedId id, FeedSource source, std::string uri, std::siz
 void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timing, int sourceWidth,
                             int sourceHeight) {
   const auto now = frame->arrival;
+  const SizePx scaled{frame->width, frame->height};
   // Frames leaving the ring are released after the lock (unmapping a buffer and handing it back
   // to its pool is the streaming thread's work, never the render thread's), a few per push.
   std::array<FrameRef, 8> released;
@@ -69,6 +70,7 @@ void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timin
 
   mSourceWidth = sourceWidth;
   mSourceHeight = sourceHeight;
+  mScaled = scaled;
   ++mFrameCount;
   mLastFrame = now;
   if (mState == FeedState::kConnecting || mState == FeedState::kRetrying) {
@@ -291,6 +293,8 @@ FeedStatus FeedChannel::status(Clock::time_point now) const {
   if (s.state == FeedState::kLive && silent) s.state = FeedState::kFrozen;
   s.sourceWidth = mSourceWidth;
   s.sourceHeight = mSourceHeight;
+  s.scaledWidth = mScaled.width;
+  s.scaledHeight = mScaled.height;
   s.fps = silent ? 0 : mFps;
   s.frames = mFrameCount;
   s.dropped = mRing.droppedUnshown();

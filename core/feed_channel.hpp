@@ -65,6 +65,8 @@ struct FeedStatus {
   FeedState state = FeedState::kConnecting;
   int sourceWidth = 0;  // as decoded, before scaling to the tile
   int sourceHeight = 0;
+  int scaledWidth = 0;  // the newest frame: as scaled for its tile (core/tile_scale.hpp)
+  int scaledHeight = 0;
   double fps = 0;  // frames per second arriving, over the last second or so
   std::uint64_t frames = 0;
   std::uint64_t dropped = 0;  // frames that left the ring without being shown
@@ -234,6 +236,7 @@ class FeedChannel {
   bool mKeepNewestOnly = false;
   FeedState mState = FeedState::kConnecting;
   int mSourceWidth = 0;
+  SizePx mScaled;
   int mSourceHeight = 0;
   std::uint64_t mFrameCount = 0;
   int mRestarts = 0;

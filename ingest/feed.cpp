@@ -7,10 +7,12 @@
 
 #include "core/log.hpp"
 #include "core/synthetic_palette.hpp"
+#include "core/tile_scale.hpp"
 #include "ingest/keyframe_gate.hpp"
 #include "ingest/pull_source.hpp"
 #include "ingest/sample_frame.hpp"
 #include "ingest/source_errors.hpp"
+#include "ingest/tile_caps.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -94,8 +96,8 @@ std::string Feed::syntheticDescription(int index, core::SizePx tile, int fps) {
   const char* motion = kMotions[index % 3];
   return fmt::format(
       "videotestsrc name=src is-live=true pattern=ball motion={} foreground-color={} "
-      "background-color={} flip={} ! video/x-raw,format=I420,width={},height={},framerate={}/1 "
-      "! appsink name=sink",
+      "background-color={} flip={} ! capsfilter name=tilecaps "
+      "caps=video/x-raw,format=I420,width={},height={},framerate={}/1 ! appsink name=sink",
       motion, foreground, background, (index / 3) % 2 ? "true" : "false", tile.width, tile.height,
       fps);
 }
@@ -114,8 +116,8 @@ std::optional<platform::Pipeline> Feed::buildPull(std::string* error) {
   // decoder's own format, so most feeds need no colour conversion on the CPU; the GPU converts.
   // No queue: decodebin's multiqueue already gives the decoder its own thread.
   const std::string tailDesc = fmt::format(
-      "videoconvertscale add-borders=true ! "
-      "video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 ! "
+      "videoconvertscale add-borders=true ! capsfilter name=tilecaps "
+      "caps=video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 ! "
       "appsink name=sink",
       mTile.width, mTile.height);
   GError* raw = nullptr;
@@ -201,6 +203,7 @@ bool Feed::start(std::string* error) {
   mTimingKind = core::FrameTiming::Kind::kNone;
   mInputBytes = 0;
   mStartedAt = std::chrono::steady_clock::now();
+  mScaledTo = mTile;  // the caps the pipeline is built with
   auto pipeline =
       mSpec.source == core::FeedSource::kPull ? buildPull(error) : buildSynthetic(error);
   if (!pipeline) return false;
@@ -227,6 +230,18 @@ bool Feed::start(std::string* error) {
     return false;
   }
   return true;
+}
+
+void Feed::followDrawnSize() {
+  if (!mPipeline || !mChannel->shown()) return;  // a feed not drawn keeps its size
+  const core::SizePx want = core::scaledTileSize(mTile, mChannel->drawnSize());
+  if (!shouldRescale(mScaledTo, want)) return;
+  auto capsfilter = mPipeline->element("tilecaps");
+  if (!capsfilter) return;
+  setTileCaps(capsfilter.get(), want,
+              mSpec.source == core::FeedSource::kSynthetic ? mFps : std::optional<int>());
+  core::logDebug(kModule, "{}: scaled to {}x{} (its tile)", logName(), want.width, want.height);
+  mScaledTo = want;
 }
 
 void Feed::stop() {

@@ -61,6 +61,9 @@ class Feed final : public platform::PipelineListener {
   bool start(std::string* error);
   void stop();
   bool running() const { return mPipeline.has_value(); }
+  // Main loop, every second: the frames follow the size the feed's tile is drawn at
+  // (core/tile_scale.hpp), so a small tile costs a small upload and is drawn texel for pixel.
+  void followDrawnSize();
   // Compressed video bytes into the decoder since the last call (the feed's bitrate).
   std::uint64_t takeInputBytes() { return mInputBytes.exchange(0, std::memory_order_relaxed); }
 
@@ -99,7 +102,8 @@ class Feed final : public platform::PipelineListener {
   const int mFps;
   FeedListener* const mListener;
   std::optional<platform::Pipeline> mPipeline;
-  bool mFailed = false;  // one failure report per run of the pipeline
+  bool mFailed = false;    // one failure report per run of the pipeline
+  core::SizePx mScaledTo;  // what the tile caps ask for now (main loop)
 
   platform::GstPtr<GstPad> mScalerPad;  // pull only; set before play, read by the streaming thread
 

@@ -21,7 +21,19 @@ IngestManager::IngestManager(core::IngestConfig config, int canvasFps, std::size
       mRingFrames(ringFrames) {
   publish();
   mWatchdog = platform::Timer(
-      std::chrono::seconds(1), [this] { checkStalls(); }, true);
+      std::chrono::seconds(1),
+      [this] {
+        followDrawnSizes();
+        checkStalls();
+      },
+      true);
+}
+
+void IngestManager::followDrawnSizes() {
+  if (!mConfig.scaleToDrawn) return;
+  for (auto& [id, e] : mFeeds) {
+    if (e.feed && e.feed->running()) e.feed->followDrawnSize();
+  }
 }
 
 void IngestManager::checkStalls() {

@@ -53,6 +53,7 @@ class IngestManager final : public FeedListener {
   std::size_t size() const { return mFeeds.size(); }
   core::SizePx tileSize() const { return {mConfig.tileWidth, mConfig.tileHeight}; }
   core::FeedPriority feedPriority() const { return mConfig.feedPriority; }
+  bool scaleToDrawn() const { return mConfig.scaleToDrawn; }
   core::LatestMailbox<core::FeedTable>& table() { return mTable; }
 
  private:
@@ -72,6 +73,7 @@ class IngestManager final : public FeedListener {
   std::optional<std::string> tlsRefusal(const Entry& e) const;
   void onFeedEnded(core::FeedId id) override;
   void restart(core::FeedId id);
+  void followDrawnSizes();
   void checkStalls();
   // Pulled feeds' bitrates, from the bytes their decoders took since the last call.
   void updateBitrates(std::chrono::steady_clock::time_point now);

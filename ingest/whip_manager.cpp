@@ -23,7 +23,12 @@ WhipManager::WhipManager(core::WhipConfig config, core::SizePx tile, IngestManag
                 ingest.feedPriority()},
       mIngest(ingest) {
   mSilenceTimer = platform::Timer(
-      std::chrono::seconds(1), [this] { checkSilence(); }, true);
+      std::chrono::seconds(1),
+      [this] {
+        followDrawnSizes();
+        checkSilence();
+      },
+      true);
 }
 
 WhipManager::~WhipManager() {
@@ -189,6 +194,13 @@ bool WhipManager::requestKeyframe(core::FeedId feed) {
     }
   }
   return false;
+}
+
+void WhipManager::followDrawnSizes() {
+  if (!mIngest.scaleToDrawn()) return;
+  for (const auto& [id, e] : mSessions) {
+    if (!e.done) e.session->followDrawnSize();  // answered: its pipeline plays
+  }
 }
 
 void WhipManager::checkSilence() {

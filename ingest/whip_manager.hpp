@@ -92,6 +92,7 @@ class WhipManager final : public WhipSessionListener {
                     const std::string& error) override;
   void onWhipFailed(const std::string& sessionId, const std::string& reason) override;
   void removeLater(const std::string& sessionId, const std::string& why);
+  void followDrawnSizes();
   void checkSilence();
 
   const core::WhipConfig mConfig;

@@ -11,11 +11,13 @@
 #include <sstream>
 
 #include "core/log.hpp"
+#include "core/tile_scale.hpp"
 #include "ingest/feed.hpp"
 #include "ingest/keyframe_gate.hpp"
 #include "ingest/sample_frame.hpp"
 #include "ingest/sdp_check.hpp"
 #include "ingest/sender_reports.hpp"
+#include "ingest/tile_caps.hpp"
 #include "platform/gobject_ptr.hpp"
 #include "platform/webrtc.hpp"
 
@@ -90,8 +92,8 @@ void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data) {
   } else {
     // Any size the phone sends (even 4K) is scaled to the tile here; the appsink keeps one.
     description = fmt::format(
-        "{} ! videoconvertscale name=scaler add-borders=true ! "
-        "video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 ! "
+        "{} ! videoconvertscale name=scaler add-borders=true ! capsfilter name=tilecaps "
+        "caps=video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 ! "
         "appsink name=sink sync=false max-buffers=1 drop=true",
         decode, stream->tile.width, stream->tile.height);
   }
@@ -292,6 +294,19 @@ int WhipSession::addRemoteCandidates(const std::string& sdpFragment) {
     ++added;
   }
   return added;
+}
+
+void WhipSession::followDrawnSize() {
+  if (!mPipeline || !mChannel->shown()) return;
+  const core::SizePx current = mScaledTo.width > 0 ? mScaledTo : mSettings.tile;
+  const core::SizePx want = core::scaledTileSize(mSettings.tile, mChannel->drawnSize());
+  if (!shouldRescale(current, want)) return;
+  auto capsfilter = mPipeline->element("tilecaps");  // made when the video stream arrives
+  if (!capsfilter) return;
+  setTileCaps(capsfilter.get(), want, std::nullopt);
+  core::logDebug(kModule, "feed {}: scaled to {}x{} (its tile)", mChannel->id().value, want.width,
+                 want.height);
+  mScaledTo = want;
 }
 
 void WhipSession::requestKeyframe() {

@@ -70,6 +70,8 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
   int addRemoteCandidates(const std::string& sdpFragment);
   // Asks the phone for a keyframe (RTCP PLI), e.g. when its tile appears.
   void requestKeyframe();
+  // Main loop, every second: frames follow the size the tile is drawn at (ingest/tile_caps.hpp).
+  void followDrawnSize();
   void stop();
 
  private:
@@ -90,6 +92,7 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
 
   const std::string mId;
   const WhipSettings mSettings;
+  core::SizePx mScaledTo;  // what the decode branch's tile caps ask for (main loop)
   const std::shared_ptr<core::FeedChannel> mChannel;
   const std::shared_ptr<ClockSync> mClock;  // shared with the RTCP thread's callback
   WhipSessionListener* const mListener;

@@ -55,6 +55,7 @@ void CrowdData::update(std::span<const CrowdFeed> feeds, core::SizePx canvas) {
     meta[0] = static_cast<float>(f.layer);
     meta[1] = f.yuv ? 1.0f : 0.0f;
     meta[2] = static_cast<float>(f.id.value);
+    meta[3] = f.scale;
   }
   glBindTexture(GL_TEXTURE_2D, mTexture.id());
   glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, mMaxFeeds, 4, GL_RGBA, GL_FLOAT, mRows.data());

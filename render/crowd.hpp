@@ -20,6 +20,7 @@ struct CrowdFeed {
   bool yuv = false;                      // the layer holds I420 planes (else RGBA)
   std::optional<core::Rect> rect;        // canvas pixels, top-left origin; none: not on the canvas
   const core::Scores* scores = nullptr;  // null before the first analysis
+  float scale = 1;                       // the share of the layer its frame fills, top left
 };
 
 class CrowdData {

@@ -345,6 +345,7 @@ void RenderThread::runShaders() {
     f.id = id;
     f.layer = layer;
     f.yuv = mRenderer->layerIsYuv(layer);
+    f.scale = mRenderer->layerScale(layer);
     const auto it =
         std::lower_bound(mTileRects.begin(), mTileRects.end(), id,
                          [](const auto& entry, core::FeedId key) { return entry.first < key; });

@@ -150,6 +150,7 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
     setTileSampling(GL_TEXTURE_2D_ARRAY);
   }
   r->mLayerIsYuv.assign(static_cast<std::size_t>(layers), 0);
+  r->mLayerScale.assign(static_cast<std::size_t>(layers), {});
 
   if (!makeCanvasTarget(canvas, &r->mCanvasTexture, &r->mFramebuffer) ||
       !makeCanvasTarget(canvas, &r->mPaintTexture, &r->mPaintFramebuffer) ||
@@ -192,7 +193,8 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
 }
 
 bool TileRenderer::upload(int layer, const core::VideoFrame& frame) {
-  if (layer < 0 || layer >= mLayers || frame.width != mTile.width || frame.height != mTile.height) {
+  if (layer < 0 || layer >= mLayers || frame.width <= 0 || frame.height <= 0 ||
+      frame.width > mTile.width || frame.height > mTile.height) {
     return false;
   }
   if (frame.format == core::PixelFormat::kI420) {
@@ -225,6 +227,9 @@ bool TileRenderer::upload(int layer, const core::VideoFrame& frame) {
   }
   glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  mLayerScale[static_cast<std::size_t>(layer)] = {
+      static_cast<float>(frame.width) / static_cast<float>(mTile.width),
+      static_cast<float>(frame.height) / static_cast<float>(mTile.height)};
   return true;
 }
 
@@ -250,7 +255,10 @@ void TileRenderer::drawInto(GLuint framebuffer, std::span<const TileInstance> ti
   for (auto& g : groups) g.clear();
   for (const auto& t : tiles) {
     if (t.alpha <= 0) continue;
-    const float texels = t.source.w * static_cast<float>(mTile.width);
+    // The part of the layer the tile shows: its frame fills the layer's top-left share.
+    const LayerScale s = mLayerScale[static_cast<std::size_t>(t.layer)];
+    const core::Rect source{t.source.x * s.w, t.source.y * s.h, t.source.w * s.w, t.source.h * s.h};
+    const float texels = source.w * static_cast<float>(mTile.width);
     const float scale = texels > 0 ? t.rect.w / texels : 0;
     const bool nearest =
         !dabs && t.rotationRad == 0 && scale >= kNearestMinScale && scale <= kNearestMaxScale;
@@ -261,7 +269,7 @@ void TileRenderer::drawInto(GLuint framebuffer, std::span<const TileInstance> ti
     const int group = ((t.z > 0 ? 1 : 0) * 2 + (blended ? 1 : 0)) * kVariants + variant;
     groups[group].push_back({{t.rect.x, t.rect.y, t.rect.w, t.rect.h},
                              static_cast<float>(t.layer),
-                             {t.source.x, t.source.y, t.source.w, t.source.h},
+                             {source.x, source.y, source.w, source.h},
                              {t.tint.r, t.tint.g, t.tint.b, t.tint.amount},
                              {t.alpha, t.rotationRad}});
   }

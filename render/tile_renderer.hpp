@@ -68,9 +68,13 @@ class TileRenderer {
   GLuint tileArray() const { return mTileArray.id(); }
   GLuint planeArray(int plane) const { return mPlaneArrays[plane].id(); }
   bool layerIsYuv(int layer) const { return mLayerIsYuv[static_cast<std::size_t>(layer)] != 0; }
+  // The share of the layer its last frame filled, from the top left (1: the whole tile). Ingest
+  // scales a feed to the size its tile is drawn at (core/tile_scale.hpp), in the tile's aspect.
+  float layerScale(int layer) const { return mLayerScale[static_cast<std::size_t>(layer)].w; }
 
-  // Copies one frame (RGBA or I420) into a layer; a frame of another size is refused (ingest
-  // scales to the tile). The layer is drawn in the format of the frame uploaded last.
+  // Copies one frame (RGBA or I420) into a layer, at its top left; a frame larger than the tile
+  // is refused (ingest scales to the tile or smaller). The layer is drawn in the format and at
+  // the size of the frame uploaded last.
   bool upload(int layer, const core::VideoFrame& frame);
   // Draws `tiles` into the canvas: band 0 first, then band 1; in each band opaque tiles, then
   // translucent ones blended. With `clear`, the canvas is cleared first (a new layout); without,
@@ -133,6 +137,10 @@ class TileRenderer {
   platform::GlTexture mTileArray;       // RGBA tiles
   platform::GlTexture mPlaneArrays[3];  // I420 tiles: Y, U, V (R8); converted in the shader
   std::vector<std::uint8_t> mLayerIsYuv;
+  struct LayerScale {
+    float w = 1, h = 1;
+  };
+  std::vector<LayerScale> mLayerScale;
   platform::GlTexture mCanvasTexture;
   platform::GlFramebuffer mFramebuffer;
   platform::GlTexture mPaintTexture;  // the brush's persistent paint

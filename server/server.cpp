@@ -797,6 +797,8 @@ std::vector<control::FeedInfo> Server::feeds() {
     f.state = s.state;
     f.width = s.sourceWidth;
     f.height = s.sourceHeight;
+    f.scaledWidth = s.scaledWidth;
+    f.scaledHeight = s.scaledHeight;
     f.fps = s.fps;
     f.frames = s.frames;
     f.dropped = s.dropped;

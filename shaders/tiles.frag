@@ -13,6 +13,7 @@ uniform vec2 uTileSize;  // texels of one layer (the ingest tile size)
 
 in vec2 vUv;
 in vec2 vCorner;
+flat in vec4 vSource;
 flat in float vLayer;
 flat in vec4 vTint;
 flat in float vAlpha;
@@ -28,8 +29,11 @@ vec3 yuvToRgb(float y, float u, float v) {
 
 void main() {
   vec3 rgb;
+  // Never a texel beyond the part shown: a feed scaled to a tile smaller than the layer fills
+  // only the layer's top left, and what lies beyond is an older, larger frame.
 #ifdef TILE_NEAREST
-  ivec3 p = ivec3(min(ivec2(vUv * uTileSize), ivec2(uTileSize) - 1), int(vLayer));
+  ivec2 last = max(ivec2(ceil(vSource.zw * uTileSize)) - 1, ivec2(0));
+  ivec3 p = ivec3(min(ivec2(vUv * uTileSize), last), int(vLayer));
 #ifdef TILE_YUV
   ivec3 c = ivec3(p.xy / 2, p.z);
   rgb = yuvToRgb(texelFetch(uY, p, 0).r, texelFetch(uU, c, 0).r, texelFetch(uV, c, 0).r);
@@ -37,9 +41,12 @@ void main() {
   rgb = texelFetch(uTiles, p, 0).rgb;
 #endif
 #else
-  vec3 p = vec3(vUv, vLayer);
+  // Filtered: half a texel inside the part's edges (a whole luma texel for the half-size chroma).
+  vec2 texel = 1.0 / uTileSize;
+  vec3 p = vec3(clamp(vUv, vSource.xy + 0.5 * texel, vSource.zw - 0.5 * texel), vLayer);
 #ifdef TILE_YUV
-  rgb = yuvToRgb(texture(uY, p).r, texture(uU, p).r, texture(uV, p).r);
+  vec3 c = vec3(clamp(vUv, vSource.xy + texel, vSource.zw - texel), vLayer);
+  rgb = yuvToRgb(texture(uY, p).r, texture(uU, c).r, texture(uV, c).r);
 #else
   rgb = texture(uTiles, p).rgb;
 #endif

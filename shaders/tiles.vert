@@ -13,6 +13,7 @@ uniform vec2 uCanvasSize;
 
 out vec2 vUv;
 out vec2 vCorner;  // 0..1 across the tile
+flat out vec4 vSource;  // the part shown: u0, v0, u1, v1 (sampling stays inside it)
 flat out float vLayer;
 flat out vec4 vTint;
 flat out float vAlpha;
@@ -29,6 +30,7 @@ void main() {
   gl_Position = vec4(pos / uCanvasSize * 2.0 - 1.0, 0.0, 1.0);
   vUv = aSource.xy + corner * aSource.zw;  // v=0 is the tile's top row, the first row uploaded
   vCorner = corner;
+  vSource = vec4(aSource.xy, aSource.xy + aSource.zw);
   vLayer = aLayer;
   vTint = aTint;
   vAlpha = aAlphaRotation.x;

@@ -382,7 +382,10 @@ std::string preamble(const Document& doc, Stage stage, const CrowdLimits& limits
   p += "vec4 FEED_PIXEL(int i, vec2 uv) {\n";
   p += "  if (i < 0 || i >= FEED_COUNT || i >= FEED_MAX) return vec4(0.0, 0.0, 0.0, 1.0);\n";
   p += "  vec4 tile = tessera_feedRow(i, 3);\n";
-  p += "  vec3 p = vec3(uv.x, 1.0 - uv.y, tile.x);\n";  // tiles are stored top row first
+  // Tiles are stored top row first, each frame in its layer's top-left share tile.w (a feed is
+  // scaled to the size its tile is drawn at; 0 in old data rows: the whole layer).
+  p += "  float share = tile.w > 0.0 ? tile.w : 1.0;\n";
+  p += "  vec3 p = vec3(vec2(uv.x, 1.0 - uv.y) * share, tile.x);\n";
   p += "  if (tile.y > 0.5) {\n";
   p += fmt::format("    return vec4(tessera_i420ToRgb({}.r, {}.r, {}.r), 1.0);\n",
                    sample("tessera_feedY", "p"), sample("tessera_feedU", "p"),

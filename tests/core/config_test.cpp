@@ -82,6 +82,7 @@ const std::vector<ValidCase> kValid = {
        CHECK_FALSE(c.http.publicUrl);
        CHECK(c.ingest.maxFeeds == 256);
        CHECK(c.ingest.tileWidth == 160);
+       CHECK(c.ingest.scaleToDrawn);
        CHECK(c.ingest.tileHeight == 120);
        CHECK(c.ingest.synthetic.count == 0);
        CHECK(c.ingest.whip.enabled);
@@ -139,13 +140,14 @@ const std::vector<ValidCase> kValid = {
        CHECK(std::get<std::string>(c.http.tls) == "auto");
      }},
     {"ingest",
-     "[ingest]\nmax_feeds = 4096\ntile_width = 8\ntile_height = 1920\n"
+     "[ingest]\nmax_feeds = 4096\ntile_width = 8\ntile_height = 1920\nscale_to_drawn = false\n"
      "[ingest.synthetic]\ncount = 4096\n"
      "[ingest.whip]\nenabled = false\ntoken = \"join-me\"\n",
      [](const Config& c) {
        CHECK(c.ingest.maxFeeds == 4096);
        CHECK(c.ingest.tileWidth == 8);
        CHECK(c.ingest.tileHeight == 1920);
+       CHECK_FALSE(c.ingest.scaleToDrawn);
        CHECK(c.ingest.synthetic.count == 4096);
        CHECK_FALSE(c.ingest.whip.enabled);
        CHECK(c.ingest.whip.token == "join-me");

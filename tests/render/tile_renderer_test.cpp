@@ -156,12 +156,13 @@ TEST_CASE("a layer is drawn in the format of its latest upload", "[render][gl]")
   CHECK(checkCanvas(gl.readNow().view(), {{tile.rect, toRgba(toYuv(kRed))}}, 3) == "");
 }
 
-TEST_CASE("frames of the wrong size or layer are refused and change nothing", "[render][gl]") {
+TEST_CASE("frames larger than the tile or of no layer are refused and change nothing",
+          "[render][gl]") {
   auto gl = makeRenderer();
   REQUIRE(gl->upload(0, *solidFrame(16, 12, kRed)));
   CHECK_FALSE(gl->upload(0, *solidFrame(32, 12, kGreen)));
   CHECK_FALSE(gl->upload(0, *solidFrame(16, 13, kGreen)));
-  CHECK_FALSE(gl->upload(0, *solidFrame(8, 6, kGreen)));
+  CHECK_FALSE(gl->upload(0, *solidFrame(0, 0, kGreen)));
   CHECK_FALSE(gl->upload(0, *solidI420Frame(32, 24, toYuv(kGreen))));
   CHECK_FALSE(gl->upload(-1, *solidFrame(16, 12, kGreen)));
   CHECK_FALSE(gl->upload(kLayers, *solidFrame(16, 12, kGreen)));
@@ -169,6 +170,42 @@ TEST_CASE("frames of the wrong size or layer are refused and change nothing", "[
   const TileInstance tile{{0, 0, 32, 24}, 0};
   gl->draw({&tile, 1});
   CHECK(checkCanvas(gl.readNow().view(), {{tile.rect, kRed}}) == "");
+}
+
+TEST_CASE("a frame scaled to its drawn size fills its layer's top left and is drawn whole",
+          "[render][gl]") {
+  // Ingest scales a feed to the size its tile is drawn at (core/tile_scale.hpp): 8x6 into a
+  // 16x12 layer. The tile shows that frame, not the rest of the layer (the larger frame before).
+  auto gl = makeRenderer();
+  REQUIRE(gl->upload(0, *solidFrame(16, 12, kWhite)));
+  REQUIRE(gl->upload(0, *quadrantFrame(8, 6, kRed, kGreen, kBlue, kWhite)));
+  CHECK(gl->layerScale(0) == Approx(0.5));
+  REQUIRE(gl->upload(1, *solidI420Frame(8, 6, toYuv(kBlue))));
+  REQUIRE(gl->upload(2, *solidFrame(16, 12, kGreen)));
+  const std::vector<TileInstance> tiles = {
+      {{0, 0, 8, 6}, 0}, {{20, 0, 8, 6}, 1}, {{40, 0, 16, 12}, 2}, {{100, 60, 64, 48}, 0}};
+  gl->draw(tiles);
+  const Picture canvas = gl.readNow();
+  const PixelView v = canvas.view();
+  // Drawn at its size: texel for pixel.
+  CHECK(v.at(0, 0) == kRed);
+  CHECK(v.at(7, 0) == kGreen);
+  CHECK(v.at(0, 5) == kBlue);
+  CHECK(v.at(7, 5) == kWhite);
+  CHECK(tessera::test::checkRect(v, 20, 0, 8, 6, toRgba(toYuv(kBlue)), 3) == "");
+  CHECK(tessera::test::checkRect(v, 40, 0, 16, 12, kGreen, kTolerance) == "");
+  // Magnified 8x (filtered): the quadrants, each 32x24 (5 px clear of the seams, where texels
+  // blend), and no white from the older frame at the far edges.
+  CHECK(tessera::test::checkRect(v, 100, 60, 27, 19, kRed, kTolerance) == "");
+  CHECK(tessera::test::checkRect(v, 137, 60, 27, 19, kGreen, kTolerance) == "");
+  CHECK(tessera::test::checkRect(v, 100, 89, 27, 19, kBlue, kTolerance) == "");
+  CHECK(tessera::test::checkRect(v, 137, 89, 27, 19, kWhite, kTolerance) == "");
+  // Back to a whole-tile frame: the whole layer again.
+  REQUIRE(gl->upload(0, *solidFrame(16, 12, kRed)));
+  CHECK(gl->layerScale(0) == Approx(1.0));
+  const TileInstance whole{{0, 0, 16, 12}, 0};
+  gl->draw({&whole, 1});
+  CHECK(checkCanvas(gl.readNow().view(), {{whole.rect, kRed}}) == "");
 }
 
 TEST_CASE("a frame whose stride exceeds width*4 uploads its rows only", "[render][gl]") {

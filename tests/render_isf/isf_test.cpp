@@ -727,7 +727,7 @@ TEST_CASE("the preamble declares every input, target and imported image", "[isf]
           "vec3 FEED_COLOR(int i)",
           "int FEED_ID(int i)",
           "vec4 FEED_PIXEL(int i, vec2 uv)",
-          "vec3(uv.x, 1.0 - uv.y, ",
+          "vec3(vec2(uv.x, 1.0 - uv.y) * share, ",  // a feed fills its layer's top-left share
           "y = 1.164383 * (y - 0.0627451);",
           "clamp(vec3(y + 1.596027 * v, y - 0.391762 * u - 0.812968 * v, y + 2.017232 * u), "
           "0.0, 1.0)",
