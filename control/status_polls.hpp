@@ -53,7 +53,9 @@ class StatusPolls {
   // `reply(sessionId, longPoll)`: the status now.
   using ReplyFn = std::function<StatusReply(const std::string& sessionId, bool longPoll)>;
   explicit StatusPolls(ReplyFn reply);
-  ~StatusPolls();  // answers every held request 503 (the server is stopping)
+  // Answers every held request 503 (the server is stopping); unless the main loop runs again
+  // to write it, the client sees its connection close: either way it is not left waiting.
+  ~StatusPolls();
   StatusPolls(const StatusPolls&) = delete;
   StatusPolls& operator=(const StatusPolls&) = delete;
 
