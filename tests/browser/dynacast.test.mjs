@@ -1,7 +1,8 @@
 // Dynacast (issue 13): a participant's phone sends what its tile needs. The join page, in
 // headless Chromium with its fake camera at 640x480, publishes to a running tessera whose
-// 160x120 canvas shows a 2x2 grid (three synthetic feeds and the phone); the admin API hides
-// and shows feeds, so the phone's tile grows to the whole canvas, disappears and comes back.
+// 160x120 canvas shows a 2x2 grid (three synthetic feeds and the phone); the admin API switches
+// to a brush scene (any size: the tile size) and back, and hides and shows feeds, so the phone's
+// tile grows to the whole canvas, disappears and comes back.
 // Each time the test reads what the phone sends (the page's getStats: outbound-rtp frame size,
 // frames per second, bytes) and what the server decodes (/api/v1/feeds width x height).
 //
@@ -50,6 +51,14 @@ async function admin(feedId, action) {
     method: 'POST', headers: { Authorization: `Bearer ${adminToken}` },
   });
   assert.equal(r.status, 200, `${action} feed ${feedId}: HTTP ${r.status}`);
+}
+
+async function scene(name) {
+  const r = await fetch(`${baseUrl}/api/v1/scene`, {
+    method: 'POST', body: JSON.stringify({ name }),
+    headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+  });
+  assert.equal(r.status, 200, `scene ${name}: HTTP ${r.status}`);
 }
 
 // The video outbound-rtp stats now: frame size, rate, bytes with headers, at (ms).
@@ -150,6 +159,14 @@ describe('dynacast', { skip: (!baseUrl || !adminToken) && 'set TESSERA_URL and T
     const fps = Math.min(canvasFps, 30);
     assert.deepEqual(status.send, { width: 80, height: 60, fps, kbps: 40 });
     assert.equal(status.version, `live/80x60@${fps}/40`);
+
+    // A scene switch: the brush scene paints every feed at any size (the tile size), and back.
+    await scene('paint');
+    const brush = await follows('the brush scene', { width: 160, height: 120 }, 20000);
+    assert.ok(brush.appliedMs <= 3000, `the switch reached the page after ${brush.appliedMs} ms`);
+    await scene('grid');
+    const grid = await follows('the grid again', { width: 80, height: 60 }, 20000);
+    assert.ok(grid.appliedMs <= 3000, `the switch reached the page after ${grid.appliedMs} ms`);
 
     // The long-poll: the current version is held (nothing changes), another is answered at once.
     const held = new AbortController();

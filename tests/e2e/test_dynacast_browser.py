@@ -1,6 +1,7 @@
 """Dynacast (issue 13, "phones send what their tile needs"): a participant joins from the real join
 page in headless Chromium with its fake camera at 640x480; the scene makes its tile smaller,
-larger and hides it (the admin API hides and shows feeds of a 2x2 grid), and the test reads
+larger and hides it (the admin API switches to a brush scene and back, and hides and shows feeds
+of a 2x2 grid), and the test reads
 what the phone sends from the page's getStats and what the server decodes from /api/v1/feeds
 (tests/browser/dynacast.test.mjs does the browser side).
 
@@ -19,7 +20,8 @@ SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")
 ADMIN = "dynacast-admin"
 
 # A 160x120 canvas: with the 3 synthetic feeds and the phone, a 2x2 grid of 80x60 tiles; with
-# the synthetic feeds hidden, the phone's tile fills it at the tile size (160x120).
+# the synthetic feeds hidden, the phone's tile fills it at the tile size (160x120). The brush
+# scene may paint any feed at any size: the tile size.
 def config(fps):
     return f"""
 [installation]
@@ -48,6 +50,11 @@ name = "grid"
 layout = "grid"
 glide_seconds = 0
 fade_seconds = 0
+[[scenes]]
+name = "paint"
+layout = "brush"
+fade_seconds = 0
+strokes = 64
 """
 
 
