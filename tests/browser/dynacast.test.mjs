@@ -155,6 +155,9 @@ describe('dynacast', { skip: (!baseUrl || !adminToken) && 'set TESSERA_URL and T
     // 1. A 2x2 grid on a 160x120 canvas: an 80x60 tile, so the phone sends 80x60, not 640x480.
     const small = await follows('a quarter of the canvas', { width: 80, height: 60 }, 20000);
     assert.ok(small.sent.fps >= 1 && small.sent.kbps <= kTileBudgetKbps, JSON.stringify(small));
+    const preference = await page.evaluate(() => window.tesseraJoin.pc.getSenders()
+      .find((x) => x.track && x.track.kind === 'video').getParameters().degradationPreference);
+    console.log(`degradationPreference: ${preference}`);
     const status = await (await fetch(`${sessionUrl}/status`)).json();
     const fps = Math.min(canvasFps, 30);
     assert.deepEqual(status.send, { width: 80, height: 60, fps, kbps: 40 });

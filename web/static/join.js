@@ -276,13 +276,24 @@
       const pc = join.pc;
       const sender = pc && pc.getSenders().find((x) => x.track && x.track.kind === "video");
       if (!sender || join.send !== send) return;  // gone, or a newer target is queued
-      const p = sender.getParameters();
-      if (!p.encodings || !p.encodings.length) return;
-      Object.assign(p.encodings[0], encodingFor(sender.track, send));
+      const set = async (preference) => {
+        const p = sender.getParameters();
+        if (!p.encodings || !p.encodings.length) return null;
+        Object.assign(p.encodings[0], encodingFor(sender.track, send));
+        if (preference) p.degradationPreference = preference;
+        await sender.setParameters(p);
+        return p;
+      };
       // The box is already what the tile needs: when short of CPU or bandwidth, drop frames
-      // rather than shrink the picture further.
-      p.degradationPreference = "maintain-resolution";
-      await sender.setParameters(p);
+      // rather than shrink the picture further. A browser that refuses the preference still
+      // gets the size, rate and bitrate.
+      let p;
+      try {
+        p = await set("maintain-resolution");
+      } catch (e) {
+        p = await set(null);
+      }
+      if (!p) return;
       join.sent = Object.assign({ at: Date.now() }, send, {
         scaleResolutionDownBy: p.encodings[0].scaleResolutionDownBy,
       });
