@@ -107,8 +107,9 @@ def main():
         t.stop()
 
     # 2. CPU per participant and how many this machine holds.
-    for y4m, label, query in ((small, "320x240@15", "&w=320&h=240&fps=15"),
-                              (large, "640x480@30", "&w=640&h=480&fps=30")):
+    # dynacast=0: the phones send these sizes (with dynacast they would send the tile's).
+    for y4m, label, query in ((small, "320x240@15", "&w=320&h=240&fps=15&dynacast=0"),
+                              (large, "640x480@30", "&w=640&h=480&fps=30&dynacast=0")):
         with Tessera(a.tessera, config(30)) as t:
             wait_ok(t)
             pid = t.proc.pid

@@ -109,9 +109,12 @@ HttpServer::HttpServer(HttpSettings settings, ApiModel& model, WhipService* whip
   mEvents = std::make_unique<AdminEvents>(mModel, [this](SoupServerMessage* msg) {
     if (mConnections) mConnections->setDeadline(msg, std::chrono::milliseconds(0));
   });
+  mStatusPolls = std::make_unique<StatusPolls>(
+      [this](const std::string& id, bool longPoll) { return whipStatusReply(id, longPoll); });
 }
 
 HttpServer::~HttpServer() {
+  mStatusPolls.reset();  // answers the held status requests
   mEvents.reset();       // ends the event streams
   mConnections.reset();  // stops accepting
   if (mServer) soup_server_disconnect(mServer.get());

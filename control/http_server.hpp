@@ -17,6 +17,7 @@
 #include "control/detail/connections.hpp"
 #include "control/detail/rate_limit.hpp"
 #include "control/moderation_service.hpp"
+#include "control/status_polls.hpp"
 #include "control/whep_service.hpp"
 #include "control/whip_service.hpp"
 #include "core/reactions.hpp"
@@ -154,6 +155,7 @@ class HttpServer {
   void serveScenes(SoupServerMessage* msg);
   void serveEvents(SoupServerMessage* msg);
   void serveWhipStatus(SoupServerMessage* msg, const std::string& method, const std::string& id);
+  StatusReply whipStatusReply(const std::string& id, bool longPoll);
   std::string adminMetrics() const;
   // Viewers' reactions (reaction_routes.cpp).
   void serveReactions(SoupServerMessage* msg, const std::string& method);
@@ -169,6 +171,8 @@ class HttpServer {
   core::ReactionTally* mReactions = nullptr;
   ModerationService* mModeration = nullptr;
   std::unique_ptr<AdminEvents> mEvents;
+  // Held GET /whip/{id}/status?since= requests (the join page's long-poll).
+  std::unique_ptr<StatusPolls> mStatusPolls;
   // The last thumbnail of each feed, encoded at most every kThumbnailPeriod (bounded: cleared
   // past kMaxThumbnails entries).
   struct Thumbnail {

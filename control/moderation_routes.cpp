@@ -185,37 +185,66 @@ void HttpServer::serveWhipStatus(SoupServerMessage* msg, const std::string& meth
     respondProblem(msg, 405, "Method Not Allowed", method + " is not allowed on a session status");
     return;
   }
+  // ?since=VERSION: the page has that version; held until it changes (control/status_polls.hpp).
+  std::optional<std::string> since;
+  if (GUri* uri = soup_server_message_get_uri(msg); uri && g_uri_get_query(uri)) {
+    GHashTable* form = soup_form_decode(g_uri_get_query(uri));
+    if (const auto* v = static_cast<const char*>(g_hash_table_lookup(form, "since"))) since = v;
+    g_hash_table_unref(form);
+  }
+  if (since && method == "GET" && mStatusPolls) {
+    mStatusPolls->serve(msg, id, *since);
+    return;
+  }
+  writeStatusReply(msg, whipStatusReply(id, false));
+}
+
+// The status of session `id` as GET /whip/{id}/status answers it. `longPoll`: the page asked
+// with ?since= and asks again at once (next_ms 0); else next_ms is the old polling period.
+StatusReply HttpServer::whipStatusReply(const std::string& id, bool longPoll) {
   const auto status = mModeration ? mModeration->participantStatus(id) : std::nullopt;
   if (!status) {
-    respondProblem(msg, 404, "Not Found", "no WHIP session " + id);
-    return;
+    return {404, "", problemJson(404, "Not Found", "no WHIP session " + id)};
   }
   using State = ParticipantStatus::State;
   json body;
+  std::string version;
   switch (status->state) {
     case State::kWaiting:
-      body = {{"state", "waiting"}, {"next_ms", 2000}};
+    case State::kLive: {
+      const bool waiting = status->state == State::kWaiting;
+      version = waiting ? "waiting" : "live";
+      body = {{"state", version}, {"next_ms", longPoll ? 0 : waiting ? 2000 : 5000}};
+      if (status->send) {
+        const core::SendTarget& t = *status->send;
+        body["send"] = {{"width", t.width}, {"height", t.height}, {"fps", t.fps}, {"kbps", t.kbps}};
+        version += "/" + core::toString(t);
+      }
       break;
-    case State::kLive:
-      body = {{"state", "live"}, {"next_ms", 5000}};
-      break;
+    }
     case State::kEnded:
+      version = std::string("ended/") + core::toString(*status->ended);
       body = {{"state", "ended"}, {"reason", core::toString(*status->ended)}};
       break;
   }
-  respondJson(msg, 200, body);
+  body["version"] = version;
+  return {200, version, body.dump()};
 }
 
 std::string HttpServer::adminMetrics() const {
   const AdminEventsStats e = mEvents->stats();
+  const StatusPollStats polls = mStatusPolls ? mStatusPolls->stats() : StatusPollStats{};
   return fmt::format(
       "# TYPE tessera_http_admin_event_streams gauge\ntessera_http_admin_event_streams {}\n"
       "# TYPE tessera_http_admin_events_total counter\ntessera_http_admin_events_total {}\n"
       "# TYPE tessera_http_admin_event_bytes_total counter\n"
       "tessera_http_admin_event_bytes_total {}\n"
       "# TYPE tessera_http_thumbnail_encodes_total counter\n"
-      "tessera_http_thumbnail_encodes_total {}\n",
-      e.subscribers, e.events, e.bytes, mThumbnailEncodes);
+      "tessera_http_thumbnail_encodes_total {}\n"
+      "# TYPE tessera_http_status_polls_held gauge\ntessera_http_status_polls_held {}\n"
+      "# TYPE tessera_http_status_polls_full_total counter\n"
+      "tessera_http_status_polls_full_total {}\n",
+      e.subscribers, e.events, e.bytes, mThumbnailEncodes, polls.held, polls.refusedFull);
 }
 
 }  // namespace tessera::control

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/moderation.hpp"
+#include "core/send_target.hpp"
 #include "core/types.hpp"
 
 namespace tessera::control {
@@ -45,6 +46,8 @@ struct ParticipantStatus {
   enum class State { kWaiting, kLive, kEnded };
   State state = State::kLive;
   std::optional<core::SessionEnd> ended;  // kEnded: why
+  // kWaiting and kLive: what the phone should send (dynacast; core/send_target.hpp).
+  std::optional<core::SendTarget> send;
 };
 
 class ModerationService {

@@ -13,8 +13,9 @@ control::ModerationReply reply(Status status, std::string detail, bool changed =
 }  // namespace
 
 Moderator::Moderator(const core::WhipConfig& config, ingest::IngestManager& ingest,
-                     ingest::WhipManager* whip)
+                     ingest::WhipManager* whip, core::SendLimits send)
     : mApproval(config.approval),
+      mSendLimits(send),
       mIngest(ingest),
       mWhip(whip),
       mBans(core::BanList::kDefaultCapacity, config.banByAddress) {
@@ -126,12 +127,21 @@ std::optional<control::ParticipantStatus> Moderator::participantStatus(
     const std::string& sessionId) {
   using State = control::ParticipantStatus::State;
   if (const auto it = mSessions.find(sessionId); it != mSessions.end()) {
-    // A hidden participant is not told: hiding is the operator's quiet tool.
-    return control::ParticipantStatus{
-        mVisibility.waiting(it->second) ? State::kWaiting : State::kLive, std::nullopt};
+    // A hidden participant is not told: hiding is the operator's quiet tool. Its phone is
+    // only asked to send a trickle, as is any phone the scene does not draw.
+    control::ParticipantStatus status;
+    status.state = mVisibility.waiting(it->second) ? State::kWaiting : State::kLive;
+    if (const auto channel = findChannel(it->second)) {
+      const bool shown = channel->onCanvas() && channel->shown();
+      status.send = core::sendTarget(mSendLimits, shown, channel->drawnSize());
+    }
+    return status;
   }
   if (const auto why = mEnded.find(sessionId)) {
-    return control::ParticipantStatus{State::kEnded, *why};
+    control::ParticipantStatus status;
+    status.state = State::kEnded;
+    status.ended = *why;
+    return status;
   }
   return std::nullopt;
 }

@@ -13,6 +13,7 @@
 #include "control/moderation_service.hpp"
 #include "core/config.hpp"
 #include "core/moderation.hpp"
+#include "core/send_target.hpp"
 #include "ingest/ingest_manager.hpp"
 #include "ingest/whip_manager.hpp"
 
@@ -20,9 +21,10 @@ namespace tessera::server {
 
 class Moderator final : public control::ModerationService {
  public:
-  // `whip` may be null (WHIP off): then only hide, show and kick of other feeds apply.
+  // `whip` may be null (WHIP off): then only hide, show and kick of other feeds apply. `send`
+  // bounds what participants are asked to send (their status's "send").
   Moderator(const core::WhipConfig& config, ingest::IngestManager& ingest,
-            ingest::WhipManager* whip);
+            ingest::WhipManager* whip, core::SendLimits send = {});
   ~Moderator() override;
   Moderator(const Moderator&) = delete;
   Moderator& operator=(const Moderator&) = delete;
@@ -52,6 +54,7 @@ class Moderator final : public control::ModerationService {
   void endFeed(core::FeedId id, core::SessionEnd why, const std::string& logReason);
 
   const bool mApproval;
+  const core::SendLimits mSendLimits;
   ingest::IngestManager& mIngest;
   ingest::WhipManager* const mWhip;
   core::BanList mBans;

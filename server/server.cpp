@@ -203,7 +203,9 @@ bool Server::startStages() {
   http.tileWidth = mConfig.ingest.tileWidth;
   http.tileHeight = mConfig.ingest.tileHeight;
   http.fps = std::min(mConfig.canvas.fps, 30);
-  mModeration = std::make_unique<Moderator>(whip, *mIngest, mWhip.get());
+  mModeration = std::make_unique<Moderator>(
+      whip, *mIngest, mWhip.get(),
+      core::SendLimits{{mConfig.ingest.tileWidth, mConfig.ingest.tileHeight}, mConfig.canvas.fps});
   mHttp = std::make_unique<control::HttpServer>(http, *this, mWhip ? this : nullptr);
   mHttp->setModerationService(mModeration.get());
   mCue = std::make_unique<CueRunner>(mIngest->table(), *mRender);

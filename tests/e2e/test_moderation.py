@@ -9,7 +9,9 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -73,6 +75,33 @@ def feed_of(t, sender, before):
 def status(t, sender):
     code, _, body = http_request(t.url + sender.location + "/status")
     return code, (json.loads(body) if code == 200 else None)
+
+
+class HeldStatus:
+    """GET <session>/status?since=VERSION on a thread of its own: the server holds it until the
+    status changes (the join page's long-poll); `result()` waits for the answer (bounded)."""
+
+    def __init__(self, t, sender, since):
+        self.started = time.monotonic()
+        self.answer = None
+        url = t.url + sender.location + "/status?since=" + urllib.parse.quote(since)
+
+        def run():
+            try:
+                code, headers, body = http_request(url, timeout=40)
+            except OSError as e:  # the connection closed without an answer
+                code, headers, body = None, {}, str(e).encode()
+            self.answer = (code, body, time.monotonic() - self.started)
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def pending(self):
+        return self.answer is None
+
+    def result(self, timeout):
+        self.thread.join(timeout)
+        assert self.answer is not None, f"no answer within {timeout} s"
+        return self.answer
 
 
 class Events:
@@ -191,6 +220,9 @@ def approval_run(binary):
         for s in senders.values():
             code, st = status(t, s)
             assert code == 200 and st["state"] == "waiting", (code, st)
+            # Not on the canvas: the phone is asked for a trickle (dynacast).
+            assert st["send"] == {"width": 80, "height": 60, "fps": 1, "kbps": 30}, st
+            assert st["version"] == "waiting/80x60@1/30", st
         events.wait_for("feeds", lambda d: any(f["id"] == ids["carol-0003"] and
                                                f["state"] == "waiting" for f in d["upsert"]))
 
@@ -207,7 +239,13 @@ def approval_run(binary):
         wait_until(lambda: all(feeds(t)[ids[w]]["tile"] for w in ("alice-0001", "bob-000002")),
                    10, "approved participants' tiles")
         assert feeds(t)[ids["carol-0003"]]["tile"] is None
-        assert status(t, senders["alice-0001"])[1]["state"] == "live"
+        wait_until(lambda: status(t, senders["alice-0001"])[1]["send"]["fps"] == 30, 5,
+                   "alice asked for the full rate once on the canvas")
+        alice = status(t, senders["alice-0001"])[1]
+        assert alice["state"] == "live" and alice["next_ms"] == 5000, alice
+        send = alice["send"]
+        assert 2 <= send["width"] <= 160 and 2 <= send["height"] <= 120, alice
+        assert 40 <= send["kbps"] <= 150, alice
         code, body = admin(t, "POST", f"/api/v1/feeds/{ids['alice-0001']}/approve")
         assert code == 200 and not body["changed"], body  # twice: no change, no error
 
@@ -225,16 +263,36 @@ def approval_run(binary):
         events.wait_for("feeds", lambda d: any(f["id"] == ids["bob-000002"] and f["hidden"]
                                                for f in d["upsert"]))
         events.wait_for("moderation", lambda d: any(a["action"] == "hide" for a in d["actions"]))
-        # The phone is not told it is hidden.
+        # The phone is not told it is hidden; it is only asked for a trickle.
+        wait_until(lambda: status(t, senders["bob-000002"])[1]["send"]["fps"] == 1, 5,
+                   "bob asked for a trickle")
         assert status(t, senders["bob-000002"])[1]["state"] == "live"
+        # The long-poll: bob's current version is held until it changes (shown again).
+        bob_version = status(t, senders["bob-000002"])[1]["version"]
+        held = HeldStatus(t, senders["bob-000002"], bob_version)
+        time.sleep(1.0)  # nothing changes: that the request stays held is what is tested
+        assert held.pending(), held.answer
         assert admin(t, "POST", f"/api/v1/feeds/{ids['bob-000002']}/show")[1]["hidden"] is False
+        code, body, elapsed = held.result(10)
+        shown = json.loads(body)
+        assert code == 200 and shown["send"]["fps"] == 30 and shown["next_ms"] == 0, shown
+        assert shown["version"] != bob_version, shown
+        print(f"bob shown again: his held status answered {elapsed:.2f} s after it was asked")
         wait_until(lambda: feeds(t)[ids["bob-000002"]]["tile"], 5, "bob's tile back")
+        # Another version (the page's old one) is answered at once.
+        held = HeldStatus(t, senders["bob-000002"], "live/1x1@1/1")
+        assert json.loads(held.result(5)[1])["version"] == shown["version"]
 
-        # Kick alice: the session ends, the feed is gone, its status says kicked.
+        # Kick alice: the session ends, the feed is gone, its status says kicked (a held
+        # status request too).
+        held = HeldStatus(t, senders["alice-0001"], status(t, senders["alice-0001"])[1]["version"])
         code, body = admin(t, "DELETE", f"/api/v1/feeds/{ids['alice-0001']}")
         assert code == 200 and body["gone"], body
         assert ids["alice-0001"] not in feeds(t)
-        assert status(t, senders["alice-0001"]) == (200, {"state": "ended", "reason": "kicked"})
+        assert status(t, senders["alice-0001"]) == (
+            200, {"state": "ended", "reason": "kicked", "version": "ended/kicked"})
+        code, body, elapsed = held.result(10)
+        assert code == 200 and json.loads(body)["state"] == "ended", (code, body)
         events.wait_for("feeds", lambda d: ids["alice-0001"] in d["remove"])
         assert admin(t, "DELETE", f"/api/v1/feeds/{ids['alice-0001']}")[0] == 404
         # A kick is not a ban: alice may join again.
@@ -244,7 +302,8 @@ def approval_run(binary):
         # Ban carol (still waiting): gone, told, and refused when she comes back.
         code, body = admin(t, "POST", f"/api/v1/feeds/{ids['carol-0003']}/ban")
         assert code == 200 and body["gone"], body
-        assert status(t, senders["carol-0003"]) == (200, {"state": "ended", "reason": "banned"})
+        assert status(t, senders["carol-0003"]) == (
+            200, {"state": "ended", "reason": "banned", "version": "ended/banned"})
         refused = WhipSender(t.url, "", participant="carol-0003")
         assert not refused.start(timeout=10)
         assert refused.status == 403, (refused.status, refused.error)
@@ -285,10 +344,17 @@ def approval_run(binary):
         for e in extra:
             e.close()
         events.close()
-        for s in list(senders.values()) + [again, other]:
-            s.stop()
+        # A held status request ends when the server stops (a 503, or its connection closed:
+        # the server does not run its loop again to write the answer), not at its 20 s.
+        held = HeldStatus(t, other, status(t, other)[1]["version"])
+        time.sleep(0.5)  # let it be held: a request not yet read would not test the release
+        assert held.pending(), held.answer
         assert t.json("/healthz")["status"] == "ok"
         assert t.stop() == 0
+        code, body, elapsed = held.result(5)
+        assert code in (503, None) and elapsed < 15, (code, body, elapsed)
+        for s in list(senders.values()) + [again, other]:
+            s.stop()
 
 
 def address_ban_run(binary):

@@ -19,10 +19,17 @@
     info: null,
     attempts: 0,
     joins: 0,
+    // Dynacast: what the server asks this phone to send ({width, height, fps, kbps}: a box the
+    // picture fits in, keeping its aspect), and the sender parameters last set from it.
+    send: null,
+    sent: null,
   };
   window.tesseraJoin = join;
 
   const kDisconnectedGraceMs = 4000;
+  // ?dynacast=0 keeps the camera's full picture (benchmarks of larger pictures): the server's
+  // "send" is then ignored.
+  const dynacast = params.get("dynacast") !== "0";
   // The clock exchange (POST <session>/clock): the server ties this page's clock to its own, so
   // frames are placed by when they were filmed, however late they arrive. ?clock=0 turns it off
   // (the server then uses the RTCP Sender Reports' arrival, as for other WHIP clients).
@@ -104,6 +111,8 @@
       // Switching cameras while live: replace the track, no renegotiation.
       const sender = join.pc.getSenders().find((s) => s.track && s.track.kind === "video");
       if (sender) await sender.replaceTrack(join.stream.getVideoTracks()[0]);
+      // Another camera may film at another size: scale it to the same box.
+      if (join.send) applySend(join.send);
     }
   }
 
@@ -153,11 +162,19 @@
       }
     }
     try {
+      // Until the server says what the tile needs (its first status answer), the tile's size.
       const sendParams = transceiver.sender.getParameters();
       const fps = Number(params.get("fps")) || 15;
-      const pixels = (Number(params.get("w")) || 160) * (Number(params.get("h")) || 120);
-      sendParams.encodings = [{ maxBitrate: Math.max(400000, pixels * fps * 0.15),
-                                maxFramerate: fps }];
+      if (dynacast && join.info) {
+        sendParams.encodings = [encodingFor(track, {
+          width: join.info.width, height: join.info.height, fps,
+          kbps: Math.ceil(join.info.width * join.info.height * fps * 0.15 / 1000),
+        })];
+      } else {
+        const pixels = (Number(params.get("w")) || 160) * (Number(params.get("h")) || 120);
+        sendParams.encodings = [{ maxBitrate: Math.max(400000, pixels * fps * 0.15),
+                                  maxFramerate: fps }];
+      }
       await transceiver.sender.setParameters(sendParams);
     } catch (e) { /* older browsers: defaults */ }
     pc.addEventListener("connectionstatechange", () => onConnectionState(pc));
@@ -184,26 +201,37 @@
     await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
     if (clockExchange) clockRound(join.sessionUrl, null);
     join.moderation = null;
+    join.send = null;
+    join.sent = null;
     watchStatus(join.sessionUrl);
   }
 
-  // What the artist decided about this session: GET <session>/status, every next_ms (2 s while
-  // waiting for approval, 5 s once live), and at once when the connection drops.
-  async function checkStatus(sessionUrl) {
+  // What the artist decided about this session, and what its tile needs: GET <session>/status.
+  // With ?since=VERSION (the version the page has) the server holds the request until either
+  // changes (at most 20 s), so a new tile size arrives at once; it says when to ask again
+  // (next_ms: 0 then, or 2 s / 5 s when it could not hold the request). Without it: at once
+  // (when the connection drops).
+  async function checkStatus(sessionUrl, since) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 40000);  // the server answers within 20 s
     try {
-      const r = await fetch(sessionUrl + "/status", {
+      const query = since === undefined ? "" : "?since=" + encodeURIComponent(since);
+      const r = await fetch(sessionUrl + "/status" + query, {
         cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer",
+        signal: abort.signal,
       });
       if (r.status !== 200) return null;
       return await r.json();
     } catch (e) {
       return null;  // a network blip: asked again later
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  async function watchStatus(sessionUrl) {
+  async function watchStatus(sessionUrl, since) {
     if (join.sessionUrl !== sessionUrl) return;
-    const st = await checkStatus(sessionUrl);
+    const st = await checkStatus(sessionUrl, since || "");
     if (join.sessionUrl !== sessionUrl) return;
     if (st && st.state === "ended") {
       endedByArtist(st.reason);
@@ -217,9 +245,59 @@
                  join.pc.connectionState === "connected") {
         setState("live", "You are live: look at the big screen!");
       }
+      if (st.send) applySend(st.send);
     }
-    const next = Math.min(30000, Math.max(1000, Number(st && st.next_ms) || 5000));
-    setTimeout(() => watchStatus(sessionUrl), next);
+    // A failed request waits 5 s; a quick answer is never followed by a busy loop.
+    const wait = st ? Number(st.next_ms) : 5000;
+    const next = Math.min(30000, Math.max(200, Number.isFinite(wait) ? wait : 5000));
+    setTimeout(() => watchStatus(sessionUrl, st ? st.version : since), next);
+  }
+
+  // Dynacast: the camera's picture scaled down to fit the server's box (never up), at its
+  // frame rate and bitrate. A tile the scene does not draw gets a small box at a frame a
+  // second: a trickle that keeps the thumbnail and the scores current.
+  function encodingFor(track, send) {
+    const s = (track && track.getSettings && track.getSettings()) || {};
+    const width = s.width || send.width;
+    const height = s.height || send.height;
+    return {
+      scaleResolutionDownBy: Math.max(1, width / send.width, height / send.height),
+      maxFramerate: send.fps,
+      maxBitrate: send.kbps * 1000,
+    };
+  }
+
+  let sendQueue = Promise.resolve();
+  function applySend(send) {
+    join.send = send;
+    if (!dynacast) return;
+    // One setParameters at a time (each needs the parameters read just before it).
+    sendQueue = sendQueue.then(async () => {
+      const pc = join.pc;
+      const sender = pc && pc.getSenders().find((x) => x.track && x.track.kind === "video");
+      if (!sender || join.send !== send) return;  // gone, or a newer target is queued
+      const set = async (preference) => {
+        const p = sender.getParameters();
+        if (!p.encodings || !p.encodings.length) return null;
+        Object.assign(p.encodings[0], encodingFor(sender.track, send));
+        if (preference) p.degradationPreference = preference;
+        await sender.setParameters(p);
+        return p;
+      };
+      // The box is already what the tile needs: when short of CPU or bandwidth, drop frames
+      // rather than shrink the picture further. A browser that refuses the preference still
+      // gets the size, rate and bitrate.
+      let p;
+      try {
+        p = await set("maintain-resolution");
+      } catch (e) {
+        p = await set(null);
+      }
+      if (!p) return;
+      join.sent = Object.assign({ at: Date.now() }, send, {
+        scaleResolutionDownBy: p.encodings[0].scaleResolutionDownBy,
+      });
+    }).catch(() => { /* a browser without setParameters: it sends what it sends */ });
   }
 
   // The artist kicked or banned this session: stop, say so, never reconnect on our own.
