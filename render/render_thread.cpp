@@ -260,14 +260,24 @@ void RenderThread::markShownFeeds(bool everyFeedDrawn) {
 }
 
 // The whole picture's size where each feed is drawn largest: a tile showing the part `source`
-// of the picture needs the whole at tile / source. 0x0: any size (every feed drawn).
+// of the picture needs the whole at tile / source. 0x0: any size (every feed drawn), and in a
+// spotlight sized by faces or sharpness: those scores depend on the picture's size, so feeds
+// compared with each other are analysed at one size, the tile's.
 void RenderThread::collectShownSizes(bool everyFeedDrawn) {
   mShownSizes.clear();
   if (everyFeedDrawn) {
     for (core::FeedId id : mFeeds.visible()) mShownSizes[id] = core::SizePx{};
     return;
   }
+  const compositor::SceneSpec& spec = mSettings.scenes[mSceneIndex];
+  const bool sizeFree = spec.kind == core::LayoutKind::kSpotlight &&
+                        (spec.spotlight.score == compositor::SpotlightScore::kFaces ||
+                         spec.spotlight.score == compositor::SpotlightScore::kSharpness);
   for (const compositor::Placement& p : mPlanner->target().tiles) {
+    if (sizeFree) {
+      mShownSizes[p.feed] = core::SizePx{};
+      continue;
+    }
     const auto need = [](float tile, float part) {
       return static_cast<int>(std::ceil(tile / std::max(part, 0.01f)));
     };

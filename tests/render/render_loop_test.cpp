@@ -272,6 +272,32 @@ TEST_CASE("the render loop composites feed frames where its layout says", "[rend
   CHECK(listener.valid());
 }
 
+TEST_CASE("a spotlight sized by faces keeps every feed at the tile size", "[render][gl][loop]") {
+  // Face and sharpness scores depend on the picture's size: feeds compared with each other are
+  // analysed at one size, so none is scaled to its (unequal) tile.
+  LatestMailbox<FeedTable> feeds;
+  auto a = channel(1), b = channel(2);
+  push(*a, solidFrame(16, 12, kRed));
+  push(*b, solidFrame(16, 12, kBlue));
+  a->setDrawnSize({99, 99});  // stale values the render thread must replace
+  b->setDrawnSize({99, 99});
+  publish(feeds, 1, {a, b});
+  RenderSettings s = settings();
+  tessera::compositor::SceneSpec spot;
+  spot.name = "spot";
+  spot.kind = tessera::core::LayoutKind::kSpotlight;
+  spot.spotlight.score = tessera::compositor::SpotlightScore::kFaces;
+  s.scenes = {spot};
+  RenderLoop loop(s, feeds, nullptr);
+  std::string error;
+  REQUIRE(loop.start(&error));
+  requireCanvasShows(loop, {{1, kRed}, {2, kBlue}});
+  CHECK(waitUntil([&] { return a->drawnSize() == SizePx{} && b->drawnSize() == SizePx{}; }, 3s));
+  CHECK(a->shown());
+  CHECK(b->shown());
+  loop.stop();
+}
+
 TEST_CASE("feeds without frames give an empty canvas, handed out all the same",
           "[render][gl][loop]") {
   LatestMailbox<FeedTable> feeds;
