@@ -852,7 +852,10 @@ void AnalysisService::Impl::dispatch(Clock::time_point now) {
   }
   for (std::size_t i = 0; i < due.size(); ++i) {
     Feed& f = feeds.at(due[i].second);
-    const core::FrameRef frame = f.channel->newest();
+    // A feed whose streaming thread holds its channel (idle class, preempted) is skipped: the
+    // analysis thread never waits for it.
+    const std::optional<core::FrameRef> newest = f.channel->tryNewest();
+    const core::FrameRef frame = newest ? *newest : nullptr;
     // Nothing new to see, or a feed that stopped delivering: checked again next round.
     if (!frame || frame->arrival == f.lastSentArrival || now - frame->arrival > kMaxFrameAge) {
       continue;

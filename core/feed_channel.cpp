@@ -73,6 +73,7 @@ void FeedChannel::pushFrame(std::shared_ptr<VideoFrame> frame, FrameTiming timin
   mScaled = scaled;
   ++mFrameCount;
   mLastFrame = now;
+  mLastFrameNs.store(now.time_since_epoch().count(), std::memory_order_relaxed);
   if (mState == FeedState::kConnecting || mState == FeedState::kRetrying) {
     mState = FeedState::kLive;
   }
@@ -239,6 +240,12 @@ FrameRef FeedChannel::newest() const {
   return mRing.newest();
 }
 
+std::optional<FrameRef> FeedChannel::tryNewest() const {
+  std::unique_lock lock(mMutex, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;
+  return mRing.newest();
+}
+
 FrameRef FeedChannel::takeNew() {
   std::lock_guard lock(mMutex);
   return mRing.takeNewestUnshown();
@@ -264,15 +271,18 @@ std::vector<FrameRef> FeedChannel::takeRecorded() {
   return out;
 }
 
+// These and the cached status below never wait for the channel's lock: a streaming thread in
+// the idle class, preempted inside pushFrame, can hold it for as long as the machine is busy,
+// and the main loop (the watchdogs, the HTTP API) and the analysis thread must not wait that
+// long (see tryPick for the render thread).
 bool FeedChannel::hasFrame() const {
-  std::lock_guard lock(mMutex);
-  return mFrameCount > 0;
+  return mLastFrameNs.load(std::memory_order_relaxed) != 0;
 }
 
 std::optional<Clock::time_point> FeedChannel::lastFrameAt() const {
-  std::lock_guard lock(mMutex);
-  if (mFrameCount == 0) return std::nullopt;
-  return mLastFrame;
+  const Clock::rep ns = mLastFrameNs.load(std::memory_order_relaxed);
+  if (ns == 0) return std::nullopt;
+  return Clock::time_point{Clock::duration(ns)};
 }
 
 std::optional<Clock::time_point> FeedChannel::lastActivityAt() const {
@@ -284,7 +294,28 @@ std::optional<Clock::time_point> FeedChannel::lastActivityAt() const {
 }
 
 FeedStatus FeedChannel::status(Clock::time_point now) const {
-  std::lock_guard lock(mMutex);
+  // The cache's lock first, then the channel's: only readers take the former, so a reader that
+  // waits for the channel (the first time) holds up other readers only.
+  std::lock_guard cache(mCacheMutex);
+  std::unique_lock lock(mMutex, std::try_to_lock);
+  if (!lock.owns_lock() && mStatusCache) {
+    // Busy: the last status, with what the atomics say now.
+    FeedStatus s = *mStatusCache;
+    const auto last = lastActivityAt();
+    if (s.state == FeedState::kLive && last && now - *last > kFrozenAfter) {
+      s.state = FeedState::kFrozen;
+      s.fps = 0;
+      s.bitrateKbps = 0;
+    }
+    s.skipped = mSkipped.load(std::memory_order_relaxed);
+    return s;
+  }
+  if (!lock.owns_lock()) lock.lock();  // the first time only: nothing cached yet
+  mStatusCache = statusLocked(now);
+  return *mStatusCache;
+}
+
+FeedStatus FeedChannel::statusLocked(Clock::time_point now) const {
   FeedStatus s;
   s.state = mState;
   const Clock::rep heldBackNs = mHeldBackNs.load(std::memory_order_relaxed);
@@ -308,7 +339,15 @@ FeedStatus FeedChannel::status(Clock::time_point now) const {
 }
 
 SyncStatus FeedChannel::syncStatus(Clock::duration delay, Clock::duration maxDelay) const {
-  std::lock_guard lock(mMutex);
+  std::lock_guard cache(mCacheMutex);  // before the channel's, as in status()
+  std::unique_lock lock(mMutex, std::try_to_lock);
+  if (!lock.owns_lock() && mSyncCache) return *mSyncCache;  // busy: the last one
+  if (!lock.owns_lock()) lock.lock();                       // the first time only
+  mSyncCache = syncStatusLocked(delay, maxDelay);
+  return *mSyncCache;
+}
+
+SyncStatus FeedChannel::syncStatusLocked(Clock::duration delay, Clock::duration maxDelay) const {
   SyncStatus s;
   s.clock = mTimingKind == FrameTiming::Kind::kTimeline ? ClockEstimate::kTimeline
             : mTimingKind == FrameTiming::Kind::kSender ? mClockEstimate

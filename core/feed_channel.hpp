@@ -169,6 +169,8 @@ class FeedChannel {
 
   // The newest frame (analysis, tools); null before the first.
   FrameRef newest() const;
+  // The analysis thread's: nullopt, at once, while a streaming thread holds the channel.
+  std::optional<FrameRef> tryNewest() const;
   // The newest frame if nobody took or picked it yet (tests, tools), else null.
   FrameRef takeNew();
   // The frames still held, oldest first.
@@ -203,6 +205,8 @@ class FeedChannel {
   double latencyMsP95() const;
 
  private:
+  FeedStatus statusLocked(Clock::time_point now) const;
+  SyncStatus syncStatusLocked(Clock::duration delay, Clock::duration maxDelay) const;
   PlayoutPick pickLocked(Clock::time_point now, Clock::duration delay, Clock::duration maxDelay,
                          bool syncEnabled);
   bool syncedLocked() const;
@@ -230,6 +234,11 @@ class FeedChannel {
   std::atomic<std::uint64_t> mSkipped{0};
 
   mutable std::mutex mMutex;
+  // Readers' copies of the last status and sync status, returned while a streaming thread holds
+  // mMutex. Only readers take mCacheMutex, always before mMutex.
+  mutable std::mutex mCacheMutex;
+  mutable std::optional<FeedStatus> mStatusCache;
+  mutable std::optional<SyncStatus> mSyncCache;
   FrameRing mRing;
   // Set by the playout's picks: frames before mKeepFrom (or all but the newest) can go.
   std::optional<Clock::time_point> mKeepFrom;
@@ -239,6 +248,7 @@ class FeedChannel {
   SizePx mScaled;
   int mSourceHeight = 0;
   std::uint64_t mFrameCount = 0;
+  std::atomic<Clock::rep> mLastFrameNs{0};  // mLastFrame, for readers that never wait
   int mRestarts = 0;
   std::string mLastError;
   std::string mProtocol;

@@ -314,6 +314,45 @@ TEST_CASE("the render thread's picks never wait for a channel a feed thread hold
   CHECK(*latency == Approx(100).margin(1));
 }
 
+TEST_CASE("the main loop's and analysis's reads never wait for a channel a feed thread holds",
+          "[core][channel]") {
+  const auto t0 = Clock::now();
+  FeedChannel c(FeedId{1}, FeedSource::kWhip, "");
+  c.setState(FeedState::kLive);
+  c.setClockOffset(0, ClockEstimate::kExchange);
+  for (int i = 0; i < 5; ++i) {
+    const auto capture = t0 + i * 33ms;
+    c.pushFrame(frameAt(capture + 100ms, static_cast<std::uint64_t>(i + 1)),
+                FrameTiming{FrameTiming::Kind::kSender, tessera::core::toUnixNs(capture)}, 4, 4);
+  }
+  const tessera::core::FeedStatus before = c.status(t0 + 300ms);
+  const tessera::core::SyncStatus syncBefore = c.syncStatus(150ms, 1s);
+  CHECK(before.frames == 5);
+  {
+    // A streaming thread inside pushFrame, preempted there (the idle class on a busy machine).
+    auto held = c.lockForTest();
+    const auto start = std::chrono::steady_clock::now();
+    // The last status, with what can be read without the lock: still live, then frozen.
+    const tessera::core::FeedStatus busy = c.status(t0 + 300ms);
+    CHECK(busy.state == FeedState::kLive);
+    CHECK(busy.frames == before.frames);
+    CHECK(c.status(t0 + 4 * 33ms + 100ms + FeedChannel::kFrozenAfter + 1ms).state ==
+          FeedState::kFrozen);
+    CHECK(c.syncStatus(150ms, 1s).latencyMsP50 == syncBefore.latencyMsP50);
+    CHECK(c.hasFrame());
+    REQUIRE(c.lastFrameAt().has_value());
+    CHECK(*c.lastFrameAt() == t0 + 4 * 33ms + 100ms);
+    CHECK(c.lastActivityAt() == c.lastFrameAt());
+    CHECK_FALSE(c.tryNewest().has_value());
+    // None of it waited (the lock is still held).
+    CHECK(std::chrono::steady_clock::now() - start < 1s);
+  }
+  const auto newest = c.tryNewest();
+  REQUIRE(newest.has_value());
+  REQUIRE(*newest);
+  CHECK((*newest)->sequence == 5);
+}
+
 TEST_CASE("an own timeline neither sets the auto delay nor is late for a shorter one",
           "[core][channel]") {
   const auto t0 = Clock::now();
