@@ -31,8 +31,16 @@ IngestManager::IngestManager(core::IngestConfig config, int canvasFps, std::size
 
 void IngestManager::followDrawnSizes() {
   if (!mConfig.scaleToDrawn) return;
+  const auto start = std::chrono::steady_clock::now();
   for (auto& [id, e] : mFeeds) {
     if (e.feed && e.feed->running()) e.feed->followDrawnSize();
+  }
+  // Setting caps sends a reconfigure event upstream from this thread: say so if that ever
+  // holds the main loop up (an element taking a lock a starved streaming thread holds).
+  const auto took = std::chrono::steady_clock::now() - start;
+  if (took > std::chrono::milliseconds(100)) {
+    core::logWarn(kModule, "rescaling feeds to their tiles held the main loop {:.0f} ms",
+                  std::chrono::duration<double, std::milli>(took).count());
   }
 }
 
@@ -235,7 +243,15 @@ void IngestManager::restart(core::FeedId id) {
   e.channel->countRestart();
   e.startedAt = std::chrono::steady_clock::now();
   std::string why;
-  if (!e.feed->start(&why)) onFeedFailed(id, why);
+  const bool started = e.feed->start(&why);
+  // start() first stops the old pipeline, which waits for its streaming threads to leave; a
+  // thread the idle class starves (a machine busy with other work) makes that wait long.
+  const auto took = std::chrono::steady_clock::now() - e.startedAt;
+  if (took > std::chrono::milliseconds(100)) {
+    core::logWarn(kModule, "feed {}: restarting held the main loop {:.0f} ms", id.value,
+                  std::chrono::duration<double, std::milli>(took).count());
+  }
+  if (!started) onFeedFailed(id, why);
 }
 
 void IngestManager::onFeedEnded(core::FeedId id) {
