@@ -25,23 +25,26 @@ Encoder::~Encoder() {
 }
 
 std::string Encoder::description(const EncoderSettings& s) {
-  // ultrafast + zerolatency keeps the encoder's CPU and delay low; no B-frames, so decode order
-  // is presentation order. h264parse repeats SPS/PPS before every keyframe (config-interval=-1)
-  // for outputs that join late. Only numbers go into this text.
+  // The render thread hands over I420 at the encoded size, converted and scaled on the GPU: no
+  // conversion here. The caps name its matrix so x264 signals it (VUI). ultrafast +
+  // zerolatency keeps the encoder's CPU and delay low; no B-frames, so decode order is
+  // presentation order. h264parse repeats SPS/PPS before every keyframe (config-interval=-1)
+  // for outputs that join late. Only numbers and fixed words go into this text.
+  const core::SizePx size = encodedSize(s);
   return fmt::format(
       "appsrc name=src is-live=true format=time do-timestamp=false max-buffers={q} "
       "leaky-type=downstream block=false "
-      "caps=video/x-raw,format=RGBA,width={w},height={h},framerate={fps}/1 "
+      "caps=video/x-raw,format=I420,width={w},height={h},framerate={fps}/1,"
+      "colorimetry={colorimetry},chroma-site=jpeg "
       "! queue max-size-buffers={q} max-size-bytes=0 max-size-time=0 leaky=downstream "
-      "! {convert} n-threads=2 ! video/x-raw,format=I420,width={ow},height={oh} "
       "! x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} "
       "key-int-max={gop} ! video/x-h264,profile=constrained-baseline "
       "! h264parse config-interval=-1 "
       "! video/x-h264,stream-format=byte-stream,alignment=au "
       "! appsink name=sink sync=false max-buffers=0 drop=false",
-      fmt::arg("q", kQueuedFrames), fmt::arg("w", s.canvas.width), fmt::arg("h", s.canvas.height),
-      fmt::arg("convert", encodedSize(s) == s.canvas ? "videoconvert" : "videoconvertscale"),
-      fmt::arg("ow", encodedSize(s).width), fmt::arg("oh", encodedSize(s).height),
+      fmt::arg("q", kQueuedFrames), fmt::arg("w", size.width), fmt::arg("h", size.height),
+      fmt::arg("colorimetry",
+               core::yuvMatrixFor(size.height) == core::YuvMatrix::kBt709 ? "bt709" : "bt601"),
       fmt::arg("fps", s.fps), fmt::arg("kbps", s.bitrateKbps),
       fmt::arg("gop", s.fps * s.keyframeSeconds));
 }
@@ -72,10 +75,7 @@ bool Encoder::start(std::string* error) {
 }
 
 void Encoder::push(const core::FrameRef& frame, std::chrono::nanoseconds timestamp) {
-  if (!mAccepting || frame->width != mSettings.canvas.width ||
-      frame->height != mSettings.canvas.height) {
-    return;
-  }
+  if (!mAccepting || !accepts(*frame)) return;
   auto buffer = platform::wrapFrame(frame);
   GST_BUFFER_PTS(buffer.get()) =
       static_cast<GstClockTime>(std::max<std::int64_t>(0, timestamp.count()));

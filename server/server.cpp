@@ -13,6 +13,7 @@
 
 #include "core/config.hpp"
 #include "core/files.hpp"
+#include "core/frame_convert.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "platform/main_loop.hpp"
@@ -30,6 +31,8 @@
 namespace tessera::server {
 namespace {
 constexpr const char* kModule = "server";
+// How long a snapshot keeps the canvas read back as RGBA after it.
+constexpr std::chrono::milliseconds kRgbaAfterSnapshot{5000};
 
 // Frames each feed keeps for the playout: max_delay_ms of a 30 fps phone and a margin (a feed
 // sending faster is drawn late beyond what the ring holds). Sync off: the newest frame only.
@@ -157,6 +160,9 @@ bool Server::startStages() {
     core::logError(kModule, "windows: {}", error);
     return false;
   }
+  // The encoders take I420 converted on the GPU; RGBA is read back every frame only for windows.
+  if (mOutputs) rs.i420Sizes = mOutputs->encodedSizes();
+  rs.rgbaEveryFrame = mWindows != nullptr;
   mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this,
                                                  mAnalysis ? &mAnalysis->scores() : nullptr);
   if (mConfig.reactions.enabled) mRender->setReactionTally(&mReactions);
@@ -581,9 +587,9 @@ std::string Server::windowStatus() const {
                      w.windows, w.presentsPerS, w.presentMsAvg, w.replaced);
 }
 
-void Server::onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) {
-  if (mOutputs) mOutputs->push(frame, tick.sinceStart);
-  if (mWindows) mWindows->show(frame);
+void Server::onCanvasFrame(const render::CanvasFrames& frames, const render::CanvasTick& tick) {
+  if (mOutputs) mOutputs->push(frames.i420, tick.sinceStart);
+  if (mWindows && frames.rgba) mWindows->show(frames.rgba);
 }
 
 bool Server::startWindows(core::SizePx canvas, std::string* error) {
@@ -599,7 +605,8 @@ bool Server::startWindows(core::SizePx canvas, std::string* error) {
 
 control::HealthInfo Server::health() {
   control::HealthInfo h;
-  h.rendering = mRender && mRender->canvas().peek() != nullptr;
+  h.rendering =
+      mRender && (mRender->canvas().peek() != nullptr || mRender->canvasI420().peek() != nullptr);
   if (auto table = mIngest ? mIngest->table().peek() : nullptr) {
     h.feeds = table->feeds.size();
     for (const auto& c : table->feeds) {
@@ -843,8 +850,20 @@ core::FrameRef Server::feedFrame(core::FeedId id) {
   return nullptr;
 }
 
+// A snapshot (GET /api/v1/canvas.png). With encoders the canvas is read back as I420 only; a
+// snapshot asks for RGBA readbacks for a while (later snapshots are likely: tests, a poster
+// refreshed) and, until one arrives, converts the latest I420 frame on the CPU (~10 ms at
+// 1080p, once per frame asked for; chroma at half resolution, colours within a few levels).
 core::FrameRef Server::canvas() {
-  return mRender ? mRender->canvas().peek() : nullptr;
+  if (!mRender) return nullptr;
+  auto rgba = mRender->canvas().peek();
+  auto yuv = mRender->canvasI420().peek();
+  if (!yuv) return rgba;
+  mRender->requestRgba(kRgbaAfterSnapshot);
+  if (rgba && rgba->sequence >= yuv->sequence) return rgba;
+  if (mSnapshot && mSnapshot->sequence == yuv->sequence) return mSnapshot;
+  mSnapshot = core::rgbaFromI420(*yuv, mConfig.canvas.width, mConfig.canvas.height);
+  return mSnapshot ? mSnapshot : rgba;
 }
 
 std::optional<std::filesystem::path> Server::replayDirectory() {

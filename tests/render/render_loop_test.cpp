@@ -57,7 +57,8 @@ RenderSettings settings() {
 // Records the canvas frames handed out; called on the render thread.
 class RecordingCanvasListener final : public tessera::render::CanvasListener {
  public:
-  void onCanvasFrame(const FrameRef& frame, const CanvasTick& tick) override {
+  void onCanvasFrame(const tessera::render::CanvasFrames& frames, const CanvasTick& tick) override {
+    const FrameRef& frame = frames.rgba;
     // Ticks only move forward (a missed tick leaves a gap), each on the render clock's grid.
     if (mFrames.load() > 0 && tick.index <= mLast) mOrdered = false;
     const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(

@@ -1,0 +1,57 @@
+// The canvas converted to I420 on the GPU at an encoder's size (scaled in the same pass) and
+// read back through a ring of pixel buffers: the encoder gets the buffer it encodes (1.5 bytes
+// a pixel instead of RGBA's 4) and no conversion runs on the CPU. shaders/i420.frag draws the
+// three planes, laid out as core::i420Layout, into one R8 target read back in one go.
+//
+// Thread: the render thread, with its GL context current, for the object's whole life.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/frame.hpp"
+#include "core/types.hpp"
+#include "platform/gl.hpp"
+#include "render/readback_ring.hpp"
+
+namespace tessera::render {
+
+class I420Converter {
+ public:
+  // Loads shaders/canvas.vert and shaders/i420.frag. `size` must be even. Null (with `error`)
+  // on failure.
+  static std::unique_ptr<I420Converter> create(core::SizePx size,
+                                               const std::filesystem::path& shaderDir,
+                                               std::string* error);
+
+  core::SizePx size() const { return mSize; }
+  const core::I420Layout& layout() const { return mLayout; }
+  core::YuvMatrix matrix() const { return mMatrix; }
+
+  // Draws `canvas` (an RGBA texture, rows top-first, any size) as I420 ...
+  void convert(GLuint canvas);
+  // ... and starts reading it back (after convert()) ...
+  void startReadback();
+  // ... copied out a frame later (layout().bytes into `dst`), as ReadbackRing::finish.
+  bool finishReadback(std::uint8_t* dst, bool allowNewest);
+  // Synchronous read of the last conversion (tests).
+  void readNow(std::uint8_t* dst);
+
+ private:
+  I420Converter(core::SizePx size, core::I420Layout layout);
+
+  core::SizePx mSize;
+  core::I420Layout mLayout;
+  core::YuvMatrix mMatrix;
+  int mRows = 0;  // of the target, whose width is the Y stride
+  platform::GlProgram mProgram;
+  platform::GlSampler mSampler;
+  platform::GlTexture mTexture;
+  platform::GlFramebuffer mFramebuffer;
+  platform::GlVertexArray mEmptyVertexArray;
+  ReadbackRing mRing;
+};
+
+}  // namespace tessera::render
