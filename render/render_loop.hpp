@@ -71,10 +71,12 @@ struct ParamChange {
 };
 
 struct RenderStats {
-  double fps = 0;             // canvas frames handed out per second, over the last second
-  std::uint64_t frames = 0;   // canvas frames handed out
-  std::uint64_t redraws = 0;  // frames actually drawn (the rest repeat an unchanged canvas)
-  std::uint64_t uploads = 0;  // tile uploads
+  double fps = 0;                   // canvas frames handed out per second, over the last second
+  std::uint64_t frames = 0;         // canvas frames handed out
+  std::uint64_t redraws = 0;        // frames actually drawn (the rest repeat an unchanged canvas)
+  std::uint64_t uploads = 0;        // tile uploads
+  std::uint64_t rgbaReadbacks = 0;  // canvas frames read back as RGBA
+  std::uint64_t i420Readbacks = 0;  // canvas frames read back as I420 (each encoder size counts)
   // Feed picks skipped because a streaming thread held the feed (its last picture was drawn).
   std::uint64_t busyFeeds = 0;
   std::uint64_t late = 0;    // ticks missed (the render clock skipped them)

@@ -493,6 +493,7 @@ void RenderThread::readRgba(bool allowNewest) {
   canvas->storage = std::move(buffer);
   mLastCanvas = std::move(canvas);
   mLoop.mCanvas.put(mLastCanvas);
+  ++mTotals.rgbaReadbacks;
 }
 
 void RenderThread::readI420(bool allowNewest) {
@@ -516,6 +517,7 @@ void RenderThread::readI420(bool allowNewest) {
     frame->capture = mTick.time;
     frame->storage = std::move(buffer);
     mLastI420[i] = std::move(frame);
+    ++mTotals.i420Readbacks;
     if (i == 0) mLoop.mCanvasI420.put(mLastI420[i]);
   }
 }
@@ -545,6 +547,8 @@ void RenderThread::updateStatistics() {
   s.frames = mTotals.frames;
   s.redraws = mTotals.redraws;
   s.uploads = mTotals.uploads;
+  s.rgbaReadbacks = mTotals.rgbaReadbacks;
+  s.i420Readbacks = mTotals.i420Readbacks;
   s.busyFeeds = mTotals.busyFeeds;
   s.late = mPacer->missed();
   s.tiles = mInstances.size();

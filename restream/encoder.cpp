@@ -5,6 +5,7 @@
 #include <gst/video/video.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -69,8 +70,9 @@ bool Encoder::start(std::string* error) {
     return false;
   }
   mAccepting = true;
-  core::logInfo(kModule, "encoder: {}x{}@{} H.264 at {} kbit/s for {} output(s)", size().width,
-                size().height, mSettings.fps, mSettings.bitrateKbps, mSinks.size());
+  core::logInfo(kModule, "encoder: {}x{}@{} H.264 at {} kbit/s for {} output(s); elements {}",
+                size().width, size().height, mSettings.fps, mSettings.bitrateKbps, mSinks.size(),
+                fmt::join(mPipeline->elementFactories(), " "));
   return true;
 }
 

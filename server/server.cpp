@@ -863,6 +863,7 @@ core::FrameRef Server::canvas() {
   if (rgba && rgba->sequence >= yuv->sequence) return rgba;
   if (mSnapshot && mSnapshot->sequence == yuv->sequence) return mSnapshot;
   mSnapshot = core::rgbaFromI420(*yuv, mConfig.canvas.width, mConfig.canvas.height);
+  ++mSnapshotConversions;
   return mSnapshot ? mSnapshot : rgba;
 }
 
@@ -988,6 +989,15 @@ std::string Server::metrics() {
   gauge("tessera_render_feed_busy_total",
         "Feed picks the render thread skipped (never waited) because a feed thread held the feed.",
         static_cast<double>(r.busyFeeds), "counter");
+  gauge("tessera_render_rgba_readbacks_total",
+        "Canvas frames read back as RGBA (windows, snapshots; every frame without an encoder).",
+        static_cast<double>(r.rgbaReadbacks), "counter");
+  gauge("tessera_render_i420_readbacks_total",
+        "Canvas frames converted to I420 on the GPU and read back, per encoder size.",
+        static_cast<double>(r.i420Readbacks), "counter");
+  gauge("tessera_canvas_snapshot_conversions_total",
+        "canvas.png frames converted from the I420 readback on the CPU.",
+        static_cast<double>(mSnapshotConversions), "counter");
   gauge("tessera_render_work_ms", "Render-thread work per frame, last second.", r.workMsAvg);
   gauge("tessera_render_upload_ms", "Tile uploads per frame, last second.", r.uploadMsAvg);
   gauge("tessera_render_draw_ms", "Draw and readback start per frame, last second.", r.drawMsAvg);

@@ -130,6 +130,7 @@ class Server final : public control::ApiModel,
   // Before mRender: the render thread pushes to it.
   std::unique_ptr<restream::OutputStage> mOutputs;
   core::FrameRef mSnapshot;  // canvas(): the last I420 frame converted to RGBA (main loop)
+  std::uint64_t mSnapshotConversions = 0;  // main loop
   // Viewers' reactions: counted by mHttp, read by the render thread; outlives both.
   core::ReactionTally mReactions;
   // The gallery windows ([[output.windows]]): the render thread hands them each canvas frame.
