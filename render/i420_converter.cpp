@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -54,26 +55,24 @@ std::unique_ptr<I420Converter> I420Converter::create(core::SizePx size,
   }
   c->mProgram = std::move(*program);
   const GLuint id = c->mProgram.id();
-  const auto& l = c->mLayout;
-  const bool bt709 = c->mMatrix == core::YuvMatrix::kBt709;
   glUseProgram(id);
   glUniform1i(glGetUniformLocation(id, "uCanvas"), 0);
   glUniform2f(glGetUniformLocation(id, "uSize"), static_cast<float>(size.width),
               static_cast<float>(size.height));
-  glUniform1i(glGetUniformLocation(id, "uYStride"), static_cast<GLint>(l.strides[0]));
-  glUniform1i(glGetUniformLocation(id, "uChromaStride"), static_cast<GLint>(l.strides[1]));
-  glUniform1i(glGetUniformLocation(id, "uUOffset"), static_cast<GLint>(l.offsets[1]));
-  glUniform1i(glGetUniformLocation(id, "uVOffset"), static_cast<GLint>(l.offsets[2]));
-  glUniform2f(glGetUniformLocation(id, "uKrKb"), bt709 ? 0.2126f : 0.299f,
-              bt709 ? 0.0722f : 0.114f);
+  glUniform1f(glGetUniformLocation(id, "uRowBytes"), static_cast<float>(c->mLayout.strides[0]));
   glUseProgram(0);
+  c->mUniforms = {glGetUniformLocation(id, "uOffset"), glGetUniformLocation(id, "uStride"),
+                  glGetUniformLocation(id, "uBytes"), glGetUniformLocation(id, "uScale"),
+                  glGetUniformLocation(id, "uCoefficients")};
+  c->planSetUp();
 
   c->mSampler = platform::makeSampler();
   glSamplerParameteri(c->mSampler.id(), GL_TEXTURE_MIN_FILTER, GL_LINEAR);
   glSamplerParameteri(c->mSampler.id(), GL_TEXTURE_MAG_FILTER, GL_LINEAR);
   glSamplerParameteri(c->mSampler.id(), GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
   glSamplerParameteri(c->mSampler.id(), GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-  auto target = platform::makeTarget(static_cast<int>(l.strides[0]), c->mRows, GL_R8, GL_NEAREST);
+  auto target =
+      platform::makeTarget(static_cast<int>(c->mLayout.strides[0]), c->mRows, GL_R8, GL_NEAREST);
   if (!target) {
     if (error) *error = "the I420 framebuffer is incomplete";
     return nullptr;
@@ -88,18 +87,53 @@ std::unique_ptr<I420Converter> I420Converter::create(core::SizePx size,
   return c;
 }
 
+// Each plane's place in the target and its row of the limited-range matrix (codes / 255).
+void I420Converter::planSetUp() {
+  const bool bt709 = mMatrix == core::YuvMatrix::kBt709;
+  const float kr = bt709 ? 0.2126f : 0.299f, kb = bt709 ? 0.0722f : 0.114f, kg = 1 - kr - kb;
+  const float y = 219.0f / 255, c = 224.0f / 255;
+  const float cb = c / (2 * (1 - kb)), cr = c / (2 * (1 - kr));
+  const float coefficients[3][4] = {
+      {y * kr, y * kg, y * kb, 16.0f / 255},
+      {-cb * kr, -cb * kg, cb * (1 - kb), 128.0f / 255},
+      {cr * (1 - kr), -cr * kg, -cr * kb, 128.0f / 255},
+  };
+  const std::size_t rowBytes = mLayout.strides[0];
+  const std::size_t ends[3] = {mLayout.offsets[1], mLayout.offsets[2], mLayout.bytes};
+  for (int p = 0; p < 3; ++p) {
+    Plane& plane = mPlanes[p];
+    plane.offset = static_cast<float>(mLayout.offsets[p]);
+    plane.stride = static_cast<float>(mLayout.strides[p]);
+    plane.bytes = static_cast<float>(ends[p] - mLayout.offsets[p]);
+    plane.scale = p == 0 ? 1.0f : 2.0f;
+    std::copy(std::begin(coefficients[p]), std::end(coefficients[p]), plane.coefficients);
+    plane.firstRow = static_cast<int>(mLayout.offsets[p] / rowBytes);
+    plane.rows = static_cast<int>((ends[p] + rowBytes - 1) / rowBytes) - plane.firstRow;
+  }
+}
+
 void I420Converter::convert(GLuint canvas) {
   glBindFramebuffer(GL_FRAMEBUFFER, mFramebuffer.id());
   glViewport(0, 0, static_cast<GLsizei>(mLayout.strides[0]), mRows);
   glDisable(GL_BLEND);
+  glEnable(GL_SCISSOR_TEST);
   glUseProgram(mProgram.id());
   glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D, canvas);
   glBindSampler(0, mSampler.id());
   glBindVertexArray(mEmptyVertexArray.id());
-  glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+  for (const Plane& plane : mPlanes) {
+    glScissor(0, plane.firstRow, static_cast<GLsizei>(mLayout.strides[0]), plane.rows);
+    glUniform1f(mUniforms.offset, plane.offset);
+    glUniform1f(mUniforms.stride, plane.stride);
+    glUniform1f(mUniforms.bytes, plane.bytes);
+    glUniform1f(mUniforms.scale, plane.scale);
+    glUniform4fv(mUniforms.coefficients, 1, plane.coefficients);
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+  }
   glBindVertexArray(0);
   glBindSampler(0, 0);
+  glDisable(GL_SCISSOR_TEST);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 

@@ -1,7 +1,8 @@
 // The canvas converted to I420 on the GPU at an encoder's size (scaled in the same pass) and
 // read back through a ring of pixel buffers: the encoder gets the buffer it encodes (1.5 bytes
 // a pixel instead of RGBA's 4) and no conversion runs on the CPU. shaders/i420.frag draws the
-// three planes, laid out as core::i420Layout, into one R8 target read back in one go.
+// three planes, laid out as core::i420Layout, into one R8 target read back in one go: three
+// draws, one per plane over the target rows it covers.
 //
 // Thread: the render thread, with its GL context current, for the object's whole life.
 #pragma once
@@ -41,12 +42,22 @@ class I420Converter {
 
  private:
   I420Converter(core::SizePx size, core::I420Layout layout);
+  void planSetUp();
 
   core::SizePx mSize;
   core::I420Layout mLayout;
   core::YuvMatrix mMatrix;
   int mRows = 0;  // of the target, whose width is the Y stride
   platform::GlProgram mProgram;
+  struct Uniforms {
+    GLint offset = -1, stride = -1, bytes = -1, scale = -1, coefficients = -1;
+  } mUniforms;
+  struct Plane {
+    float offset, stride, bytes, scale;
+    float coefficients[4];
+    int firstRow, rows;  // of the target
+  };
+  Plane mPlanes[3]{};
   platform::GlSampler mSampler;
   platform::GlTexture mTexture;
   platform::GlFramebuffer mFramebuffer;

@@ -460,7 +460,9 @@ void RenderThread::drawQrOverlay() {
 void RenderThread::readBackAndHandOff() {
   auto start = Clock::now();
   const bool allowNewest = !mDrew;
-  readRgba(allowNewest);
+  // RGBA no longer wanted: its last read is taken now (one wait for the GPU), never left in the
+  // ring to come out, stale, when RGBA is next asked for.
+  readRgba(allowNewest || !mRgbaWanted);
   readI420(allowNewest);
   mWindowPhase[kReadback] += msSince(start);
   start = Clock::now();

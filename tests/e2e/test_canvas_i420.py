@@ -130,13 +130,14 @@ def main():
             return pixels if all(worst(median_colour(pixels, r), c) <= 2
                                  for r, c in zip(tiles, BARS)) else None
         from_rgba = wait_until(bars_drawn, 20, "the bars on canvas.png", 0.2)
-        assert metric(t, "tessera_render_rgba_readbacks_total") > 0
-        assert metric(t, "tessera_render_i420_readbacks_total") > 0
+        # (the render statistics are published once a second)
+        wait_until(lambda: metric(t, "tessera_render_rgba_readbacks_total") > 0 and
+                   metric(t, "tessera_render_i420_readbacks_total") > 0, 3, "readback counts")
         # ... and not once nobody asks (the canvas moves: I420 frames keep coming) ...
         def rgba_stopped():
             before = metric(t, "tessera_render_rgba_readbacks_total")
             i420 = metric(t, "tessera_render_i420_readbacks_total")
-            time.sleep(0.5)
+            time.sleep(1.2)  # longer than the statistics' period
             return (metric(t, "tessera_render_rgba_readbacks_total") == before and
                     metric(t, "tessera_render_i420_readbacks_total") > i420)
         wait_until(rgba_stopped, 15, "RGBA readbacks to stop while I420 ones go on")
