@@ -28,7 +28,7 @@ I420Converter::I420Converter(core::SizePx size, core::I420Layout layout)
       mRows(static_cast<int>((layout.bytes + layout.strides[0] - 1) / layout.strides[0])),
       mRing(layout.strides[0] * static_cast<std::size_t>(mRows)) {}
 
-std::unique_ptr<I420Converter> I420Converter::create(core::SizePx size,
+std::unique_ptr<I420Converter> I420Converter::create(core::SizePx canvas, core::SizePx size,
                                                      const std::filesystem::path& shaderDir,
                                                      std::string* error) {
   if (size.width <= 0 || size.height <= 0 || size.width % 2 || size.height % 2) {
@@ -47,23 +47,32 @@ std::unique_ptr<I420Converter> I420Converter::create(core::SizePx size,
   }
   std::unique_ptr<I420Converter> c(
       new I420Converter(size, core::i420Layout(size.width, size.height)));
-  std::string log;
-  auto program = platform::buildProgram(vs, fs, &log);
-  if (!program) {
-    if (error) *error = "shaders/i420: " + log;
-    return nullptr;
+  const bool texel = canvas == size;
+  for (int i = 0; i < 2; ++i) {
+    std::string defines = i == 0 && texel ? "#define I420_TEXEL 1\n" : "";
+    const auto eol = fs.find('\n');
+    std::string log;
+    auto program =
+        platform::buildProgram(vs, fs.substr(0, eol + 1) + defines + fs.substr(eol + 1), &log);
+    if (!program) {
+      if (error) *error = "shaders/i420: " + log;
+      return nullptr;
+    }
+    Program& p = c->mPrograms[i];
+    p.program = std::move(*program);
+    const GLuint id = p.program.id();
+    glUseProgram(id);
+    glUniform1i(glGetUniformLocation(id, "uCanvas"), 0);
+    glUniform2f(glGetUniformLocation(id, "uSize"), static_cast<float>(size.width),
+                static_cast<float>(size.height));
+    glUniform1f(glGetUniformLocation(id, "uRowBytes"), static_cast<float>(c->mLayout.strides[0]));
+    p.offset = glGetUniformLocation(id, "uOffset");
+    p.stride = glGetUniformLocation(id, "uStride");
+    p.bytes = glGetUniformLocation(id, "uBytes");
+    p.scale = glGetUniformLocation(id, "uScale");
+    p.coefficients = glGetUniformLocation(id, "uCoefficients");
   }
-  c->mProgram = std::move(*program);
-  const GLuint id = c->mProgram.id();
-  glUseProgram(id);
-  glUniform1i(glGetUniformLocation(id, "uCanvas"), 0);
-  glUniform2f(glGetUniformLocation(id, "uSize"), static_cast<float>(size.width),
-              static_cast<float>(size.height));
-  glUniform1f(glGetUniformLocation(id, "uRowBytes"), static_cast<float>(c->mLayout.strides[0]));
   glUseProgram(0);
-  c->mUniforms = {glGetUniformLocation(id, "uOffset"), glGetUniformLocation(id, "uStride"),
-                  glGetUniformLocation(id, "uBytes"), glGetUniformLocation(id, "uScale"),
-                  glGetUniformLocation(id, "uCoefficients")};
   c->planSetUp();
 
   c->mSampler = platform::makeSampler();
@@ -117,18 +126,20 @@ void I420Converter::convert(GLuint canvas) {
   glViewport(0, 0, static_cast<GLsizei>(mLayout.strides[0]), mRows);
   glDisable(GL_BLEND);
   glEnable(GL_SCISSOR_TEST);
-  glUseProgram(mProgram.id());
   glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D, canvas);
   glBindSampler(0, mSampler.id());
   glBindVertexArray(mEmptyVertexArray.id());
-  for (const Plane& plane : mPlanes) {
+  for (int i = 0; i < 3; ++i) {
+    const Plane& plane = mPlanes[i];
+    const Program& p = mPrograms[i == 0 ? 0 : 1];
+    glUseProgram(p.program.id());
     glScissor(0, plane.firstRow, static_cast<GLsizei>(mLayout.strides[0]), plane.rows);
-    glUniform1f(mUniforms.offset, plane.offset);
-    glUniform1f(mUniforms.stride, plane.stride);
-    glUniform1f(mUniforms.bytes, plane.bytes);
-    glUniform1f(mUniforms.scale, plane.scale);
-    glUniform4fv(mUniforms.coefficients, 1, plane.coefficients);
+    glUniform1f(p.offset, plane.offset);
+    glUniform1f(p.stride, plane.stride);
+    glUniform1f(p.bytes, plane.bytes);
+    glUniform1f(p.scale, plane.scale);
+    glUniform4fv(p.coefficients, 1, plane.coefficients);
     glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
   }
   glBindVertexArray(0);

@@ -21,9 +21,9 @@ namespace tessera::render {
 
 class I420Converter {
  public:
-  // Loads shaders/canvas.vert and shaders/i420.frag. `size` must be even. Null (with `error`)
-  // on failure.
-  static std::unique_ptr<I420Converter> create(core::SizePx size,
+  // Loads shaders/canvas.vert and shaders/i420.frag. `size` (what is encoded) must be even;
+  // `canvas` is the size of the texture convert() reads. Null (with `error`) on failure.
+  static std::unique_ptr<I420Converter> create(core::SizePx canvas, core::SizePx size,
                                                const std::filesystem::path& shaderDir,
                                                std::string* error);
 
@@ -31,7 +31,7 @@ class I420Converter {
   const core::I420Layout& layout() const { return mLayout; }
   core::YuvMatrix matrix() const { return mMatrix; }
 
-  // Draws `canvas` (an RGBA texture, rows top-first, any size) as I420 ...
+  // Draws `canvas` (an RGBA texture of the canvas size, rows top-first) as I420 ...
   void convert(GLuint canvas);
   // ... and starts reading it back (after convert()) ...
   void startReadback();
@@ -48,10 +48,12 @@ class I420Converter {
   core::I420Layout mLayout;
   core::YuvMatrix mMatrix;
   int mRows = 0;  // of the target, whose width is the Y stride
-  platform::GlProgram mProgram;
-  struct Uniforms {
+  // [0] draws Y, [1] U and V (they differ when Y reads texels: the canvas is the encoded size).
+  struct Program {
+    platform::GlProgram program;
     GLint offset = -1, stride = -1, bytes = -1, scale = -1, coefficients = -1;
-  } mUniforms;
+  };
+  Program mPrograms[2];
   struct Plane {
     float offset, stride, bytes, scale;
     float coefficients[4];

@@ -50,7 +50,7 @@ bool RenderThread::setUp(std::string* error) {
   }
   if (!mRenderer) return false;
   for (const core::SizePx size : mSettings.i420Sizes) {
-    mI420.push_back(I420Converter::create(size, mSettings.shaderDir, error));
+    mI420.push_back(I420Converter::create(mSettings.canvas, size, mSettings.shaderDir, error));
     if (!mI420.back()) return false;
   }
   mLastI420.resize(mI420.size());

@@ -4,7 +4,8 @@
 // rows padded to 4 bytes), so a single read fills the encoder's buffer; each plane is drawn over
 // the rows it covers, and a texel of a row it shares with another plane is discarded. Float
 // arithmetic only (exact below 2^24 bytes): a CPU rasteriser has no vector integer division.
-// Limited range on the canvas's gamma-encoded values, as videoconvert does; chroma is the mean
+// Variant I420_TEXEL (Y at the canvas's size): texel reads, which cost a CPU rasteriser less
+// than filtered ones. Limited range on the canvas's gamma-encoded values, as videoconvert does; chroma is the mean
 // of each 2x2 block (one bilinear sample at its centre).
 uniform sampler2D uCanvas;  // filtered linearly, clamped at the edges
 uniform vec2 uSize;         // the encoded width and height
@@ -23,6 +24,10 @@ void main() {
   if (j < 0.0 || j >= uBytes) discard;
   float row = floor((j + 0.5) / uStride);
   vec2 p = vec2(j - row * uStride, row);
+#ifdef I420_TEXEL
+  vec3 rgb = texelFetch(uCanvas, ivec2(p), 0).rgb;  // Y at the canvas size: a canvas pixel
+#else
   vec3 rgb = texture(uCanvas, (p + 0.5) * uScale / uSize).rgb;
+#endif
   fragColor = vec4(dot(vec4(rgb, 1.0), uCoefficients), 0.0, 0.0, 1.0);
 }

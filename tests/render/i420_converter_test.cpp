@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <ctime>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -48,9 +49,9 @@ Coded encode(double r, double g, double b, YuvMatrix m) {
           128 + 224 * (r / 255 - l) / (2 * (1 - kr))};
 }
 
-std::unique_ptr<I420Converter> makeConverter(SizePx size) {
+std::unique_ptr<I420Converter> makeConverter(SizePx canvas, SizePx size) {
   std::string error;
-  auto c = I420Converter::create(size, shaderDir(), &error);
+  auto c = I420Converter::create(canvas, size, shaderDir(), &error);
   INFO("I420Converter::create: " << error);
   REQUIRE(c);
   return c;
@@ -179,7 +180,7 @@ TEST_CASE("the canvas is converted to BT.709 I420 on the GPU within 2 levels of 
   const SizePx canvas{1280, 720};
   GlRenderer gl(canvas, kTile, 16);
   drawPatches(gl, 96);
-  auto converter = makeConverter(canvas);
+  auto converter = makeConverter(canvas, canvas);
   CHECK(converter->matrix() == YuvMatrix::kBt709);
   const auto yuv = convertNow(gl, *converter);
   CHECK(tessera::platform::glErrorString().empty());
@@ -215,7 +216,7 @@ TEST_CASE("the I420 conversion scales to the encoded size in the same pass", "[r
   REQUIRE(gl->upload(0, *solidFrame(kTile.width, kTile.height, colour)));
   const std::vector<TileInstance> tiles = {{{300, 150, 600, 420}, 0}};
   gl->draw(tiles);
-  auto converter = makeConverter({854, 480});
+  auto converter = makeConverter(canvas, {854, 480});
   CHECK(converter->matrix() == YuvMatrix::kBt601);
   const auto yuv = convertNow(gl, *converter);
   const auto& l = converter->layout();
@@ -244,7 +245,7 @@ TEST_CASE("the I420 conversion scales to the encoded size in the same pass", "[r
 TEST_CASE("the I420 readback returns what readNow saw, a frame late", "[render][gl][i420]") {
   const SizePx canvas{640, 360};
   GlRenderer gl(canvas, kTile, 16);
-  auto converter = makeConverter(canvas);
+  auto converter = makeConverter(canvas, canvas);
   std::vector<std::uint8_t> dst(converter->layout().bytes);
 
   gl->fill(1, 0, 0);
@@ -266,7 +267,7 @@ TEST_CASE("the GPU's I420 matches what videoconvert made of the same canvas with
   const SizePx canvas{1280, 720};
   GlRenderer gl(canvas, kTile, 16);
   drawPatches(gl, 96);
-  auto converter = makeConverter(canvas);
+  auto converter = makeConverter(canvas, canvas);
   const auto gpu = convertNow(gl, *converter);
   const Picture rgba = gl.readNow();
   const auto cpu = videoconvert(rgba);
@@ -305,4 +306,31 @@ TEST_CASE("the GPU's I420 matches what videoconvert made of the same canvas with
   CHECK(compared > 200000);
   CHECK(worstY <= kCodeTolerance);
   CHECK(worstChroma <= kCodeTolerance);
+}
+
+TEST_CASE("TIMING i420", "[.timing]") {
+  const SizePx canvas{1920, 1080};
+  GlRenderer gl(canvas, kTile, 16);
+  drawPatches(gl, 96);
+  auto converter = makeConverter(canvas, canvas);
+  std::vector<std::uint8_t> dst(converter->layout().bytes);
+  std::vector<std::uint8_t> rgba(1920u * 1080 * 4);
+  const auto time = [](const char* what, auto&& f) {
+    glFinish();
+    timespec a{}, b{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+      f();
+      glFinish();
+    }
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 20;
+    const double cpu = ((b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6) / 20;
+    WARN(what << ": " << ms << " ms wall, " << cpu << " ms cpu");
+  };
+  time("convert", [&] { converter->convert(gl->canvasTexture()); });
+  time("convert+readNow", [&] { converter->convert(gl->canvasTexture()); converter->readNow(dst.data()); });
+  time("rgba readNow", [&] { gl->readNow(rgba.data()); });
+  time("draw patches", [&] { drawPatches(gl, 96); });
 }
