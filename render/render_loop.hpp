@@ -24,6 +24,7 @@
 #include "compositor/layout.hpp"
 #include "compositor/scene.hpp"
 #include "core/buffer_pool.hpp"
+#include "core/config.hpp"
 #include "core/feed_channel.hpp"
 #include "core/frame.hpp"
 #include "core/mailbox.hpp"
@@ -57,6 +58,10 @@ struct RenderSettings {
   // on the GPU and read back (CanvasFrames::i420). Empty: none, and the canvas is read back as
   // RGBA every frame.
   std::vector<core::SizePx> i420Sizes;
+  // Whether the I420 is made on the GPU (kAuto: unless GL is a software rasteriser, where the
+  // encoders' videoconvert costs less CPU). Not on the GPU: i420Sizes are ignored, the canvas is
+  // read back as RGBA every frame and CanvasFrames::i420 is empty (convertsOnGpu() says which).
+  core::I420Conversion i420Conversion = core::I420Conversion::kAuto;
   // With i420Sizes: RGBA is read back every frame too (a gallery window shows it); otherwise
   // only while RenderLoop::requestRgba asks for it.
   bool rgbaEveryFrame = false;
@@ -139,6 +144,8 @@ class RenderLoop {
   core::LatestMailbox<core::VideoFrame>& canvas() { return mCanvas; }
   // The latest canvas as I420 at i420Sizes[0] (none without i420Sizes).
   core::LatestMailbox<core::VideoFrame>& canvasI420() { return mCanvasI420; }
+  // After start(): whether CanvasFrames::i420 is filled (see RenderSettings::i420Conversion).
+  bool convertsOnGpu() const { return mConvertsOnGpu; }
   // Any thread: the canvas is read back as RGBA too, from the next tick for `duration` (a
   // snapshot was asked for; later ones are likely).
   void requestRgba(std::chrono::milliseconds duration);
@@ -178,6 +185,7 @@ class RenderLoop {
   core::LatestMailbox<core::VideoFrame> mCanvasI420;
   // Until when (steady clock, ns) requestRgba asked for RGBA readbacks.
   std::atomic<std::int64_t> mRgbaUntilNs{0};
+  bool mConvertsOnGpu = false;  // set by the render thread before start() returns
   core::LatestMailbox<core::VideoFrame> mOverlay;
   core::LatestMailbox<compositor::Layout> mLayout;
   core::LatestMailbox<core::ScoreTable> mOwnScores;

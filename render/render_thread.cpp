@@ -26,6 +26,15 @@ core::PlayoutSettings playoutOf(const RenderSettings& s) {
   return p;
 }
 
+// llvmpipe and the like: a shader's every texel read is CPU work, and converting there costs
+// several times what videoconvert does (docs/performance.md, issue 13 item 3).
+bool isSoftwareRasteriser(const std::string& description) {
+  for (const char* name : {"llvmpipe", "softpipe", "swrast", "SwiftShader"}) {
+    if (description.find(name) != std::string::npos) return true;
+  }
+  return false;
+}
+
 double percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
   return core::nearestRank(values, p);
@@ -49,7 +58,20 @@ bool RenderThread::setUp(std::string* error) {
                                      mSettings.shaderDir, error);
   }
   if (!mRenderer) return false;
+  const bool software = isSoftwareRasteriser(mSurface->description());
+  const auto mode = mSettings.i420Conversion;
+  mLoop.mConvertsOnGpu =
+      !mSettings.i420Sizes.empty() &&
+      (mode == core::I420Conversion::kGpu || (mode == core::I420Conversion::kAuto && !software));
+  if (!mSettings.i420Sizes.empty()) {
+    core::logInfo(kModule, "the encoders get the canvas as {}",
+                  mLoop.mConvertsOnGpu
+                      ? "I420 converted on the GPU"
+                      : "RGBA, converted in their pipelines (i420_conversion = \"cpu\", or "
+                        "\"auto\" on a software rasteriser)");
+  }
   for (const core::SizePx size : mSettings.i420Sizes) {
+    if (!mLoop.mConvertsOnGpu) break;
     mI420.push_back(I420Converter::create(mSettings.canvas, size, mSettings.shaderDir, error));
     if (!mI420.back()) return false;
   }

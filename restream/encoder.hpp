@@ -47,6 +47,9 @@ class Encoder final : public platform::PipelineListener {
   Encoder(EncoderSettings settings, std::vector<EncodedSink*> sinks);
   ~Encoder() override;
 
+  // Before start(): the render thread hands RGBA at the canvas size instead (the GPU does not
+  // convert: render::RenderSettings::i420Conversion), converted and scaled in this pipeline.
+  void setRgbaInput(bool rgba) { mRgbaInput = rgba; }
   bool start(std::string* error);
   // Render thread: one canvas frame stamped with its tick on the render clock (time since the
   // canvas started): ticks the render thread missed leave a gap, so the stream keeps wall time.
@@ -64,8 +67,13 @@ class Encoder final : public platform::PipelineListener {
   bool failed() const { return mFailed; }
   const EncoderSettings& settings() const { return mSettings; }
   core::SizePx size() const { return encodedSize(mSettings); }
-  // I420 at size(), laid out as core::i420Layout, with the matrix the caps name.
+  // I420 at size(), laid out as core::i420Layout, with the matrix the caps name; with RGBA
+  // input, RGBA at the canvas size.
   bool accepts(const core::VideoFrame& frame) const {
+    if (mRgbaInput) {
+      return frame.format == core::PixelFormat::kRgba && frame.width == mSettings.canvas.width &&
+             frame.height == mSettings.canvas.height;
+    }
     const core::SizePx s = size();
     return frame.format == core::PixelFormat::kI420 && frame.width == s.width &&
            frame.height == s.height && frame.matrix == core::yuvMatrixFor(s.height);
@@ -74,7 +82,7 @@ class Encoder final : public platform::PipelineListener {
     return s.size.width > 0 ? s.size : s.canvas;
   }
   // The pipeline description (exposed for tests): only numbers.
-  static std::string description(const EncoderSettings& s);
+  static std::string description(const EncoderSettings& s, bool rgbaInput = false);
 
  private:
   static GstFlowReturn onSample(GstElement* sink, gpointer self);
@@ -89,6 +97,7 @@ class Encoder final : public platform::PipelineListener {
   platform::GstPtr<GstElement> mSource;
   platform::GstPtr<GstElement> mSink;
   std::atomic<bool> mAccepting{false};
+  std::atomic<bool> mRgbaInput{false};
   std::atomic<bool> mFailed{false};
   std::atomic<std::uint64_t> mPushed{0};
   std::atomic<std::uint64_t> mDropped{0};

@@ -62,6 +62,10 @@ class OutputStage {
   }
   // The sizes the encoders take the canvas at (I420), largest first.
   std::vector<core::SizePx> encodedSizes() const;
+  // Before start(): every encoder takes RGBA at the canvas size (Encoder::setRgbaInput).
+  void setRgbaInput(bool rgba) {
+    for (auto& encoder : mEncoders) encoder->setRgbaInput(rgba);
+  }
   // Drains the encoders and ends every output's stream (bounded: 5 s in all). The render
   // thread must have stopped pushing first.
   void finish();

@@ -162,6 +162,7 @@ bool Server::startStages() {
   }
   // The encoders take I420 converted on the GPU; RGBA is read back every frame only for windows.
   if (mOutputs) rs.i420Sizes = mOutputs->encodedSizes();
+  rs.i420Conversion = mConfig.output.i420Conversion;
   rs.rgbaEveryFrame = mWindows != nullptr;
   mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this,
                                                  mAnalysis ? &mAnalysis->scores() : nullptr);
@@ -169,6 +170,13 @@ bool Server::startStages() {
   if (!mRender->start(&error)) {
     core::logError(kModule, "render: {}", error);
     return false;
+  }
+  if (mOutputs) {
+    mOutputs->setRgbaInput(!mRender->convertsOnGpu());
+    if (!mOutputs->start(&error)) {
+      core::logError(kModule, "outputs: {}", error);
+      return false;
+    }
   }
 
   control::HttpSettings http;
@@ -536,8 +544,9 @@ bool Server::startOutputs(std::string* error) {
     whep.ice = {whip.iceAddresses, whip.iceServers, whip.udpPortMin, whip.udpPortMax};
     settings.whep = whep;
   }
+  // Started once the render thread has said whether it converts the canvas on the GPU.
   mOutputs = std::make_unique<restream::OutputStage>(std::move(settings));
-  return mOutputs->start(error);
+  return true;
 }
 
 void Server::requestKeyframesForNewTiles() {
@@ -588,7 +597,11 @@ std::string Server::windowStatus() const {
 }
 
 void Server::onCanvasFrame(const render::CanvasFrames& frames, const render::CanvasTick& tick) {
-  if (mOutputs) mOutputs->push(frames.i420, tick.sinceStart);
+  if (mOutputs && !frames.i420.empty()) {
+    mOutputs->push(frames.i420, tick.sinceStart);
+  } else if (mOutputs && frames.rgba) {
+    mOutputs->push(std::span(&frames.rgba, 1), tick.sinceStart);  // converted by the encoders
+  }
   if (mWindows && frames.rgba) mWindows->show(frames.rgba);
 }
 

@@ -1,6 +1,7 @@
 """End to end: the canvas reaches the encoder as I420 converted on the GPU (issue 13 item 3).
 
-A 1280x720 canvas (BT.709) showing eight colour bars (a filter shader) and HLS:
+A 1280x720 canvas (BT.709) showing eight colour bars (a filter shader) and HLS, with
+`[output] i420_conversion = "gpu"`:
 1. The encoder's running pipeline has no videoconvert (its elements are logged at start: appsrc,
    queue, x264enc, h264parse, appsink, capsfilters) and the stream signals BT.709 limited range
    (ffprobe: color_space bt709, color_range tv).
@@ -49,6 +50,7 @@ workers = 0
 [output]
 hls = true
 hls_segment_seconds = 1
+i420_conversion = "gpu"  # "auto" would not on a software rasteriser (llvmpipe)
 [[scenes]]
 name = "bars"
 layout = "grid"
@@ -120,6 +122,7 @@ def main():
         line = wait_until(lambda: re.search(r"encoder: 1280x720@30 .*elements (.*)$",
                                             t.log_text(), re.M), 10, "the encoder's log line")
         elements = line.group(1).split()
+        assert "the encoders get the canvas as I420 converted on the GPU" in t.log_text()
         assert "x264enc" in elements and "appsrc" in elements, elements
         assert not any(e.startswith("videoconvert") or e == "videoscale" for e in elements), \
             elements

@@ -504,6 +504,7 @@ TEST_CASE("with encoder sizes the canvas goes out as I420 at each, and RGBA only
   publish(feeds, 1, {a});
   RenderSettings s = settings();
   s.i420Sizes = {kCanvas, {160, 90}};
+  s.i420Conversion = tessera::core::I420Conversion::kGpu;  // whatever GL this is
   FormatRecorder recorder;
   RenderLoop loop(s, feeds, &recorder);
   std::string error;
