@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <ctime>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -308,29 +307,3 @@ TEST_CASE("the GPU's I420 matches what videoconvert made of the same canvas with
   CHECK(worstChroma <= kCodeTolerance);
 }
 
-TEST_CASE("TIMING i420", "[.timing]") {
-  const SizePx canvas{1920, 1080};
-  GlRenderer gl(canvas, kTile, 16);
-  drawPatches(gl, 96);
-  auto converter = makeConverter(canvas, canvas);
-  std::vector<std::uint8_t> dst(converter->layout().bytes);
-  std::vector<std::uint8_t> rgba(1920u * 1080 * 4);
-  const auto time = [](const char* what, auto&& f) {
-    glFinish();
-    timespec a{}, b{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < 20; ++i) {
-      f();
-      glFinish();
-    }
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 20;
-    const double cpu = ((b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6) / 20;
-    WARN(what << ": " << ms << " ms wall, " << cpu << " ms cpu");
-  };
-  time("convert", [&] { converter->convert(gl->canvasTexture()); });
-  time("convert+readNow", [&] { converter->convert(gl->canvasTexture()); converter->readNow(dst.data()); });
-  time("rgba readNow", [&] { gl->readNow(rgba.data()); });
-  time("draw patches", [&] { drawPatches(gl, 96); });
-}
