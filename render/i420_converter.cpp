@@ -1,11 +1,8 @@
 #include "render/i420_converter.hpp"
 
-#include <algorithm>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <utility>
-#include <vector>
 
 namespace tessera::render {
 namespace {
@@ -19,14 +16,17 @@ bool readFile(const std::filesystem::path& p, std::string* out) {
   return true;
 }
 
+// Inserts #defines after the #version line.
+std::string withDefines(const std::string& source, const std::string& defines) {
+  const auto eol = source.find('\n');
+  if (eol == std::string::npos) return defines + source;
+  return source.substr(0, eol + 1) + defines + source.substr(eol + 1);
+}
+
 }  // namespace
 
 I420Converter::I420Converter(core::SizePx size, core::I420Layout layout)
-    : mSize(size),
-      mLayout(layout),
-      mMatrix(core::yuvMatrixFor(size.height)),
-      mRows(static_cast<int>((layout.bytes + layout.strides[0] - 1) / layout.strides[0])),
-      mRing(layout.strides[0] * static_cast<std::size_t>(mRows)) {}
+    : mSize(size), mLayout(layout), mMatrix(core::yuvMatrixFor(size.height)), mRing(layout.bytes) {}
 
 std::unique_ptr<I420Converter> I420Converter::create(core::SizePx canvas, core::SizePx size,
                                                      const std::filesystem::path& shaderDir,
@@ -47,47 +47,27 @@ std::unique_ptr<I420Converter> I420Converter::create(core::SizePx canvas, core::
   }
   std::unique_ptr<I420Converter> c(
       new I420Converter(size, core::i420Layout(size.width, size.height)));
-  const bool texel = canvas == size;
-  for (int i = 0; i < 2; ++i) {
-    std::string defines = i == 0 && texel ? "#define I420_TEXEL 1\n" : "";
-    const auto eol = fs.find('\n');
+  const std::string lumaDefines = canvas == size ? "#define I420_TEXEL 1\n" : "";
+  for (auto [program, defines] : {std::pair{&c->mLuma, lumaDefines},
+                                  std::pair{&c->mChroma, std::string("#define I420_CHROMA 1\n")}}) {
     std::string log;
-    auto program =
-        platform::buildProgram(vs, fs.substr(0, eol + 1) + defines + fs.substr(eol + 1), &log);
-    if (!program) {
+    auto built = platform::buildProgram(vs, withDefines(fs, defines), &log);
+    if (!built) {
       if (error) *error = "shaders/i420: " + log;
       return nullptr;
     }
-    Program& p = c->mPrograms[i];
-    p.program = std::move(*program);
-    const GLuint id = p.program.id();
-    glUseProgram(id);
-    glUniform1i(glGetUniformLocation(id, "uCanvas"), 0);
-    glUniform2f(glGetUniformLocation(id, "uSize"), static_cast<float>(size.width),
-                static_cast<float>(size.height));
-    glUniform1f(glGetUniformLocation(id, "uRowBytes"), static_cast<float>(c->mLayout.strides[0]));
-    p.offset = glGetUniformLocation(id, "uOffset");
-    p.stride = glGetUniformLocation(id, "uStride");
-    p.bytes = glGetUniformLocation(id, "uBytes");
-    p.scale = glGetUniformLocation(id, "uScale");
-    p.coefficients = glGetUniformLocation(id, "uCoefficients");
+    *program = std::move(*built);
+    c->setMatrix(program->id());
   }
-  glUseProgram(0);
-  c->planSetUp();
-
   c->mSampler = platform::makeSampler();
   glSamplerParameteri(c->mSampler.id(), GL_TEXTURE_MIN_FILTER, GL_LINEAR);
   glSamplerParameteri(c->mSampler.id(), GL_TEXTURE_MAG_FILTER, GL_LINEAR);
   glSamplerParameteri(c->mSampler.id(), GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
   glSamplerParameteri(c->mSampler.id(), GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-  auto target =
-      platform::makeTarget(static_cast<int>(c->mLayout.strides[0]), c->mRows, GL_R8, GL_NEAREST);
-  if (!target) {
-    if (error) *error = "the I420 framebuffer is incomplete";
+  if (!c->makeTargets()) {
+    if (error) *error = "the I420 framebuffers are incomplete";
     return nullptr;
   }
-  c->mTexture = std::move(target->texture);
-  c->mFramebuffer = std::move(target->framebuffer);
   c->mEmptyVertexArray = platform::makeVertexArray();
   if (auto e = platform::glErrorString(); !e.empty()) {
     if (error) *error = "I420 set-up failed: " + e;
@@ -96,60 +76,80 @@ std::unique_ptr<I420Converter> I420Converter::create(core::SizePx canvas, core::
   return c;
 }
 
-// Each plane's place in the target and its row of the limited-range matrix (codes / 255).
-void I420Converter::planSetUp() {
+// The limited-range matrix's rows (codes / 255) and the encoded size.
+void I420Converter::setMatrix(GLuint program) const {
   const bool bt709 = mMatrix == core::YuvMatrix::kBt709;
   const float kr = bt709 ? 0.2126f : 0.299f, kb = bt709 ? 0.0722f : 0.114f, kg = 1 - kr - kb;
   const float y = 219.0f / 255, c = 224.0f / 255;
   const float cb = c / (2 * (1 - kb)), cr = c / (2 * (1 - kr));
-  const float coefficients[3][4] = {
-      {y * kr, y * kg, y * kb, 16.0f / 255},
-      {-cb * kr, -cb * kg, cb * (1 - kb), 128.0f / 255},
-      {cr * (1 - kr), -cr * kg, -cr * kb, 128.0f / 255},
-  };
-  const std::size_t rowBytes = mLayout.strides[0];
-  const std::size_t ends[3] = {mLayout.offsets[1], mLayout.offsets[2], mLayout.bytes};
+  const float rows[9] = {y * kr,        y * kg,        y * kb,   -cb * kr, -cb * kg,
+                         cb * (1 - kb), cr * (1 - kr), -cr * kg, -cr * kb};
+  glUseProgram(program);
+  glUniform1i(glGetUniformLocation(program, "uCanvas"), 0);
+  glUniform2f(glGetUniformLocation(program, "uSize"), static_cast<float>(mSize.width),
+              static_cast<float>(mSize.height));
+  glUniform3fv(glGetUniformLocation(program, "uRows"), 3, rows);
+  glUniform3f(glGetUniformLocation(program, "uOffsets"), 16.0f / 255, 128.0f / 255, 128.0f / 255);
+  glUseProgram(0);
+}
+
+bool I420Converter::makeTargets() {
+  const int cw = mSize.width / 2, ch = mSize.height / 2;
+  const int widths[3] = {mSize.width, cw, cw}, heights[3] = {mSize.height, ch, ch};
   for (int p = 0; p < 3; ++p) {
-    Plane& plane = mPlanes[p];
-    plane.offset = static_cast<float>(mLayout.offsets[p]);
-    plane.stride = static_cast<float>(mLayout.strides[p]);
-    plane.bytes = static_cast<float>(ends[p] - mLayout.offsets[p]);
-    plane.scale = p == 0 ? 1.0f : 2.0f;
-    std::copy(std::begin(coefficients[p]), std::end(coefficients[p]), plane.coefficients);
-    plane.firstRow = static_cast<int>(mLayout.offsets[p] / rowBytes);
-    plane.rows = static_cast<int>((ends[p] + rowBytes - 1) / rowBytes) - plane.firstRow;
+    mPlanes[p] = platform::makeTexture();
+    glBindTexture(GL_TEXTURE_2D, mPlanes[p].id());
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_R8, widths[p], heights[p]);
   }
+  glBindTexture(GL_TEXTURE_2D, 0);
+  mLumaFramebuffer = platform::makeFramebuffer();
+  glBindFramebuffer(GL_FRAMEBUFFER, mLumaFramebuffer.id());
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, mPlanes[0].id(), 0);
+  bool ok = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+  mChromaFramebuffer = platform::makeFramebuffer();
+  glBindFramebuffer(GL_FRAMEBUFFER, mChromaFramebuffer.id());
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, mPlanes[1].id(), 0);
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT1, GL_TEXTURE_2D, mPlanes[2].id(), 0);
+  const GLenum both[2] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1};
+  glDrawBuffers(2, both);
+  ok = ok && glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  return ok;
+}
+
+// Read with 4-byte row alignment, each plane at its offset: rows land at GStreamer's strides.
+std::array<ReadbackRing::Region, 3> I420Converter::regions() const {
+  const int cw = mSize.width / 2, ch = mSize.height / 2;
+  return {ReadbackRing::Region{mLumaFramebuffer.id(), GL_COLOR_ATTACHMENT0, mSize.width,
+                               mSize.height, GL_RED, mLayout.offsets[0]},
+          ReadbackRing::Region{mChromaFramebuffer.id(), GL_COLOR_ATTACHMENT0, cw, ch, GL_RED,
+                               mLayout.offsets[1]},
+          ReadbackRing::Region{mChromaFramebuffer.id(), GL_COLOR_ATTACHMENT1, cw, ch, GL_RED,
+                               mLayout.offsets[2]}};
 }
 
 void I420Converter::convert(GLuint canvas) {
-  glBindFramebuffer(GL_FRAMEBUFFER, mFramebuffer.id());
-  glViewport(0, 0, static_cast<GLsizei>(mLayout.strides[0]), mRows);
   glDisable(GL_BLEND);
-  glEnable(GL_SCISSOR_TEST);
   glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D, canvas);
   glBindSampler(0, mSampler.id());
   glBindVertexArray(mEmptyVertexArray.id());
-  for (int i = 0; i < 3; ++i) {
-    const Plane& plane = mPlanes[i];
-    const Program& p = mPrograms[i == 0 ? 0 : 1];
-    glUseProgram(p.program.id());
-    glScissor(0, plane.firstRow, static_cast<GLsizei>(mLayout.strides[0]), plane.rows);
-    glUniform1f(p.offset, plane.offset);
-    glUniform1f(p.stride, plane.stride);
-    glUniform1f(p.bytes, plane.bytes);
-    glUniform1f(p.scale, plane.scale);
-    glUniform4fv(p.coefficients, 1, plane.coefficients);
-    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-  }
+  glBindFramebuffer(GL_FRAMEBUFFER, mLumaFramebuffer.id());
+  glViewport(0, 0, mSize.width, mSize.height);
+  glUseProgram(mLuma.id());
+  glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+  glBindFramebuffer(GL_FRAMEBUFFER, mChromaFramebuffer.id());
+  glViewport(0, 0, mSize.width / 2, mSize.height / 2);
+  glUseProgram(mChroma.id());
+  glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
   glBindVertexArray(0);
   glBindSampler(0, 0);
-  glDisable(GL_SCISSOR_TEST);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
 void I420Converter::startReadback() {
-  mRing.start(mFramebuffer.id(), static_cast<int>(mLayout.strides[0]), mRows, GL_RED);
+  const auto r = regions();
+  mRing.start(r);
 }
 
 bool I420Converter::finishReadback(std::uint8_t* dst, bool allowNewest) {
@@ -157,13 +157,14 @@ bool I420Converter::finishReadback(std::uint8_t* dst, bool allowNewest) {
 }
 
 void I420Converter::readNow(std::uint8_t* dst) {
-  // The last row may hold more than the picture: read the whole rows into a scratch copy.
-  std::vector<std::uint8_t> all(mLayout.strides[0] * static_cast<std::size_t>(mRows));
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, mFramebuffer.id());
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, static_cast<GLsizei>(mLayout.strides[0]), mRows, GL_RED, GL_UNSIGNED_BYTE,
-               all.data());
-  std::copy(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(mLayout.bytes), dst);
+  glPixelStorei(GL_PACK_ALIGNMENT, 4);
+  for (const ReadbackRing::Region& r : regions()) {
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, r.framebuffer);
+    glReadBuffer(r.attachment);
+    glReadPixels(0, 0, r.width, r.rows, r.format, GL_UNSIGNED_BYTE, dst + r.offset);
+  }
+  glReadBuffer(GL_COLOR_ATTACHMENT0);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
 }
 
 }  // namespace tessera::render

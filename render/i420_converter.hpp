@@ -1,12 +1,13 @@
 // The canvas converted to I420 on the GPU at an encoder's size (scaled in the same pass) and
 // read back through a ring of pixel buffers: the encoder gets the buffer it encodes (1.5 bytes
-// a pixel instead of RGBA's 4) and no conversion runs on the CPU. shaders/i420.frag draws the
-// three planes, laid out as core::i420Layout, into one R8 target read back in one go: three
-// draws, one per plane over the target rows it covers.
+// a pixel instead of RGBA's 4) and no conversion runs on the CPU. shaders/i420.frag draws Y into
+// one R8 target and U and V at once into two; the three are read into one pixel buffer with
+// 4-byte row alignment, which is exactly core::i420Layout (GStreamer's I420).
 //
 // Thread: the render thread, with its GL context current, for the object's whole life.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -42,27 +43,19 @@ class I420Converter {
 
  private:
   I420Converter(core::SizePx size, core::I420Layout layout);
-  void planSetUp();
+  bool makeTargets();
+  void setMatrix(GLuint program) const;
+  std::array<ReadbackRing::Region, 3> regions() const;
 
   core::SizePx mSize;
   core::I420Layout mLayout;
   core::YuvMatrix mMatrix;
-  int mRows = 0;  // of the target, whose width is the Y stride
-  // [0] draws Y, [1] U and V (they differ when Y reads texels: the canvas is the encoded size).
-  struct Program {
-    platform::GlProgram program;
-    GLint offset = -1, stride = -1, bytes = -1, scale = -1, coefficients = -1;
-  };
-  Program mPrograms[2];
-  struct Plane {
-    float offset, stride, bytes, scale;
-    float coefficients[4];
-    int firstRow, rows;  // of the target
-  };
-  Plane mPlanes[3]{};
+  platform::GlProgram mLuma;    // Y
+  platform::GlProgram mChroma;  // U and V
   platform::GlSampler mSampler;
-  platform::GlTexture mTexture;
-  platform::GlFramebuffer mFramebuffer;
+  platform::GlTexture mPlanes[3];
+  platform::GlFramebuffer mLumaFramebuffer;
+  platform::GlFramebuffer mChromaFramebuffer;  // U at attachment 0, V at 1
   platform::GlVertexArray mEmptyVertexArray;
   ReadbackRing mRing;
 };

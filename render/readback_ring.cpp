@@ -14,10 +14,20 @@ ReadbackRing::ReadbackRing(std::size_t bytes) : mBytes(bytes) {
 }
 
 void ReadbackRing::start(GLuint framebuffer, int width, int rows, GLenum format) {
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer);
+  const Region region{framebuffer, GL_COLOR_ATTACHMENT0, width, rows, format, 0};
+  start(std::span(&region, 1));
+}
+
+void ReadbackRing::start(std::span<const Region> regions) {
   glBindBuffer(GL_PIXEL_PACK_BUFFER, mBuffers[mNext].id());
-  glPixelStorei(GL_PACK_ALIGNMENT, format == GL_RGBA ? 4 : 1);
-  glReadPixels(0, 0, width, rows, format, GL_UNSIGNED_BYTE, nullptr);
+  glPixelStorei(GL_PACK_ALIGNMENT, 4);
+  for (const Region& r : regions) {
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, r.framebuffer);
+    glReadBuffer(r.attachment);
+    glReadPixels(0, 0, r.width, r.rows, r.format, GL_UNSIGNED_BYTE,
+                 reinterpret_cast<void*>(r.offset));
+  }
+  glReadBuffer(GL_COLOR_ATTACHMENT0);
   glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
   mNext = (mNext + 1) % kRing;
   if (mPending < kRing) ++mPending;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "platform/gl.hpp"
 
@@ -21,6 +22,16 @@ class ReadbackRing {
   // Starts reading width x rows pixels of `framebuffer` (`format`: GL_RGBA or GL_RED, bytes)
   // into the next buffer. A full ring overwrites its oldest unread frame.
   void start(GLuint framebuffer, int width, int rows, GLenum format);
+  // The same for several pictures into one buffer: each at its offset, rows 4-byte aligned.
+  struct Region {
+    GLuint framebuffer = 0;
+    GLenum attachment = GL_COLOR_ATTACHMENT0;
+    int width = 0;
+    int rows = 0;
+    GLenum format = GL_RED;
+    std::size_t offset = 0;
+  };
+  void start(std::span<const Region> regions);
   // Copies the first `bytes` of the oldest pending read into `dst`. Unless `allowNewest`, the
   // read started last is left in flight (a frame of latency, no GPU stall). False when nothing
   // was copied.

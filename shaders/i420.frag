@@ -1,33 +1,33 @@
 #version 330 core
-// The canvas as one plane of I420 for an encoder, scaled to the encoded size in the same pass.
-// The target is one byte a texel, as wide as the Y rows (core::i420Layout: Y, then U, then V,
-// rows padded to 4 bytes), so a single read fills the encoder's buffer; each plane is drawn over
-// the rows it covers, and a texel of a row it shares with another plane is discarded. Float
-// arithmetic only (exact below 2^24 bytes): a CPU rasteriser has no vector integer division.
-// Variant I420_TEXEL (Y at the canvas's size): texel reads, which cost a CPU rasteriser less
-// than filtered ones. Limited range on the canvas's gamma-encoded values, as videoconvert does; chroma is the mean
-// of each 2x2 block (one bilinear sample at its centre).
+// The canvas as I420 for an encoder, scaled to the encoded size in the same pass. Variants:
+// I420_CHROMA draws U and V at once (two targets, one read of the canvas), the mean of each 2x2
+// block as one bilinear read at its centre; otherwise Y, with I420_TEXEL (the canvas is the
+// encoded size) as one texel read per pixel, which costs a CPU rasteriser less than a filtered
+// one. Limited range on the canvas's gamma-encoded values, as videoconvert does:
+// code / 255 = dot(rgb, uRow) + uRowOffset, per plane (render/i420_converter.cpp).
 uniform sampler2D uCanvas;  // filtered linearly, clamped at the edges
 uniform vec2 uSize;         // the encoded width and height
-uniform float uRowBytes;    // the target's width: the Y stride
-uniform float uOffset;      // this plane's first byte
-uniform float uStride;      // this plane's row length, bytes
-uniform float uBytes;       // this plane's length, bytes
-uniform float uScale;       // canvas pixels per plane sample: 1 for Y, 2 for U and V
-uniform vec4 uCoefficients; // code / 255 = dot(vec4(rgb, 1), uCoefficients)
+uniform vec3 uRows[3];      // the matrix's rows for Y, U and V
+uniform vec3 uOffsets;      // and their offsets
 
-out vec4 fragColor;
+#ifdef I420_CHROMA
+layout(location = 0) out vec4 outU;
+layout(location = 1) out vec4 outV;
+#else
+layout(location = 0) out vec4 outY;
+#endif
 
 void main() {
-  vec2 texel = floor(gl_FragCoord.xy);
-  float j = texel.y * uRowBytes + texel.x - uOffset;
-  if (j < 0.0 || j >= uBytes) discard;
-  float row = floor((j + 0.5) / uStride);
-  vec2 p = vec2(j - row * uStride, row);
-#ifdef I420_TEXEL
-  vec3 rgb = texelFetch(uCanvas, ivec2(p), 0).rgb;  // Y at the canvas size: a canvas pixel
+#ifdef I420_CHROMA
+  vec3 rgb = texture(uCanvas, floor(gl_FragCoord.xy) * 2.0 / uSize + 1.0 / uSize).rgb;
+  outU = vec4(dot(rgb, uRows[1]) + uOffsets.y, 0.0, 0.0, 1.0);
+  outV = vec4(dot(rgb, uRows[2]) + uOffsets.z, 0.0, 0.0, 1.0);
 #else
-  vec3 rgb = texture(uCanvas, (p + 0.5) * uScale / uSize).rgb;
+#ifdef I420_TEXEL
+  vec3 rgb = texelFetch(uCanvas, ivec2(gl_FragCoord.xy), 0).rgb;
+#else
+  vec3 rgb = texture(uCanvas, gl_FragCoord.xy / uSize).rgb;
 #endif
-  fragColor = vec4(dot(vec4(rgb, 1.0), uCoefficients), 0.0, 0.0, 1.0);
+  outY = vec4(dot(rgb, uRows[0]) + uOffsets.x, 0.0, 0.0, 1.0);
+#endif
 }
