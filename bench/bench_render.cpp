@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
   if (!surface) return std::fprintf(stderr, "%s\n", error.c_str()), 1;
   std::printf("GL: %s\ncanvas %dx%d, %d frames per row, tiles 160x120 I420\n\n",
               platform::glRendererDescription().c_str(), canvas.width, canvas.height, frames);
-  std::printf("%6s %8s %10s %10s %12s %10s %10s %9s\n", "feeds", "changed", "upload ms",
-              "draw ms", "readback ms", "i420 ms", "total ms", "cpu ms");
+  std::printf("%6s %8s %10s %10s %12s %10s %10s %9s\n", "feeds", "changed", "upload ms", "draw ms",
+              "readback ms", "i420 ms", "total ms", "cpu ms");
 
   const core::SizePx tile{160, 120};
   std::mt19937 rng(1);

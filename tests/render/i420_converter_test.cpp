@@ -306,4 +306,3 @@ TEST_CASE("the GPU's I420 matches what videoconvert made of the same canvas with
   CHECK(worstY <= kCodeTolerance);
   CHECK(worstChroma <= kCodeTolerance);
 }
-
