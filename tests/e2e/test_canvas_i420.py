@@ -10,6 +10,8 @@ A 1280x720 canvas (BT.709) showing eight colour bars (a filter shader) and HLS, 
 3. canvas.png is right both ways it is made: RGBA read back while snapshots are asked for, and
    once RGBA readbacks have stopped (nobody asked for 5 s; I420 ones go on), the frame converted
    from the I420 readback on the CPU: the bars within 2 and 3 levels of their colours.
+4. `"auto"` converts in the encoder (videoconvert) on a software rasteriser such as llvmpipe,
+   on the GPU otherwise.
 """
 import argparse
 import json
@@ -172,6 +174,23 @@ def main():
             converted = median_colour(from_i420, rect)
             assert worst(want, converted) <= 3, (rect, "drawn", want, "from I420", converted)
         print("canvas I420 e2e: bars", [median_colour(decoded, r) for r in tiles])
+        assert t.stop() == 0
+
+    # 4. "auto" on a software rasteriser keeps the conversion in the encoder (it costs llvmpipe
+    # several times the CPU), with the matrix still stated; on a hardware GPU it converts there.
+    auto = config.replace('i420_conversion = "gpu"', 'i420_conversion = "auto"')
+    with Tessera(args.tessera, auto, duration=30) as t:
+        t.wait_healthy(0)
+        line = wait_until(lambda: re.search(r"encoder: 1280x720@30 .*elements (.*)$",
+                                            t.log_text(), re.M), 10, "the encoder's log line")
+        software = re.search(r"render: canvas .* (llvmpipe|softpipe|swrast)", t.log_text())
+        elements = line.group(1).split()
+        if software:
+            assert "RGBA, converted in their pipelines" in t.log_text()
+            assert "videoconvert" in elements, elements
+        else:
+            assert "I420 converted on the GPU" in t.log_text()
+            assert "videoconvert" not in elements, elements
         assert t.stop() == 0
     print("canvas I420 e2e: ok")
 
