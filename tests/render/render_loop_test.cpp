@@ -534,7 +534,8 @@ TEST_CASE("with encoder sizes the canvas goes out as I420 at each, and RGBA only
   // Asked for, RGBA comes even though nothing is redrawn (one still feed), then stops again.
   loop.requestRgba(500ms);
   requireCanvasShows(loop, {{1, kRed}});
-  CHECK(recorder.withRgba() > 0);
+  // (the mailbox is filled just before the listener is called)
+  CHECK(waitUntil([&] { return recorder.withRgba() > 0; }, 2s));
   REQUIRE(waitUntil([&] { return recorder.rgba() == nullptr && recorder.withRgba() > 0; }, 3s));
   const std::uint64_t frames = recorder.frames(), withRgba = recorder.withRgba();
   REQUIRE(waitUntil([&] { return recorder.frames() > frames + 5; }, 2s));
