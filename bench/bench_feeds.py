@@ -451,6 +451,10 @@ def run_tessera(args, clips, work):
         late=d("tessera_render_late_ticks_total"),
         live_end=health.get("live_feeds"),
         work_ms=m1.get("tessera_render_work_ms", 0),
+        # One-second averages at the window's end (the render thread's phases).
+        draw_ms=m1.get("tessera_render_draw_ms", 0),
+        readback_ms=m1.get("tessera_render_readback_ms", 0),
+        handoff_ms=m1.get("tessera_render_handoff_ms", 0),
         rss_mb=proc_status_kib(p.pid, "VmHWM") / 1024,
         threads=thread_groups(threads0, threads1, wall),
         busiest=busiest_threads(threads0, threads1, wall, 6),
@@ -675,7 +679,8 @@ def print_report(rows, args):
         extra = ""
         if name == "tessera":
             extra = (f"; redraws {res['redraw_fps']:.1f}/s, render work "
-                     f"{res['work_ms']:.1f} ms/frame, live at end {res['live_end']}, "
+                     f"{res['work_ms']:.1f} ms/frame (draw {res['draw_ms']:.1f}, readback "
+                     f"{res['readback_ms']:.1f}, hand-off {res['handoff_ms']:.1f}), live at end {res['live_end']}, "
                      f"exit {res.get('exit')} in {res.get('exit_s', 0):.1f} s; canvas fps "
                      f"worst/best second {fmt(res.get('fps_worst_s'), '.1f')}/"
                      f"{fmt(res.get('fps_best_s'), '.1f')}; from process start (all live after "

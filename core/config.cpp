@@ -56,6 +56,8 @@ constexpr std::pair<std::string_view, LayoutKind> kLayoutNames[] = {
     {"shader", LayoutKind::kShader},
 };
 
+constexpr std::pair<std::string_view, I420Conversion> kI420ConversionNames[] = {
+    {"auto", I420Conversion::kAuto}, {"gpu", I420Conversion::kGpu}, {"cpu", I420Conversion::kCpu}};
 constexpr std::pair<std::string_view, FeedPriority> kFeedPriorityNames[] = {
     {"idle", FeedPriority::kIdle},
     {"low", FeedPriority::kLow},
@@ -1374,7 +1376,7 @@ void readOutput(Parser& parser, const toml::table& t, const CanvasConfig& canvas
   Section s(parser, t, "output",
             {"window", "hls", "bitrate_kbps", "hls_segment_seconds", "hls_playlist_length", "qr",
              "push", "renditions", "replay_hours", "replay_dir", "replay_max_mb", "whep",
-             "max_viewers", "windows"});
+             "max_viewers", "windows", "i420_conversion"});
   readWindows(parser, s, canvas, out);
   readRenditions(s, canvasHeight, out);
   s.readNumber("replay_hours", out.replayHours, "in 0..168 (0: off)",
@@ -1395,6 +1397,7 @@ void readOutput(Parser& parser, const toml::table& t, const CanvasConfig& canvas
   bool whep = false;
   if (s.readBool("whep", whep)) out.whep = whep;
   s.readInt("max_viewers", out.maxViewers, 1, kMaxWhepViewers);
+  s.readEnum("i420_conversion", out.i420Conversion, kI420ConversionNames);
   s.readInt("bitrate_kbps", out.bitrateKbps, 100, 100000);
   s.readInt("hls_segment_seconds", out.hlsSegmentSeconds, 1, 10);
   s.readInt("hls_playlist_length", out.hlsPlaylistLength, 2, 60);

@@ -188,6 +188,13 @@ struct WindowConfig {
 inline constexpr std::size_t kMaxWindows = 16;
 inline constexpr int kMaxDisplayIndex = 15;
 
+// Where the canvas becomes the encoders' I420 ([output] i420_conversion).
+enum class I420Conversion {
+  kAuto,  // on the GPU, unless GL is a software rasteriser (llvmpipe), where it costs more CPU
+  kGpu,   // a shader at each encoder's size, read back as I420
+  kCpu,   // the canvas read back as RGBA, converted in each encoder's pipeline (videoconvert)
+};
+
 struct OutputConfig {
   bool window = false;  // alone: one [[output.windows]] with every default (display 0)
   std::vector<WindowConfig> windows;  // [[output.windows]]
@@ -210,6 +217,7 @@ struct OutputConfig {
   std::optional<bool> whep;
   bool whepOn() const { return whep.value_or(hls); }
   int maxViewers = 100;
+  I420Conversion i420Conversion = I420Conversion::kAuto;
 };
 inline constexpr std::size_t kMaxRenditions = 4;
 inline constexpr int kMaxWhepViewers = 1000;  // each viewer has a pipeline and a few threads

@@ -5,7 +5,10 @@
 namespace tessera::platform {
 
 GstPtr<GstBuffer> wrapFrame(const core::FrameRef& frame) {
-  const gsize size = frame->strideBytes * static_cast<gsize>(frame->height);
+  // An I420 frame is one buffer laid out as core::i420Layout (what the caps imply).
+  const gsize size = frame->format == core::PixelFormat::kI420
+                         ? core::i420Layout(frame->width, frame->height).bytes
+                         : frame->strideBytes * static_cast<gsize>(frame->height);
   // GStreamer's destroy-notify is C: the frame reference rides along on the heap until then.
   auto keep = std::make_unique<core::FrameRef>(frame);
   GstBuffer* buffer = gst_buffer_new_wrapped_full(

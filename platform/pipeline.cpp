@@ -1,5 +1,7 @@
 #include "platform/pipeline.hpp"
 
+#include <algorithm>
+
 #include <memory>
 #include <string>
 
@@ -53,6 +55,35 @@ void Pipeline::stop() {
 
 GstPtr<GstElement> Pipeline::element(const char* name) const {
   return GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(mPipeline.get()), name));
+}
+
+std::vector<std::string> Pipeline::elementFactories() const {
+  std::vector<std::string> names;
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(mPipeline.get()));
+  GValue item = G_VALUE_INIT;
+  bool done = false;
+  while (!done) {
+    switch (gst_iterator_next(it, &item)) {
+      case GST_ITERATOR_OK: {
+        auto* element = GST_ELEMENT(g_value_get_object(&item));
+        if (GstElementFactory* f = gst_element_get_factory(element)) {
+          names.emplace_back(gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)));
+        }
+        g_value_reset(&item);
+        break;
+      }
+      case GST_ITERATOR_RESYNC:
+        names.clear();
+        gst_iterator_resync(it);
+        break;
+      default:  // done, or an error
+        done = true;
+    }
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 void Pipeline::watchBus(PipelineListener* listener) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "platform/gst_ptr.hpp"
 #include "platform/task_pool.hpp"
@@ -46,6 +47,8 @@ class Pipeline {
   GstElement* get() const { return mPipeline.get(); }
   // A named element inside the pipeline (a new reference), or null.
   GstPtr<GstElement> element(const char* name) const;
+  // The factory names of every element inside, sorted (what a log or a test inspects).
+  std::vector<std::string> elementFactories() const;
 
   // Starts delivering bus messages to `listener` on the thread-default main context.
   void watchBus(PipelineListener* listener);

@@ -31,6 +31,18 @@ RenderLoop::RenderLoop(RenderSettings settings, core::LatestMailbox<core::FeedTa
                                      mSettings.canvas.height * 4)),
       mScores(scores ? scores : &mOwnScores) {
   mSettings.scenes = scenesOrDefault(std::move(mSettings.scenes));
+  for (const core::SizePx size : mSettings.i420Sizes) {
+    mI420Pools.push_back(core::BufferPool::create(core::i420Layout(size.width, size.height).bytes));
+  }
+}
+
+void RenderLoop::requestRgba(std::chrono::milliseconds duration) {
+  const std::int64_t until = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 (core::Clock::now() + duration).time_since_epoch())
+                                 .count();
+  std::int64_t seen = mRgbaUntilNs.load();
+  while (seen < until && !mRgbaUntilNs.compare_exchange_weak(seen, until)) {
+  }
 }
 
 void RenderLoop::setScene(std::size_t index) {

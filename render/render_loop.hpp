@@ -2,8 +2,9 @@
 // chooses every feed's frame for the instant now - playout delay and uploads those that changed,
 // asks the active scene's planner (compositor::ScenePlanner) what to draw, redraws only what
 // changed (everything while tiles glide or a scene cross-fades), runs the scene's shaders, reads
-// the canvas back and hands it to the listener stamped with its tick (render/render_thread.hpp
-// holds the steps).
+// the canvas back (as I420 for the encoders, converted on the GPU; as RGBA for windows and
+// snapshots, only while they want it) and hands it to the listener stamped with its tick
+// (render/render_thread.hpp holds the steps).
 //
 // Threads: start()/stop()/stats()/setScene() from the main-loop thread; everything GL on the
 // render thread. The listener is called on the render thread and must not block. Scores arrive
@@ -15,6 +16,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "compositor/layout.hpp"
 #include "compositor/scene.hpp"
 #include "core/buffer_pool.hpp"
+#include "core/config.hpp"
 #include "core/feed_channel.hpp"
 #include "core/frame.hpp"
 #include "core/mailbox.hpp"
@@ -51,6 +54,17 @@ struct RenderSettings {
   core::PlayoutSettings playout;
   // [reactions] overlay: viewers' reactions drawn as bursts over the scene (setReactionTally).
   bool reactionOverlay = true;
+  // The sizes the encoders take the canvas at: each drawn frame is converted to I420 at each
+  // on the GPU and read back (CanvasFrames::i420). Empty: none, and the canvas is read back as
+  // RGBA every frame.
+  std::vector<core::SizePx> i420Sizes;
+  // Whether the I420 is made on the GPU (kAuto: unless GL is a software rasteriser, where the
+  // encoders' videoconvert costs less CPU). Not on the GPU: i420Sizes are ignored, the canvas is
+  // read back as RGBA every frame and CanvasFrames::i420 is empty (convertsOnGpu() says which).
+  core::I420Conversion i420Conversion = core::I420Conversion::kAuto;
+  // With i420Sizes: RGBA is read back every frame too (a gallery window shows it); otherwise
+  // only while RenderLoop::requestRgba asks for it.
+  bool rgbaEveryFrame = false;
 };
 
 // A change to a shader input asked for through the API, applied on the render thread.
@@ -62,10 +76,12 @@ struct ParamChange {
 };
 
 struct RenderStats {
-  double fps = 0;             // canvas frames handed out per second, over the last second
-  std::uint64_t frames = 0;   // canvas frames handed out
-  std::uint64_t redraws = 0;  // frames actually drawn (the rest repeat an unchanged canvas)
-  std::uint64_t uploads = 0;  // tile uploads
+  double fps = 0;                   // canvas frames handed out per second, over the last second
+  std::uint64_t frames = 0;         // canvas frames handed out
+  std::uint64_t redraws = 0;        // frames actually drawn (the rest repeat an unchanged canvas)
+  std::uint64_t uploads = 0;        // tile uploads
+  std::uint64_t rgbaReadbacks = 0;  // canvas frames read back as RGBA
+  std::uint64_t i420Readbacks = 0;  // canvas frames read back as I420 (each encoder size counts)
   // Feed picks skipped because a streaming thread held the feed (its last picture was drawn).
   std::uint64_t busyFeeds = 0;
   std::uint64_t late = 0;    // ticks missed (the render clock skipped them)
@@ -92,12 +108,19 @@ struct RenderStats {
   std::size_t newestFeeds = 0;   //   drawn with their newest frame
 };
 
+// One canvas frame as its consumers take it: RGBA at the canvas size (gallery windows,
+// snapshots) and I420 at each encoder's size (RenderSettings::i420Sizes).
+struct CanvasFrames {
+  core::FrameRef rgba;                   // null while nobody wants RGBA
+  std::span<const core::FrameRef> i420;  // one per i420Sizes, in order
+};
+
 class CanvasListener {
  public:
   virtual ~CanvasListener() = default;
   // Render thread. `tick` is the frame's place on the render clock: outputs stamp the frame
   // with tick.sinceStart, so missed ticks advance the timestamps with wall time.
-  virtual void onCanvasFrame(const core::FrameRef& frame, const CanvasTick& tick) = 0;
+  virtual void onCanvasFrame(const CanvasFrames& frames, const CanvasTick& tick) = 0;
 };
 
 class RenderLoop {
@@ -116,7 +139,16 @@ class RenderLoop {
   // Switches to scene `index` of RenderSettings::scenes, cross-fading over its fadeSeconds.
   void setScene(std::size_t index);
 
+  // The latest canvas read back as RGBA (every frame without i420Sizes, else while asked for
+  // through requestRgba; it may then be older than canvasI420's).
   core::LatestMailbox<core::VideoFrame>& canvas() { return mCanvas; }
+  // The latest canvas as I420 at i420Sizes[0] (none without i420Sizes).
+  core::LatestMailbox<core::VideoFrame>& canvasI420() { return mCanvasI420; }
+  // After start(): whether CanvasFrames::i420 is filled (see RenderSettings::i420Conversion).
+  bool convertsOnGpu() const { return mConvertsOnGpu; }
+  // Any thread: the canvas is read back as RGBA too, from the next tick for `duration` (a
+  // snapshot was asked for; later ones are likely).
+  void requestRgba(std::chrono::milliseconds duration);
   // Before start(): where viewers' reactions are read each tick (CROWD_REACTIONS, the overlay).
   // Null: none. The tally outlives the loop.
   void setReactionTally(const core::ReactionTally* tally) { mReactionTally = tally; }
@@ -147,8 +179,13 @@ class RenderLoop {
   RenderSettings mSettings;  // scenes filled in by the constructor, then never changed
   core::LatestMailbox<core::FeedTable>& mFeeds;
   CanvasListener* const mListener;
-  std::shared_ptr<core::BufferPool> mPool;
+  std::shared_ptr<core::BufferPool> mPool;                    // RGBA readbacks
+  std::vector<std::shared_ptr<core::BufferPool>> mI420Pools;  // per i420Sizes
   core::LatestMailbox<core::VideoFrame> mCanvas;
+  core::LatestMailbox<core::VideoFrame> mCanvasI420;
+  // Until when (steady clock, ns) requestRgba asked for RGBA readbacks.
+  std::atomic<std::int64_t> mRgbaUntilNs{0};
+  bool mConvertsOnGpu = false;  // set by the render thread before start() returns
   core::LatestMailbox<core::VideoFrame> mOverlay;
   core::LatestMailbox<compositor::Layout> mLayout;
   core::LatestMailbox<core::ScoreTable> mOwnScores;

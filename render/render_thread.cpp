@@ -26,6 +26,15 @@ core::PlayoutSettings playoutOf(const RenderSettings& s) {
   return p;
 }
 
+// llvmpipe and the like: a shader's every texel read is CPU work, and converting there costs
+// several times what videoconvert does (docs/performance.md, issue 13 item 3).
+bool isSoftwareRasteriser(const std::string& description) {
+  for (const char* name : {"llvmpipe", "softpipe", "swrast", "SwiftShader"}) {
+    if (description.find(name) != std::string::npos) return true;
+  }
+  return false;
+}
+
 double percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
   return core::nearestRank(values, p);
@@ -49,6 +58,24 @@ bool RenderThread::setUp(std::string* error) {
                                      mSettings.shaderDir, error);
   }
   if (!mRenderer) return false;
+  const bool software = isSoftwareRasteriser(mSurface->description());
+  const auto mode = mSettings.i420Conversion;
+  mLoop.mConvertsOnGpu =
+      !mSettings.i420Sizes.empty() &&
+      (mode == core::I420Conversion::kGpu || (mode == core::I420Conversion::kAuto && !software));
+  if (!mSettings.i420Sizes.empty()) {
+    core::logInfo(kModule, "the encoders get the canvas as {}",
+                  mLoop.mConvertsOnGpu
+                      ? "I420 converted on the GPU"
+                      : "RGBA, converted in their pipelines (i420_conversion = \"cpu\", or "
+                        "\"auto\" on a software rasteriser)");
+  }
+  for (const core::SizePx size : mSettings.i420Sizes) {
+    if (!mLoop.mConvertsOnGpu) break;
+    mI420.push_back(I420Converter::create(mSettings.canvas, size, mSettings.shaderDir, error));
+    if (!mI420.back()) return false;
+  }
+  mLastI420.resize(mI420.size());
   if (mLoop.mReactionTally && mSettings.reactionOverlay) {
     mReactionOverlay = ReactionOverlay::create(mSettings.canvas, mSettings.shaderDir, error);
     if (!mReactionOverlay) return false;
@@ -290,7 +317,8 @@ void RenderThread::collectShownSizes(bool everyFeedDrawn) {
 // 4. Only what changed is drawn; shaders, the fade, reactions, a flash and the QR code go on top.
 void RenderThread::drawCanvas() {
   const auto start = Clock::now();
-  mBuffer = mLoop.mPool->acquire();
+  const bool rgbaWasWanted = mRgbaWanted;
+  mRgbaWanted = rgbaWanted();
   planReactions();
   // A scene with shaders draws every frame (they move with TIME) from its tiles, which stay
   // in their own framebuffer (partial redraws go on). So do reactions' bursts while they last.
@@ -313,10 +341,29 @@ void RenderThread::drawCanvas() {
   drawQrOverlay();
   if (mDrew) {
     mRenderer->drawOverlay();  // on top of whatever was drawn
-    mRenderer->startReadback();
+    startReadbacks();
     ++mTotals.redraws;
+  } else if (mRgbaWanted && !rgbaWasWanted) {
+    mRenderer->startReadback();  // RGBA asked for: the canvas as it stands, now
   }
   mWindowPhase[kDraw] += msSince(start);
+}
+
+// RGBA is read back every frame only when something needs it each frame: no encoder (the
+// canvas mailbox is the only output), a gallery window; else while a snapshot asked for it.
+bool RenderThread::rgbaWanted() const {
+  if (mI420.empty() || mSettings.rgbaEveryFrame) return true;
+  const auto now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch());
+  return now.count() < mLoop.mRgbaUntilNs.load();
+}
+
+void RenderThread::startReadbacks() {
+  if (mRgbaWanted) mRenderer->startReadback();
+  for (auto& converter : mI420) {
+    converter->convert(mRenderer->canvasTexture());
+    converter->startReadback();
+  }
 }
 
 void RenderThread::drawTiles() {
@@ -434,31 +481,69 @@ void RenderThread::drawQrOverlay() {
 // encoder, the gallery windows).
 void RenderThread::readBackAndHandOff() {
   auto start = Clock::now();
-  const bool haveFrame = mRenderer->finishReadback(mBuffer->data(), !mDrew);
+  const bool allowNewest = !mDrew;
+  // RGBA no longer wanted: its last read is taken now (one wait for the GPU), never left in the
+  // ring to come out, stale, when RGBA is next asked for.
+  readRgba(allowNewest || !mRgbaWanted);
+  readI420(allowNewest);
   mWindowPhase[kReadback] += msSince(start);
   start = Clock::now();
-  if (haveFrame) {
-    auto canvas = std::make_shared<core::VideoFrame>();
-    canvas->width = mSettings.canvas.width;
-    canvas->height = mSettings.canvas.height;
-    canvas->strideBytes = static_cast<std::size_t>(canvas->width) * 4;
-    canvas->data = mBuffer->data();
-    canvas->planes[0] = canvas->data;
-    canvas->planeStrides[0] = canvas->strideBytes;
-    canvas->sequence = mTick.index + 1;
-    canvas->arrival = Clock::now();
-    canvas->capture = mTick.time;
-    canvas->storage = std::move(mBuffer);
-    mLastCanvas = std::move(canvas);
-    mLoop.mCanvas.put(mLastCanvas);
+  const bool any = mLastCanvas || (!mLastI420.empty() && mLastI420.front());
+  if (any && mLoop.mListener) {
+    mLoop.mListener->onCanvasFrame(CanvasFrames{mRgbaWanted ? mLastCanvas : nullptr, mLastI420},
+                                   mTick);
   }
-  mBuffer.reset();
-  if (mLastCanvas && mLoop.mListener) mLoop.mListener->onCanvasFrame(mLastCanvas, mTick);
-  if (mLastCanvas) {
+  if (any) {
     ++mTotals.frames;
     ++mWindowFrames;
   }
   mWindowPhase[kHandoff] += msSince(start);
+}
+
+void RenderThread::readRgba(bool allowNewest) {
+  if (mRenderer->pendingReadbacks() == 0) return;
+  auto buffer = mLoop.mPool->acquire();
+  if (!mRenderer->finishReadback(buffer->data(), allowNewest)) return;
+  auto canvas = std::make_shared<core::VideoFrame>();
+  canvas->width = mSettings.canvas.width;
+  canvas->height = mSettings.canvas.height;
+  canvas->strideBytes = static_cast<std::size_t>(canvas->width) * 4;
+  canvas->data = buffer->data();
+  canvas->planes[0] = canvas->data;
+  canvas->planeStrides[0] = canvas->strideBytes;
+  canvas->sequence = mTick.index + 1;
+  canvas->arrival = Clock::now();
+  canvas->capture = mTick.time;
+  canvas->storage = std::move(buffer);
+  mLastCanvas = std::move(canvas);
+  mLoop.mCanvas.put(mLastCanvas);
+  ++mTotals.rgbaReadbacks;
+}
+
+void RenderThread::readI420(bool allowNewest) {
+  for (std::size_t i = 0; i < mI420.size(); ++i) {
+    auto buffer = mLoop.mI420Pools[i]->acquire();
+    if (!mI420[i]->finishReadback(buffer->data(), allowNewest)) continue;
+    const I420Converter& c = *mI420[i];
+    auto frame = std::make_shared<core::VideoFrame>();
+    frame->width = c.size().width;
+    frame->height = c.size().height;
+    frame->format = core::PixelFormat::kI420;
+    frame->matrix = c.matrix();
+    for (int p = 0; p < 3; ++p) {
+      frame->planes[p] = buffer->data() + c.layout().offsets[p];
+      frame->planeStrides[p] = c.layout().strides[p];
+    }
+    frame->data = frame->planes[0];
+    frame->strideBytes = frame->planeStrides[0];
+    frame->sequence = mTick.index + 1;
+    frame->arrival = Clock::now();
+    frame->capture = mTick.time;
+    frame->storage = std::move(buffer);
+    mLastI420[i] = std::move(frame);
+    ++mTotals.i420Readbacks;
+    if (i == 0) mLoop.mCanvasI420.put(mLastI420[i]);
+  }
 }
 
 // 6. Statistics, once a second.
@@ -486,6 +571,8 @@ void RenderThread::updateStatistics() {
   s.frames = mTotals.frames;
   s.redraws = mTotals.redraws;
   s.uploads = mTotals.uploads;
+  s.rgbaReadbacks = mTotals.rgbaReadbacks;
+  s.i420Readbacks = mTotals.i420Readbacks;
   s.busyFeeds = mTotals.busyFeeds;
   s.late = mPacer->missed();
   s.tiles = mInstances.size();

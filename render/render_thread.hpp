@@ -19,6 +19,7 @@
 #include "render/crowd.hpp"
 #include "render/feed_frames.hpp"
 #include "render/frame_pacer.hpp"
+#include "render/i420_converter.hpp"
 #include "render/reaction_overlay.hpp"
 #include "render/render_loop.hpp"
 #include "render/shader_scaler.hpp"
@@ -62,6 +63,10 @@ class RenderThread {
   void drawReactions();
   void drawFlash();
   void drawQrOverlay();
+  bool rgbaWanted() const;
+  void startReadbacks();
+  void readRgba(bool allowNewest);
+  void readI420(bool allowNewest);
   void publishShaderStatus();
   double msSince(core::Clock::time_point t) const;
 
@@ -70,6 +75,7 @@ class RenderThread {
   std::string mDescription;
   std::unique_ptr<platform::GlSurface> mSurface;
   std::unique_ptr<TileRenderer> mRenderer;
+  std::vector<std::unique_ptr<I420Converter>> mI420;  // per RenderSettings::i420Sizes
   std::vector<std::unique_ptr<SceneShaders>> mSceneShaders;
   std::unique_ptr<ChainTargets> mChainTargets;
   std::unique_ptr<CrowdData> mCrowdData;
@@ -116,9 +122,10 @@ class RenderThread {
   // Viewers' reactions this tick: CROWD_REACTIONS, and the bursts drawn over the scene.
   float mReactionRate = 0;
   std::vector<ReactionSprite> mSprites;
-  bool mSpritesShown = false;  // the last canvas drawn had bursts on it
-  core::FrameRef mLastCanvas;
-  std::shared_ptr<core::BufferPool::Buffer> mBuffer;
+  bool mSpritesShown = false;             // the last canvas drawn had bursts on it
+  core::FrameRef mLastCanvas;             // RGBA
+  std::vector<core::FrameRef> mLastI420;  // per i420Sizes
+  bool mRgbaWanted = true;                // this tick
 
   // Statistics.
   core::Clock::time_point mTickStart{};

@@ -177,13 +177,7 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
   attribute(4, 2, offsetof(InstanceData, alphaRotation));
   glBindVertexArray(0);
 
-  const auto canvasBytes = static_cast<GLsizeiptr>(canvas.width) * canvas.height * 4;
-  for (auto& pbo : r->mReadback) {
-    pbo = platform::makeBuffer();
-    glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo.id());
-    glBufferData(GL_PIXEL_PACK_BUFFER, canvasBytes, nullptr, GL_STREAM_READ);
-  }
-  glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+  r->mReadback.emplace(static_cast<std::size_t>(canvas.width) * canvas.height * 4);
 
   if (auto e = platform::glErrorString(); !e.empty()) {
     if (error) *error = "GL set-up failed: " + e;
@@ -428,31 +422,12 @@ void TileRenderer::fill(float r, float g, float b) {
 }
 
 void TileRenderer::startReadback() {
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer());
-  glBindBuffer(GL_PIXEL_PACK_BUFFER, mReadback[mReadbackNext].id());
-  glPixelStorei(GL_PACK_ALIGNMENT, 4);
-  glReadPixels(0, 0, mCanvas.width, mCanvas.height, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
-  glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-  mReadbackNext = (mReadbackNext + 1) % kReadbackRing;
-  // A full ring overwrites its oldest unread frame; the render loop finishes one per start.
-  if (mReadbackPending < kReadbackRing) ++mReadbackPending;
+  mReadback->start(framebuffer(), mCanvas.width, mCanvas.height, GL_RGBA);
 }
 
 bool TileRenderer::finishReadback(std::uint8_t* dst, bool allowNewest) {
-  // The newest read is mapped only when asked: mapping it at once would wait for the GPU.
-  if (mReadbackPending == 0 || (mReadbackPending == 1 && !allowNewest)) return false;
-  const int oldest = (mReadbackNext - mReadbackPending + kReadbackRing) % kReadbackRing;
-  --mReadbackPending;
-  const auto bytes = static_cast<std::size_t>(mCanvas.width) * mCanvas.height * 4;
-  glBindBuffer(GL_PIXEL_PACK_BUFFER, mReadback[oldest].id());
-  const void* p =
-      glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, static_cast<GLsizeiptr>(bytes), GL_MAP_READ_BIT);
-  if (p) {
-    std::memcpy(dst, p, bytes);
-    glUnmapBuffer(GL_PIXEL_PACK_BUFFER);
-  }
-  glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-  return p != nullptr;
+  return mReadback->finish(dst, static_cast<std::size_t>(mCanvas.width) * mCanvas.height * 4,
+                           allowNewest);
 }
 
 void TileRenderer::readNow(std::uint8_t* dst) {

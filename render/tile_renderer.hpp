@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "core/frame.hpp"
 #include "core/types.hpp"
 #include "platform/gl.hpp"
+#include "render/readback_ring.hpp"
 
 namespace tessera::render {
 
@@ -44,7 +46,7 @@ class TileRenderer {
     float tint[4];
     float alphaRotation[2];
   };
-  static constexpr int kReadbackRing = 3;
+  static constexpr int kReadbackRing = ReadbackRing::kRing;
 
   // Loads shaders/tiles.{vert,frag} and shaders/canvas.{vert,frag} from `shaderDir`. Null (with
   // `error`) on failure.
@@ -60,6 +62,8 @@ class TileRenderer {
   // The picture shown and read back: the tiles, or with post-processing on, a second canvas
   // that a scene's shaders fill from the tiles each frame (so the tiles are never drawn over).
   GLuint framebuffer() const { return mPostActive ? mPostFramebuffer.id() : mFramebuffer.id(); }
+  // The texture behind framebuffer() (what an I420Converter reads).
+  GLuint canvasTexture() const { return mPostActive ? mPostTexture.id() : mCanvasTexture.id(); }
   void setPostProcessing(bool on);
   // With post-processing on and no shader filling the second canvas: copies the tiles into it
   // (something is drawn over them there and must not stay in the tiles, e.g. reactions).
@@ -101,6 +105,9 @@ class TileRenderer {
 
   // Starts reading the canvas into the next pixel buffer.
   void startReadback();
+  // Reads started and not finished yet; dropReadback() forgets them (nobody wants them now).
+  int pendingReadbacks() const { return mReadback->pending(); }
+  void dropReadback() { mReadback->drop(); }
   // Copies the oldest pending readback into `dst` (width*height*4 bytes, rows top-first). Unless
   // `allowNewest`, the read started last is left in flight (a frame of latency, no GPU stall).
   // False when nothing could be copied.
@@ -158,9 +165,7 @@ class TileRenderer {
   platform::GlVertexArray mEmptyVertexArray;  // whole-canvas passes have no attributes
   platform::GlBuffer mInstances;
   std::size_t mInstanceCapacity = 0;
-  platform::GlBuffer mReadback[kReadbackRing];
-  int mReadbackNext = 0;
-  int mReadbackPending = 0;
+  std::optional<ReadbackRing> mReadback;
   // Draw scratch, kept to avoid allocating per frame: groups by band, blending and variant.
   static constexpr int kGroups = 2 * 2 * kVariants;
   std::array<std::vector<Instance>, kGroups> mGroups;

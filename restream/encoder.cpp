@@ -5,6 +5,7 @@
 #include <gst/video/video.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -24,30 +25,47 @@ Encoder::~Encoder() {
   finish();
 }
 
-std::string Encoder::description(const EncoderSettings& s) {
-  // ultrafast + zerolatency keeps the encoder's CPU and delay low; no B-frames, so decode order
-  // is presentation order. h264parse repeats SPS/PPS before every keyframe (config-interval=-1)
-  // for outputs that join late. Only numbers go into this text.
+std::string Encoder::description(const EncoderSettings& s, bool rgbaInput) {
+  // The render thread hands over I420 at the encoded size, converted and scaled on the GPU: no
+  // conversion here; the caps name its matrix so x264 signals it (VUI). Or, where the GPU does
+  // not convert (a software rasteriser), RGBA at the canvas size, converted here. ultrafast +
+  // zerolatency keeps the encoder's CPU and delay low; no B-frames, so decode order is
+  // presentation order. h264parse repeats SPS/PPS before every keyframe (config-interval=-1)
+  // for outputs that join late. Only numbers and fixed words go into this text.
+  const core::SizePx size = encodedSize(s);
+  const char* colorimetry =
+      core::yuvMatrixFor(size.height) == core::YuvMatrix::kBt709 ? "bt709" : "bt601";
+  const std::string input =
+      rgbaInput ? fmt::format(
+                      "format=RGBA,width={},height={},framerate={}/1 ! queue {{q}} ! "
+                      "{} n-threads=2 ! video/x-raw,format=I420,width={},height={},"
+                      "colorimetry={}",
+                      s.canvas.width, s.canvas.height, s.fps,
+                      size == s.canvas ? "videoconvert" : "videoconvertscale", size.width,
+                      size.height, colorimetry)
+                : fmt::format(
+                      "format=I420,width={},height={},framerate={}/1,colorimetry={},"
+                      "chroma-site=jpeg ! queue {{q}}",
+                      size.width, size.height, s.fps, colorimetry);
   return fmt::format(
-      "appsrc name=src is-live=true format=time do-timestamp=false max-buffers={q} "
-      "leaky-type=downstream block=false "
-      "caps=video/x-raw,format=RGBA,width={w},height={h},framerate={fps}/1 "
-      "! queue max-size-buffers={q} max-size-bytes=0 max-size-time=0 leaky=downstream "
-      "! {convert} n-threads=2 ! video/x-raw,format=I420,width={ow},height={oh} "
+      "appsrc name=src is-live=true format=time do-timestamp=false max-buffers={n} "
+      "leaky-type=downstream block=false caps=video/x-raw,{input} "
       "! x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} "
       "key-int-max={gop} ! video/x-h264,profile=constrained-baseline "
       "! h264parse config-interval=-1 "
       "! video/x-h264,stream-format=byte-stream,alignment=au "
       "! appsink name=sink sync=false max-buffers=0 drop=false",
-      fmt::arg("q", kQueuedFrames), fmt::arg("w", s.canvas.width), fmt::arg("h", s.canvas.height),
-      fmt::arg("convert", encodedSize(s) == s.canvas ? "videoconvert" : "videoconvertscale"),
-      fmt::arg("ow", encodedSize(s).width), fmt::arg("oh", encodedSize(s).height),
-      fmt::arg("fps", s.fps), fmt::arg("kbps", s.bitrateKbps),
-      fmt::arg("gop", s.fps * s.keyframeSeconds));
+      fmt::arg("n", kQueuedFrames),
+      fmt::arg("input",
+               fmt::format(fmt::runtime(input),
+                           fmt::arg("q", fmt::format("max-size-buffers={} max-size-bytes=0 "
+                                                     "max-size-time=0 leaky=downstream",
+                                                     kQueuedFrames)))),
+      fmt::arg("kbps", s.bitrateKbps), fmt::arg("gop", s.fps * s.keyframeSeconds));
 }
 
 bool Encoder::start(std::string* error) {
-  auto pipeline = platform::Pipeline::parse("encoder", description(mSettings), error);
+  auto pipeline = platform::Pipeline::parse("encoder", description(mSettings, mRgbaInput), error);
   if (!pipeline) return false;
   mPipeline.emplace(std::move(*pipeline));
   mSource = mPipeline->element("src");
@@ -66,16 +84,14 @@ bool Encoder::start(std::string* error) {
     return false;
   }
   mAccepting = true;
-  core::logInfo(kModule, "encoder: {}x{}@{} H.264 at {} kbit/s for {} output(s)", size().width,
-                size().height, mSettings.fps, mSettings.bitrateKbps, mSinks.size());
+  core::logInfo(kModule, "encoder: {}x{}@{} H.264 at {} kbit/s for {} output(s); elements {}",
+                size().width, size().height, mSettings.fps, mSettings.bitrateKbps, mSinks.size(),
+                fmt::join(mPipeline->elementFactories(), " "));
   return true;
 }
 
 void Encoder::push(const core::FrameRef& frame, std::chrono::nanoseconds timestamp) {
-  if (!mAccepting || frame->width != mSettings.canvas.width ||
-      frame->height != mSettings.canvas.height) {
-    return;
-  }
+  if (!mAccepting || !accepts(*frame)) return;
   auto buffer = platform::wrapFrame(frame);
   GST_BUFFER_PTS(buffer.get()) =
       static_cast<GstClockTime>(std::max<std::int64_t>(0, timestamp.count()));

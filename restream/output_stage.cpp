@@ -84,6 +84,12 @@ OutputStage::OutputStage(OutputStageSettings settings) : mSettings(std::move(set
   if (mWhep) mWhep->setEncoder(mEncoders.front().get());
 }
 
+std::vector<core::SizePx> OutputStage::encodedSizes() const {
+  std::vector<core::SizePx> sizes;
+  for (const auto& e : mEncoders) sizes.push_back(e->size());
+  return sizes;
+}
+
 OutputStage::~OutputStage() {
   finish();
 }

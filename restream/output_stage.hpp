@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,20 @@ class OutputStage {
   // master playlist cannot be written; an output whose target is unreachable starts retrying
   // instead.
   bool start(std::string* error);
-  void push(const core::FrameRef& frame, std::chrono::nanoseconds timestamp) {
-    for (auto& encoder : mEncoders) encoder->push(frame, timestamp);
+  // The canvas at every encoder's size (encodedSizes()); each encoder takes the frame it
+  // accepts.
+  void push(std::span<const core::FrameRef> frames, std::chrono::nanoseconds timestamp) {
+    for (auto& encoder : mEncoders) {
+      for (const auto& frame : frames) {
+        if (frame && encoder->accepts(*frame)) encoder->push(frame, timestamp);
+      }
+    }
+  }
+  // The sizes the encoders take the canvas at (I420), largest first.
+  std::vector<core::SizePx> encodedSizes() const;
+  // Before start(): every encoder takes RGBA at the canvas size (Encoder::setRgbaInput).
+  void setRgbaInput(bool rgba) {
+    for (auto& encoder : mEncoders) encoder->setRgbaInput(rgba);
   }
   // Drains the encoders and ends every output's stream (bounded: 5 s in all). The render
   // thread must have stopped pushing first.

@@ -13,6 +13,7 @@
 
 #include "core/config.hpp"
 #include "core/files.hpp"
+#include "core/frame_convert.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "platform/main_loop.hpp"
@@ -30,6 +31,8 @@
 namespace tessera::server {
 namespace {
 constexpr const char* kModule = "server";
+// How long a snapshot keeps the canvas read back as RGBA after it.
+constexpr std::chrono::milliseconds kRgbaAfterSnapshot{5000};
 
 // Frames each feed keeps for the playout: max_delay_ms of a 30 fps phone and a margin (a feed
 // sending faster is drawn late beyond what the ring holds). Sync off: the newest frame only.
@@ -157,12 +160,23 @@ bool Server::startStages() {
     core::logError(kModule, "windows: {}", error);
     return false;
   }
+  // The encoders take I420 converted on the GPU; RGBA is read back every frame only for windows.
+  if (mOutputs) rs.i420Sizes = mOutputs->encodedSizes();
+  rs.i420Conversion = mConfig.output.i420Conversion;
+  rs.rgbaEveryFrame = mWindows != nullptr;
   mRender = std::make_unique<render::RenderLoop>(rs, mIngest->table(), this,
                                                  mAnalysis ? &mAnalysis->scores() : nullptr);
   if (mConfig.reactions.enabled) mRender->setReactionTally(&mReactions);
   if (!mRender->start(&error)) {
     core::logError(kModule, "render: {}", error);
     return false;
+  }
+  if (mOutputs) {
+    mOutputs->setRgbaInput(!mRender->convertsOnGpu());
+    if (!mOutputs->start(&error)) {
+      core::logError(kModule, "outputs: {}", error);
+      return false;
+    }
   }
 
   control::HttpSettings http;
@@ -530,8 +544,9 @@ bool Server::startOutputs(std::string* error) {
     whep.ice = {whip.iceAddresses, whip.iceServers, whip.udpPortMin, whip.udpPortMax};
     settings.whep = whep;
   }
+  // Started once the render thread has said whether it converts the canvas on the GPU.
   mOutputs = std::make_unique<restream::OutputStage>(std::move(settings));
-  return mOutputs->start(error);
+  return true;
 }
 
 void Server::requestKeyframesForNewTiles() {
@@ -581,9 +596,13 @@ std::string Server::windowStatus() const {
                      w.windows, w.presentsPerS, w.presentMsAvg, w.replaced);
 }
 
-void Server::onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) {
-  if (mOutputs) mOutputs->push(frame, tick.sinceStart);
-  if (mWindows) mWindows->show(frame);
+void Server::onCanvasFrame(const render::CanvasFrames& frames, const render::CanvasTick& tick) {
+  if (mOutputs && !frames.i420.empty()) {
+    mOutputs->push(frames.i420, tick.sinceStart);
+  } else if (mOutputs && frames.rgba) {
+    mOutputs->push(std::span(&frames.rgba, 1), tick.sinceStart);  // converted by the encoders
+  }
+  if (mWindows && frames.rgba) mWindows->show(frames.rgba);
 }
 
 bool Server::startWindows(core::SizePx canvas, std::string* error) {
@@ -599,7 +618,8 @@ bool Server::startWindows(core::SizePx canvas, std::string* error) {
 
 control::HealthInfo Server::health() {
   control::HealthInfo h;
-  h.rendering = mRender && mRender->canvas().peek() != nullptr;
+  h.rendering =
+      mRender && (mRender->canvas().peek() != nullptr || mRender->canvasI420().peek() != nullptr);
   if (auto table = mIngest ? mIngest->table().peek() : nullptr) {
     h.feeds = table->feeds.size();
     for (const auto& c : table->feeds) {
@@ -843,8 +863,21 @@ core::FrameRef Server::feedFrame(core::FeedId id) {
   return nullptr;
 }
 
+// A snapshot (GET /api/v1/canvas.png). With encoders the canvas is read back as I420 only; a
+// snapshot asks for RGBA readbacks for a while (later snapshots are likely: tests, a poster
+// refreshed) and, until one arrives, converts the latest I420 frame on the CPU (~10 ms at
+// 1080p, once per frame asked for; chroma at half resolution, colours within a few levels).
 core::FrameRef Server::canvas() {
-  return mRender ? mRender->canvas().peek() : nullptr;
+  if (!mRender) return nullptr;
+  auto rgba = mRender->canvas().peek();
+  auto yuv = mRender->canvasI420().peek();
+  if (!yuv) return rgba;
+  mRender->requestRgba(kRgbaAfterSnapshot);
+  if (rgba && rgba->sequence >= yuv->sequence) return rgba;
+  if (mSnapshot && mSnapshot->sequence == yuv->sequence) return mSnapshot;
+  mSnapshot = core::rgbaFromI420(*yuv, mConfig.canvas.width, mConfig.canvas.height);
+  ++mSnapshotConversions;
+  return mSnapshot ? mSnapshot : rgba;
 }
 
 std::optional<std::filesystem::path> Server::replayDirectory() {
@@ -969,6 +1002,15 @@ std::string Server::metrics() {
   gauge("tessera_render_feed_busy_total",
         "Feed picks the render thread skipped (never waited) because a feed thread held the feed.",
         static_cast<double>(r.busyFeeds), "counter");
+  gauge("tessera_render_rgba_readbacks_total",
+        "Canvas frames read back as RGBA (windows, snapshots; every frame without an encoder).",
+        static_cast<double>(r.rgbaReadbacks), "counter");
+  gauge("tessera_render_i420_readbacks_total",
+        "Canvas frames converted to I420 on the GPU and read back, per encoder size.",
+        static_cast<double>(r.i420Readbacks), "counter");
+  gauge("tessera_canvas_snapshot_conversions_total",
+        "canvas.png frames converted from the I420 readback on the CPU.",
+        static_cast<double>(mSnapshotConversions), "counter");
   gauge("tessera_render_work_ms", "Render-thread work per frame, last second.", r.workMsAvg);
   gauge("tessera_render_upload_ms", "Tile uploads per frame, last second.", r.uploadMsAvg);
   gauge("tessera_render_draw_ms", "Draw and readback start per frame, last second.", r.drawMsAvg);

@@ -90,7 +90,7 @@ class Server final : public control::ApiModel,
   bool whepDelete(const std::string& sessionId) override;
 
   // CanvasListener (render thread).
-  void onCanvasFrame(const core::FrameRef& frame, const render::CanvasTick& tick) override;
+  void onCanvasFrame(const render::CanvasFrames& frames, const render::CanvasTick& tick) override;
   bool startWindows(core::SizePx canvas, std::string* error);
   std::string windowStatus() const;
 
@@ -129,6 +129,8 @@ class Server final : public control::ApiModel,
   std::optional<platform::StateDirectory> mStateDir;
   // Before mRender: the render thread pushes to it.
   std::unique_ptr<restream::OutputStage> mOutputs;
+  core::FrameRef mSnapshot;  // canvas(): the last I420 frame converted to RGBA (main loop)
+  std::uint64_t mSnapshotConversions = 0;  // main loop
   // Viewers' reactions: counted by mHttp, read by the render thread; outlives both.
   core::ReactionTally mReactions;
   // The gallery windows ([[output.windows]]): the render thread hands them each canvas frame.

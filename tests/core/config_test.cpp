@@ -346,6 +346,9 @@ const std::vector<InvalidCase> kInvalid = {
     {"bad feed priority",
      "[ingest]\nfeed_priority = \"high\"\n",
      {R"(t.toml:2: ingest.feed_priority: unknown value "high" (expected one of: idle, low))"}},
+    {"bad i420 conversion",
+     "[output]\ni420_conversion = \"shader\"\n",
+     {R"(t.toml:2: output.i420_conversion: unknown value "shader" (expected one of: auto, gpu, cpu))"}},
     {"bad tls string",
      "[http]\ntls = \"on\"\n",
      {R"(t.toml:2: http.tls: unknown value "on" (expected one of: "off", "auto" or a table { cert = "...", key = "..." }))"}},
@@ -839,6 +842,15 @@ TEST_CASE("[ingest] feed_priority: idle by default, or low", "[core][config]") {
         FeedPriority::kIdle);
   CHECK(parseConfig("[ingest]\nfeed_priority = \"low\"\n", "t.toml").ingest.feedPriority ==
         FeedPriority::kLow);
+}
+
+TEST_CASE("[output] i420_conversion: auto by default, or gpu, or cpu", "[core][config]") {
+  using tessera::core::I420Conversion;
+  CHECK(parseConfig("", "t.toml").output.i420Conversion == I420Conversion::kAuto);
+  CHECK(parseConfig("[output]\ni420_conversion = \"gpu\"\n", "t.toml").output.i420Conversion ==
+        I420Conversion::kGpu);
+  CHECK(parseConfig("[output]\ni420_conversion = \"cpu\"\n", "t.toml").output.i420Conversion ==
+        I420Conversion::kCpu);
 }
 
 TEST_CASE("shader_scale: auto or a fixed share", "[core][config][scenes]") {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -57,7 +58,8 @@ RenderSettings settings() {
 // Records the canvas frames handed out; called on the render thread.
 class RecordingCanvasListener final : public tessera::render::CanvasListener {
  public:
-  void onCanvasFrame(const FrameRef& frame, const CanvasTick& tick) override {
+  void onCanvasFrame(const tessera::render::CanvasFrames& frames, const CanvasTick& tick) override {
+    const FrameRef& frame = frames.rgba;
     // Ticks only move forward (a missed tick leaves a gap), each on the render clock's grid.
     if (mFrames.load() > 0 && tick.index <= mLast) mOrdered = false;
     const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -453,4 +455,89 @@ TEST_CASE("the render loop reports a set-up failure from start", "[render][gl][l
   std::string error;
   CHECK_FALSE(loop.start(&error));
   CHECK_THAT(error, Catch::Contains("/nonexistent/shaders"));
+}
+
+namespace {
+
+// Records what the last canvas hand-out carried (render thread).
+class FormatRecorder final : public tessera::render::CanvasListener {
+ public:
+  void onCanvasFrame(const tessera::render::CanvasFrames& frames, const CanvasTick&) override {
+    std::lock_guard lock(mMutex);
+    mRgba = frames.rgba;
+    mI420.assign(frames.i420.begin(), frames.i420.end());
+    if (frames.rgba) ++mWithRgba;
+    ++mFrames;
+  }
+  FrameRef rgba() const {
+    std::lock_guard lock(mMutex);
+    return mRgba;
+  }
+  std::vector<FrameRef> i420() const {
+    std::lock_guard lock(mMutex);
+    return mI420;
+  }
+  std::uint64_t withRgba() const {
+    std::lock_guard lock(mMutex);
+    return mWithRgba;
+  }
+  std::uint64_t frames() const {
+    std::lock_guard lock(mMutex);
+    return mFrames;
+  }
+
+ private:
+  mutable std::mutex mMutex;
+  FrameRef mRgba;
+  std::vector<FrameRef> mI420;
+  std::uint64_t mWithRgba = 0;
+  std::uint64_t mFrames = 0;
+};
+
+}  // namespace
+
+TEST_CASE("with encoder sizes the canvas goes out as I420 at each, and RGBA only when asked",
+          "[render][gl][loop][i420]") {
+  LatestMailbox<FeedTable> feeds;
+  auto a = channel(1);
+  push(*a, solidFrame(16, 12, kRed));
+  publish(feeds, 1, {a});
+  RenderSettings s = settings();
+  s.i420Sizes = {kCanvas, {160, 90}};
+  s.i420Conversion = tessera::core::I420Conversion::kGpu;  // whatever GL this is
+  FormatRecorder recorder;
+  RenderLoop loop(s, feeds, &recorder);
+  std::string error;
+  REQUIRE(loop.start(&error));
+
+  // I420 at both sizes (BT.601 below 577 lines), the red tile in it; no RGBA read back.
+  REQUIRE(waitUntil(
+      [&] {
+        const auto yuv = loop.canvasI420().peek();
+        const auto layout = loop.layout().peek();
+        if (!yuv || !layout || layout->tiles.size() != 1) return false;
+        const auto& r = layout->tiles[0].rect;
+        const int x = static_cast<int>(r.x + r.w / 2), y = static_cast<int>(r.y + r.h / 2);
+        return std::abs(yuv->planes[0][y * yuv->planeStrides[0] + x] - 82) <= 2 &&
+               std::abs(yuv->planes[2][(y / 2) * yuv->planeStrides[2] + x / 2] - 240) <= 2;
+      },
+      5s));
+  REQUIRE(waitUntil([&] { return recorder.i420().size() == 2 && recorder.i420()[1]; }, 2s));
+  const auto i420 = recorder.i420();
+  CHECK(i420[0]->format == tessera::core::PixelFormat::kI420);
+  CHECK(i420[0]->matrix == tessera::core::YuvMatrix::kBt601);
+  CHECK((i420[0]->width == kCanvas.width && i420[0]->height == kCanvas.height));
+  CHECK((i420[1]->width == 160 && i420[1]->height == 90));
+  CHECK(recorder.withRgba() == 0);
+  CHECK(loop.canvas().peek() == nullptr);
+
+  // Asked for, RGBA comes even though nothing is redrawn (one still feed), then stops again.
+  loop.requestRgba(500ms);
+  requireCanvasShows(loop, {{1, kRed}});
+  // (the mailbox is filled just before the listener is called)
+  CHECK(waitUntil([&] { return recorder.withRgba() > 0; }, 2s));
+  REQUIRE(waitUntil([&] { return recorder.rgba() == nullptr && recorder.withRgba() > 0; }, 3s));
+  const std::uint64_t frames = recorder.frames(), withRgba = recorder.withRgba();
+  REQUIRE(waitUntil([&] { return recorder.frames() > frames + 5; }, 2s));
+  CHECK(recorder.withRgba() == withRgba);
 }

@@ -115,8 +115,9 @@ RenderSettings settings(std::vector<SceneConfig> scenes) {
 class PixelRecorder final : public tessera::render::CanvasListener {
  public:
   PixelRecorder(int x, int y) : mX(x), mY(y) {}
-  void onCanvasFrame(const FrameRef& frame, const tessera::render::CanvasTick&) override {
-    const Rgba c = PixelView::of(*frame).at(mX, mY);
+  void onCanvasFrame(const tessera::render::CanvasFrames& frames,
+                     const tessera::render::CanvasTick&) override {
+    const Rgba c = PixelView::of(*frames.rgba).at(mX, mY);
     std::lock_guard lock(mMutex);
     if (mPixels.empty() || !(mPixels.back() == c)) mPixels.push_back(c);
   }
