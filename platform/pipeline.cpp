@@ -32,6 +32,7 @@ Pipeline::Pipeline(std::string name, GstPtr<GstElement> pipeline)
 Pipeline::Pipeline(Pipeline&& o) noexcept
     : mName(std::move(o.mName)),
       mPipeline(std::move(o.mPipeline)),
+      mTaskPool(std::move(o.mTaskPool)),
       mListener(std::exchange(o.mListener, nullptr)),
       mWatchId(std::exchange(o.mWatchId, 0)) {
   // A bus watch points at its Pipeline; a moved watch would dangle, so moving one is a bug.
@@ -42,12 +43,17 @@ Pipeline::~Pipeline() {
   stop();
 }
 
+int Pipeline::raiseStreamingThreads() {
+  return mTaskPool ? raisePoolThreads(mTaskPool.get()) : 0;
+}
+
 void Pipeline::stop() {
   if (!mPipeline) return;
   if (mWatchId) {
     g_source_remove(mWatchId);
     mWatchId = 0;
   }
+  raiseStreamingThreads();  // starved threads would hold this up
   gst_element_set_state(mPipeline.get(), GST_STATE_NULL);
   gst_element_get_state(mPipeline.get(), nullptr, nullptr, 5 * GST_SECOND);
   mPipeline.reset();
@@ -115,7 +121,8 @@ void Pipeline::setStreamingThreadPriority(ThreadPriority priority) {
 
 void Pipeline::setStreamingThreadPriorityOf(const char* factory, ThreadPriority priority) {
   auto bus = GstPtr<GstBus>::adopt(gst_element_get_bus(mPipeline.get()));
-  auto* data = new TaskPriority{makePriorityTaskPool(priority), factory};
+  mTaskPool = makePriorityTaskPool(priority);
+  auto* data = new TaskPriority{mTaskPool, factory};
   gst_bus_set_sync_handler(bus.get(), &Pipeline::onSyncMessage, data,
                            [](gpointer p) { delete static_cast<TaskPriority*>(p); });
 }

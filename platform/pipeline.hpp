@@ -66,6 +66,10 @@ class Pipeline {
   // Only the tasks of elements made by `factory` (e.g. "rtpjitterbuffer": a WHIP feed decodes
   // on its jitter buffer's output thread, while its network and RTCP threads keep the default).
   void setStreamingThreadPriorityOf(const char* factory, ThreadPriority priority);
+  // Gives the streaming threads the default priority back (platform::raisePoolThreads): done
+  // before stopping, so a busy machine cannot hold the stop (and its caller) up. Returns how
+  // many threads were raised.
+  int raiseStreamingThreads();
   // Starts playing; on failure fills `error` with the pipeline's own error message.
   bool play(std::string* error = nullptr);
   // Sends EOS and waits (bounded) for it to reach the sinks, so muxers finalise their files.
@@ -83,6 +87,7 @@ class Pipeline {
 
   std::string mName;
   GstPtr<GstElement> mPipeline;
+  GstPtr<GstTaskPool> mTaskPool;  // setStreamingThreadPriority's; its threads raised to stop
   PipelineListener* mListener = nullptr;
   guint mWatchId = 0;
 };

@@ -1,16 +1,29 @@
 #include "platform/task_pool.hpp"
 
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include "platform/system.hpp"
 
 namespace {
 
+// The pool's live threads, so a pipeline being stopped can give them the CPU back.
+struct Threads {
+  std::mutex mutex;
+  std::set<pid_t> tids;
+};
+
 struct TesseraTaskPool {
   GstTaskPool parent;
   tessera::platform::ThreadPriority priority;
+  std::shared_ptr<Threads>* threads;  // shared with the threads, which may outlive the pool
 };
 
 struct TesseraTaskPoolClass {
@@ -23,16 +36,25 @@ struct ThreadStart {
   GstTaskPoolFunction func;
   gpointer data;
   tessera::platform::ThreadPriority priority;
+  std::shared_ptr<Threads> threads;
 };
 
 void* runTask(void* arg) {
   std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(arg));
-  if (start->priority.idle) {
-    tessera::platform::setCurrentThreadIdle();
-  } else if (start->priority.nice != 0) {
-    tessera::platform::setCurrentThreadNice(start->priority.nice);
+  const auto tid = static_cast<pid_t>(syscall(SYS_gettid));
+  {
+    // Registered before the priority drops, under the lock raise() holds while it works.
+    std::lock_guard lock(start->threads->mutex);
+    start->threads->tids.insert(tid);
+    if (start->priority.idle) {
+      tessera::platform::setCurrentThreadIdle();
+    } else if (start->priority.nice != 0) {
+      tessera::platform::setCurrentThreadNice(start->priority.nice);
+    }
   }
   start->func(start->data);
+  std::lock_guard lock(start->threads->mutex);
+  start->threads->tids.erase(tid);
   return nullptr;
 }
 
@@ -40,7 +62,8 @@ void* runTask(void* arg) {
 // to wait for; the thread ends as the function returns.
 gpointer pushTask(GstTaskPool* pool, GstTaskPoolFunction func, gpointer data, GError** error) {
   auto* self = reinterpret_cast<TesseraTaskPool*>(pool);
-  auto start = std::make_unique<ThreadStart>(ThreadStart{func, data, self->priority});
+  auto start =
+      std::make_unique<ThreadStart>(ThreadStart{func, data, self->priority, *self->threads});
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -56,7 +79,13 @@ gpointer pushTask(GstTaskPool* pool, GstTaskPoolFunction func, gpointer data, GE
   return nullptr;
 }
 
+void finalizePool(GObject* object) {
+  delete reinterpret_cast<TesseraTaskPool*>(object)->threads;
+  G_OBJECT_CLASS(tessera_task_pool_parent_class)->finalize(object);
+}
+
 void tessera_task_pool_class_init(TesseraTaskPoolClass* klass) {
+  G_OBJECT_CLASS(klass)->finalize = &finalizePool;
   auto* pool = GST_TASK_POOL_CLASS(klass);
   pool->prepare = [](GstTaskPool*, GError**) {};  // no GThreadPool: a thread per task
   pool->cleanup = [](GstTaskPool*) {};
@@ -64,7 +93,9 @@ void tessera_task_pool_class_init(TesseraTaskPoolClass* klass) {
   pool->join = [](GstTaskPool*, gpointer) {};
 }
 
-void tessera_task_pool_init(TesseraTaskPool*) {}
+void tessera_task_pool_init(TesseraTaskPool* pool) {
+  pool->threads = new std::shared_ptr<Threads>(std::make_shared<Threads>());
+}
 
 }  // namespace
 
@@ -74,6 +105,21 @@ GstPtr<GstTaskPool> makePriorityTaskPool(ThreadPriority priority) {
   auto* pool = static_cast<TesseraTaskPool*>(g_object_new(tessera_task_pool_get_type(), nullptr));
   pool->priority = priority;
   return GstPtr<GstTaskPool>::adopt(GST_TASK_POOL(pool));  // sinks the floating reference
+}
+
+int raisePoolThreads(GstTaskPool* pool) {
+  if (!pool || !G_TYPE_CHECK_INSTANCE_TYPE(pool, tessera_task_pool_get_type())) return 0;
+  const auto& threads = *reinterpret_cast<TesseraTaskPool*>(pool)->threads;
+  std::lock_guard lock(threads->mutex);  // a thread ending waits here: its tid stays its own
+  int raised = 0;
+  for (const pid_t tid : threads->tids) {
+    const sched_param param{};
+    if (sched_setscheduler(tid, SCHED_OTHER, &param) == 0 &&
+        setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 0) == 0) {
+      ++raised;
+    }
+  }
+  return raised;
 }
 
 }  // namespace tessera::platform

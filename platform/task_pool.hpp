@@ -23,4 +23,10 @@ struct ThreadPriority {
 
 GstPtr<GstTaskPool> makePriorityTaskPool(ThreadPriority priority);
 
+// Gives the pool's live threads the default priority again (SCHED_OTHER, nice 0), before their
+// pipeline is stopped: stopping waits for them to leave their loops, and an idle-class thread on
+// a busy machine would make that wait as long as the machine stays busy. Needs CAP_SYS_NICE to
+// leave the idle class (root); without it nothing changes. Returns how many were raised.
+int raisePoolThreads(GstTaskPool* pool);
+
 }  // namespace tessera::platform

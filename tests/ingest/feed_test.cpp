@@ -265,6 +265,29 @@ TEST_CASE("a feed's idle class ends with its threads, never reaching another pip
   for (int policy : policies) CHECK(policy == SCHED_OTHER);
 }
 
+TEST_CASE("a pipeline's idle-class threads get the CPU back before it stops", "[ingest][feed]") {
+  // Stopping waits for the streaming threads to leave their loops: in the idle class on a busy
+  // machine that wait would last as long as the machine stays busy (and hold the main loop).
+  std::string error;
+  auto p = tessera::platform::Pipeline::parse(
+      "raise", "videotestsrc is-live=true ! queue name=rq ! fakesink", &error);
+  REQUIRE(p);
+  p->setStreamingThreadsIdle();
+  REQUIRE(p->play(&error));
+  REQUIRE(waitUntil(
+      [&] {
+        const auto policies = threadPolicies("rq:src");
+        return policies.size() == 1 && policies[0] == SCHED_IDLE;
+      },
+      5s));
+  CHECK(p->raiseStreamingThreads() >= 1);  // the queue's thread and the source's
+  const auto policies = threadPolicies("rq:src");
+  REQUIRE(policies.size() == 1);
+  CHECK(policies[0] == SCHED_OTHER);
+  p.reset();  // stopped
+  CHECK(waitUntil([] { return threadPolicies("rq:src").empty(); }, 2s));
+}
+
 TEST_CASE("a looping pulled file keeps delivering after its end", "[ingest][feed]") {
   const auto spec = pull(fileUri(Clips::get().small()), true);
   auto channel = channelFor(spec);
