@@ -1,29 +1,10 @@
 #include "render/i420_converter.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
+#include "render/shader_source.hpp"
+
 namespace tessera::render {
-namespace {
-
-bool readFile(const std::filesystem::path& p, std::string* out) {
-  std::ifstream in(p);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-// Inserts #defines after the #version line.
-std::string withDefines(const std::string& source, const std::string& defines) {
-  const auto eol = source.find('\n');
-  if (eol == std::string::npos) return defines + source;
-  return source.substr(0, eol + 1) + defines + source.substr(eol + 1);
-}
-
-}  // namespace
 
 I420Converter::I420Converter(core::SizePx size, core::I420Layout layout)
     : mSize(size), mLayout(layout), mMatrix(core::yuvMatrixFor(size.height)), mRing(layout.bytes) {}
@@ -40,7 +21,7 @@ std::unique_ptr<I420Converter> I420Converter::create(core::SizePx canvas, core::
   std::string vs, fs;
   for (const auto& [path, out] :
        {std::pair{shaderDir / "canvas.vert", &vs}, std::pair{shaderDir / "i420.frag", &fs}}) {
-    if (!readFile(path, out)) {
+    if (!readShaderFile(path, out)) {
       if (error) *error = "cannot read " + path.string();
       return nullptr;
     }

@@ -1,29 +1,17 @@
 #include "render/reaction_overlay.hpp"
 
 #include <cstddef>
-#include <fstream>
-#include <sstream>
+
+#include "render/shader_source.hpp"
 
 namespace tessera::render {
-namespace {
-
-bool readFile(const std::filesystem::path& p, std::string* out) {
-  std::ifstream in(p);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-}  // namespace
 
 std::unique_ptr<ReactionOverlay> ReactionOverlay::create(core::SizePx canvas,
                                                          const std::filesystem::path& shaderDir,
                                                          std::string* error) {
   std::string vs, fs;
   const auto vsPath = shaderDir / "reactions.vert", fsPath = shaderDir / "reactions.frag";
-  if (!readFile(vsPath, &vs) || !readFile(fsPath, &fs)) {
+  if (!readShaderFile(vsPath, &vs) || !readShaderFile(fsPath, &fs)) {
     if (error) *error = "cannot read " + vsPath.string() + " or " + fsPath.string();
     return nullptr;
   }

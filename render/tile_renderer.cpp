@@ -4,22 +4,13 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 #include <vector>
 
+#include "render/shader_source.hpp"
+
 namespace tessera::render {
 namespace {
-
-bool readFile(const std::filesystem::path& p, std::string* out) {
-  std::ifstream in(p);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
 
 using InstanceData = TileRenderer::Instance;
 
@@ -29,13 +20,6 @@ constexpr float kClearColour[4] = {0.02f, 0.02f, 0.03f, 1.0f};
 // never leaves a faint ghost of old strokes: the multiplicative fade alone stalls once it would
 // change a value by less than half a level.
 constexpr float kPaintFloor = 1.0f / 255;
-
-// Inserts #defines after the #version line.
-std::string withDefines(const std::string& source, const std::string& defines) {
-  const auto eol = source.find('\n');
-  if (eol == std::string::npos) return defines + source;
-  return source.substr(0, eol + 1) + defines + source.substr(eol + 1);
-}
 
 std::string tileDefines(int variant) {
   std::string defines;
@@ -87,7 +71,7 @@ std::unique_ptr<TileRenderer> TileRenderer::create(core::SizePx canvas, core::Si
   for (const auto& [path, out] :
        {std::pair{vsPath, &vs}, std::pair{fsPath, &fs}, std::pair{canvasVsPath, &canvasVs},
         std::pair{canvasFsPath, &canvasFs}}) {
-    if (!readFile(path, out)) {
+    if (!readShaderFile(path, out)) {
       if (error) *error = "cannot read " + path.string();
       return nullptr;
     }
