@@ -245,8 +245,8 @@ class FeedChannel {
   bool mKeepNewestOnly = false;
   FeedState mState = FeedState::kConnecting;
   int mSourceWidth = 0;
-  SizePx mScaled;
   int mSourceHeight = 0;
+  SizePx mScaled;  // the newest frame's size
   std::uint64_t mFrameCount = 0;
   std::atomic<Clock::rep> mLastFrameNs{0};  // mLastFrame, for readers that never wait
   int mRestarts = 0;
