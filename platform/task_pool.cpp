@@ -43,7 +43,7 @@ void* runTask(void* arg) {
   std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(arg));
   const auto tid = static_cast<pid_t>(syscall(SYS_gettid));
   {
-    // Registered before the priority drops, under the lock raise() holds while it works.
+    // Registered before the priority drops, under the lock raisePoolThreads holds while it works.
     std::lock_guard lock(start->threads->mutex);
     start->threads->tids.insert(tid);
     if (start->priority.idle) {

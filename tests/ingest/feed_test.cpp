@@ -1,6 +1,7 @@
 #include "ingest/feed.hpp"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -288,6 +289,10 @@ TEST_CASE("a pipeline's idle-class threads get the CPU back before it stops", "[
         return policies.size() == 1 && policies[0] == SCHED_IDLE;
       },
       5s));
+  if (geteuid() != 0) {  // leaving the idle class needs CAP_SYS_NICE; CI runs as root
+    WARN("skipped: not root");
+    return;
+  }
   CHECK(p->raiseStreamingThreads() >= 1);  // the queue's thread and the source's
   const auto policies = threadPolicies("rq:src");
   REQUIRE(policies.size() == 1);
