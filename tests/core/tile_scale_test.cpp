@@ -15,7 +15,8 @@ TEST_CASE("a feed is scaled to its drawn size, in its tile's exact aspect", "[co
       {{0, 0}, {160, 120}},      // any size (brush and shader scenes): the whole tile
       {{160, 120}, {160, 120}},  // drawn at the tile's size
       {{640, 480}, {160, 120}},  // a spotlight: never above the tile (the layers' size)
-      {{106, 80}, {104, 78}},    // 256 feeds on 1080p: 4:3 in steps of 8x6
+      {{106, 80}, {104, 78}},    // 4:3 in steps of 8x6
+      {{98, 73}, {96, 72}},      // 256 feeds on a 1080p grid
       {{120, 90}, {120, 90}},   {{124, 93}, {128, 96}},  // the nearest step, up as well as down
       {{30, 200}, {160, 120}},  // a crop showing a narrow part needs the picture's full height
       {{2, 2}, {8, 6}},         // the smallest even size of the aspect
