@@ -7,7 +7,6 @@
 
 #include "core/log.hpp"
 #include "core/synthetic_palette.hpp"
-#include "core/tile_scale.hpp"
 #include "ingest/keyframe_gate.hpp"
 #include "ingest/pull_source.hpp"
 #include "ingest/sample_frame.hpp"
@@ -233,15 +232,12 @@ bool Feed::start(std::string* error) {
 }
 
 void Feed::followDrawnSize() {
-  if (!mPipeline || !mChannel->shown()) return;  // a feed not drawn keeps its size
-  const core::SizePx want = core::scaledTileSize(mTile, mChannel->drawnSize());
-  if (!shouldRescale(mScaledTo, want)) return;
-  auto capsfilter = mPipeline->element("tilecaps");
-  if (!capsfilter) return;
-  setTileCaps(capsfilter.get(), want,
-              mSpec.source == core::FeedSource::kSynthetic ? mFps : std::optional<int>());
-  core::logDebug(kModule, "{}: scaled to {}x{} (its tile)", logName(), want.width, want.height);
-  mScaledTo = want;
+  if (!mPipeline) return;
+  const auto fps = mSpec.source == core::FeedSource::kSynthetic ? mFps : std::optional<int>();
+  const auto set = ingest::followDrawnSize(*mPipeline, *mChannel, mTile, mScaledTo, fps);
+  if (!set) return;
+  core::logDebug(kModule, "{}: scaled to {}x{} (its tile)", logName(), set->width, set->height);
+  mScaledTo = *set;
 }
 
 void Feed::stop() {

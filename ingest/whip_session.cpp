@@ -11,7 +11,6 @@
 #include <sstream>
 
 #include "core/log.hpp"
-#include "core/tile_scale.hpp"
 #include "ingest/feed.hpp"
 #include "ingest/keyframe_gate.hpp"
 #include "ingest/sample_frame.hpp"
@@ -297,16 +296,14 @@ int WhipSession::addRemoteCandidates(const std::string& sdpFragment) {
 }
 
 void WhipSession::followDrawnSize() {
-  if (!mPipeline || !mChannel->shown()) return;
+  if (!mPipeline) return;
   const core::SizePx current = mScaledTo.width > 0 ? mScaledTo : mSettings.tile;
-  const core::SizePx want = core::scaledTileSize(mSettings.tile, mChannel->drawnSize());
-  if (!shouldRescale(current, want)) return;
-  auto capsfilter = mPipeline->element("tilecaps");  // made when the video stream arrives
-  if (!capsfilter) return;
-  setTileCaps(capsfilter.get(), want, std::nullopt);
-  core::logDebug(kModule, "feed {}: scaled to {}x{} (its tile)", mChannel->id().value, want.width,
-                 want.height);
-  mScaledTo = want;
+  const auto set =
+      ingest::followDrawnSize(*mPipeline, *mChannel, mSettings.tile, current, std::nullopt);
+  if (!set) return;
+  core::logDebug(kModule, "feed {}: scaled to {}x{} (its tile)", mChannel->id().value, set->width,
+                 set->height);
+  mScaledTo = *set;
 }
 
 void WhipSession::requestKeyframe() {
