@@ -247,12 +247,12 @@ void Feed::stop() {
 
 GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<Feed*>(data);
-  PulledFrame pulled = pullFrame(sink, self->mSequence + 1);
+  PulledFrame pulled = pullFrame(sink, self->mSequence + 1, self->mSampleInfos);
   if (!pulled.frame) return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
   ++self->mSequence;
   // The source size: the decoder's output caps, seen at the scaler's sink pad.
   int sourceWidth = pulled.frame->width, sourceHeight = pulled.frame->height;
-  videoSizeAt(self->mScalerPad.get(), &sourceWidth, &sourceHeight);
+  videoSizeAt(self->mScalerPad.get(), &sourceWidth, &sourceHeight, self->mSourceInfos);
   const bool ownTimeline = self->mOwnTimeline && !self->mRtp.liveSource();
   const core::FrameTiming timing = timingOf(pulled, ownTimeline);
   if (self->mSequence == 1 || timing.kind != self->mTimingKind) {

@@ -19,6 +19,7 @@
 #include "core/pull_uri.hpp"
 #include "core/types.hpp"
 #include "ingest/rtp_timing.hpp"
+#include "ingest/sample_frame.hpp"
 #include "platform/pipeline.hpp"
 
 namespace tessera::ingest {
@@ -66,6 +67,10 @@ class Feed final : public platform::PipelineListener {
   void followDrawnSize();
   // Compressed video bytes into the decoder since the last call (the feed's bitrate).
   std::uint64_t takeInputBytes() { return mInputBytes.exchange(0, std::memory_order_relaxed); }
+  // What the pipeline's streaming threads are doing (starved of CPU, or stalled?).
+  platform::PoolThreadsCpu streamingThreadsCpu() const {
+    return mPipeline ? mPipeline->streamingThreadsCpu() : platform::PoolThreadsCpu{};
+  }
 
   // The gst-launch description of a synthetic participant (exposed for tests and benches).
   static std::string syntheticDescription(int index, core::SizePx tile, int fps);
@@ -106,6 +111,8 @@ class Feed final : public platform::PipelineListener {
   core::SizePx mScaledTo;  // what the tile caps ask for now (main loop)
 
   platform::GstPtr<GstPad> mScalerPad;  // pull only; set before play, read by the streaming thread
+  VideoInfoCache mSampleInfos;          // the streaming thread's (ingest/sample_frame.hpp)
+  VideoInfoCache mSourceInfos;
 
   // Synthetic feeds and files are timed by their own pipeline clock; live sources by their
   // sender (RTCP) or not at all. A file:// URI can be live (an SDP file): mRtp tells.

@@ -53,6 +53,7 @@ void IngestManager::checkStalls() {
   const auto now = std::chrono::steady_clock::now();
   updateBitrates(now);
   std::vector<std::pair<core::FeedId, std::string>> stalled;
+  std::vector<core::FeedId> starved;  // newly
   for (auto& [id, e] : mFeeds) {
     if (!e.feed || e.retry.pending() || !e.feed->running()) continue;
     if (e.feed->spec().source != core::FeedSource::kPull) continue;
@@ -61,12 +62,46 @@ void IngestManager::checkStalls() {
     const bool connected = last && *last >= e.startedAt;
     const auto since = connected ? *last : e.startedAt;
     const double limitS = connected ? t.stallS : t.connectS;
-    if (limitS <= 0 || now - since <= std::chrono::duration<double>(limitS)) continue;
-    stalled.emplace_back(id, connected
-                                 ? fmt::format("stalled: no frame for {:g} s", limitS)
-                                 : fmt::format("no picture within {:g} s of connecting", limitS));
+    if (limitS <= 0 || now - since <= std::chrono::duration<double>(limitS)) {
+      e.threads.reset();
+      e.starved = false;
+      continue;
+    }
+    const StallJudgement judged = judgeStalled(e, now);
+    if (judged.verdict == StallVerdict::kStarved && !e.starved) starved.push_back(id);
+    e.starved = judged.verdict == StallVerdict::kStarved;
+    if (judged.verdict != StallVerdict::kStalled) continue;
+    stalled.emplace_back(
+        id, fmt::format("{} ({})",
+                        connected ? fmt::format("stalled: no frame for {:g} s", limitS)
+                                  : fmt::format("no picture within {:g} s of connecting", limitS),
+                        describe(judged)));
   }
+  logStarved(starved);
   for (const auto& [id, why] : stalled) onFeedFailed(id, why);
+}
+
+StallJudgement IngestManager::judgeStalled(Entry& e, std::chrono::steady_clock::time_point now) {
+  const platform::PoolThreadsCpu cpu = e.feed->streamingThreadsCpu();
+  const ThreadsSample sample{now, cpu.runnable, cpu.cpuSeconds, cpu.waitSeconds};
+  const StallJudgement judged = judgeStall(e.threads, sample);
+  e.threads = sample;
+  return judged;
+}
+
+void IngestManager::logStarved(const std::vector<core::FeedId>& ids) {
+  if (ids.empty()) return;
+  // One line for all of them: under overload dozens go at once.
+  std::string names;
+  for (std::size_t i = 0; i < ids.size() && i < 8; ++i) {
+    names += fmt::format("{}{}", i ? ", " : "", ids[i].value);
+  }
+  if (ids.size() > 8) names += fmt::format(" and {} more", ids.size() - 8);
+  core::logWarn(kModule,
+                "feed{} {}: no frame past the stall timeout, but the decoding thread is waiting "
+                "for a CPU (the machine is overloaded; the canvas comes first): kept, not "
+                "restarted",
+                ids.size() == 1 ? "" : "s", names);
 }
 
 void IngestManager::updateBitrates(std::chrono::steady_clock::time_point now) {

@@ -49,7 +49,16 @@ core::Clock::time_point arrivalOf(GstAppSink* sink, std::optional<std::int64_t> 
 
 }  // namespace
 
-PulledFrame pullFrame(GstAppSink* sink, std::uint64_t sequence) {
+const GstVideoInfo* VideoInfoCache::get(GstCaps* caps) {
+  if (!caps) return nullptr;
+  if (caps != mCaps.get()) {
+    mCaps = platform::GstPtr<GstCaps>::retain(caps);
+    mValid = gst_video_info_from_caps(&mInfo, caps);
+  }
+  return mValid ? &mInfo : nullptr;
+}
+
+PulledFrame pullFrame(GstAppSink* sink, std::uint64_t sequence, VideoInfoCache& infos) {
   PulledFrame out;
   GstVideoInfo info;
   auto holder = std::make_shared<MappedBuffer>();
@@ -58,9 +67,9 @@ PulledFrame pullFrame(GstAppSink* sink, std::uint64_t sequence) {
     if (!sample) return out;
     GstBuffer* buffer = gst_sample_get_buffer(sample.get());
     holder->buffer = platform::GstPtr<GstBuffer>::retain(buffer);
-    if (!holder->buffer || !gst_video_info_from_caps(&info, gst_sample_get_caps(sample.get()))) {
-      return out;
-    }
+    const GstVideoInfo* known = infos.get(gst_sample_get_caps(sample.get()));
+    if (!holder->buffer || !known) return out;
+    info = *known;
     const GstSegment* segment = gst_sample_get_segment(sample.get());
     const GstClockTime pts = GST_BUFFER_PTS(buffer);
     if (segment && segment->format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID(pts)) {
@@ -107,13 +116,13 @@ core::FrameTiming timingOf(const PulledFrame& pulled, bool ownTimeline) {
   return {};
 }
 
-bool videoSizeAt(GstPad* pad, int* width, int* height) {
+bool videoSizeAt(GstPad* pad, int* width, int* height, VideoInfoCache& infos) {
   if (!pad) return false;
   auto caps = platform::GstPtr<GstCaps>::adopt(gst_pad_get_current_caps(pad));
-  GstVideoInfo info;
-  if (!caps || !gst_video_info_from_caps(&info, caps.get())) return false;
-  *width = GST_VIDEO_INFO_WIDTH(&info);
-  *height = GST_VIDEO_INFO_HEIGHT(&info);
+  const GstVideoInfo* info = infos.get(caps.get());
+  if (!info) return false;
+  *width = GST_VIDEO_INFO_WIDTH(info);
+  *height = GST_VIDEO_INFO_HEIGHT(info);
   return true;
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/config.hpp"
 #include "ingest/ingest_manager.hpp"
+#include "ingest/stall_check.hpp"
 #include "ingest/whip_session.hpp"
 #include "platform/main_loop.hpp"
 
@@ -86,6 +87,8 @@ class WhipManager final : public WhipSessionListener {
     Done done;  // until answered
     std::chrono::steady_clock::time_point created;
     std::chrono::steady_clock::time_point answered;  // when `done` was called
+    std::optional<ThreadsSample> threads;            // silent past the timeout: the last sample
+    bool starved = false;                            // kept, though silent past the timeout
   };
 
   void onWhipAnswer(const std::string& sessionId, const std::string& sdp,

@@ -35,6 +35,8 @@ struct StreamContext {
 struct BranchContext {
   std::shared_ptr<StreamContext> stream;
   platform::GstPtr<GstPad> scalerPad;
+  VideoInfoCache sampleInfos;  // the branch's streaming thread only
+  VideoInfoCache sourceInfos;
 };
 
 using WeakSession = std::weak_ptr<WhipSession>;
@@ -49,11 +51,11 @@ void deleteStream(gpointer p, GClosure*) {
 GstFlowReturn onBranchSample(GstAppSink* sink, gpointer data) {
   auto* branch = static_cast<BranchContext*>(data);
   auto& stream = *branch->stream;
-  PulledFrame pulled = pullFrame(sink, stream.sequence + 1);
+  PulledFrame pulled = pullFrame(sink, stream.sequence + 1, branch->sampleInfos);
   if (!pulled.frame) return GST_FLOW_OK;
   ++stream.sequence;
   int w = pulled.frame->width, h = pulled.frame->height;
-  videoSizeAt(branch->scalerPad.get(), &w, &h);
+  videoSizeAt(branch->scalerPad.get(), &w, &h, branch->sourceInfos);
   // A phone's frames are timed by its own clock (RTCP Sender Reports), never by the pipeline's.
   const core::FrameTiming timing = timingOf(pulled, false);
   stream.channel->pushFrame(std::move(pulled.frame), timing, w, h);

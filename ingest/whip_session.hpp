@@ -72,6 +72,10 @@ class WhipSession final : public std::enable_shared_from_this<WhipSession>,
   void requestKeyframe();
   // Main loop, every second: frames follow the size the tile is drawn at (ingest/tile_caps.hpp).
   void followDrawnSize();
+  // What the decoding thread (after the jitter buffer, idle-class) is doing: starved or stalled?
+  platform::PoolThreadsCpu decodingThreadsCpu() const {
+    return mPipeline ? mPipeline->streamingThreadsCpu() : platform::PoolThreadsCpu{};
+  }
   void stop();
 
  private:

@@ -47,6 +47,10 @@ int Pipeline::raiseStreamingThreads() {
   return mTaskPool ? raisePoolThreads(mTaskPool.get()) : 0;
 }
 
+PoolThreadsCpu Pipeline::streamingThreadsCpu() const {
+  return mTaskPool ? poolThreadsCpu(mTaskPool.get()) : PoolThreadsCpu{};
+}
+
 void Pipeline::stop() {
   if (!mPipeline) return;
   if (mWatchId) {

@@ -70,6 +70,8 @@ class Pipeline {
   // before stopping, so a busy machine cannot hold the stop (and its caller) up. Returns how
   // many threads were raised.
   int raiseStreamingThreads();
+  // What the streaming threads are doing (platform::poolThreadsCpu); empty without a priority set.
+  PoolThreadsCpu streamingThreadsCpu() const;
   // Starts playing; on failure fills `error` with the pipeline's own error message.
   bool play(std::string* error = nullptr);
   // Sends EOS and waits (bounded) for it to reach the sinks, so muxers finalise their files.

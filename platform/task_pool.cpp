@@ -107,6 +107,23 @@ GstPtr<GstTaskPool> makePriorityTaskPool(ThreadPriority priority) {
   return GstPtr<GstTaskPool>::adopt(GST_TASK_POOL(pool));  // sinks the floating reference
 }
 
+PoolThreadsCpu poolThreadsCpu(GstTaskPool* pool) {
+  PoolThreadsCpu cpu;
+  if (!pool || !G_TYPE_CHECK_INSTANCE_TYPE(pool, tessera_task_pool_get_type())) return cpu;
+  const auto& threads = *reinterpret_cast<TesseraTaskPool*>(pool)->threads;
+  static const double ticksPerSecond = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::lock_guard lock(threads->mutex);  // a thread ending waits here: its tid stays its own
+  for (const pid_t tid : threads->tids) {
+    const auto stat = tessera::platform::readThreadStat(tid);
+    if (!stat) continue;
+    ++cpu.threads;
+    if (stat->state == 'R') ++cpu.runnable;
+    cpu.cpuSeconds += static_cast<double>(stat->utimeTicks + stat->stimeTicks) / ticksPerSecond;
+    if (stat->runDelayNs) cpu.waitSeconds = cpu.waitSeconds.value_or(0) + *stat->runDelayNs / 1e9;
+  }
+  return cpu;
+}
+
 int raisePoolThreads(GstTaskPool* pool) {
   if (!pool || !G_TYPE_CHECK_INSTANCE_TYPE(pool, tessera_task_pool_get_type())) return 0;
   const auto& threads = *reinterpret_cast<TesseraTaskPool*>(pool)->threads;

@@ -12,6 +12,8 @@
 
 #include <gst/gst.h>
 
+#include <optional>
+
 #include "platform/gst_ptr.hpp"
 
 namespace tessera::platform {
@@ -28,5 +30,18 @@ GstPtr<GstTaskPool> makePriorityTaskPool(ThreadPriority priority);
 // a busy machine would make that wait as long as the machine stays busy. Needs CAP_SYS_NICE to
 // leave the idle class (root); without it nothing changes. Returns how many were raised.
 int raisePoolThreads(GstTaskPool* pool);
+
+// What the pool's live threads are doing, read from /proc/self/task/TID/stat: how many are
+// runnable (state R: on a CPU or waiting for one) and the CPU time they have used. A feed whose
+// threads are runnable yet get no CPU is starved (the machine is busy), not stalled.
+struct PoolThreadsCpu {
+  int threads = 0;
+  int runnable = 0;
+  double cpuSeconds = 0;  // utime + stime of the live threads
+  // Their time runnable but waiting for a CPU (schedstat's run delay); nullopt where the
+  // kernel does not keep it.
+  std::optional<double> waitSeconds;
+};
+PoolThreadsCpu poolThreadsCpu(GstTaskPool* pool);
 
 }  // namespace tessera::platform

@@ -97,6 +97,12 @@ bool Server::startStages() {
     core::logInfo(kModule, "open-file limit is {} (already the hard limit; ~7 per pulled feed)",
                   fd.after);
   }
+  if (mOptions.mallocArenas > 0) {
+    core::logInfo(kModule,
+                  "malloc: up to {} arenas, one per thread, so a starved feed thread holding a "
+                  "malloc lock cannot stop the canvas (MALLOC_ARENA_MAX sets the number)",
+                  mOptions.mallocArenas);
+  }
   if (fd.after < static_cast<unsigned long>(mConfig.ingest.maxFeeds) * 8) {
     core::logWarn(kModule, "open-file limit {} may not hold max_feeds = {}", fd.after,
                   mConfig.ingest.maxFeeds);

@@ -42,6 +42,7 @@ struct ServerOptions {
   bool headless = false;                  // --headless: never open a window
   std::optional<double> durationSeconds;  // --duration
   std::filesystem::path dataDir;          // holds shaders/ and web/
+  int mallocArenas = 0;  // what platform::useMallocArenaPerThread put in force (0: glibc's default)
 };
 
 // Where shaders/ and web/ are: $TESSERA_DATA_DIR, else the source tree this was built from.

@@ -25,6 +25,7 @@
 #include "platform/gl_surface.hpp"
 #include "platform/pipeline.hpp"
 #include "platform/png.hpp"
+#include "platform/system.hpp"
 #include "platform/tls_trust.hpp"
 #include "render/scenes.hpp"
 #include "render/shader_preview.hpp"
@@ -37,6 +38,8 @@ using namespace tessera;
 constexpr int kOk = 0;
 constexpr int kFailure = 1;
 constexpr int kUsage = 2;
+// An arena per thread for `run`: 256 WHIP participants bring ~2,300 threads.
+constexpr int kMallocArenas = 4096;
 
 constexpr const char* kMainHelp = R"(tessera - live crowd cameras painted into one canvas
 
@@ -153,10 +156,11 @@ int cmdCheck(Args args) {
   return kOk;
 }
 
-int cmdRun(Args args) {
+int cmdRun(Args args, int mallocArenas) {
   if (wantsHelp(args.items)) return std::printf("%s", kRunHelp), kOk;
   std::optional<std::string> file;
   server::ServerOptions options;
+  options.mallocArenas = mallocArenas;
   while (!args.done()) {
     const std::string a = args.next();
     auto value = [&](const char* flag) -> std::optional<std::string> {
@@ -457,7 +461,12 @@ int main(int argc, char** argv) {
   }
   const std::string command = all[0];
   Args rest{std::vector<std::string>(all.begin() + 1, all.end())};
-  if (command == "run") return cmdRun(rest);
+  if (command == "run") {
+    // Before any thread exists (platform/system.hpp): idle-class feed threads must not share
+    // malloc locks with the canvas.
+    const int arenas = tessera::platform::useMallocArenaPerThread(kMallocArenas);
+    return cmdRun(rest, arenas);
+  }
   if (command == "check") return cmdCheck(rest);
   if (command == "version" || command == "--version") return cmdVersion();
   if (command == "worker") return cmdWorker(rest);

@@ -12,8 +12,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "ingest/stall_check.hpp"
 #include "tests/ingest/ingest_fixtures.hpp"
 #include "tests/support/frames.hpp"
 #include "tests/support/wait.hpp"
@@ -27,6 +29,9 @@ using tessera::core::FrameRef;
 using tessera::core::PixelFormat;
 using tessera::ingest::Feed;
 using tessera::ingest::FeedSpec;
+using tessera::ingest::judgeStall;
+using tessera::ingest::StallVerdict;
+using tessera::ingest::ThreadsSample;
 using tessera::ingest::testing::Clips;
 using tessera::ingest::testing::kTile;
 using tessera::ingest::testing::pull;
@@ -299,6 +304,68 @@ TEST_CASE("a pipeline's idle-class threads get the CPU back before it stops", "[
   CHECK(policies[0] == SCHED_OTHER);
   p.reset();  // stopped
   CHECK(waitUntil([] { return threadPolicies("rq:src").empty(); }, 2s));
+}
+
+TEST_CASE("an idle-class pipeline on a busy machine is judged starved, not stalled",
+          "[ingest][feed]") {
+  // The watchdog's evidence (platform::poolThreadsCpu): a pipeline whose streaming thread always
+  // has work, in the idle class, while every CPU spins at the default priority.
+  std::string error;
+  auto busy = tessera::platform::Pipeline::parse(
+      "busy", "videotestsrc is-live=false ! video/x-raw,width=64,height=48 ! fakesink sync=false",
+      &error);
+  REQUIRE(busy);
+  busy->setStreamingThreadsIdle();
+  REQUIRE(busy->play(&error));
+  REQUIRE(waitUntil([&] { return busy->streamingThreadsCpu().threads == 1; }, 5s));
+
+  const auto sample = [&] {
+    const auto cpu = busy->streamingThreadsCpu();
+    return ThreadsSample{std::chrono::steady_clock::now(), cpu.runnable, cpu.cpuSeconds,
+                         cpu.waitSeconds};
+  };
+  std::atomic<bool> spin{true};
+  std::vector<std::thread> hogs;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;  // bounded whatever happens
+  for (unsigned i = 0; i < std::max(2u, std::thread::hardware_concurrency()); ++i) {
+    hogs.emplace_back([&] {
+      while (spin.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < deadline) {
+      }
+    });
+  }
+  std::this_thread::sleep_for(200ms);  // the hogs own the CPUs
+  const auto before = sample();
+  std::this_thread::sleep_for(1s);  // a measuring window, not a wait for a condition
+  const auto starved = sample();
+  spin = false;
+  for (auto& t : hogs) t.join();
+  INFO("runnable " << starved.runnable << ", cpu " << (starved.cpuSeconds - before.cpuSeconds));
+  CHECK(judgeStall(before, starved).verdict == StallVerdict::kStarved);
+
+  // With the CPUs free the same thread uses one: busy, so a feed without frames would be stuck.
+  const auto freeBefore = sample();
+  std::this_thread::sleep_for(1s);
+  CHECK(judgeStall(freeBefore, sample()).verdict == StallVerdict::kStalled);
+  busy.reset();
+
+  // A pipeline waiting for its next frame sleeps: stalled, whatever the CPU does.
+  auto waiting = tessera::platform::Pipeline::parse(
+      "waiting", "videotestsrc is-live=true ! video/x-raw,framerate=1/5 ! fakesink", &error);
+  REQUIRE(waiting);
+  waiting->setStreamingThreadsIdle();
+  REQUIRE(waiting->play(&error));
+  REQUIRE(waitUntil([&] { return waiting->streamingThreadsCpu().threads >= 1; }, 5s));
+  std::this_thread::sleep_for(300ms);  // past the first frame, into the wait for the second
+  const auto asleep = [&] {
+    const auto cpu = waiting->streamingThreadsCpu();
+    return ThreadsSample{std::chrono::steady_clock::now(), cpu.runnable, cpu.cpuSeconds,
+                         cpu.waitSeconds};
+  };
+  const auto asleepBefore = asleep();
+  std::this_thread::sleep_for(1s);
+  const auto asleepNow = asleep();
+  CHECK(asleepNow.runnable == 0);
+  CHECK(judgeStall(asleepBefore, asleepNow).verdict == StallVerdict::kStalled);
 }
 
 TEST_CASE("a looping pulled file keeps delivering after its end", "[ingest][feed]") {
