@@ -213,10 +213,13 @@ bool Feed::start(std::string* error) {
   // outweigh the render thread 35 to 1); the idle class can (weight 3 each: 256 weigh a quarter
   // of the render thread). Under overload a feed's decoder and sink skip late frames (counted,
   // FeedStatus::skipped) rather than the canvas or the stream losing any.
+  // From the feed's settling on (ingest::SettledPriority): negotiating and opening the decoder
+  // at that priority would hold process-wide locks while starved.
+  mSettled = SettledPriority();
   if (mSpec.priority == core::FeedPriority::kIdle) {
-    mPipeline->setStreamingThreadsIdle();
+    mPipeline->setStreamingThreadsIdleLater();
   } else {
-    mPipeline->setStreamingThreadNice(kLowPriorityNice);
+    mPipeline->setStreamingThreadNiceLater(kLowPriorityNice);
   }
   mPipeline->watchBus(this);
   if (!mPipeline->play(error)) {
@@ -250,6 +253,7 @@ GstFlowReturn Feed::onNewSample(GstAppSink* sink, gpointer data) {
   PulledFrame pulled = pullFrame(sink, self->mSequence + 1, self->mSampleInfos);
   if (!pulled.frame) return GST_FLOW_OK;  // a malformed sample is dropped, never thrown
   ++self->mSequence;
+  self->mSettled.onFrame(self->mPipeline ? self->mPipeline->taskPool() : nullptr);
   // The source size: the decoder's output caps, seen at the scaler's sink pad.
   int sourceWidth = pulled.frame->width, sourceHeight = pulled.frame->height;
   videoSizeAt(self->mScalerPad.get(), &sourceWidth, &sourceHeight, self->mSourceInfos);

@@ -113,6 +113,7 @@ class Feed final : public platform::PipelineListener {
   platform::GstPtr<GstPad> mScalerPad;  // pull only; set before play, read by the streaming thread
   VideoInfoCache mSampleInfos;          // the streaming thread's (ingest/sample_frame.hpp)
   VideoInfoCache mSourceInfos;
+  SettledPriority mSettled;  // the streaming thread's; reset by start()
 
   // Synthetic feeds and files are timed by their own pipeline clock; live sources by their
   // sender (RTCP) or not at all. A file:// URI can be live (an SDP file): mRtp tells.

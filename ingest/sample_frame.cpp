@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/time.hpp"
+#include "platform/task_pool.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -48,6 +49,15 @@ core::Clock::time_point arrivalOf(GstAppSink* sink, std::optional<std::int64_t> 
 }
 
 }  // namespace
+
+void SettledPriority::onFrame(GstTaskPool* pool) {
+  if (mLowered || !pool) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!mFirst) mFirst = now;
+  if (now - *mFirst < kSettleTime) return;
+  platform::lowerPoolThreads(pool);
+  mLowered = true;
+}
 
 const GstVideoInfo* VideoInfoCache::get(GstCaps* caps) {
   if (!caps) return nullptr;

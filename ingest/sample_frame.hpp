@@ -6,6 +6,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,6 +33,23 @@ class VideoInfoCache {
   platform::GstPtr<GstCaps> mCaps;  // held, so a new caps object cannot reuse the address
   GstVideoInfo mInfo{};
   bool mValid = false;
+};
+
+// A feed's streaming threads start at the default priority (platform::ThreadPriority::deferred)
+// and take the feed priority once the feed has settled: a frame arriving kSettleTime after its
+// first, by when its caps are negotiated, its decoder open and its tile size followed. Those
+// steps take process-wide locks (GLib's quark table, libav's codec lock) that an idle-class
+// thread, starved while holding one, would keep from every other feed and the main loop.
+// One per pipeline run, used by its streaming thread only.
+class SettledPriority {
+ public:
+  static constexpr std::chrono::seconds kSettleTime{3};
+  // Call with every frame: lowers the pool's threads once.
+  void onFrame(GstTaskPool* pool);
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> mFirst;
+  bool mLowered = false;
 };
 
 // A frame from an appsink with what its buffer says about when it was taken.

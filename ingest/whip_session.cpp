@@ -30,6 +30,7 @@ struct StreamContext {
   std::shared_ptr<core::FeedChannel> channel;
   core::SizePx tile;
   std::atomic<std::uint64_t> sequence{0};
+  platform::GstPtr<GstTaskPool> pool;  // the decoding thread's (yieldDecodingToTheCanvas)
 };
 
 struct BranchContext {
@@ -37,6 +38,7 @@ struct BranchContext {
   platform::GstPtr<GstPad> scalerPad;
   VideoInfoCache sampleInfos;  // the branch's streaming thread only
   VideoInfoCache sourceInfos;
+  SettledPriority settled;
 };
 
 using WeakSession = std::weak_ptr<WhipSession>;
@@ -54,6 +56,7 @@ GstFlowReturn onBranchSample(GstAppSink* sink, gpointer data) {
   PulledFrame pulled = pullFrame(sink, stream.sequence + 1, branch->sampleInfos);
   if (!pulled.frame) return GST_FLOW_OK;
   ++stream.sequence;
+  branch->settled.onFrame(stream.pool.get());
   int w = pulled.frame->width, h = pulled.frame->height;
   videoSizeAt(branch->scalerPad.get(), &w, &h, branch->sourceInfos);
   // A phone's frames are timed by its own clock (RTCP Sender Reports), never by the pipeline's.
@@ -196,7 +199,7 @@ bool WhipSession::buildPipeline(std::string* error) {
   stream->channel = mChannel;
   stream->tile = mSettings.tile;
   g_signal_connect_data(webrtc, "pad-added", G_CALLBACK(onPadAdded),
-                        new std::shared_ptr<StreamContext>(std::move(stream)), &deleteStream,
+                        new std::shared_ptr<StreamContext>(stream), &deleteStream,
                         static_cast<GConnectFlags>(0));
   // State changes arrive on webrtcbin's threads: hop to the main loop.
   auto onStateNotify = +[](GObject*, GParamSpec*, gpointer data) {
@@ -213,6 +216,7 @@ bool WhipSession::buildPipeline(std::string* error) {
 
   mPipeline.emplace(name, std::move(pipeline));
   yieldDecodingToTheCanvas(webrtc);
+  stream->pool = platform::GstPtr<GstTaskPool>::retain(mPipeline->taskPool());  // before play
   configureIce();
 
   // The server chooses the codecs: a receive-only video transceiver with VP8 and H.264 (what
@@ -243,8 +247,11 @@ void WhipSession::yieldDecodingToTheCanvas(GstElement* webrtc) {
           platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin"))) {
     g_object_set(rtpbin.get(), "drop-on-latency", TRUE, nullptr);
   }
-  platform::ThreadPriority priority{true, 0};
-  if (mSettings.priority == core::FeedPriority::kLow) priority = {false, Feed::kLowPriorityNice};
+  // From the participant's settling on (ingest::SettledPriority).
+  platform::ThreadPriority priority{true, 0, true};
+  if (mSettings.priority == core::FeedPriority::kLow) {
+    priority = {false, Feed::kLowPriorityNice, true};
+  }
   mPipeline->setStreamingThreadPriorityOf("rtpjitterbuffer", priority);
 }
 

@@ -18,7 +18,18 @@ namespace {
 struct Threads {
   std::mutex mutex;
   std::set<pid_t> tids;
+  bool lowered = false;  // ThreadPriority::deferred: lowerPoolThreads was called
 };
+
+// Gives thread `tid` the pool's priority (the idle class or a nice value).
+void applyPriority(pid_t tid, const tessera::platform::ThreadPriority& priority) {
+  if (priority.idle) {
+    const sched_param param{};
+    sched_setscheduler(tid, SCHED_IDLE, &param);
+  } else if (priority.nice != 0) {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(tid), priority.nice);
+  }
+}
 
 struct TesseraTaskPool {
   GstTaskPool parent;
@@ -46,11 +57,7 @@ void* runTask(void* arg) {
     // Registered before the priority drops, under the lock raisePoolThreads holds while it works.
     std::lock_guard lock(start->threads->mutex);
     start->threads->tids.insert(tid);
-    if (start->priority.idle) {
-      tessera::platform::setCurrentThreadIdle();
-    } else if (start->priority.nice != 0) {
-      tessera::platform::setCurrentThreadNice(start->priority.nice);
-    }
+    if (!start->priority.deferred || start->threads->lowered) applyPriority(tid, start->priority);
   }
   start->func(start->data);
   std::lock_guard lock(start->threads->mutex);
@@ -122,6 +129,17 @@ PoolThreadsCpu poolThreadsCpu(GstTaskPool* pool) {
     if (stat->runDelayNs) cpu.waitSeconds = cpu.waitSeconds.value_or(0) + *stat->runDelayNs / 1e9;
   }
   return cpu;
+}
+
+int lowerPoolThreads(GstTaskPool* pool) {
+  if (!pool || !G_TYPE_CHECK_INSTANCE_TYPE(pool, tessera_task_pool_get_type())) return 0;
+  const auto* self = reinterpret_cast<TesseraTaskPool*>(pool);
+  const auto& threads = *self->threads;
+  std::lock_guard lock(threads->mutex);
+  if (threads->lowered) return 0;
+  threads->lowered = true;
+  for (const pid_t tid : threads->tids) applyPriority(tid, self->priority);
+  return static_cast<int>(threads->tids.size());
 }
 
 int raisePoolThreads(GstTaskPool* pool) {

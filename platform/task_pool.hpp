@@ -21,9 +21,18 @@ namespace tessera::platform {
 struct ThreadPriority {
   bool idle = false;  // the idle scheduling class (platform::setCurrentThreadIdle)
   int nice = 0;       // otherwise this nice value (raising needs CAP_SYS_NICE; tried anyway)
+  // Threads start at the default priority and take this one only once lowerPoolThreads is
+  // called (e.g. a feed's first frame): a pipeline negotiating caps and opening its decoder
+  // takes process-wide locks (GLib's quark table, libav's codec lock) that a starved idle-class
+  // thread would hold for seconds, stopping every other feed and the main loop.
+  bool deferred = false;
 };
 
 GstPtr<GstTaskPool> makePriorityTaskPool(ThreadPriority priority);
+
+// ThreadPriority::deferred: gives the pool's live threads, and the ones it starts from now on,
+// its priority. Once; any thread. Returns how many were lowered.
+int lowerPoolThreads(GstTaskPool* pool);
 
 // Gives the pool's live threads the default priority again (SCHED_OTHER, nice 0), before their
 // pipeline is stopped: stopping waits for them to leave their loops, and an idle-class thread on

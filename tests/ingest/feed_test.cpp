@@ -30,6 +30,7 @@ using tessera::core::PixelFormat;
 using tessera::ingest::Feed;
 using tessera::ingest::FeedSpec;
 using tessera::ingest::judgeStall;
+using tessera::ingest::SettledPriority;
 using tessera::ingest::StallVerdict;
 using tessera::ingest::ThreadsSample;
 using tessera::ingest::testing::Clips;
@@ -242,7 +243,15 @@ TEST_CASE("a pulled file decodes on one streaming thread, in the idle class", "[
       5s);
   INFO("demux threads: " << demuxers.size());
   CHECK(onePerFeed);
-  CHECK(std::count(demuxers.begin(), demuxers.end(), SCHED_IDLE) == 4);
+  // At the default priority while they settle (ingest::SettledPriority: negotiating and opening
+  // a decoder take process-wide locks), in the idle class once frames have come for a while.
+  CHECK(std::count(demuxers.begin(), demuxers.end(), SCHED_OTHER) == 4);
+  CHECK(waitUntil(
+      [&] {
+        demuxers = threadPolicies("demux:");
+        return std::count(demuxers.begin(), demuxers.end(), SCHED_IDLE) == 4;
+      },
+      SettledPriority::kSettleTime + 5s));
   CHECK(threadPolicies("multiqueue").empty());
   CHECK(threadPolicies("typefind").empty());
   CHECK(listener.failures.empty());

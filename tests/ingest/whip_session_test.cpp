@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "ingest/sample_frame.hpp"
 #include "ingest/sender_reports.hpp"
 #include "platform/gobject_ptr.hpp"
 #include "platform/gst_ptr.hpp"
@@ -177,12 +178,20 @@ TEST_CASE("WHIP frames carry the sender's capture time and the Sender Reports se
     // The participant's video is decoded on its jitter buffer's output thread, which gives way
     // to the canvas ([ingest] feed_priority, idle by default); the threads that receive packets
     // do not (the test's sender has the same elements, so only SCHED_IDLE ones count).
-    const auto threads = threadPolicies();
+    // It takes that priority once the participant has settled (ingest::SettledPriority).
+    std::multimap<std::string, int> threads;
     int decoding = 0, idleNetwork = 0;
-    for (const auto& [name, policy] : threads) {
-      if (name.rfind("rtpjitterbuffer", 0) == 0 && policy == SCHED_IDLE) ++decoding;
-      if (name.rfind("nicesrc", 0) == 0 && policy == SCHED_IDLE) ++idleNetwork;
-    }
+    waitUntil(
+        [&] {
+          threads = threadPolicies();
+          decoding = idleNetwork = 0;
+          for (const auto& [name, policy] : threads) {
+            if (name.rfind("rtpjitterbuffer", 0) == 0 && policy == SCHED_IDLE) ++decoding;
+            if (name.rfind("nicesrc", 0) == 0 && policy == SCHED_IDLE) ++idleNetwork;
+          }
+          return decoding >= 1;
+        },
+        tessera::ingest::SettledPriority::kSettleTime + 5s);
     std::string names;
     for (const auto& [name, policy] : threads) names += name + "=" + std::to_string(policy) + " ";
     INFO("threads: " << names);
