@@ -25,8 +25,6 @@
 // phase, which alone moves a tile's switch to white by up to half a camera frame under the
 // nearest-capture-time rule). Prints one JSON object on stdout. Every wait is bounded.
 import { createRequire } from 'node:module';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { waitFor } from './support.mjs';
@@ -160,7 +158,11 @@ function watchClockBytes(page, record) {
 }
 
 async function join(browser, delayMs, index) {
-  const page = await browser.newPage();
+  // A context each, as each phone is its own browser: pages of one context share Chrome's six
+  // connections per host, which 16 pages' held status polls (dynacast) would fill, queueing
+  // their clock rounds behind them.
+  const context = await browser.newContext();
+  const page = await context.newPage();
   page.on('pageerror', (e) => log(`participant ${index}: page error: ${e.message}`));
   await page.addInitScript(initScript, { delayMs, fps, flashMs: kFlashMs, timecode, phaseGrid });
   const clockRequests = [];
@@ -192,8 +194,7 @@ function clockCost(p, endAt) {
 
 async function main() {
   if (!baseUrl) throw new Error('set TESSERA_URL');
-  const userDataDir = await mkdtemp(path.join(tmpdir(), 'tessera-sync-'));
-  const browser = await chromium.launchPersistentContext(userDataDir, {
+  const browser = await chromium.launch({
     executablePath: chromiumPath, headless: true, args: kArgs,
   });
   try {
@@ -240,7 +241,6 @@ async function main() {
                                  participants: pages, feeds }));
   } finally {
     await browser.close();
-    await rm(userDataDir, { recursive: true, force: true });
   }
 }
 
