@@ -80,7 +80,11 @@ void WhipManager::offer(const std::string& sdp, Done done) {
   channel->setOnCanvas(!mConfig.approval);
   const std::string id = newSessionId();
   auto session = WhipSession::create(id, mSettings, channel, this);
-  mSessions[id] = Entry{session, std::move(done), std::chrono::steady_clock::now(), {}};
+  Entry entry;
+  entry.session = session;
+  entry.done = std::move(done);
+  entry.created = std::chrono::steady_clock::now();
+  mSessions[id] = std::move(entry);
   if (!session->start(sdp, &error)) {
     onWhipAnswer(id, {}, error);
     return;

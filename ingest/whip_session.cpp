@@ -114,7 +114,8 @@ void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer data) {
       platform::GstPtr<GstElement>::adopt(GST_ELEMENT(gst_element_get_parent(GST_ELEMENT(webrtc))));
   if (!parent) return;
   if (auto sink = platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "sink"))) {
-    auto* branch = new BranchContext{stream, nullptr};  // freed with the appsink's callbacks
+    auto* branch = new BranchContext;  // freed with the appsink's callbacks
+    branch->stream = stream;
     // The scaler's sink pad tells the size the phone actually sends.
     if (auto scaler =
             platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "scaler"))) {
