@@ -29,8 +29,9 @@ StallJudgement judgeStall(const std::optional<ThreadsSample>& before, const Thre
 
 std::string describe(const StallJudgement& j) {
   std::string text = fmt::format("its threads used {:.0f}% of a core", j.cpuShare * 100);
-  if (j.waitShare)
+  if (j.waitShare) {
     text += fmt::format(", waited for a CPU {:.0f}% of the time", *j.waitShare * 100);
+  }
   return text;
 }
 

@@ -243,9 +243,8 @@ TEST_CASE("a pulled file decodes on one streaming thread, in the idle class", "[
       5s);
   INFO("demux threads: " << demuxers.size());
   CHECK(onePerFeed);
-  // At the default priority while they settle (ingest::SettledPriority: negotiating and opening
-  // a decoder take process-wide locks), in the idle class once frames have come for a while.
-  CHECK(std::count(demuxers.begin(), demuxers.end(), SCHED_OTHER) == 4);
+  // In the idle class once frames have come for a while (ingest::SettledPriority; before that
+  // at the default priority, tested below with the pool itself).
   CHECK(waitUntil(
       [&] {
         demuxers = threadPolicies("demux:");
@@ -286,6 +285,42 @@ TEST_CASE("a feed's idle class ends with its threads, never reaching another pip
       },
       5s));
   for (int policy : policies) CHECK(policy == SCHED_OTHER);
+}
+
+TEST_CASE("a deferred priority leaves the streaming threads alone until they are lowered",
+          "[ingest][feed]") {
+  // ingest::SettledPriority: a feed negotiates and opens its decoder at the default priority
+  // (process-wide locks), and only then gives way to the canvas, threads started later too.
+  std::string error;
+  auto p = tessera::platform::Pipeline::parse(
+      "later", "videotestsrc is-live=true ! queue name=lq ! fakesink", &error);
+  REQUIRE(p);
+  p->setStreamingThreadsIdleLater();
+  REQUIRE(p->play(&error));
+  std::vector<int> policies;
+  REQUIRE(waitUntil(
+      [&] {
+        policies = threadPolicies("lq:src");
+        return policies.size() == 1;
+      },
+      5s));
+  CHECK(policies[0] == SCHED_OTHER);
+  CHECK(p->lowerStreamingThreads() >= 1);  // the queue's thread and the source's
+  CHECK(threadPolicies("lq:src") == std::vector<int>{SCHED_IDLE});
+  CHECK(p->lowerStreamingThreads() == 0);  // once
+  // A task started after the lowering starts in the idle class.
+  REQUIRE(p->get());
+  gst_element_set_state(p->get(), GST_STATE_READY);
+  gst_element_get_state(p->get(), nullptr, nullptr, 5 * GST_SECOND);
+  REQUIRE(waitUntil([] { return threadPolicies("lq:src").empty(); }, 2s));
+  REQUIRE(p->play(&error));
+  REQUIRE(waitUntil(
+      [&] {
+        policies = threadPolicies("lq:src");
+        return policies.size() == 1;
+      },
+      5s));
+  CHECK(policies[0] == SCHED_IDLE);
 }
 
 TEST_CASE("a pipeline's idle-class threads get the CPU back before it stops", "[ingest][feed]") {
