@@ -636,8 +636,24 @@ void readTls(Parser& parser, Section& http, HttpConfig& out) {
   if (filesOk) out.tls = TlsFiles{parser.resolve(cert), parser.resolve(key)};
 }
 
+// Each open connection is a descriptor: the caps stay well under the raised open-file limit.
+constexpr int kMaxHttpConnections = 16384;
+
+void readConnectionLimits(Section& s, HttpConfig& out) {
+  s.readInt("max_connections", out.maxConnections, 16, kMaxHttpConnections);
+  if (s.readInt("max_connections_per_address", out.maxConnectionsPerAddress, 1,
+                kMaxHttpConnections) &&
+      out.maxConnectionsPerAddress > out.maxConnections) {
+    s.problem(*s.find("max_connections_per_address"), "max_connections_per_address",
+              fmt::format("{} is more than max_connections ({})", out.maxConnectionsPerAddress,
+                          out.maxConnections));
+  }
+}
+
 void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
-  Section s(parser, t, "http", {"listen", "tls", "admin_token", "viewer_token", "public_url"});
+  Section s(parser, t, "http",
+            {"listen", "tls", "admin_token", "viewer_token", "public_url", "max_connections",
+             "max_connections_per_address"});
   std::string listen;
   if (s.readString("listen", listen)) {
     if (parseListenAddress(listen)) {
@@ -652,6 +668,7 @@ void readHttp(Parser& parser, const toml::table& t, HttpConfig& out) {
   readTls(parser, s, out);
   s.readString("admin_token", out.adminToken);
   s.readToken("viewer_token", out.viewerToken);
+  readConnectionLimits(s, out);
   std::string url;
   if (s.readString("public_url", url)) {
     if (urlHost(url)) {

@@ -57,6 +57,10 @@ struct HttpConfig {
   // The private channel: the viewer page, /hls/*, /whep and reactions need it; absent = public.
   std::optional<std::string> viewerToken;
   std::optional<std::string> publicUrl;
+  // Open connections at once, and from one client address (phones behind one venue NAT share
+  // an address, each holding a status poll: docs/http-api.md, "Limits").
+  int maxConnections = 512;
+  int maxConnectionsPerAddress = 32;
 };
 
 struct SyntheticConfig {

@@ -103,9 +103,11 @@ bool Server::startStages() {
                   "malloc lock cannot stop the canvas (MALLOC_ARENA_MAX sets the number)",
                   mOptions.mallocArenas);
   }
-  if (fd.after < static_cast<unsigned long>(mConfig.ingest.maxFeeds) * 8) {
-    core::logWarn(kModule, "open-file limit {} may not hold max_feeds = {}", fd.after,
-                  mConfig.ingest.maxFeeds);
+  if (fd.after < static_cast<unsigned long>(mConfig.ingest.maxFeeds) * 8 +
+                     static_cast<unsigned long>(mConfig.http.maxConnections)) {
+    core::logWarn(kModule,
+                  "open-file limit {} may not hold max_feeds = {} and max_connections = {}",
+                  fd.after, mConfig.ingest.maxFeeds, mConfig.http.maxConnections);
   }
   if (mConfig.ingest.feedPriority == core::FeedPriority::kIdle) {
     core::logInfo(
@@ -190,6 +192,9 @@ bool Server::startStages() {
   http.adminToken = mConfig.http.adminToken;
   http.viewerToken = mConfig.http.viewerToken;
   http.webDir = mOptions.dataDir / "web";
+  http.connections.maxConnections = static_cast<std::size_t>(mConfig.http.maxConnections);
+  http.connections.maxConnectionsPerAddress =
+      static_cast<std::size_t>(mConfig.http.maxConnectionsPerAddress);
   if (const auto* files = std::get_if<core::TlsFiles>(&mConfig.http.tls)) {
     http.tls = platform::TlsPaths{files->cert, files->key};
   } else if (const auto* mode = std::get_if<std::string>(&mConfig.http.tls);

@@ -132,6 +132,17 @@ const std::vector<ValidCase> kValid = {
     {"http viewer_token of 256 characters",
      "[http]\nviewer_token = \"" + std::string(256, 'v') + "\"\n",
      [](const Config& c) { CHECK(c.http.viewerToken == std::string(256, 'v')); }},
+    {"http connection caps: defaults", "",
+     [](const Config& c) {
+       CHECK(c.http.maxConnections == 512);
+       CHECK(c.http.maxConnectionsPerAddress == 32);
+     }},
+    {"http connection caps for a venue behind one NAT address",
+     "[http]\nmax_connections = 2048\nmax_connections_per_address = 1024\n",
+     [](const Config& c) {
+       CHECK(c.http.maxConnections == 2048);
+       CHECK(c.http.maxConnectionsPerAddress == 1024);
+     }},
     {"http listen on IPv6", "[http]\nlisten = \"[::]:8443\"\n",
      [](const Config& c) { CHECK(c.http.listen == "[::]:8443"); }},
     {"tls auto", "[http]\ntls = \"auto\"\n",
@@ -481,6 +492,13 @@ const std::vector<InvalidCase> kInvalid = {
     {"listen with bad port",
      "[http]\nlisten = \"0.0.0.0:99999\"\n",
      {R"(t.toml:2: http.listen: expected "IP:PORT" (an IPv4 address or a bracketed IPv6 one, not a host name; PORT 0..65535), got "0.0.0.0:99999")"}},
+    {"http connection caps out of range",
+     "[http]\nmax_connections = 8\nmax_connections_per_address = 0\n",
+     {"t.toml:2: http.max_connections: expected an integer in 16..16384, got 8",
+      "t.toml:3: http.max_connections_per_address: expected an integer in 1..16384, got 0"}},
+    {"http per-address cap above the total",
+     "[http]\nmax_connections = 64\nmax_connections_per_address = 65\n",
+     {"t.toml:3: http.max_connections_per_address: 65 is more than max_connections (64)"}},
     {"public_url without scheme",
      "[http]\npublic_url = \"wall.example.org\"\n",
      {R"(t.toml:2: http.public_url: expected a URL like "https://host:port" (host: letters, digits, '-' and '.', or an IP address), got "wall.example.org")"}},

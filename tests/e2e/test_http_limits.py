@@ -7,6 +7,7 @@ import argparse
 import http.client
 import os
 import re
+import select
 import socket
 import sys
 import threading
@@ -236,6 +237,30 @@ def check_slow_clients(t):
     assert waited < 13, f"slow connections were held {waited:.1f} s"
 
 
+def check_configured_caps(binary):
+    """[http] max_connections_per_address raises the per-address cap (a venue's phones behind one
+    NAT address, each holding a status poll): 40 held from one address, the 41st closed."""
+    config = CONFIG.replace("[http]\n", "[http]\nmax_connections = 64\n"
+                            "max_connections_per_address = 40\n")
+    with Tessera(binary, config) as t:
+        wait_until(lambda: http_request(t.url + "/healthz")[0] == 200, 30, "/healthz")
+        held = [connect(t, source="127.0.4.1") for _ in range(40)]
+        for s in held:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # headers never end
+        extra = connect(t, source="127.0.4.1")
+        extra.settimeout(5)
+        assert extra.recv(100) == b"", "a 41st connection from one address was kept"
+        extra.close()
+        # None of the 40 was closed (a closed one would read as ready, with b"").
+        ready, _, _ = select.select(held, [], [], 0.5)
+        assert not ready, f"{len(ready)} of 40 connections from one address were closed"
+        for s in held:
+            s.close()
+        assert http_request(t.url + "/healthz")[0] == 200
+        assert t.stop() == 0, t.log_text()[-2000:]
+    print("configured caps: 40 connections from one address held, the 41st closed")
+
+
 def check_rate_map(t):
     """The WHIP rate limit remembers at most 4096 addresses."""
     head = (f"POST /whip HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {WHIP}\r\n"
@@ -259,6 +284,8 @@ def main():
     args = parser.parse_args()
     checks = [check_descriptors, check_bodies, check_smuggling, check_backlog, check_slow_clients,
               check_rate_map, check_descriptors]
+    if args.only == "configured_caps" or not args.only:
+        check_configured_caps(args.tessera)
     if args.only:
         checks = [c for c in checks if c.__name__ == "check_" + args.only][:1]
     with Tessera(args.tessera, CONFIG) as t:
