@@ -62,31 +62,24 @@ void IngestManager::checkStalls() {
     const bool connected = last && *last >= e.startedAt;
     const auto since = connected ? *last : e.startedAt;
     const double limitS = connected ? t.stallS : t.connectS;
-    if (limitS <= 0 || now - since <= std::chrono::duration<double>(limitS)) {
-      e.threads.reset();
-      e.starved = false;
-      continue;
-    }
-    const StallJudgement judged = judgeStalled(e, now);
-    if (judged.verdict == StallVerdict::kStarved && !e.starved) starved.push_back(id);
-    e.starved = judged.verdict == StallVerdict::kStarved;
-    if (judged.verdict != StallVerdict::kStalled) continue;
+    if (limitS <= 0) continue;
+    const auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(limitS));
+    const StallWatch::Result watched = e.watch.check(now - since, timeout, [&] {
+      const platform::PoolThreadsCpu cpu = e.feed->streamingThreadsCpu();
+      return ThreadsSample{now, cpu.runnable, cpu.cpuSeconds, cpu.waitSeconds};
+    });
+    if (!watched.pastTimeout) continue;
+    if (watched.newlyStarved) starved.push_back(id);
+    if (watched.judgement.verdict != StallVerdict::kStalled) continue;
     stalled.emplace_back(
         id, fmt::format("{} ({})",
                         connected ? fmt::format("stalled: no frame for {:g} s", limitS)
                                   : fmt::format("no picture within {:g} s of connecting", limitS),
-                        describe(judged)));
+                        describe(watched.judgement)));
   }
   logStarved(starved);
   for (const auto& [id, why] : stalled) onFeedFailed(id, why);
-}
-
-StallJudgement IngestManager::judgeStalled(Entry& e, std::chrono::steady_clock::time_point now) {
-  const platform::PoolThreadsCpu cpu = e.feed->streamingThreadsCpu();
-  const ThreadsSample sample{now, cpu.runnable, cpu.cpuSeconds, cpu.waitSeconds};
-  const StallJudgement judged = judgeStall(e.threads, sample);
-  e.threads = sample;
-  return judged;
 }
 
 void IngestManager::logStarved(const std::vector<core::FeedId>& ids) {

@@ -65,8 +65,7 @@ class IngestManager final : public FeedListener {
     int attempt = 0;
     std::chrono::steady_clock::time_point startedAt;
     std::chrono::steady_clock::time_point bitrateSince;
-    std::optional<ThreadsSample> threads;  // past its stall timeout: the last sample
-    bool starved = false;                  // kept, though past its stall timeout
+    StallWatch watch;  // stalled or starved, near and past its stall timeout
   };
 
   void onFeedFailed(core::FeedId id, const std::string& reason) override;
@@ -78,8 +77,6 @@ class IngestManager final : public FeedListener {
   void restart(core::FeedId id);
   void followDrawnSizes();
   void checkStalls();
-  // A feed past its stall timeout: restart it, or is it only waiting for a CPU?
-  StallJudgement judgeStalled(Entry& e, std::chrono::steady_clock::time_point now);
   void logStarved(const std::vector<core::FeedId>& ids);
   // Pulled feeds' bitrates, from the bytes their decoders took since the last call.
   void updateBitrates(std::chrono::steady_clock::time_point now);

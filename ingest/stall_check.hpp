@@ -47,4 +47,41 @@ StallJudgement judgeStall(const std::optional<ThreadsSample>& before, const Thre
 // "3% of a core, waited for a CPU 10% of the time": what a log line says of the judgement.
 std::string describe(const StallJudgement& j);
 
+// One feed's watch, called once a second with how long it has gone without a frame. It samples
+// the threads from kLead before the timeout on, so that the first check past the timeout has an
+// earlier sample to judge with and a stalled feed is acted on as soon as before.
+class StallWatch {
+ public:
+  static constexpr std::chrono::milliseconds kLead{1500};
+  struct Result {
+    bool pastTimeout = false;
+    StallJudgement judgement;  // past the timeout: starved, stalled or (no earlier sample) unsure
+    bool newlyStarved = false;
+  };
+  template <typename SampleFn>  // () -> ThreadsSample, called only when a sample is needed
+  Result check(std::chrono::steady_clock::duration quiet,
+               std::chrono::steady_clock::duration timeout, SampleFn&& sample) {
+    if (quiet <= timeout - kLead) {
+      mPrevious.reset();
+      mStarved = false;
+      return {};
+    }
+    const ThreadsSample now = sample();
+    if (quiet <= timeout) {
+      mPrevious = now;
+      return {};
+    }
+    Result r{true, judgeStall(mPrevious, now), false};
+    mPrevious = now;
+    const bool starved = r.judgement.verdict == StallVerdict::kStarved;
+    r.newlyStarved = starved && !mStarved;
+    mStarved = starved;
+    return r;
+  }
+
+ private:
+  std::optional<ThreadsSample> mPrevious;
+  bool mStarved = false;
+};
+
 }  // namespace tessera::ingest

@@ -215,24 +215,20 @@ void WhipManager::checkSilence() {
     // Negotiation is bounded on its own (the gathering timeout); silence counts from the answer.
     if (e.done) continue;
     const auto last = e.session->channel()->lastActivityAt();  // hidden: keyframes only
-    if (now - (last ? std::max(*last, e.answered) : e.answered) <= limit) {
-      e.threads.reset();
-      e.starved = false;
-      continue;
-    }
     // A decoder the overloaded machine starves is not a participant gone (ingest/stall_check).
-    const platform::PoolThreadsCpu cpu = e.session->decodingThreadsCpu();
-    const ThreadsSample sample{now, cpu.runnable, cpu.cpuSeconds, cpu.waitSeconds};
-    const StallJudgement judged = judgeStall(e.threads, sample);
-    e.threads = sample;
-    if (judged.verdict == StallVerdict::kStarved && !e.starved) {
+    const auto quiet = now - (last ? std::max(*last, e.answered) : e.answered);
+    const StallWatch::Result watched = e.watch.check(quiet, limit, [&] {
+      const platform::PoolThreadsCpu cpu = e.session->decodingThreadsCpu();
+      return ThreadsSample{now, cpu.runnable, cpu.cpuSeconds, cpu.waitSeconds};
+    });
+    if (!watched.pastTimeout) continue;
+    if (watched.newlyStarved) {
       core::logWarn(kModule,
                     "feed {}: no media past the silence timeout, but its decoding thread is "
                     "waiting for a CPU (the machine is overloaded; {}): kept",
-                    e.session->channel()->id().value, describe(judged));
+                    e.session->channel()->id().value, describe(watched.judgement));
     }
-    e.starved = judged.verdict == StallVerdict::kStarved;
-    if (judged.verdict != StallVerdict::kStalled) continue;
+    if (watched.judgement.verdict != StallVerdict::kStalled) continue;
     silent.emplace_back(id, last ? fmt::format("no media for {} s", limit.count())
                                  : fmt::format("no media within {} s of joining", limit.count()));
   }

@@ -87,8 +87,7 @@ class WhipManager final : public WhipSessionListener {
     Done done;  // until answered
     std::chrono::steady_clock::time_point created;
     std::chrono::steady_clock::time_point answered;  // when `done` was called
-    std::optional<ThreadsSample> threads;            // silent past the timeout: the last sample
-    bool starved = false;                            // kept, though silent past the timeout
+    StallWatch watch;  // silent or starved, near and past the silence timeout
   };
 
   void onWhipAnswer(const std::string& sessionId, const std::string& sdp,

@@ -63,9 +63,12 @@ function near(actual, expected, tolerance) {
 
 // The tile of `feed` shows the known picture: its left and right halves have their colours.
 async function tileShowsPicture(feed) {
+  // Where the tile is now: other feeds joining or leaving move it.
+  const current = (await feeds()).find((f) => f.id === feed.id);
+  if (!current || !current.tile) return null;
   const r = await fetch(`${baseUrl}/api/v1/canvas.png`);
   const img = decodePng(Buffer.from(await r.arrayBuffer()));
-  const t = feed.tile;
+  const t = current.tile;
   const l = meanColour(img, t.x + t.w * 0.1, t.y + t.h * 0.25, t.x + t.w * 0.35, t.y + t.h * 0.75);
   const rr = meanColour(img, t.x + t.w * 0.65, t.y + t.h * 0.25, t.x + t.w * 0.9, t.y + t.h * 0.75);
   return near(l, left, 40) && near(rr, right, 40) ? { left: l, right: rr } : null;
@@ -212,11 +215,13 @@ describe('join page', { skip: (!baseUrl || !y4m) && 'set TESSERA_URL and TESSERA
 
   test('a participant whose network drops comes back by itself',
        { skip: !inOwnNetns && 'needs its own network namespace (TESSERA_NETNS=1)' }, async () => {
+    const before = new Set((await feeds()).map((f) => f.id));
     const page = await openJoin();
     await page.click('#go');
     await page.waitForFunction(() => window.tesseraJoin.state === 'live', null, { timeout: 20000 });
     const first = await waitFor('the live feed', async () =>
-      (await feeds()).find((f) => f.source === 'whip' && f.state === 'live'), 20000);
+      (await feeds()).find((f) => !before.has(f.id) && f.source === 'whip' && f.state === 'live'),
+      20000);
     // The network goes away for a while: media and HTTP alike.
     execFileSync('ip', ['link', 'set', 'lo', 'down']);
     try {
@@ -229,7 +234,8 @@ describe('join page', { skip: (!baseUrl || !y4m) && 'set TESSERA_URL and TESSERA
     await page.waitForFunction(() => window.tesseraJoin.state === 'live', null, { timeout: 60000 });
     const back = await waitFor('a new live feed, and the old one gone', async () => {
       const all = await feeds();
-      const fresh = all.find((f) => f.source === 'whip' && f.state === 'live' && f.id !== first.id);
+      const fresh = all.find((f) => !before.has(f.id) && f.source === 'whip' &&
+                                    f.state === 'live' && f.id !== first.id);
       return fresh && !all.some((f) => f.id === first.id) ? fresh : null;
     }, 30000, 500);
     await waitFor('the new tile to show the picture', () => tileShowsPicture(back), 15000);

@@ -61,3 +61,45 @@ TEST_CASE("stall verdicts from two samples of a feed's threads", "[ingest][stall
     CHECK(judgeStall(row.before, row.now).verdict == row.verdict);
   }
 }
+
+TEST_CASE("the stall watch samples before the timeout, so it judges at the timeout",
+          "[ingest][stall]") {
+  tessera::ingest::StallWatch watch;
+  int samples = 0;
+  double cpu = 1.0;
+  int runnable = 0;
+  auto at = kT0;
+  const auto sample = [&] {
+    ++samples;
+    return ThreadsSample{at, runnable, cpu, std::nullopt};
+  };
+  const auto check = [&](std::chrono::milliseconds quiet) {
+    at = kT0 + quiet;
+    return watch.check(quiet, 5s, sample);
+  };
+  // Well before the timeout: nothing read.
+  CHECK_FALSE(check(3000ms).pastTimeout);
+  CHECK(samples == 0);
+  // Within the lead: a sample, no verdict yet.
+  CHECK_FALSE(check(4000ms).pastTimeout);
+  CHECK(samples == 1);
+  // The first check past the timeout judges at once: asleep, so stalled.
+  auto r = check(5000ms + 1ms);
+  CHECK(r.pastTimeout);
+  CHECK(r.judgement.verdict == StallVerdict::kStalled);
+
+  // A frame came: the watch starts over. Then runnable and getting nothing: starved, said once.
+  CHECK_FALSE(check(500ms).pastTimeout);
+  runnable = 1;
+  CHECK_FALSE(check(4500ms).pastTimeout);
+  r = check(5500ms);
+  CHECK(r.judgement.verdict == StallVerdict::kStarved);
+  CHECK(r.newlyStarved);
+  r = check(6500ms);
+  CHECK(r.judgement.verdict == StallVerdict::kStarved);
+  CHECK_FALSE(r.newlyStarved);
+  // It gets a core and still shows nothing: stuck, stalled.
+  cpu += 0.9;
+  r = check(7500ms);
+  CHECK(r.judgement.verdict == StallVerdict::kStalled);
+}
