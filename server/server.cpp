@@ -112,8 +112,8 @@ bool Server::startStages() {
   if (mConfig.ingest.feedPriority == core::FeedPriority::kIdle) {
     core::logInfo(
         kModule,
-        "feeds decode in the idle scheduling class (pulled and synthetic: their streaming "
-        "thread; WHIP: the jitter buffer's output): when the CPU "
+        "feeds decode in the idle scheduling class from 3 s after their first frame (pulled "
+        "and synthetic: their streaming thread; WHIP: the jitter buffer's output): when the CPU "
         "is short they skip frames (skipped_frames per feed), the canvas keeps its "
         "rate ([ingest] feed_priority = \"low\" is kinder to other programs)");
   } else {
