@@ -65,8 +65,9 @@ void IngestManager::checkStalls() {
     if (limitS <= 0) continue;
     const auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(limitS));
+    const Feed& feed = *e.feed;  // (a structured binding cannot be captured before C++20)
     const StallWatch::Result watched = e.watch.check(now - since, timeout, [&] {
-      const platform::PoolThreadsCpu cpu = e.feed->streamingThreadsCpu();
+      const platform::PoolThreadsCpu cpu = feed.streamingThreadsCpu();
       return ThreadsSample{now, cpu.runnable, cpu.cpuSeconds, cpu.waitSeconds};
     });
     if (!watched.pastTimeout) continue;

@@ -217,8 +217,9 @@ void WhipManager::checkSilence() {
     const auto last = e.session->channel()->lastActivityAt();  // hidden: keyframes only
     // A decoder the overloaded machine starves is not a participant gone (ingest/stall_check).
     const auto quiet = now - (last ? std::max(*last, e.answered) : e.answered);
+    const WhipSession& session = *e.session;  // (a structured binding cannot be captured)
     const StallWatch::Result watched = e.watch.check(quiet, limit, [&] {
-      const platform::PoolThreadsCpu cpu = e.session->decodingThreadsCpu();
+      const platform::PoolThreadsCpu cpu = session.decodingThreadsCpu();
       return ThreadsSample{now, cpu.runnable, cpu.cpuSeconds, cpu.waitSeconds};
     });
     if (!watched.pastTimeout) continue;
