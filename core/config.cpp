@@ -268,9 +268,19 @@ int lineNestedBeyond(std::string_view text, int limit) {
   return 0;
 }
 
+// A key as TOML writes it: bare when it can be, quoted otherwise (an empty key is `""`, which
+// the reader can find in the file; an empty name would point at nothing).
+std::string keyText(std::string_view key) {
+  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+           c == '[' || c == ']';
+  });
+  return bare ? std::string(key) : tomlQuoted(key);
+}
+
 std::string joinPath(std::string_view prefix, std::string_view key) {
-  if (prefix.empty()) return std::string(key);
-  return fmt::format("{}.{}", prefix, key);
+  if (prefix.empty()) return keyText(key);
+  return fmt::format("{}.{}", prefix, keyText(key));
 }
 
 // Walks one document, collecting every problem instead of stopping at the first.
