@@ -216,11 +216,7 @@ bool Feed::start(std::string* error) {
   // From the feed's settling on (ingest::SettledPriority): negotiating and opening the decoder
   // at that priority would hold process-wide locks while starved.
   mSettled = SettledPriority();
-  if (mSpec.priority == core::FeedPriority::kIdle) {
-    mPipeline->setStreamingThreadsIdleLater();
-  } else {
-    mPipeline->setStreamingThreadNiceLater(kLowPriorityNice);
-  }
+  mPipeline->setStreamingThreadPriority(settledPriority(mSpec.priority));
   mPipeline->watchBus(this);
   if (!mPipeline->play(error)) {
     mPipeline.reset();
@@ -232,6 +228,14 @@ bool Feed::start(std::string* error) {
     return false;
   }
   return true;
+}
+
+platform::ThreadPriority Feed::settledPriority(core::FeedPriority priority) {
+  platform::ThreadPriority p;
+  p.idle = priority == core::FeedPriority::kIdle;
+  p.nice = p.idle ? 0 : kLowPriorityNice;
+  p.deferred = true;
+  return p;
 }
 
 void Feed::followDrawnSize() {

@@ -46,6 +46,9 @@ class Feed final : public platform::PipelineListener {
  public:
   // `feed_priority = "low"`: the lowest nice value (a weight of 15 against 3121 at nice -5).
   static constexpr int kLowPriorityNice = 19;
+  // The streaming threads' priority for `[ingest] feed_priority` (pulled, synthetic and WHIP
+  // feeds alike), taken once the feed has settled (ingest::SettledPriority).
+  static platform::ThreadPriority settledPriority(core::FeedPriority priority);
 
   Feed(FeedSpec spec, std::shared_ptr<core::FeedChannel> channel, core::SizePx tile, int fps,
        FeedListener* listener);

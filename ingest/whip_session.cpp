@@ -248,12 +248,8 @@ void WhipSession::yieldDecodingToTheCanvas(GstElement* webrtc) {
           platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin"))) {
     g_object_set(rtpbin.get(), "drop-on-latency", TRUE, nullptr);
   }
-  // From the participant's settling on (ingest::SettledPriority).
-  platform::ThreadPriority priority{true, 0, true};
-  if (mSettings.priority == core::FeedPriority::kLow) {
-    priority = {false, Feed::kLowPriorityNice, true};
-  }
-  mPipeline->setStreamingThreadPriorityOf("rtpjitterbuffer", priority);
+  mPipeline->setStreamingThreadPriorityOf("rtpjitterbuffer",
+                                          Feed::settledPriority(mSettings.priority));
 }
 
 void WhipSession::configureIce() {

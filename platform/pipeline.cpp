@@ -110,18 +110,6 @@ void Pipeline::setStreamingThreadsIdle() {
   setStreamingThreadPriority({true, 0});
 }
 
-void Pipeline::setStreamingThreadsIdleLater() {
-  setStreamingThreadPriority({true, 0, true});
-}
-
-void Pipeline::setStreamingThreadNiceLater(int nice) {
-  setStreamingThreadPriority({false, nice, true});
-}
-
-int Pipeline::lowerStreamingThreads() const {
-  return mTaskPool ? lowerPoolThreads(mTaskPool.get()) : 0;
-}
-
 namespace {
 // What a pipeline's bus sync handler holds: the pool its tasks run on, for the tasks of every
 // element or only of one factory's.

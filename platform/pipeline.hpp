@@ -63,12 +63,8 @@ class Pipeline {
   // The idle scheduling class (platform::setCurrentThreadIdle): under overload these threads
   // lose the CPU to every other thread, however many of them there are.
   void setStreamingThreadsIdle();
-  // The same, from lowerStreamingThreads() on (ThreadPriority::deferred): the streaming threads
-  // keep the default priority while the pipeline negotiates and opens its decoders.
-  void setStreamingThreadsIdleLater();
-  void setStreamingThreadNiceLater(int nice);
-  int lowerStreamingThreads() const;
-  // The pool the streaming threads run on (setStreamingThreadPriority's), or null.
+  // The pool the streaming threads run on (setStreamingThreadPriority's), or null: with a
+  // ThreadPriority::deferred, platform::lowerPoolThreads(taskPool()) applies it.
   GstTaskPool* taskPool() const { return mTaskPool.get(); }
   // Only the tasks of elements made by `factory` (e.g. "rtpjitterbuffer": a WHIP feed decodes
   // on its jitter buffer's output thread, while its network and RTCP threads keep the default).

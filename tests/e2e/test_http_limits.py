@@ -213,12 +213,18 @@ def check_backlog(t):
     assert len(results) == 500 and not bad, bad[:5]
 
 
+def hold_unfinished(t, source, count):
+    """`count` connections from `source` whose request headers never end."""
+    held = [connect(t, source=source) for _ in range(count)]
+    for s in held:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # headers never end
+    return held
+
+
 def check_slow_clients(t):
     """Connections that never finish their request are closed at the request timeout (10 s);
     one address holds at most 32 connections; others are served meanwhile."""
-    held = [connect(t, source="127.0.2.1") for _ in range(32)]
-    for s in held:
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # headers never end
+    held = hold_unfinished(t, "127.0.2.1", 32)
     # The 33rd from the same address is closed at once.
     extra = connect(t, source="127.0.2.1")
     extra.settimeout(5)
@@ -244,9 +250,7 @@ def check_configured_caps(binary):
                             "max_connections_per_address = 40\n")
     with Tessera(binary, config) as t:
         wait_until(lambda: http_request(t.url + "/healthz")[0] == 200, 30, "/healthz")
-        held = [connect(t, source="127.0.4.1") for _ in range(40)]
-        for s in held:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # headers never end
+        held = hold_unfinished(t, "127.0.4.1", 40)
         extra = connect(t, source="127.0.4.1")
         extra.settimeout(5)
         assert extra.recv(100) == b"", "a 41st connection from one address was kept"

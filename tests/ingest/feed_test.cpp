@@ -295,7 +295,7 @@ TEST_CASE("a deferred priority leaves the streaming threads alone until they are
   auto p = tessera::platform::Pipeline::parse(
       "later", "videotestsrc is-live=true ! queue name=lq ! fakesink", &error);
   REQUIRE(p);
-  p->setStreamingThreadsIdleLater();
+  p->setStreamingThreadPriority(Feed::settledPriority(tessera::core::FeedPriority::kIdle));
   REQUIRE(p->play(&error));
   // The queue's one streaming thread's policy, once it runs.
   const auto queuePolicy = [] {
@@ -309,9 +309,10 @@ TEST_CASE("a deferred priority leaves the streaming threads alone until they are
     return policies.size() == 1 ? policies[0] : -1;
   };
   CHECK(queuePolicy() == SCHED_OTHER);
-  CHECK(p->lowerStreamingThreads() >= 1);  // the queue's thread and the source's
+  CHECK(tessera::platform::lowerPoolThreads(p->taskPool()) >=
+        1);  // the queue's thread and the source's
   CHECK(threadPolicies("lq:src") == std::vector<int>{SCHED_IDLE});
-  CHECK(p->lowerStreamingThreads() == 0);  // once
+  CHECK(tessera::platform::lowerPoolThreads(p->taskPool()) == 0);  // once
   // A task started after the lowering starts in the idle class.
   REQUIRE(p->get());
   gst_element_set_state(p->get(), GST_STATE_READY);
