@@ -113,6 +113,9 @@ def decode_code(gray, rect):
         luma = sum(gray[(y + dy) * WIDTH + x + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)) / 9
         word = word * 2 + (1 if luma > 128 else 0)
     v, check = word >> 4, word & 15
+    # An all-dark tile (no picture yet) reads as 0 with a matching checksum: not a code.
+    if word == 0:
+        return None
     return v if (v ^ (v >> 4) ^ (v >> 8) ^ (v >> 12) ^ (v >> 16)) & 15 == check else None
 
 
@@ -205,14 +208,18 @@ def first_frame_after(frames, start_ms, tile_count):
 
 def flash_spread(frames, tiles, after):
     """Canvas frames between the first and the last tile showing the flash, searched from frame
-    `after` on (None if a tile never does)."""
+    `after` (2 s before the flash) over the next 4 s, and only a rise that lasts 5 frames (the
+    cameras stay white 1.5 s): a tile whose picture brightens for another reason (a feed that
+    joins or moves, a time code) is not taken for the flash. None if a tile never shows it."""
     found = []
+    window = 4 * FPS
     for feed in tiles:
         lumas = [lumas_of[feed] for _, lumas_of in frames]
         first = None
-        for i in range(max(5, after), len(lumas)):
+        for i in range(max(5, after), min(len(lumas) - 5, after + window)):
             base = sorted(lumas[max(0, i - 30):i])
-            if lumas[i] - base[len(base) // 2] > 60:
+            median = base[len(base) // 2]
+            if all(lumas[j] - median > 60 for j in range(i, i + 5)):
                 first = i
                 break
         found.append(first)
@@ -244,7 +251,10 @@ def run(binary, sync, args, delays):
     if args.dump:
         with open(f"{args.dump}.{'sync' if sync else 'nosync'}.json", "w") as f:
             json.dump({"delays": delays, "feeds": report["feeds"],
-                       "codes": [{str(k): v for k, v in codes.items()} for codes, _ in frames]}, f)
+                       "flash_at_ms": report["flash_at_ms"],
+                       "codes": [{str(k): v for k, v in codes.items()} for codes, _ in frames],
+                       "lumas": [{str(k): v for k, v in lumas.items()} for _, lumas in frames]},
+                      f)
     # The participants stay 1.5 s white and 3 s more after the flash, then leave.
     end_ms = report["flash_at_ms"] + 1500 + 2500
     start_ms = report["all_live_at_ms"] + 5000
@@ -264,8 +274,6 @@ def run(binary, sync, args, delays):
                                      "p95": percentile(deviations, 95)},
         "feed_bias_ms": {"max_abs": max((abs(b) for b in bias.values()), default=None),
                          "by_feed": bias},
-        # Known issue: in sync runs one tile is sometimes found far from the flash (1294 frames
-        # in run D); the time-code spread above is the bench's figure, the flash is the test's.
         "flash_spread_frames": flash_spread(
             frames, tiles, first_frame_after(frames, report["flash_at_ms"] - 2000, len(tiles))),
         "clock_bytes_per_s": {
