@@ -9,8 +9,9 @@ CPU: one `tessera run` (1280x720 at 30 fps, 16 synthetic feeds, analysis off, HL
 kbit/s, WHEP on); viewers are GStreamer webrtcbin players (tests/support/whep_player.py: receive
 and depayload, no decoding) added step by step. For each count the tessera process's CPU (utime
 + stime) is measured over --window seconds after 5 s of settling; the cost per viewer is the
-least-squares slope over the counts, in % of one core. The players' received frame rates are
-reported too (each should be ~30).
+least-squares slope over the counts, in % of one core; steadier, each row also gives the CPU of
+the viewers' own streaming threads (`viewer:src`) per viewer. The players' received frame rates
+are reported too (each should be ~30).
 
 Latency: Chromium (playwright-core, --allow-loopback-in-peer-connection) opens the viewer page
 twice, low latency (WHEP) and regular (HLS via hls.js), on a black canvas (scene "dark": no
@@ -98,6 +99,23 @@ def slope(xs, ys):
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
 
 
+def viewer_threads_cpu_s(pid):
+    """CPU seconds of the viewers' streaming threads (`viewer:src`: payloader, rtpbin, SRTP and
+    sending for one viewer each) that are alive now."""
+    total = 0.0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue  # the thread ended
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        if comm == "viewer:src":
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def bench_cpu(binary, counts, window):
     from whep_player import WhepPlayer
     rows = []
@@ -112,11 +130,14 @@ def bench_cpu(binary, counts, window):
                 players.append(p)
             time.sleep(5)
             f0 = [p.frames for p in players]
-            c0, w0 = cpu_s(t.proc.pid), time.monotonic()
+            c0, v0, w0 = cpu_s(t.proc.pid), viewer_threads_cpu_s(t.proc.pid), time.monotonic()
             time.sleep(window)
-            c1, w1 = cpu_s(t.proc.pid), time.monotonic()
+            c1, v1, w1 = cpu_s(t.proc.pid), viewer_threads_cpu_s(t.proc.pid), time.monotonic()
             fps = [(p.frames - f) / (w1 - w0) for p, f in zip(players, f0)]
             row = {"viewers": n, "cores": round((c1 - c0) / (w1 - w0), 4),
+                   # Steadier than the slope over whole-process CPU: the viewers' own threads.
+                   "viewer_threads_percent_core_each":
+                       round((v1 - v0) / (w1 - w0) / n * 100, 3) if n else None,
                    "viewer_fps_min": round(min(fps), 1) if fps else None,
                    "viewer_fps_median": round(statistics.median(fps), 1) if fps else None,
                    "health_fps": t.json("/healthz").get("fps")}
