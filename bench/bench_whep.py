@@ -34,6 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "support"))
+from bench_feeds import thread_cpu  # noqa: E402
 from bench_outputs import cpu_s  # noqa: E402
 from tessera_harness import Tessera  # noqa: E402
 
@@ -99,21 +100,11 @@ def slope(xs, ys):
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
 
 
-def viewer_threads_cpu_s(pid):
-    """CPU seconds of the viewers' streaming threads (`viewer:src`: payloader, rtpbin, SRTP and
-    sending for one viewer each) that are alive now."""
-    total = 0.0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                text = f.read()
-        except OSError:
-            continue  # the thread ended
-        comm = text[text.index("(") + 1:text.rindex(")")]
-        if comm == "viewer:src":
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+def viewer_threads_cpu_s(before, after):
+    """CPU seconds the viewers' streaming threads (`viewer:src`: payloader, rtpbin, SRTP and
+    sending for one viewer each) used between two thread_cpu() samples."""
+    return sum(cpu - before.get(tid, (name, 0.0))[1]
+               for tid, (name, cpu) in after.items() if name == "viewer:src")
 
 
 def bench_cpu(binary, counts, window):
@@ -130,14 +121,14 @@ def bench_cpu(binary, counts, window):
                 players.append(p)
             time.sleep(5)
             f0 = [p.frames for p in players]
-            c0, v0, w0 = cpu_s(t.proc.pid), viewer_threads_cpu_s(t.proc.pid), time.monotonic()
+            c0, v0, w0 = cpu_s(t.proc.pid), thread_cpu(t.proc.pid), time.monotonic()
             time.sleep(window)
-            c1, v1, w1 = cpu_s(t.proc.pid), viewer_threads_cpu_s(t.proc.pid), time.monotonic()
+            c1, v1, w1 = cpu_s(t.proc.pid), thread_cpu(t.proc.pid), time.monotonic()
             fps = [(p.frames - f) / (w1 - w0) for p, f in zip(players, f0)]
             row = {"viewers": n, "cores": round((c1 - c0) / (w1 - w0), 4),
                    # Steadier than the slope over whole-process CPU: the viewers' own threads.
                    "viewer_threads_percent_core_each":
-                       round((v1 - v0) / (w1 - w0) / n * 100, 3) if n else None,
+                       round(viewer_threads_cpu_s(v0, v1) / (w1 - w0) / n * 100, 3) if n else None,
                    "viewer_fps_min": round(min(fps), 1) if fps else None,
                    "viewer_fps_median": round(statistics.median(fps), 1) if fps else None,
                    "health_fps": t.json("/healthz").get("fps")}

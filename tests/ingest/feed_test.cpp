@@ -309,8 +309,8 @@ TEST_CASE("a deferred priority leaves the streaming threads alone until they are
     return policies.size() == 1 ? policies[0] : -1;
   };
   CHECK(queuePolicy() == SCHED_OTHER);
-  CHECK(tessera::platform::lowerPoolThreads(p->taskPool()) >=
-        1);  // the queue's thread and the source's
+  // The queue's thread and the source's.
+  CHECK(tessera::platform::lowerPoolThreads(p->taskPool()) >= 1);
   CHECK(threadPolicies("lq:src") == std::vector<int>{SCHED_IDLE});
   CHECK(tessera::platform::lowerPoolThreads(p->taskPool()) == 0);  // once
   // A task started after the lowering starts in the idle class.
