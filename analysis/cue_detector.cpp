@@ -25,6 +25,25 @@ core::Clock::time_point crossing(std::span<const LumaSample> s, std::size_t k, d
   return s[k - 1].capture + std::chrono::duration_cast<core::Clock::duration>(gap * frac);
 }
 
+// The feed's usual frame interval: the median gap between its frames' capture times.
+core::Clock::duration typicalPeriod(std::span<const LumaSample> s) {
+  std::vector<core::Clock::duration> gaps;
+  for (std::size_t k = 1; k < s.size(); ++k) gaps.push_back(s[k].capture - s[k - 1].capture);
+  if (gaps.empty()) return {};
+  std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2),
+                   gaps.end());
+  return gaps[gaps.size() / 2];
+}
+
+Step makeStep(std::span<const LumaSample> s, std::size_t k, double before, double after) {
+  Step step{crossing(s, k, before + (after - before) / 2), k, before, after};
+  step.earliest = s[k - 1].capture;
+  step.latest = s[k].capture;
+  step.period = typicalPeriod(s);
+  step.exact = (step.latest - step.earliest) * 2 <= step.period * 3;
+  return step;
+}
+
 std::chrono::nanoseconds toNs(core::Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d);
 }
@@ -60,7 +79,7 @@ std::optional<Step> findBrightnessStep(std::span<const LumaSample> s, const Step
     while (s[k].luma < half) ++k;
     if (k + 1 >= n) return std::nullopt;  // not confirmed yet
     if (s[k + 1].luma < half) continue;   // a one-frame spike
-    return Step{crossing(s, k, half), k, before, after};
+    return makeStep(s, k, before, after);
   }
   return std::nullopt;
 }
@@ -86,9 +105,11 @@ double meanLuma(const core::VideoFrame& f) {
 }
 
 std::optional<core::Clock::time_point> referenceInstant(std::span<const FeedStep> steps) {
+  const bool anyExact =
+      std::any_of(steps.begin(), steps.end(), [](const FeedStep& f) { return f.step && f.exact; });
   std::vector<core::Clock::time_point> synced, all;
   for (const FeedStep& f : steps) {
-    if (!f.step) continue;
+    if (!f.step || (anyExact && !f.exact)) continue;
     all.push_back(*f.step);
     if (f.synced) synced.push_back(*f.step);
   }
@@ -100,6 +121,38 @@ std::optional<core::Clock::time_point> referenceInstant(std::span<const FeedStep
   return *std::min_element(all.begin(), all.end());
 }
 
+namespace {
+
+// How far the feed's step is from the reference, as far as its frames prove (see the header).
+std::chrono::nanoseconds residual(const FeedStep& f, core::Clock::time_point reference) {
+  core::Clock::time_point at = *f.step;
+  if (!f.exact && f.earliest && f.latest) at = std::clamp(reference, *f.earliest, *f.latest);
+  const auto r = toNs(at - reference);
+  if (f.synced && f.period > core::Clock::duration::zero() && std::chrono::abs(r) * 2 < f.period) {
+    return std::chrono::nanoseconds::zero();
+  }
+  return r;
+}
+
+// One watched feed's step and what resolveOffsets() needs with it.
+FeedStep feedStep(core::FeedChannel& channel, bool synced, std::span<const LumaSample> samples) {
+  FeedStep s{channel.id(), std::nullopt, synced, {}};
+  if (const auto step = findBrightnessStep(samples)) {
+    s.step = step->time;
+    s.earliest = step->earliest;
+    s.latest = step->latest;
+    s.period = step->period;
+    s.exact = step->exact;
+  }
+  const auto status = channel.syncStatus({}, {});
+  if (status.cueOffsetMs) {
+    s.cueOffset = std::chrono::nanoseconds(std::llround(*status.cueOffsetMs * 1e6));
+  }
+  return s;
+}
+
+}  // namespace
+
 std::vector<CueFeedResult> resolveOffsets(std::span<const FeedStep> steps,
                                           core::Clock::time_point cueTime) {
   const auto reference = referenceInstant(steps);
@@ -108,8 +161,7 @@ std::vector<CueFeedResult> resolveOffsets(std::span<const FeedStep> steps,
     CueFeedResult r{f.id, std::nullopt, std::nullopt};
     if (f.step && reference) {
       r.stepMs = msBetween(cueTime, *f.step);
-      const auto offset = f.cueOffset - toNs(*f.step - *reference);
-      r.offsetMs = core::toMs(offset);
+      r.offsetMs = core::toMs(f.cueOffset - residual(f, *reference));
     }
     out.push_back(r);
   }
@@ -156,15 +208,11 @@ void CueDetector::finish() {
   std::vector<FeedStep> steps;
   for (Watched& w : mFeeds) {
     w.channel->recordFrames(false);
-    FeedStep s{w.channel->id(), std::nullopt, w.synced, {}};
-    if (const auto step = findBrightnessStep(w.samples)) s.step = step->time;
-    const auto status = w.channel->syncStatus({}, {});
-    if (status.cueOffsetMs) {
-      s.cueOffset = std::chrono::nanoseconds(std::llround(*status.cueOffsetMs * 1e6));
-    }
-    steps.push_back(s);
+    steps.push_back(feedStep(*w.channel, w.synced, w.samples));
   }
   mReport.feeds = resolveOffsets(steps, mReport.at);
+  const auto inexact = static_cast<std::size_t>(std::count_if(
+      steps.begin(), steps.end(), [](const FeedStep& f) { return f.step && !f.exact; }));
   std::size_t found = 0;
   for (std::size_t i = 0; i < mFeeds.size(); ++i) {
     const CueFeedResult& r = mReport.feeds[i];
@@ -178,7 +226,8 @@ void CueDetector::finish() {
     core::logDebug(kModule, "cue {}: feed {}: step at {:+.1f} ms, offset {:+.1f} ms", mReport.id,
                    r.id.value, *r.stepMs, *r.offsetMs);
   }
-  core::logInfo(kModule, "cue {}: steps found in {} of {} feeds", mReport.id, found, mFeeds.size());
+  core::logInfo(kModule, "cue {}: steps found in {} of {} feeds ({} with frames missing around it)",
+                mReport.id, found, mFeeds.size(), inexact);
   mFeeds.clear();
   mRunning = false;
   mReport.done = true;

@@ -44,12 +44,20 @@ struct Step {
   std::size_t index = 0;         // the first frame at or above halfway
   double before = 0;             // the level before (median) and after (max of three frames)
   double after = 0;
+  // The frames around the crossing: the step happened after `earliest` (the last frame below
+  // halfway) and by `latest` (the first at or above). When frames between them are missing
+  // (more than 1.5 of the feed's usual frame interval, `period`), it is not `exact`: the flash
+  // may have come anywhere in the gap, and `time` (its middle) is only a guess.
+  core::Clock::time_point earliest{};
+  core::Clock::time_point latest{};
+  core::Clock::duration period{};
+  bool exact = true;
 };
 
 // The first sudden, sustained rise in brightness; nullopt when there is none, or when the
 // frame that would confirm it has not come yet. A one-frame spike (back below halfway on the
 // next frame) is not a step; of two flashes the first is taken. Frames may be missing (gaps in
-// capture times): the crossing is interpolated across the gap.
+// capture times): the crossing is interpolated across the gap and the step marked not exact.
 std::optional<Step> findBrightnessStep(std::span<const LumaSample> samples,
                                        const StepParams& params = {});
 
@@ -63,6 +71,12 @@ struct FeedStep {
   std::optional<core::Clock::time_point> step;
   bool synced = false;  // its capture times came from a clock (timeline, RTCP, exchange, cue)
   std::chrono::nanoseconds cueOffset{0};  // the cue offset in force while it was measured
+  // From Step: where the step may be (a gap in the frames: anywhere in it), and the feed's
+  // frame interval. Without a bracket the step is taken as exact.
+  std::optional<core::Clock::time_point> earliest{};
+  std::optional<core::Clock::time_point> latest{};
+  core::Clock::duration period{};
+  bool exact = true;
 };
 
 struct CueFeedResult {
@@ -73,8 +87,18 @@ struct CueFeedResult {
 
 // The reference instant: the median step of the feeds that were synced (their clocks are meant
 // to be right; the median ignores a few wrong ones); when none was, the earliest step (the
-// quickest camera is taken as instant, so no frame is dated after it arrived). Each feed with a
-// step gets offset = its old offset - (its step - reference). nullopt when no feed has a step.
+// quickest camera is taken as instant, so no frame is dated after it arrived). Exact steps only,
+// when there is one. nullopt when no feed has a step.
+//
+// Each feed with a step gets offset = its old offset - residual, residual = its step -
+// reference, except:
+// - a step that is not exact (frames missing around it) is placed at the point of its gap
+//   nearest the reference: the frames cannot tell where in the gap the flash came, so the feed
+//   is moved only as far as they prove it wrong (not at all when the reference is in the gap);
+// - a synced feed keeps its offset when the residual is under half its frame interval: a
+//   camera's phase alone puts its first bright frame up to a frame after the flash, so a
+//   residual that small says nothing against its clock.
+// Unsynced feeds (no clock) always take the full correction.
 std::optional<core::Clock::time_point> referenceInstant(std::span<const FeedStep> steps);
 std::vector<CueFeedResult> resolveOffsets(std::span<const FeedStep> steps,
                                           core::Clock::time_point cueTime);

@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "e2e"))
 from tessera_harness import Tessera  # noqa: E402
 
 TOKEN = "sync-bench-token"
+ADMIN_TOKEN = "sync-bench-admin"
 WIDTH, HEIGHT, FPS = 640, 360, 30
 CODE_WRAP = 1 << 20
 
@@ -41,6 +42,8 @@ def config(sync, delay_ms, participants):
     return f"""
 [installation]
 name = "sync-bench"
+[http]
+admin_token = "{ADMIN_TOKEN}"
 [canvas]
 width = {WIDTH}
 height = {HEIGHT}
@@ -234,7 +237,8 @@ def run(binary, sync, args, delays):
         env = dict(os.environ, TESSERA_URL=t.url, TESSERA_TOKEN=TOKEN,
                    SYNC_DELAYS=",".join(str(d) for d in delays), SYNC_FPS=str(args.camera_fps),
                    SYNC_TIMECODE="1", SYNC_LIVE_MS=str(args.live_s * 1000), SYNC_HOLD_MS="3000",
-                   SYNC_PHASE=args.camera_phase)
+                   SYNC_PHASE=args.camera_phase, SYNC_CUE="1" if args.cue else "0",
+                   TESSERA_ADMIN_TOKEN=ADMIN_TOKEN)
         started = time.monotonic()
         r = subprocess.run(["node", os.path.join(SOURCE_DIR, "tests/browser/sync_participants.mjs")],
                            env=env, capture_output=True, text=True, timeout=600)
@@ -251,6 +255,7 @@ def run(binary, sync, args, delays):
     if args.dump:
         with open(f"{args.dump}.{'sync' if sync else 'nosync'}.json", "w") as f:
             json.dump({"delays": delays, "feeds": report["feeds"],
+                       "participants": report["participants"], "cue": report.get("cue"),
                        "flash_at_ms": report["flash_at_ms"],
                        "codes": [{str(k): v for k, v in codes.items()} for codes, _ in frames],
                        "lumas": [{str(k): v for k, v in lumas.items()} for _, lumas in frames]},
@@ -258,6 +263,8 @@ def run(binary, sync, args, delays):
     # The participants stay 1.5 s white and 3 s more after the flash, then leave.
     end_ms = report["flash_at_ms"] + 1500 + 2500
     start_ms = report["all_live_at_ms"] + 5000
+    if report.get("cue"):  # the show starts after the cue's flash (white 1.5 s)
+        start_ms = max(start_ms, report["cue"]["flash_at_ms"] + 1500 + 1000)
     spreads, deviations, bias, drawn_fps, read_share = capture_spreads(frames, len(tiles),
                                                                         start_ms, end_ms)
     costs = [p["clock_cost"] for p in report["participants"]]
@@ -283,6 +290,8 @@ def run(binary, sync, args, delays):
             "bytes_per_round": round(sum(c["bytes"] for c in costs) /
                                      max(1, sum(c["requests"] for c in costs)), 1)},
         "clock_offset_ms": [p["clock_offset_ms"] for p in report["participants"]],
+        "cue_offset_ms": ({str(f["id"]): f["offset_ms"] for f in report["cue"]["feeds"]}
+                          if report.get("cue") else None),
         "healthz": {k: health.get(k) for k in ("fps", "sync_delay_ms") if k in health},
         "metrics": sampler.summary(start_ms, report["flash_at_ms"]),
     }
@@ -299,6 +308,9 @@ def main():
                     "includes up to one camera frame of phase); grid: every camera on one "
                     "wall-clock frame grid (what is left is the server's alignment error)")
     ap.add_argument("--live-s", type=int, default=20, help="live time before the flash")
+    ap.add_argument("--cue", action="store_true",
+                    help="the operator's cue first (POST /api/v1/cue, a flash in the room): each "
+                    "feed's residual error is measured and corrected before the live time")
     ap.add_argument("--delay-ms", default="auto", help='the playout delay: "auto" or ms')
     ap.add_argument("--runs", default="sync,nosync")
     ap.add_argument("--dump", help="also write every frame's time codes to DUMP.sync.json ...")

@@ -97,12 +97,33 @@ TEST_CASE("step detection under sensor noise finds the flash and nothing else", 
   }
 }
 
-TEST_CASE("dropped frames: the crossing is interpolated across the gap", "[analysis][cue]") {
+TEST_CASE("dropped frames: the crossing is interpolated across the gap, and not exact",
+          "[analysis][cue]") {
   auto s = frames({40, 40, 40, 40, 40, 40, 200, 200, 200});
-  s.erase(s.begin() + 5);  // frame 5 (dark) never arrived: the gap is two frame periods
-  const auto step = findBrightnessStep(s);
-  REQUIRE(step);
-  CHECK(msFromT0(step->time) == Approx(5 * 33.333).margin(0.5));  // middle of frames 4..6
+  SECTION("every frame there: exact, bracketed by the frames either side") {
+    const auto step = findBrightnessStep(s);
+    REQUIRE(step);
+    CHECK(step->exact);
+    CHECK(msFromT0(step->earliest) == Approx(5 * 33.333).margin(0.01));
+    CHECK(msFromT0(step->latest) == Approx(6 * 33.333).margin(0.01));
+    CHECK(std::chrono::duration<double, std::milli>(step->period).count() ==
+          Approx(33.333).margin(0.01));
+  }
+  SECTION("a frame late by a third of a frame is still exact") {
+    s[5].capture += 11ms;
+    const auto step = findBrightnessStep(s);
+    REQUIRE(step);
+    CHECK(step->exact);
+  }
+  SECTION("frame 5 (dark) never arrived: the gap is two frame periods") {
+    s.erase(s.begin() + 5);
+    const auto step = findBrightnessStep(s);
+    REQUIRE(step);
+    CHECK(msFromT0(step->time) == Approx(5 * 33.333).margin(0.5));  // middle of frames 4..6
+    CHECK_FALSE(step->exact);
+    CHECK(msFromT0(step->earliest) == Approx(4 * 33.333).margin(0.01));
+    CHECK(msFromT0(step->latest) == Approx(6 * 33.333).margin(0.01));
+  }
 }
 
 TEST_CASE("offsets: residuals against the synced feeds' median, or the earliest step",
@@ -136,6 +157,59 @@ TEST_CASE("offsets: residuals against the synced feeds' median, or the earliest 
     CHECK(*r[1].offsetMs == Approx(0));
     CHECK(*r[2].offsetMs == Approx(-500));
     for (const auto& f : r) CHECK(*f.offsetMs <= 0);
+  }
+  SECTION("a synced feed within half a frame of the reference keeps its offset") {
+    // 30 fps feeds: a first bright frame up to a frame after the flash is the camera's phase.
+    auto synced = [&](int id, int ms, std::chrono::nanoseconds offset) {
+      FeedStep f{FeedId{static_cast<std::uint32_t>(id)}, at(ms), true, offset};
+      f.period = kFrame;
+      return f;
+    };
+    const std::vector<FeedStep> steps = {synced(1, 100, 0ns), synced(2, 100, 0ns),
+                                         synced(3, 116, 3ms),  // 16 ms: kept, with its offset
+                                         synced(4, 84, 0ns),   // -16 ms: kept
+                                         synced(5, 118, 0ns),  // 18 ms: corrected
+                                         synced(6, 167, 0ns),  // 67 ms: corrected
+                                         synced(7, 100, 0ns), synced(8, 100, 0ns)};
+    const auto r = resolveOffsets(steps, kT0);
+    CHECK(*r[2].offsetMs == Approx(3));
+    CHECK(*r[3].offsetMs == Approx(0));
+    CHECK(*r[4].offsetMs == Approx(-18));
+    CHECK(*r[5].offsetMs == Approx(-67));
+    SECTION("an unsynced feed is always moved") {
+      auto unsynced = steps;
+      unsynced[2].synced = false;
+      CHECK(*resolveOffsets(unsynced, kT0)[2].offsetMs == Approx(3 - 16));
+    }
+  }
+  SECTION("frames missing around a step: moved only as far as they prove") {
+    auto gap = [&](int id, int from, int to, bool synced) {
+      FeedStep f{FeedId{static_cast<std::uint32_t>(id)}, at((from + to) / 2), synced, 0ns};
+      f.earliest = at(from);
+      f.latest = at(to);
+      f.period = kFrame;
+      f.exact = false;
+      return f;
+    };
+    auto exact = [&](int id, int ms) {
+      FeedStep f{FeedId{static_cast<std::uint32_t>(id)}, at(ms), true, 0ns};
+      f.period = kFrame;
+      return f;
+    };
+    const std::vector<FeedStep> steps = {
+        exact(1, 100),           exact(2, 104), exact(3, 96),
+        gap(4, 40, 200, true),    // the reference is in its gap: unchanged
+        gap(5, 140, 240, true),   // its frames prove it 40 ms late at least
+        gap(6, -100, 60, false),  // unsynced: 40 ms early at least
+        gap(7, 0, 400, true),     // its middle (200) would set the reference if it were exact
+    };
+    const auto r = resolveOffsets(steps, kT0);
+    CHECK(*r[3].offsetMs == Approx(0));
+    CHECK(*r[3].stepMs == Approx(120));  // the middle of the gap is still what it reports
+    CHECK(*r[4].offsetMs == Approx(-40));
+    CHECK(*r[5].offsetMs == Approx(40));
+    CHECK(*r[6].offsetMs == Approx(0));
+    CHECK(*r[0].offsetMs == Approx(0));  // reference = median of the exact synced (100)
   }
   SECTION("no step anywhere: nothing applied") {
     const std::vector<FeedStep> steps = {{FeedId{1}, std::nullopt, true, 0ns}};

@@ -23,7 +23,9 @@
 // timers, as phones do; the default `grid` draws every camera on one wall-clock frame grid with
 // the flash on a grid line, so a flash test measures the server's alignment and not the cameras'
 // phase, which alone moves a tile's switch to white by up to half a camera frame under the
-// nearest-capture-time rule). Prints one JSON object on stdout. Every wait is bounded.
+// nearest-capture-time rule), SYNC_CUE=1 (with TESSERA_ADMIN_TOKEN: an operator's cue, a flash
+// in the room, before the live time and the measured flash). Prints one JSON object on stdout.
+// Every wait is bounded.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -41,6 +43,8 @@ const holdMs = Number(process.env.SYNC_HOLD_MS || 3000);
 const liveMs = Number(process.env.SYNC_LIVE_MS || 0);
 const timecode = process.env.SYNC_TIMECODE === '1';
 const phaseGrid = (process.env.SYNC_PHASE || 'grid') !== 'free';
+const cueOn = process.env.SYNC_CUE === '1';
+const adminToken = process.env.TESSERA_ADMIN_TOKEN || '';
 const chromiumPath = process.env.TESSERA_CHROMIUM || '/usr/bin/chromium';
 const kFlashMs = 1500;  // how long the cameras stay white
 const kArgs = [
@@ -84,6 +88,7 @@ function initScript({ delayMs, fps, flashMs, timecode, phaseGrid }) {
       ctx.fillRect((n++ * 4) % 148, 54, 12, 12);
       if (timecode) drawTimecode(ctx, Math.round(t));
       track.requestFrame();
+      window.__draws = n;
     };
     if (phaseGrid) {
       const onGrid = () => {
@@ -192,6 +197,30 @@ function clockCost(p, endAt) {
   };
 }
 
+// The operator's cue before the show (POST /api/v1/cue, `{"flash": false}`: a flash in the room):
+// every camera flashes at one grid instant a second later; the server finds each feed's step and
+// applies its residual error as the feed's cue offset. Returns when the cue is done, with the
+// flash's instant and what GET /api/v1/cue reported.
+async function runCue(participants, period) {
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${adminToken}` };
+  const posted = await fetch(`${baseUrl}/api/v1/cue`, {
+    method: 'POST', headers, body: JSON.stringify({ flash: false }),
+  });
+  if (posted.status !== 202) throw new Error(`POST /api/v1/cue: ${posted.status}`);
+  const at = Math.ceil((Date.now() + 1000) / period) * period;
+  await Promise.all(participants.map((p) => p.page.evaluate((t) => window.__scheduleFlash(t), at)));
+  let report = null;
+  await waitFor('the cue done', async () => {
+    const r = await fetch(`${baseUrl}/api/v1/cue`, { headers });
+    report = await r.json();
+    return report.state === 'done';
+  }, 15000);
+  // The cameras stay white kFlashMs, then dark: the show starts after the cue's flash.
+  await sleep(Math.max(0, at + kFlashMs + 1000 - Date.now()));
+  log(`cue done: ${JSON.stringify(report.feeds)}`);
+  return { flash_at_ms: at, feeds: report.feeds };
+}
+
 async function main() {
   if (!baseUrl) throw new Error('set TESSERA_URL');
   const browser = await chromium.launch({
@@ -221,8 +250,10 @@ async function main() {
     }
     // Without the API's sync object (older servers) nothing says when the first Sender Report
     // came (Chrome sends one a second) and the rings cover the playout delay: allow for both.
-    await sleep(3000 + liveMs);
+    await sleep(3000);
     const period = 1000 / fps;
+    const cue = cueOn ? await runCue(participants, period) : null;
+    await sleep(liveMs);
     const flashAt = phaseGrid ? Math.ceil((Date.now() + 1500) / period) * period : Date.now() + 1500;
     await Promise.all(participants.map((p) => p.page.evaluate((at) => window.__scheduleFlash(at),
                                                                flashAt)));
@@ -234,10 +265,25 @@ async function main() {
     for (const p of participants) {
       const clock = await p.page.evaluate(() => window.tesseraJoin.clock);
       const state = await p.page.evaluate(() => window.tesseraJoin.state);
+      const sender = await p.page.evaluate(async () => {
+        const out = { draws: window.__draws };
+        const stats = await window.tesseraJoin.pc.getStats();
+        stats.forEach((s) => {
+          if (s.type !== 'outbound-rtp' || s.kind !== 'video') return;
+          Object.assign(out, { framesEncoded: s.framesEncoded, framesSent: s.framesSent,
+                               qualityLimitationReason: s.qualityLimitationReason,
+                               qualityLimitationDurations: s.qualityLimitationDurations,
+                               frameWidth: s.frameWidth, hugeFramesSent: s.hugeFramesSent });
+        });
+        stats.forEach((s) => {
+          if (s.type === 'media-source' && s.kind === 'video') out.sourceFrames = s.frames;
+        });
+        return out;
+      });
       pages.push({ delay_ms: p.delayMs, state, clock_rounds: clock.rounds,
-                   clock_offset_ms: clock.offsetMs, clock_cost: clockCost(p, endAt) });
+                   clock_offset_ms: clock.offsetMs, clock_cost: clockCost(p, endAt), sender });
     }
-    console.log(JSON.stringify({ all_live_at_ms: allLiveAt, flash_at_ms: flashAt,
+    console.log(JSON.stringify({ all_live_at_ms: allLiveAt, flash_at_ms: flashAt, cue,
                                  participants: pages, feeds }));
   } finally {
     await browser.close();
