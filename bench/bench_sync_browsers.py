@@ -11,7 +11,11 @@ flash's spread in canvas frames, the server's /metrics tessera_sync_* gauges if 
 the join page's clock-exchange bytes per second on the wire (headers included).
 
     python3 bench/bench_sync_browsers.py --tessera build/tessera [--participants 16]
-        [--runs sync,nosync] [--delay-ms auto]
+        [--runs sync,nosync] [--delay-ms auto] [--camera-phase free|grid] [--cue]
+
+With --cue the operator's cue (POST /api/v1/cue, a flash in the room) comes first and the
+measured window starts after its flash. Each result also gives the pages' own frame rates into
+their senders and out of their encoders (`camera_frames_per_s`): pictures lost before the server.
 
 Run it inside a loopback-only namespace like the browser tests:
     unshare -n -- sh -c 'ip link set lo up && exec python3 bench/bench_sync_browsers.py ...'
@@ -229,6 +233,25 @@ def flash_spread(frames, tiles, after):
     return None if None in found else max(found) - min(found)
 
 
+def camera_rates(participants):
+    """Each page's pictures per second into its sender (media-source frames) and out of its
+    encoder (frames encoded), over the sender's life, min and median over the pages: below the
+    camera rate, pictures were lost before the server saw them (the page's timer late by a whole
+    frame, the capture, the encoder's frame dropper)."""
+    source, encoded = [], []
+    for p in participants:
+        s = p.get("sender") or {}
+        life = sum((s.get("qualityLimitationDurations") or {}).values())
+        if life > 0 and s.get("sourceFrames") is not None:
+            source.append(s["sourceFrames"] / life)
+            encoded.append(s["framesEncoded"] / life)
+    if not source:
+        return None
+    return {"source": {"min": round(min(source), 2), "median": round(statistics.median(source), 2)},
+            "encoded": {"min": round(min(encoded), 2),
+                        "median": round(statistics.median(encoded), 2)}}
+
+
 def run(binary, sync, args, delays):
     with Tessera(binary, config(sync, args.delay_ms, len(delays)), duration=900) as t:
         t.wait_healthy(0)
@@ -290,6 +313,7 @@ def run(binary, sync, args, delays):
             "bytes_per_round": round(sum(c["bytes"] for c in costs) /
                                      max(1, sum(c["requests"] for c in costs)), 1)},
         "clock_offset_ms": [p["clock_offset_ms"] for p in report["participants"]],
+        "camera_frames_per_s": camera_rates(report["participants"]),
         "cue_offset_ms": ({str(f["id"]): f["offset_ms"] for f in report["cue"]["feeds"]}
                           if report.get("cue") else None),
         "healthz": {k: health.get(k) for k in ("fps", "sync_delay_ms") if k in health},
