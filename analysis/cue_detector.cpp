@@ -126,7 +126,10 @@ namespace {
 // How far the feed's step is from the reference, as far as its frames prove (see the header).
 std::chrono::nanoseconds residual(const FeedStep& f, core::Clock::time_point reference) {
   core::Clock::time_point at = *f.step;
-  if (!f.exact && f.earliest && f.latest) at = std::clamp(reference, *f.earliest, *f.latest);
+  if (!f.exact && f.earliest && f.latest) {
+    // (Ordered: capture times out of order must not make an empty range.)
+    at = std::clamp(reference, std::min(*f.earliest, *f.latest), std::max(*f.earliest, *f.latest));
+  }
   const auto r = toNs(at - reference);
   if (f.synced && f.period > core::Clock::duration::zero() && std::chrono::abs(r) * 2 < f.period) {
     return std::chrono::nanoseconds::zero();

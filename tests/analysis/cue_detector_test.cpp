@@ -202,6 +202,7 @@ TEST_CASE("offsets: residuals against the synced feeds' median, or the earliest 
         gap(5, 140, 240, true),   // its frames prove it 40 ms late at least
         gap(6, -100, 60, false),  // unsynced: 40 ms early at least
         gap(7, 0, 400, true),     // its middle (200) would set the reference if it were exact
+        gap(8, 240, 140, true),   // capture times out of order: the same range as feed 5
     };
     const auto r = resolveOffsets(steps, kT0);
     CHECK(*r[3].offsetMs == Approx(0));
@@ -209,6 +210,7 @@ TEST_CASE("offsets: residuals against the synced feeds' median, or the earliest 
     CHECK(*r[4].offsetMs == Approx(-40));
     CHECK(*r[5].offsetMs == Approx(40));
     CHECK(*r[6].offsetMs == Approx(0));
+    CHECK(*r[7].offsetMs == Approx(-40));
     CHECK(*r[0].offsetMs == Approx(0));  // reference = median of the exact synced (100)
   }
   SECTION("no step anywhere: nothing applied") {

@@ -265,8 +265,10 @@ async function main() {
     for (const p of participants) {
       const clock = await p.page.evaluate(() => window.tesseraJoin.clock);
       const state = await p.page.evaluate(() => window.tesseraJoin.state);
+      // What the page's camera and encoder produced (diagnostics only: none when it left).
       const sender = await p.page.evaluate(async () => {
         const out = { draws: window.__draws };
+        if (!window.tesseraJoin.pc) return out;
         const stats = await window.tesseraJoin.pc.getStats();
         stats.forEach((s) => {
           if (s.type !== 'outbound-rtp' || s.kind !== 'video') return;
@@ -279,7 +281,7 @@ async function main() {
           if (s.type === 'media-source' && s.kind === 'video') out.sourceFrames = s.frames;
         });
         return out;
-      });
+      }).catch(() => ({}));
       pages.push({ delay_ms: p.delayMs, state, clock_rounds: clock.rounds,
                    clock_offset_ms: clock.offsetMs, clock_cost: clockCost(p, endAt), sender });
     }
