@@ -98,10 +98,27 @@ bool WhepViewer::buildPipeline(std::string* error) {
   }
   g_object_set(transceiver.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
                nullptr);
+  skipRtxSender();
   watchPeer();
   std::lock_guard lock(mMutex);
   mSource = mPipeline->element("viewer");
   return true;
+}
+
+// webrtcbin 1.22 answers rtpbin's "request-aux-sender" with an RTX sender on every send stream,
+// negotiated or not, which handles every packet on its own. A viewer's answer never offers RTX
+// (the caps above have no `nack`: the browser asks for keyframes, never for retransmissions), so
+// webrtcbin's handler is blocked before the stream is linked and rtpbin links without it.
+// (Its RED/ULPFEC encoder bin, likewise unused, is not made through a signal and stays.)
+void WhepViewer::skipRtxSender() {
+  const auto rtpbin =
+      platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(mWebrtc.get()), "rtpbin"));
+  const guint id = rtpbin ? g_signal_lookup("request-aux-sender", G_OBJECT_TYPE(rtpbin.get())) : 0;
+  if (id == 0) return;
+  // Matched by its data (webrtcbin): g_signal_handlers_block_matched matches nothing by id alone.
+  g_signal_handlers_block_matched(
+      rtpbin.get(), static_cast<GSignalMatchType>(G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA), id, 0,
+      nullptr, nullptr, mWebrtc.get());
 }
 
 // Connection state, gathering, the peer's RTCP (it is alive) and its keyframe requests.

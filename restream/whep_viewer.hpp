@@ -84,6 +84,7 @@ class WhepViewer final : public std::enable_shared_from_this<WhepViewer>,
   WhepViewer(std::string id, WhepCodec codec, const WhepSettings& settings,
              WhepViewerListener* listener, std::function<void()> requestKeyframe);
   bool buildPipeline(std::string* error);
+  void skipRtxSender();
   void watchPeer();
   void onConnectionStateChanged();
   void end(const std::string& reason);
