@@ -75,8 +75,6 @@ bool WhepViewer::buildPipeline(std::string* error) {
       "appsrc name=viewer is-live=true format=time do-timestamp=true block=false max-buffers=0 "
       "max-bytes=0 max-time=0 "
       "! rtph264pay name=pay pt={pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200 "
-      "! application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload={pt},"
-      "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true "
       "! webrtcbin name=webrtc bundle-policy=max-bundle",
       fmt::arg("pt", mCodec.payloadType));
   auto pipeline = platform::Pipeline::parse("whep " + mName, description, error);
@@ -96,13 +94,111 @@ bool WhepViewer::buildPipeline(std::string* error) {
     if (error) *error = "webrtcbin made no transceiver for the canvas";
     return false;
   }
+  // What the answer offers (the browser's keyframe requests), set on the transceiver rather than
+  // by a capsfilter after the payloader, which would split its buffer lists.
+  const auto caps = platform::GstPtr<GstCaps>::adopt(gst_caps_from_string(
+      fmt::format("application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload={},"
+                  "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true",
+                  mCodec.payloadType)
+          .c_str()));
   g_object_set(transceiver.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-               nullptr);
+               "codec-preferences", caps.get(), nullptr);
   skipRtxSender();
+  bypassFecEncoder();
   watchPeer();
   std::lock_guard lock(mMutex);
   mSource = mPipeline->element("viewer");
   return true;
+}
+
+namespace {
+
+// The element made by `factory` anywhere inside `bin` (a new reference), or null.
+platform::GstPtr<GstElement> findByFactory(GstBin* bin, const char* factory) {
+  GstIterator* it = gst_bin_iterate_recurse(bin);
+  GValue item = G_VALUE_INIT;
+  GstElement* found = nullptr;
+  bool done = false;
+  while (!found && !done) {
+    switch (gst_iterator_next(it, &item)) {
+      case GST_ITERATOR_OK: {
+        auto* e = GST_ELEMENT(g_value_get_object(&item));
+        GstElementFactory* f = gst_element_get_factory(e);
+        if (f && g_strcmp0(GST_OBJECT_NAME(f), factory) == 0) {
+          found = GST_ELEMENT(gst_object_ref(e));
+        }
+        g_value_reset(&item);
+        break;
+      }
+      case GST_ITERATOR_RESYNC:
+        gst_iterator_resync(it);
+        break;
+      default:
+        done = true;
+    }
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return platform::GstPtr<GstElement>::adopt(found);
+}
+
+struct Bypass {
+  platform::GstPtr<GstElement> bin;  // webrtcbin's RED/ULPFEC encoder bin
+  platform::GstPtr<GstPad> binSink, binSrc, downstream;
+};
+
+// On the pad before the bin, idle: that pad -> the pad after the bin, the bin stopped and
+// removed.
+GstPadProbeReturn linkAround(GstPad* upstream, GstPadProbeInfo*, gpointer data) {
+  auto* b = static_cast<Bypass*>(data);
+  gst_pad_unlink(upstream, b->binSink.get());
+  gst_pad_unlink(b->binSrc.get(), b->downstream.get());
+  if (gst_pad_link(upstream, b->downstream.get()) != GST_PAD_LINK_OK) {
+    core::logWarn(kModule, "could not link around webrtcbin's FEC encoder");
+  }
+  gst_element_set_locked_state(b->bin.get(), TRUE);
+  gst_element_set_state(b->bin.get(), GST_STATE_NULL);
+  if (auto parent = platform::GstPtr<GstElement>::adopt(
+          GST_ELEMENT(gst_object_get_parent(GST_OBJECT(b->bin.get()))))) {
+    gst_bin_remove(GST_BIN(parent.get()), b->bin.get());
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
+// The first thing reaching the FEC bin (the stream-start event: both its sides are linked by
+// then) passes; once the pad before the bin is idle, it is linked around it (its sticky events
+// go to the new peer with the next push).
+GstPadProbeReturn onFecBinFirstData(GstPad* binSink, GstPadProbeInfo*, gpointer data) {
+  auto* bin = static_cast<GstElement*>(data);
+  auto b = std::make_unique<Bypass>();
+  b->binSink = platform::GstPtr<GstPad>::adopt(GST_PAD(gst_object_ref(binSink)));
+  b->binSrc = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(bin, "src"));
+  auto upstream = platform::GstPtr<GstPad>::adopt(gst_pad_get_peer(binSink));
+  if (b->binSrc) b->downstream = platform::GstPtr<GstPad>::adopt(gst_pad_get_peer(b->binSrc.get()));
+  if (!upstream || !b->downstream) return GST_PAD_PROBE_REMOVE;
+  b->bin = platform::GstPtr<GstElement>::adopt(GST_ELEMENT(gst_object_ref(bin)));
+  gst_pad_add_probe(upstream.get(), GST_PAD_PROBE_TYPE_IDLE, linkAround, b.release(),
+                    [](gpointer d) { delete static_cast<Bypass*>(d); });
+  return GST_PAD_PROBE_REMOVE;
+}
+
+}  // namespace
+
+// webrtcbin 1.22 also puts a bin with an RED and an ULPFEC encoder in front of rtpbin on every
+// send stream, FEC negotiated or not, and neither encoder takes buffer lists. The answer never
+// offers FEC, so the bin only passes packets through, one by one: when webrtcbin adds it, a probe
+// waits for its first data (both sides linked) and links its neighbours to each other.
+void WhepViewer::bypassFecEncoder() {
+  auto onAdded = +[](GstBin*, GstBin*, GstElement* element, gpointer) {
+    if (!GST_IS_BIN(element) || !findByFactory(GST_BIN(element), "rtpulpfecenc")) return;
+    auto sink = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(element, "sink"));
+    if (!sink) return;
+    gst_pad_add_probe(
+        sink.get(),
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM),
+        onFecBinFirstData, gst_object_ref(element), gst_object_unref);
+  };
+  g_signal_connect(mWebrtc.get(), "deep-element-added", G_CALLBACK(onAdded), nullptr);
 }
 
 // webrtcbin 1.22 answers rtpbin's "request-aux-sender" with an RTX sender on every send stream,

@@ -85,6 +85,7 @@ class WhepViewer final : public std::enable_shared_from_this<WhepViewer>,
              WhepViewerListener* listener, std::function<void()> requestKeyframe);
   bool buildPipeline(std::string* error);
   void skipRtxSender();
+  void bypassFecEncoder();
   void watchPeer();
   void onConnectionStateChanged();
   void end(const std::string& reason);
