@@ -145,6 +145,13 @@ platform::GstPtr<GstElement> findByFactory(GstBin* bin, const char* factory) {
 struct Bypass {
   platform::GstPtr<GstElement> bin;  // webrtcbin's RED/ULPFEC encoder bin
   platform::GstPtr<GstPad> binSink, binSrc, downstream;
+  std::string viewer;  // for the log
+};
+
+// What the probe on the FEC bin's sink pad holds.
+struct FecBin {
+  platform::GstPtr<GstElement> bin;
+  std::string viewer;
 };
 
 // On the pad before the bin, idle: that pad -> the pad after the bin, the bin stopped and
@@ -154,7 +161,7 @@ GstPadProbeReturn linkAround(GstPad* upstream, GstPadProbeInfo*, gpointer data) 
   gst_pad_unlink(upstream, b->binSink.get());
   gst_pad_unlink(b->binSrc.get(), b->downstream.get());
   if (gst_pad_link(upstream, b->downstream.get()) != GST_PAD_LINK_OK) {
-    core::logWarn(kModule, "could not link around webrtcbin's FEC encoder");
+    core::logWarn(kModule, "{}: could not link around webrtcbin's FEC encoder", b->viewer);
   }
   gst_element_set_locked_state(b->bin.get(), TRUE);
   gst_element_set_state(b->bin.get(), GST_STATE_NULL);
@@ -169,8 +176,10 @@ GstPadProbeReturn linkAround(GstPad* upstream, GstPadProbeInfo*, gpointer data) 
 // then) passes; once the pad before the bin is idle, it is linked around it (its sticky events
 // go to the new peer with the next push).
 GstPadProbeReturn onFecBinFirstData(GstPad* binSink, GstPadProbeInfo*, gpointer data) {
-  auto* bin = static_cast<GstElement*>(data);
+  const auto* fec = static_cast<const FecBin*>(data);
+  GstElement* bin = fec->bin.get();
   auto b = std::make_unique<Bypass>();
+  b->viewer = fec->viewer;
   b->binSink = platform::GstPtr<GstPad>::adopt(GST_PAD(gst_object_ref(binSink)));
   b->binSrc = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(bin, "src"));
   auto upstream = platform::GstPtr<GstPad>::adopt(gst_pad_get_peer(binSink));
@@ -189,23 +198,28 @@ GstPadProbeReturn onFecBinFirstData(GstPad* binSink, GstPadProbeInfo*, gpointer 
 // offers FEC, so the bin only passes packets through, one by one: when webrtcbin adds it, a probe
 // waits for its first data (both sides linked) and links its neighbours to each other.
 void WhepViewer::bypassFecEncoder() {
-  auto onAdded = +[](GstBin*, GstBin*, GstElement* element, gpointer) {
+  auto onAdded = +[](GstBin*, GstBin*, GstElement* element, gpointer name) {
     if (!GST_IS_BIN(element) || !findByFactory(GST_BIN(element), "rtpulpfecenc")) return;
     auto sink = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(element, "sink"));
     if (!sink) return;
+    auto* fec =
+        new FecBin{platform::GstPtr<GstElement>::adopt(GST_ELEMENT(gst_object_ref(element))),
+                   *static_cast<const std::string*>(name)};
     gst_pad_add_probe(
         sink.get(),
         static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM),
-        onFecBinFirstData, gst_object_ref(element), gst_object_unref);
+        onFecBinFirstData, fec, [](gpointer d) { delete static_cast<FecBin*>(d); });
   };
-  g_signal_connect(mWebrtc.get(), "deep-element-added", G_CALLBACK(onAdded), nullptr);
+  g_signal_connect_data(
+      mWebrtc.get(), "deep-element-added", G_CALLBACK(onAdded), new std::string(mName),
+      [](gpointer d, GClosure*) { delete static_cast<std::string*>(d); },
+      static_cast<GConnectFlags>(0));
 }
 
 // webrtcbin 1.22 answers rtpbin's "request-aux-sender" with an RTX sender on every send stream,
 // negotiated or not, which handles every packet on its own. A viewer's answer never offers RTX
 // (the caps above have no `nack`: the browser asks for keyframes, never for retransmissions), so
 // webrtcbin's handler is blocked before the stream is linked and rtpbin links without it.
-// (Its RED/ULPFEC encoder bin, likewise unused, is not made through a signal and stays.)
 void WhepViewer::skipRtxSender() {
   const auto rtpbin =
       platform::GstPtr<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(mWebrtc.get()), "rtpbin"));
