@@ -2,11 +2,10 @@
 
 #include <gst/base/gstbasesrc.h>
 
-#include <cstring>
-
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "ingest/sender_reports.hpp"
+#include "platform/pipeline.hpp"
 
 namespace tessera::ingest {
 namespace {
@@ -16,11 +15,6 @@ constexpr const char* kMetaProperty = "add-reference-timestamp-meta";
 
 bool hasProperty(GstElement* element, const char* name) {
   return g_object_class_find_property(G_OBJECT_GET_CLASS(element), name) != nullptr;
-}
-
-bool isFactory(GstElement* element, const char* name) {
-  GstElementFactory* f = gst_element_get_factory(element);
-  return f && std::strcmp(GST_OBJECT_NAME(f), name) == 0;
 }
 
 }  // namespace
@@ -47,8 +41,8 @@ void RtpTiming::onDeepElementAdded(GstBin*, GstBin*, GstElement* element, gpoint
   // rtspsrc and rtpbin both have the property; rtspsrc hands it to its own rtpbin, which rtpbin
   // hands to its jitter buffers, which add the metas once a Sender Report has arrived.
   if (hasProperty(element, kMetaProperty)) g_object_set(element, kMetaProperty, TRUE, nullptr);
-  if (isFactory(element, "rtspsrc")) self->mLive = true;
-  if (isFactory(element, "rtpbin")) {
+  if (platform::madeBy(element, "rtspsrc")) self->mLive = true;
+  if (platform::madeBy(element, "rtpbin")) {
     self->mLive = true;
     g_signal_connect(element, "pad-added", G_CALLBACK(&RtpTiming::onRtpbinPadAdded), self);
   }

@@ -69,21 +69,29 @@ GstPtr<GstElement> Pipeline::element(const char* name) const {
 
 std::vector<std::string> Pipeline::elementFactories() const {
   std::vector<std::string> names;
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(mPipeline.get()));
+  for (const auto& element : elementsIn(GST_BIN(mPipeline.get()))) {
+    if (GstElementFactory* f = gst_element_get_factory(element.get())) {
+      names.emplace_back(gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<GstPtr<GstElement>> elementsIn(GstBin* bin) {
+  std::vector<GstPtr<GstElement>> elements;
+  GstIterator* it = gst_bin_iterate_recurse(bin);
   GValue item = G_VALUE_INIT;
   bool done = false;
   while (!done) {
     switch (gst_iterator_next(it, &item)) {
-      case GST_ITERATOR_OK: {
-        auto* element = GST_ELEMENT(g_value_get_object(&item));
-        if (GstElementFactory* f = gst_element_get_factory(element)) {
-          names.emplace_back(gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)));
-        }
+      case GST_ITERATOR_OK:
+        elements.push_back(
+            GstPtr<GstElement>::adopt(GST_ELEMENT(gst_object_ref(g_value_get_object(&item)))));
         g_value_reset(&item);
         break;
-      }
       case GST_ITERATOR_RESYNC:
-        names.clear();
+        elements.clear();
         gst_iterator_resync(it);
         break;
       default:  // done, or an error
@@ -92,8 +100,12 @@ std::vector<std::string> Pipeline::elementFactories() const {
   }
   g_value_unset(&item);
   gst_iterator_free(it);
-  std::sort(names.begin(), names.end());
-  return names;
+  return elements;
+}
+
+bool madeBy(GstElement* element, const char* factory) {
+  GstElementFactory* f = gst_element_get_factory(element);
+  return f && g_strcmp0(gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)), factory) == 0;
 }
 
 void Pipeline::watchBus(PipelineListener* listener) {

@@ -97,6 +97,12 @@ class Pipeline {
   guint mWatchId = 0;
 };
 
+// Every element inside `bin`, at any depth (new references); a change while it is listed starts
+// the list again.
+std::vector<GstPtr<GstElement>> elementsIn(GstBin* bin);
+// Whether `element` was made by the element factory called `factory`.
+bool madeBy(GstElement* element, const char* factory);
+
 // Process-wide GStreamer set-up; built once in main.
 class GstRuntime {
  public:

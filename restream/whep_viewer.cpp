@@ -113,61 +113,32 @@ bool WhepViewer::buildPipeline(std::string* error) {
 
 namespace {
 
-// The element made by `factory` anywhere inside `bin` (a new reference), or null.
-platform::GstPtr<GstElement> findByFactory(GstBin* bin, const char* factory) {
-  GstIterator* it = gst_bin_iterate_recurse(bin);
-  GValue item = G_VALUE_INIT;
-  GstElement* found = nullptr;
-  bool done = false;
-  while (!found && !done) {
-    switch (gst_iterator_next(it, &item)) {
-      case GST_ITERATOR_OK: {
-        auto* e = GST_ELEMENT(g_value_get_object(&item));
-        GstElementFactory* f = gst_element_get_factory(e);
-        if (f && g_strcmp0(GST_OBJECT_NAME(f), factory) == 0) {
-          found = GST_ELEMENT(gst_object_ref(e));
-        }
-        g_value_reset(&item);
-        break;
-      }
-      case GST_ITERATOR_RESYNC:
-        gst_iterator_resync(it);
-        break;
-      default:
-        done = true;
-    }
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
-  return platform::GstPtr<GstElement>::adopt(found);
-}
-
-struct Bypass {
-  platform::GstPtr<GstElement> bin;  // webrtcbin's RED/ULPFEC encoder bin
-  platform::GstPtr<GstPad> binSink, binSrc, downstream;
-  std::string viewer;  // for the log
-};
-
-// What the probe on the FEC bin's sink pad holds.
+// webrtcbin's RED/ULPFEC encoder bin, for the probes that link around it.
 struct FecBin {
   platform::GstPtr<GstElement> bin;
-  std::string viewer;
+  std::string viewer;  // for the log
 };
 
 // On the pad before the bin, idle: that pad -> the pad after the bin, the bin stopped and
 // removed.
 GstPadProbeReturn linkAround(GstPad* upstream, GstPadProbeInfo*, gpointer data) {
-  auto* b = static_cast<Bypass*>(data);
-  gst_pad_unlink(upstream, b->binSink.get());
-  gst_pad_unlink(b->binSrc.get(), b->downstream.get());
-  if (gst_pad_link(upstream, b->downstream.get()) != GST_PAD_LINK_OK) {
-    core::logWarn(kModule, "{}: could not link around webrtcbin's FEC encoder", b->viewer);
+  const auto* fec = static_cast<const FecBin*>(data);
+  GstElement* bin = fec->bin.get();
+  const auto sink = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(bin, "sink"));
+  const auto src = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(bin, "src"));
+  const auto downstream =
+      platform::GstPtr<GstPad>::adopt(src ? gst_pad_get_peer(src.get()) : nullptr);
+  if (!sink || !downstream) return GST_PAD_PROBE_REMOVE;
+  gst_pad_unlink(upstream, sink.get());
+  gst_pad_unlink(src.get(), downstream.get());
+  if (gst_pad_link(upstream, downstream.get()) != GST_PAD_LINK_OK) {
+    core::logWarn(kModule, "{}: could not link around webrtcbin's FEC encoder", fec->viewer);
   }
-  gst_element_set_locked_state(b->bin.get(), TRUE);
-  gst_element_set_state(b->bin.get(), GST_STATE_NULL);
+  gst_element_set_locked_state(bin, TRUE);
+  gst_element_set_state(bin, GST_STATE_NULL);
   if (auto parent = platform::GstPtr<GstElement>::adopt(
-          GST_ELEMENT(gst_object_get_parent(GST_OBJECT(b->bin.get()))))) {
-    gst_bin_remove(GST_BIN(parent.get()), b->bin.get());
+          GST_ELEMENT(gst_object_get_parent(GST_OBJECT(bin))))) {
+    gst_bin_remove(GST_BIN(parent.get()), bin);
   }
   return GST_PAD_PROBE_REMOVE;
 }
@@ -177,18 +148,22 @@ GstPadProbeReturn linkAround(GstPad* upstream, GstPadProbeInfo*, gpointer data) 
 // go to the new peer with the next push).
 GstPadProbeReturn onFecBinFirstData(GstPad* binSink, GstPadProbeInfo*, gpointer data) {
   const auto* fec = static_cast<const FecBin*>(data);
-  GstElement* bin = fec->bin.get();
-  auto b = std::make_unique<Bypass>();
-  b->viewer = fec->viewer;
-  b->binSink = platform::GstPtr<GstPad>::adopt(GST_PAD(gst_object_ref(binSink)));
-  b->binSrc = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(bin, "src"));
-  auto upstream = platform::GstPtr<GstPad>::adopt(gst_pad_get_peer(binSink));
-  if (b->binSrc) b->downstream = platform::GstPtr<GstPad>::adopt(gst_pad_get_peer(b->binSrc.get()));
-  if (!upstream || !b->downstream) return GST_PAD_PROBE_REMOVE;
-  b->bin = platform::GstPtr<GstElement>::adopt(GST_ELEMENT(gst_object_ref(bin)));
-  gst_pad_add_probe(upstream.get(), GST_PAD_PROBE_TYPE_IDLE, linkAround, b.release(),
-                    [](gpointer d) { delete static_cast<Bypass*>(d); });
+  if (auto upstream = platform::GstPtr<GstPad>::adopt(gst_pad_get_peer(binSink))) {
+    auto* copy =
+        new FecBin{platform::GstPtr<GstElement>::adopt(GST_ELEMENT(gst_object_ref(fec->bin.get()))),
+                   fec->viewer};
+    gst_pad_add_probe(upstream.get(), GST_PAD_PROBE_TYPE_IDLE, linkAround, copy,
+                      [](gpointer d) { delete static_cast<FecBin*>(d); });
+  }
   return GST_PAD_PROBE_REMOVE;
+}
+
+bool holdsFecEncoder(GstElement* element) {
+  if (!GST_IS_BIN(element)) return false;
+  for (const auto& e : platform::elementsIn(GST_BIN(element))) {
+    if (platform::madeBy(e.get(), "rtpulpfecenc")) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -199,7 +174,7 @@ GstPadProbeReturn onFecBinFirstData(GstPad* binSink, GstPadProbeInfo*, gpointer 
 // waits for its first data (both sides linked) and links its neighbours to each other.
 void WhepViewer::bypassFecEncoder() {
   auto onAdded = +[](GstBin*, GstBin*, GstElement* element, gpointer name) {
-    if (!GST_IS_BIN(element) || !findByFactory(GST_BIN(element), "rtpulpfecenc")) return;
+    if (!holdsFecEncoder(element)) return;
     auto sink = platform::GstPtr<GstPad>::adopt(gst_element_get_static_pad(element, "sink"));
     if (!sink) return;
     auto* fec =
