@@ -6,7 +6,8 @@
   the local workers' ipc:// socket (its path is in the log; it is not a process the server
   started). A real remote worker with a listed key scores.
 - A flood of 300 hellos from peers holding a listed key (that never answer a job) registers at
-  most the documented number of workers and does not starve scoring.
+  most the documented number of workers, is lent at most 2 jobs per 4 s, and no feed's scores
+  go stale.
 - /healthz degrades when the only worker holds its jobs and live feeds go unscored.
 """
 import argparse
@@ -24,6 +25,13 @@ from tessera_harness import Tessera, free_port, http_get, wait_until  # noqa: E4
 FEEDS = 16
 MAX_REMOTE_WORKERS = 32  # docs/analysis.md
 FORGED = [0, 255, 0]
+# analysis/service.{hpp,cpp}: jobs lent to workers that never answered one, when a held job's
+# credit comes back (job deadline 1 s + worker timeout 3 s), and when a feed's scores are stale.
+MAX_PROBATION_JOBS = 2
+STALE_AFTER_MS = 5000  # AnalysisSettings::staleAfter
+CREDIT_BACK_S = 4
+FLOOD_SECONDS = 8
+SAMPLE_S = 0.25
 
 
 def keygen(binary):
@@ -143,30 +151,50 @@ def check_flood(t, binary, fake_path, endpoint, server_public, member_secret):
         wait_until(member_jobs, 15, "the listed remote worker to score")
         assert t.json("/healthz")["workers"] == 2
 
+        # Without a flood: how old scores get on this machine, sampled as during the flood.
+        baseline = worst_score_age(t, FLOOD_SECONDS / 2)
+
         # A flood: 300 peers with the listed key say hello and never answer a job.
         flood = fake(fake_path, endpoint, "--hold", "--peers", "300", "--server-key",
-                     server_public, "--secret-key", member_secret, seconds=8)
-        worst_age, most_workers, samples = 0, 0, 0
-        started = time.monotonic()
+                     server_public, "--secret-key", member_secret, seconds=FLOOD_SECONDS)
+        most_workers = 0
+        wait_until(lambda: flood.poll() is not None or t.json("/healthz")["workers"] > 2, 5,
+                   "the flood's peers registered")
+        worst_age, samples = 0, 0
         while flood.poll() is None:
-            h = t.json("/healthz")
-            most_workers = max(most_workers, h["workers"])
-            if time.monotonic() - started > 1:  # the flood is connected
-                ages = [f["scores"]["age_ms"] for f in t.json("/api/v1/feeds")]
-                worst_age = max(worst_age, *ages)
-                samples += 1
-            time.sleep(0.25)
+            most_workers = max(most_workers, t.json("/healthz")["workers"])
+            worst_age = max(worst_age, *[f["scores"]["age_ms"] for f in t.json("/api/v1/feeds")])
+            samples += 1
+            time.sleep(SAMPLE_S)
         r = report(flood)
         assert r["hellos_sent"] >= 300, r
         assert samples >= 10, samples
         assert most_workers <= 2 + MAX_REMOTE_WORKERS, most_workers
-        assert worst_age < 3000, f"scores were {worst_age} ms old during the flood"
+        # The server lends at most 2 jobs at a time to workers that never answered one, and a
+        # held job's credit comes back one job deadline plus one worker timeout after it was sent:
+        # the whole flood can hold at most 2 feeds per 4 s. (Fewer on a slow machine, never more.)
+        held_bound = MAX_PROBATION_JOBS * (int(FLOOD_SECONDS // CREDIT_BACK_S) + 1)
+        assert r["jobs_received"] <= held_bound, (r, held_bound)
+        # So no feed went stale (as /healthz counts it), however slow the build: the bound above
+        # is what keeps scoring fed; this is what a user sees of it. (The age without the flood
+        # is printed beside it: on a quiet machine the flood adds about one job deadline.)
+        assert worst_age < STALE_AFTER_MS, (f"scores were {worst_age} ms old during the flood, "
+                                            f"{baseline} ms without it")
         print(f"flood: 300 peers, at most {most_workers} workers registered, "
-              f"{r['jobs_received']} jobs held by the flood, scores at most {worst_age} ms old")
+              f"{r['jobs_received']} jobs held by the flood (bound {held_bound}), scores at most "
+              f"{worst_age} ms old ({baseline} ms without the flood)")
     finally:
         if member.poll() is None:
             member.kill()
         member.wait()
+
+
+def worst_score_age(t, seconds):
+    worst, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        worst = max(worst, *[f["scores"]["age_ms"] for f in t.json("/api/v1/feeds")])
+        time.sleep(SAMPLE_S)
+    return worst
 
 
 def stalled_worker(binary, fake_path):
