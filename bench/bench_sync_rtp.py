@@ -48,6 +48,29 @@ def metric(text, name):
     return None
 
 
+def per_feed(text, name):
+    """{feed: value} of a per-feed counter in /metrics text."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            feed = line.split('feed="', 1)[1].split('"', 1)[0]
+            out[feed] = float(line.split()[-1])
+    return out
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process (its threads included) from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rates(before, after, seconds):
+    """min / median of (after - before) / seconds over the feeds in both."""
+    r = [(after[k] - before[k]) / seconds for k in after if k in before]
+    return {"min": round(min(r), 2), "median": round(statistics.median(r), 2)} if r else None
+
+
 def percentile(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, max(0, int(round(p * (len(s) - 1)))))]
@@ -91,6 +114,11 @@ def main():
         result["latency_ms"] = {"min": min(lat), "median": statistics.median(lat), "max": max(lat)}
         tiles = tiles_of(feeds)
 
+        # Where pictures are lost: frames each feed delivered (and skipped late) over the
+        # samples, against the senders' rate; and what the two processes cost meanwhile.
+        first_text = http_get(t.url + "/metrics")[2].decode()
+        window_start = time.monotonic()
+        cpu_start = {"tessera": cpu_seconds(t.proc.pid), "senders": cpu_seconds(senders.proc.pid)}
         spreads, fps, aligned = [], [], []
         for _ in range(args.samples):
             time.sleep(1.0)  # one sample per second of the server's own 1 s window
@@ -98,8 +126,21 @@ def main():
             spreads.append(metric(text, "tessera_sync_spread_ms"))
             fps.append(t.json("/healthz")["fps"])
             aligned.append(sum(f["sync"]["state"] == "aligned" for f in t.json("/api/v1/feeds")))
+        window = time.monotonic() - window_start
+        last_text = http_get(t.url + "/metrics")[2].decode()
+        result["feed_frames_per_s"] = rates(per_feed(first_text, "tessera_feed_frames_total"),
+                                            per_feed(last_text, "tessera_feed_frames_total"),
+                                            window)
+        skipped = [per_feed(x, "tessera_feed_skipped_frames_total")
+                   for x in (first_text, last_text)]
+        result["feed_skipped_per_s_max"] = round(
+            max([(skipped[1][k] - skipped[0].get(k, 0)) / window for k in skipped[1]] or [0]), 2)
+        result["cpu_cores"] = {
+            "tessera": round((cpu_seconds(t.proc.pid) - cpu_start["tessera"]) / window, 2),
+            "senders": round((cpu_seconds(senders.proc.pid) - cpu_start["senders"]) / window, 2)}
         spreads = [s for s in spreads if s is not None]
         if spreads:
+            result["metrics_spread_ms_p95_samples"] = [round(v, 1) for v in spreads]
             result["metrics_spread_ms_p95"] = {
                 "median_of_samples": statistics.median(spreads), "max_of_samples": max(spreads)}
         result["canvas_fps"] = statistics.median(fps)

@@ -1,6 +1,7 @@
 #include "core/feed_channel.hpp"
 
 #include "core/percentile.hpp"
+#include "core/playout.hpp"
 
 #include <algorithm>
 #include <array>
@@ -209,11 +210,19 @@ std::optional<PlayoutPick> FeedChannel::tryPick(Clock::time_point now, Clock::du
   return pickLocked(now, delay, maxDelay, syncEnabled);
 }
 
-bool FeedChannel::tryPlayoutLatencyMs(std::optional<double>* out) const {
+bool FeedChannel::tryPlayoutNeedMs(std::optional<double>* out) const {
   std::unique_lock lock(mMutex, std::try_to_lock);
   if (!lock.owns_lock()) return false;
-  *out = roomClockLocked() && mLatencyCount > 0 ? std::optional<double>(mLatencyP95) : std::nullopt;
+  *out = roomClockLocked() && mLatencyCount > 0
+             ? std::optional<double>(playoutNeedMs(mLatencyP95, mFps))
+             : std::nullopt;
   return true;
+}
+
+double FeedChannel::playoutNeedMs(double latencyP95Ms, double fps) {
+  // Before its first second the rate is unknown: a camera's usual 30 fps.
+  const double rate = fps > 0 ? std::max(fps, PlayoutDelay::kSlowestFps) : 30.0;
+  return latencyP95Ms + 500.0 / rate;
 }
 
 PlayoutPick FeedChannel::pickLocked(Clock::time_point now, Clock::duration delay,

@@ -162,8 +162,15 @@ class FeedChannel {
   std::optional<PlayoutPick> tryPick(Clock::time_point now, Clock::duration delay,
                                      Clock::duration maxDelay, bool syncEnabled);
   // Likewise for the auto delay: false at once when the channel is busy; else true with `out`
-  // the feed's latency p95 when it sets the delay (setsPlayoutDelay), nullopt when it does not.
-  bool tryPlayoutLatencyMs(std::optional<double>* out) const;
+  // the delay this feed needs (playoutNeedMs), nullopt when it does not set the delay
+  // (setsPlayoutDelay).
+  bool tryPlayoutNeedMs(std::optional<double>* out) const;
+  // The playout delay that lets this feed's frame nearest the instant drawn have arrived: its
+  // latency's 95th percentile plus half its frame interval (the nearest frame may be taken that
+  // much after the instant). A feed under PlayoutDelay::kSlowestFps counts as that rate: waiting
+  // half a second for a 1 fps trickle (a tile the scene hides) would delay every tile for a
+  // picture nobody sees.
+  static double playoutNeedMs(double latencyP95Ms, double fps);
   // Tests: holds the channel as a streaming thread inside pushFrame does.
   std::unique_lock<std::mutex> lockForTest() { return std::unique_lock(mMutex); }
 

@@ -16,21 +16,26 @@ PlayoutDelay::PlayoutDelay(PlayoutSettings settings) : mSettings(settings) {
   }
 }
 
-double PlayoutDelay::targetFor(std::vector<double> latencies, const PlayoutSettings& s) {
-  std::erase_if(latencies, [&](double ms) { return !(ms <= s.maxDelayMs); });  // also NaN
-  const double halfFrame = 500.0 / std::max(1.0, s.fps);
-  if (latencies.empty()) return halfFrame;
-  std::sort(latencies.begin(), latencies.end());
+double PlayoutDelay::targetFor(std::vector<double> needs, const PlayoutSettings& s) {
+  // A need is a latency plus at most half a 15 fps frame: beyond that over max_delay the feed's
+  // latency alone is, and it is drawn late.
+  std::erase_if(needs, [&](double ms) { return !(ms <= s.maxDelayMs + kMaxHalfIntervalMs); });
+  const double frame = 1000.0 / std::max(1.0, s.fps);
+  if (needs.empty()) return frame / 2;
+  std::sort(needs.begin(), needs.end());
   // Nearest rank: with up to 19 feeds that is the latest one; a 95th percentile of many feeds
-  // lets the last few percent be late rather than delay everyone.
-  const double p95 = nearestRank(latencies, 0.95);
-  return std::clamp(std::max(0.0, p95) + halfFrame, 0.0, s.maxDelayMs);
+  // lets the last few percent be late rather than delay everyone...
+  const auto p95 = nearestRank(needs, 0.95);
+  // ...unless they are within a canvas frame of it: one frame more for everyone costs less than
+  // those tiles a camera frame behind the others in every canvas frame.
+  const auto covered = std::upper_bound(needs.begin(), needs.end(), p95 + frame);
+  return std::clamp(*std::prev(covered), 0.0, s.maxDelayMs);
 }
 
-void PlayoutDelay::setLatencies(std::vector<double> feedLatencyP95Ms) {
+void PlayoutDelay::setNeeds(std::vector<double> feedNeedsMs) {
   if (!mSettings.enabled || mSettings.fixedDelayMs) return;
-  if (feedLatencyP95Ms.empty() && mHaveTarget) return;
-  mTargetMs = targetFor(std::move(feedLatencyP95Ms), mSettings);
+  if (feedNeedsMs.empty() && mHaveTarget) return;
+  mTargetMs = targetFor(std::move(feedNeedsMs), mSettings);
   mHaveTarget = true;
 }
 

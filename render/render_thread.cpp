@@ -150,20 +150,20 @@ void RenderThread::updatePlayoutDelay() {
   const auto now = mTick.time;
   if (now - mLastLatencyPoll >= kLatencyPollPeriod && mFeeds.table()) {
     mLastLatencyPoll = now;
-    std::vector<double> latencies;
+    std::vector<double> needs;
     for (const auto& c : mFeeds.table()->feeds) {
-      // A feed busy right now counts with its last known latency: leaving it out could drop
+      // A feed busy right now counts with its last known need: leaving it out could drop
       // the auto delay for a poll when it is the latest feed.
       std::optional<double> ms;
-      if (c->tryPlayoutLatencyMs(&ms)) {
-        mLastLatencyMs[c->id()] = ms;
-      } else if (const auto it = mLastLatencyMs.find(c->id()); it != mLastLatencyMs.end()) {
+      if (c->tryPlayoutNeedMs(&ms)) {
+        mLastNeedMs[c->id()] = ms;
+      } else if (const auto it = mLastNeedMs.find(c->id()); it != mLastNeedMs.end()) {
         ms = it->second;
       }
-      if (ms) latencies.push_back(*ms);
+      if (ms) needs.push_back(*ms);
     }
-    if (mLastLatencyMs.size() > 2 * mFeeds.table()->feeds.size() + 64) mLastLatencyMs.clear();
-    mPlayout.setLatencies(std::move(latencies));
+    if (mLastNeedMs.size() > 2 * mFeeds.table()->feeds.size() + 64) mLastNeedMs.clear();
+    mPlayout.setNeeds(std::move(needs));
   }
   mPlayout.advance(std::chrono::duration<double>(now - mLastAdvance).count());
   mLastAdvance = now;

@@ -110,7 +110,7 @@ class RenderThread {
   std::shared_ptr<const core::FeedTable> mShownFor;            // the table markShownFeeds last saw
   std::unordered_map<core::FeedId, core::SizePx> mShownSizes;  // drawn size per feed shown
   std::size_t mShownVisible = 0;  // visible feeds when markShownFeeds last ran
-  std::unordered_map<core::FeedId, std::optional<double>> mLastLatencyMs;  // auto delay polls
+  std::unordered_map<core::FeedId, std::optional<double>> mLastNeedMs;  // auto delay polls
   double mLastShaderTimeS = -1;
   int mShaderFrame = 0;
   bool mTilesWereNeeded = true;
