@@ -17,8 +17,8 @@ PlayoutDelay::PlayoutDelay(PlayoutSettings settings) : mSettings(settings) {
 }
 
 double PlayoutDelay::targetFor(std::vector<double> needs, const PlayoutSettings& s) {
-  // A need is a latency plus at most half a 15 fps frame: beyond that over max_delay the feed's
-  // latency alone is, and it is drawn late.
+  // A need is a latency plus at most kMaxHalfIntervalMs: a need further beyond max_delay than
+  // that is a feed whose latency alone is beyond it, drawn late. NaN goes too.
   std::erase_if(needs, [&](double ms) { return !(ms <= s.maxDelayMs + kMaxHalfIntervalMs); });
   const double frame = 1000.0 / std::max(1.0, s.fps);
   if (needs.empty()) return frame / 2;
