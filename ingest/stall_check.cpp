@@ -16,7 +16,9 @@ StallJudgement judgeStall(const std::optional<ThreadsSample>& before, const Thre
   bool waiting = false;
   if (now.waitSeconds && before->waitSeconds) {
     j.waitShare = std::max(0.0, *now.waitSeconds - *before->waitSeconds) / seconds;
-    waiting = *j.waitShare >= kStarvedWaitShare;
+    // The kernel adds a wait to run_delay only when the thread gets a CPU: one that has waited
+    // through the whole window shows none of it yet, but is runnable in both samples.
+    waiting = *j.waitShare >= kStarvedWaitShare || (now.runnable > 0 && before->runnable > 0);
   } else {
     // Without run-queue times: a starved thread is runnable nearly always (caught sleeping on
     // a lock now and then, so one runnable sample of the two is enough).

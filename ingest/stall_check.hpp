@@ -31,8 +31,8 @@ enum class StallVerdict {
 
 // Between two samples, a feed is starved when its threads used less than this share of a core...
 constexpr double kStarvedCpuShare = 0.2;
-// ...and waited on a run queue at least this share of the time (without schedstat: were runnable
-// in one of the two samples).
+// ...and waited on a run queue at least this share of the time, or were runnable in both samples
+// (without schedstat: in one of the two).
 constexpr double kStarvedWaitShare = 0.25;
 
 struct StallJudgement {

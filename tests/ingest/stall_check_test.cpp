@@ -18,8 +18,9 @@ ThreadsSample at(std::chrono::milliseconds after, int runnable, double cpuSecond
   return {kT0 + after, runnable, cpuSeconds, std::nullopt};
 }
 // With them.
-ThreadsSample waited(std::chrono::milliseconds after, double cpuSeconds, double waitSeconds) {
-  return {kT0 + after, 0, cpuSeconds, waitSeconds};
+ThreadsSample waited(std::chrono::milliseconds after, double cpuSeconds, double waitSeconds,
+                     int runnable = 0) {
+  return {kT0 + after, runnable, cpuSeconds, waitSeconds};
 }
 }  // namespace
 
@@ -53,6 +54,14 @@ TEST_CASE("stall verdicts from two samples of a feed's threads", "[ingest][stall
        StallVerdict::kStalled},
       {"schedstat: waited and spun (busy, no frame)", waited(0ms, 1.0, 5.0),
        waited(1000ms, 1.5, 5.5), StallVerdict::kStalled},
+      // The kernel counts a run-queue wait when the thread next gets a CPU: one starved through
+      // the whole window shows no wait yet (seen in CI: runnable, 1 % CPU, wait share ~0).
+      {"schedstat: runnable in both, its wait not counted yet", waited(0ms, 1.0, 5.0, 1),
+       waited(1000ms, 1.01, 5.0, 1), StallVerdict::kStarved},
+      {"schedstat: runnable in one only, no wait: asleep most of the time",
+       waited(0ms, 1.0, 5.0, 1), waited(1000ms, 1.0, 5.0), StallVerdict::kStalled},
+      {"schedstat: runnable in both but spinning (busy, no frame)", waited(0ms, 1.0, 5.0, 1),
+       waited(1000ms, 1.9, 5.0, 1), StallVerdict::kStalled},
       {"schedstat: a thread ended (counts fell)", waited(0ms, 3.0, 9.0), waited(1000ms, 1.0, 5.0),
        StallVerdict::kStalled},
   };
