@@ -23,7 +23,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A payload type as the offer must spell it for the answer to name it back: 0..127, plain decimal
+// ("096" is not 96: webrtcbin's answer would name a payload the offer never listed).
 std::optional<int> payloadNumber(std::string_view s) {
+  if (s.size() > 1 && s.front() == '0') return std::nullopt;
   int value = -1;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size() || value < 0 || value > 127) {

@@ -89,6 +89,10 @@ TEST_CASE("WHEP offers the canvas cannot be sent in are refused with a reason", 
   // Payload numbers outside 0..127 are not payload types.
   CHECK(refused(offer("a=rtpmap:300 H264/90000\r\na=fmtp:300 packetization-mode=1\r\n")).status ==
         406);
+  // Nor are numbers with leading zeros (found by whep_offer_fuzz): the answer could not name them.
+  CHECK(refused(offer("a=rtpmap:096 H264/90000\r\na=fmtp:096 packetization-mode=1\r\n")).status ==
+        406);
+  CHECK(chosen(offer("a=rtpmap:0 H264/90000\r\na=fmtp:0 packetization-mode=1\r\n")) == 0);
 }
 
 TEST_CASE("only the first video section of a WHEP offer is read", "[whep]") {
